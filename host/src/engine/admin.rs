@@ -1,0 +1,97 @@
+//! Store-wide operations: listing, prefix invalidation, clearing, statistics.
+
+use futures::StreamExt;
+
+use super::TieredStore;
+use super::stats::{StoreStats, TierStats};
+use crate::error::{Error, TierError};
+use crate::policy::TierId;
+use crate::store::KeyStream;
+
+impl TieredStore {
+    /// Keys starting with `prefix`, from cold (the source of truth), lazily.
+    pub fn list_keys(&self, prefix: &str) -> KeyStream {
+        self.inner.cold.list(prefix)
+    }
+
+    /// Delete every object whose key starts with `prefix`, from every tier.
+    /// Returns how many cold held. Caches are dropped first, then cold.
+    pub async fn invalidate(&self, prefix: &str) -> Result<u64, Error> {
+        let inner = &self.inner;
+        inner.inflight.forget_all();
+        for tier in [TierId::Hot, TierId::Warm] {
+            if let Some(cache) = self.cache(tier)
+                && let Err(err) = cache.delete_prefix(prefix).await
+            {
+                super::stats::bump(&inner.counters.tier(tier).errors);
+                tracing::warn!(prefix, tier = cache.name(), %err, "prefix invalidation failed in a cache tier");
+            }
+        }
+        inner.stripes.bump_all();
+        let deleted = inner.cold.delete_prefix(prefix).await.map_err(Error::ColdUnavailable);
+        inner.stripes.bump_all();
+        inner.inflight.forget_all();
+        let deleted = deleted?;
+        tracing::info!(prefix, deleted, "invalidated prefix");
+        Ok(deleted)
+    }
+
+    /// Remove everything from every tier, cold included.
+    pub async fn clear(&self) -> Result<(), Error> {
+        for tier in [TierId::Hot, TierId::Warm, TierId::Cold] {
+            self.clear_tier(tier).await?;
+        }
+        Ok(())
+    }
+
+    /// Remove everything from one tier. Clearing cold deletes the data.
+    pub async fn clear_tier(&self, tier: TierId) -> Result<(), Error> {
+        let Some(t) = self.tier(tier) else { return Ok(()) };
+        self.inner.inflight.forget_all();
+        let result = t.clear().await;
+        self.inner.stripes.bump_all();
+        result.map_err(|e: TierError| if tier == TierId::Cold { Error::ColdUnavailable(e) } else { Error::Tier(e) })
+    }
+
+    /// A snapshot of the counters and usage of every tier, and of the policy.
+    pub fn stats(&self) -> StoreStats {
+        let inner = &self.inner;
+        let mut tiers = Vec::with_capacity(3);
+        for tier in self.tiers() {
+            let t = self.tier(tier).expect("configured tier");
+            let mut s: TierStats = inner.counters.tier(tier).snapshot(tier, t.name());
+            if let (TierId::Hot, Some(hot)) = (tier, &inner.hot) {
+                (s.hits, s.misses) = hot.hit_counts();
+            }
+            let usage = t.usage();
+            (s.bytes, s.objects, s.capacity) = (usage.bytes, usage.objects, usage.capacity);
+            tiers.push(s);
+        }
+        let gets = match &inner.hot {
+            Some(hot) => {
+                let (h, m) = hot.hit_counts();
+                h + m
+            }
+            None => inner.counters.gets_without_hot.load(std::sync::atomic::Ordering::Relaxed),
+        };
+        let cached: u64 = tiers.iter().filter(|t| t.tier != TierId::Cold).map(|t| t.hits).sum();
+        let policy = self.policy();
+        StoreStats {
+            tiers,
+            gets,
+            cache_hit_ratio: if gets == 0 { 0.0 } else { cached as f64 / gets as f64 },
+            policy: policy.identity(),
+            policy_counters: policy.counters(),
+        }
+    }
+
+    /// Collect the keys under `prefix` (convenience for small listings).
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        let mut stream = self.list_keys(prefix);
+        while let Some(key) = stream.next().await {
+            out.push(key.map_err(Error::ColdUnavailable)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,121 @@
+//! The cascade: [`TieredStore`] runs reads up and writes down the tiers.
+//!
+//! - [`builder`]: construction and [`StoreConfig`].
+//! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
+//!   self-heal, expiry, and promotion as the policy decides.
+//! - [`write`]: invalidate caches → write cold → fill the tiers the policy
+//!   chose; delete and touch.
+//! - [`evict`]: budget enforcement, one batched policy call per round.
+//! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
+//! - [`snapshot`]: export / import of a versioned metadata snapshot.
+//! - [`bootstrap`]: warm → hot and cold → warm pre-loading.
+//! - [`ordering`]: the per-key generations that keep a racing read from
+//!   caching a value older than an acknowledged write.
+//! - [`sketch`]: the host's frequency estimate handed to the policy.
+//! - [`codec`] and [`typed`]: gzip and serde helpers.
+
+pub mod admin;
+pub mod bootstrap;
+pub mod builder;
+pub mod codec;
+pub mod evict;
+pub(crate) mod inflight;
+pub(crate) mod ordering;
+pub mod read;
+pub mod sketch;
+pub mod snapshot;
+pub mod stats;
+pub mod typed;
+pub mod write;
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+pub use builder::{StoreBuilder, StoreConfig};
+pub use read::Hit;
+pub use snapshot::{ImportReport, Snapshot, SnapshotEntry};
+pub use stats::{StoreStats, TierStats};
+pub use write::{SetOptions, SetOutcome};
+
+use crate::clock::Clock;
+use crate::policy::{Policy, TierId};
+use crate::store::{MemoryTier, Tier};
+
+/// A tiered object store. Cheap to clone; clones share everything.
+#[derive(Clone, Debug)]
+pub struct TieredStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The hot tier is always memory: its hit path is synchronous and never
+    /// calls the policy.
+    hot: Option<Arc<MemoryTier>>,
+    warm: Option<Arc<dyn Tier>>,
+    /// The source of truth.
+    cold: Arc<dyn Tier>,
+    /// Swapped whole on reload; in-flight calls finish on the old one.
+    policy: RwLock<Arc<dyn Policy>>,
+    clock: Arc<dyn Clock>,
+    config: StoreConfig,
+    stripes: ordering::KeyStripes,
+    inflight: inflight::Inflight<read::Flight>,
+    sketch: sketch::FrequencySketch,
+    counters: stats::Counters,
+    /// Serializes eviction rounds per tier (hot, warm).
+    evicting: [tokio::sync::Mutex<()>; 2],
+}
+
+impl TieredStore {
+    /// Start building a store.
+    pub fn builder() -> StoreBuilder {
+        StoreBuilder::default()
+    }
+
+    /// The policy currently deciding.
+    pub fn policy(&self) -> Arc<dyn Policy> {
+        self.inner.policy.read().clone()
+    }
+
+    /// Replace the policy. Calls already running finish on the old one.
+    pub fn set_policy(&self, policy: Arc<dyn Policy>) {
+        let identity = policy.identity();
+        *self.inner.policy.write() = policy;
+        tracing::info!(policy = %identity.name, version = %identity.version, "policy replaced");
+    }
+
+    /// The store's clock (ms since the Unix epoch).
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// The tiers configured, hot first.
+    pub fn tiers(&self) -> Vec<TierId> {
+        let mut tiers = Vec::with_capacity(3);
+        if self.inner.hot.is_some() {
+            tiers.push(TierId::Hot);
+        }
+        if self.inner.warm.is_some() {
+            tiers.push(TierId::Warm);
+        }
+        tiers.push(TierId::Cold);
+        tiers
+    }
+
+    fn cache(&self, tier: TierId) -> Option<Arc<dyn Tier>> {
+        match tier {
+            TierId::Hot => self.inner.hot.clone().map(|h| h as Arc<dyn Tier>),
+            TierId::Warm => self.inner.warm.clone(),
+            TierId::Cold => None,
+        }
+    }
+
+    fn tier(&self, tier: TierId) -> Option<Arc<dyn Tier>> {
+        match tier {
+            TierId::Cold => Some(self.inner.cold.clone()),
+            cache => self.cache(cache),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Reads: hot → warm → cold.
+//!
+//! A hot hit costs one shard lock and a sketch update; it never calls the
+//! policy. Below hot, concurrent misses on one key share one read
+//! ([`super::inflight`]). A warm copy that fails verification is dropped,
+//! counted and the read goes on to cold (self-heal); a failing warm tier is
+//! logged and treated as a miss. A cold copy that fails verification is an
+//! error, never served. Expired objects count as misses and are removed. A hit
+//! below hot asks the policy which upper tiers get a copy, and the copy is made
+//! only if no write to the key finished meanwhile ([`super::ordering`]).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::TieredStore;
+use super::stats::bump;
+use crate::error::{Error, TierError, TierErrorKind};
+use crate::key;
+use crate::object::{Object, ObjectMeta};
+use crate::policy::{ReadInfo, TierId};
+
+/// A value read from the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The value, decoded (decompressed).
+    pub data: Bytes,
+    pub meta: Arc<ObjectMeta>,
+    /// The tier that served it.
+    pub source: TierId,
+}
+
+/// What a shared lower-tier read produced.
+pub(crate) type Flight = Result<Option<(Object, TierId)>, FlightError>;
+
+/// A lower-tier read failure, cloneable for every caller of the flight.
+#[derive(Clone, Debug)]
+pub(crate) enum FlightError {
+    Unavailable(TierError),
+    Corrupt(String, TierError),
+}
+
+impl From<FlightError> for Error {
+    fn from(e: FlightError) -> Self {
+        match e {
+            FlightError::Unavailable(e) => Error::ColdUnavailable(e),
+            FlightError::Corrupt(key, source) => Error::Corrupt { key, tier: TierId::Cold, source },
+        }
+    }
+}
+
+impl TieredStore {
+    /// The value of `key`, or `None` when absent or expired.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>, Error> {
+        Ok(self.get_with_metadata(key).await?.map(|hit| hit.data))
+    }
+
+    /// The value with its metadata and the tier that served it.
+    pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
+        key::validate(key)?;
+        let inner = &self.inner;
+        inner.sketch.record(key);
+        if let Some(hot) = &inner.hot {
+            if let Some(object) = hot.get_at(key, inner.clock.now_ms()) {
+                return decode_hit(object, TierId::Hot).map(Some);
+            }
+        } else {
+            bump(&inner.counters.gets_without_hot);
+        }
+        let flight = inner.inflight.run(key, || self.read_below_hot(key)).await;
+        match flight.map_err(Error::from)? {
+            Some((object, source)) => decode_hit(object, source).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `key` holds a live value (no access is counted, nothing is copied).
+    pub async fn exists(&self, key: &str) -> Result<bool, Error> {
+        key::validate(key)?;
+        let now = self.inner.clock.now_ms();
+        if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key)) {
+            return Ok(!object.meta.is_expired(now));
+        }
+        if let Some(warm) = &self.inner.warm {
+            match warm.head(key).await {
+                Ok(Some(meta)) if !meta.is_expired(now) => return Ok(true),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(key, tier = warm.name(), ?err, "head failed; asking cold"),
+            }
+        }
+        let meta = self.inner.cold.head(key).await.map_err(Error::ColdUnavailable)?;
+        Ok(meta.is_some_and(|m| !m.is_expired(now)))
+    }
+
+    async fn read_below_hot(&self, key: &str) -> Flight {
+        let inner = &self.inner;
+        let ticket = inner.stripes.ticket(key);
+        if let Some(warm) = &inner.warm {
+            let counters = &inner.counters.warm;
+            match self.read_tier(warm.as_ref(), key).await {
+                Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
+                    bump(&counters.expired);
+                    bump(&counters.misses);
+                    self.drop_copy(TierId::Warm, key).await;
+                }
+                Ok(Some(object)) => {
+                    bump(&counters.hits);
+                    self.promote(&object, TierId::Warm, ticket).await;
+                    return Ok(Some((object, TierId::Warm)));
+                }
+                Ok(None) => bump(&counters.misses),
+                Err(err) if err.kind() == TierErrorKind::Corrupt => {
+                    bump(&counters.corrupt);
+                    bump(&counters.misses);
+                    tracing::warn!(key, tier = warm.name(), %err, "corrupt cached copy; dropping it and reading cold");
+                    self.drop_copy(TierId::Warm, key).await;
+                }
+                Err(err) => {
+                    bump(&counters.errors);
+                    bump(&counters.misses);
+                    tracing::warn!(key, tier = warm.name(), %err, "read failed; treating as miss");
+                }
+            }
+        }
+        let counters = &inner.counters.cold;
+        match self.read_tier(inner.cold.as_ref(), key).await {
+            Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
+                bump(&counters.expired);
+                bump(&counters.misses);
+                self.remove_expired(key, ticket).await;
+                Ok(None)
+            }
+            Ok(Some(object)) => {
+                bump(&counters.hits);
+                self.promote(&object, TierId::Cold, ticket).await;
+                Ok(Some((object, TierId::Cold)))
+            }
+            Ok(None) => {
+                bump(&counters.misses);
+                Ok(None)
+            }
+            Err(err) if err.kind() == TierErrorKind::Corrupt => {
+                bump(&counters.corrupt);
+                tracing::error!(key, tier = inner.cold.name(), %err, "cold copy is corrupt; refusing to serve it");
+                Err(FlightError::Corrupt(key.to_string(), err))
+            }
+            Err(err) => {
+                bump(&counters.errors);
+                tracing::warn!(key, tier = inner.cold.name(), %err, "cold read failed");
+                Err(FlightError::Unavailable(err))
+            }
+        }
+    }
+
+    /// Read one tier and verify what it returns (unless the tier already did).
+    async fn read_tier(&self, tier: &dyn crate::store::Tier, key: &str) -> Result<Option<Object>, TierError> {
+        let object = tier.get(key).await?;
+        match object {
+            Some(object) if !tier.verifies_reads() && !object.verify() => Err(TierError::corrupt(
+                tier.name(),
+                format!("object {key:?}: bytes do not match the recorded checksum"),
+            )),
+            Some(object) if object.meta.key != key => {
+                Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", object.meta.key)))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Ask the policy where a copy of a lower-tier hit goes, and make it.
+    async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let meta = &object.meta;
+        let frequency = inner.sketch.estimate(&meta.key);
+        let info = ReadInfo {
+            key: &meta.key,
+            size: meta.size,
+            served_by,
+            age_ms: now.saturating_sub(meta.created_ms),
+            access_count: u64::from(frequency),
+            frequency,
+            expires_in_ms: meta.expires_ms.map(|e| e.saturating_sub(now)),
+            now_ms: now,
+        };
+        let wanted = self.policy().promote(&info);
+        let targets: Vec<TierId> = [TierId::Hot, TierId::Warm]
+            .into_iter()
+            .filter(|&t| t < served_by && wanted.contains(t) && self.fits(t, object))
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let Some(_guard) = inner.stripes.fill_guard(ticket).await else {
+            tracing::debug!(key = %meta.key, "a write finished during the read; not caching the value read");
+            return;
+        };
+        for tier in targets {
+            if self.fill(tier, object.clone()).await {
+                bump(&inner.counters.tier(tier).promotions);
+            }
+        }
+        drop(_guard);
+        self.enforce_budgets().await;
+    }
+
+    /// Remove an expired object everywhere, unless a write replaced it meanwhile.
+    async fn remove_expired(&self, key: &str, ticket: super::ordering::Ticket) {
+        let Some(_guard) = self.inner.stripes.fill_guard(ticket).await else { return };
+        for tier in [TierId::Hot, TierId::Warm] {
+            self.drop_copy(tier, key).await;
+        }
+        if let Err(err) = self.inner.cold.delete(key).await {
+            tracing::warn!(key, ?err, "could not remove an expired object from cold");
+        }
+        self.inner.stripes.bump(key);
+    }
+}
+
+fn decode_hit(object: Object, source: TierId) -> Result<Hit, Error> {
+    let data = super::codec::decode(&object.meta, object.data)?;
+    Ok(Hit { data, meta: object.meta, source })
+}

@@ -1,0 +1,131 @@
+//! Export / import of a versioned metadata snapshot.
+//!
+//! A [`Snapshot`] lists every object cold holds with its metadata, and which
+//! cache tiers held a copy at export. Importing one into a store over the same
+//! cold data restores what the bytes alone do not carry: expiries that changed
+//! since, and the frequency estimate (cached residency counts as recent use), so
+//! a new host's policy starts warm. Entries whose key cold no longer holds, or
+//! holds with other bytes (checksum differs), are skipped and counted.
+//! Data is never imported: cold is the source of truth.
+
+use serde::{Deserialize, Serialize};
+
+use super::TieredStore;
+use crate::error::Error;
+use crate::key;
+use crate::object::ObjectMeta;
+use crate::policy::TierId;
+
+/// The snapshot format version this build reads and writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A metadata snapshot of a store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub version: u32,
+    pub exported_ms: u64,
+    pub entries: Vec<SnapshotEntry>,
+}
+
+/// One object in a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotEntry {
+    pub meta: ObjectMeta,
+    /// Cache tiers holding a copy at export.
+    pub cached_in: Vec<TierId>,
+    /// The host's frequency estimate at export.
+    pub frequency: u32,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Entries matched to a cold object and applied.
+    pub applied: u64,
+    /// Entries whose key cold lacks or holds with different bytes.
+    pub skipped: u64,
+}
+
+impl Snapshot {
+    /// Parse a snapshot, rejecting unknown versions and malformed entries.
+    pub fn from_json(bytes: &[u8]) -> Result<Snapshot, Error> {
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        let v: Version = serde_json::from_slice(bytes).map_err(|e| Error::Snapshot(format!("not a snapshot: {e}")))?;
+        if v.version != SNAPSHOT_VERSION {
+            return Err(Error::Snapshot(format!(
+                "version {} is not supported (this build reads {SNAPSHOT_VERSION})",
+                v.version
+            )));
+        }
+        let snapshot: Snapshot =
+            serde_json::from_slice(bytes).map_err(|e| Error::Snapshot(format!("malformed: {e}")))?;
+        for entry in &snapshot.entries {
+            key::validate(&entry.meta.key).map_err(|e| Error::Snapshot(format!("entry {:?}: {e}", entry.meta.key)))?;
+        }
+        Ok(snapshot)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("snapshots always serialize")
+    }
+}
+
+impl TieredStore {
+    /// Snapshot the metadata of every object in cold.
+    pub async fn export(&self) -> Result<Snapshot, Error> {
+        let inner = &self.inner;
+        let mut entries = Vec::new();
+        for key in self.keys("").await? {
+            let Some(meta) = inner.cold.head(&key).await.map_err(Error::ColdUnavailable)? else { continue };
+            let mut cached_in = Vec::new();
+            if inner.hot.as_ref().is_some_and(|h| h.peek(&key).is_some()) {
+                cached_in.push(TierId::Hot);
+            }
+            if let Some(warm) = &inner.warm
+                && matches!(warm.head(&key).await, Ok(Some(_)))
+            {
+                cached_in.push(TierId::Warm);
+            }
+            let frequency = inner.sketch.estimate(&key);
+            entries.push(SnapshotEntry { meta: (*meta).clone(), cached_in, frequency });
+        }
+        Ok(Snapshot { version: SNAPSHOT_VERSION, exported_ms: inner.clock.now_ms(), entries })
+    }
+
+    /// Apply a snapshot's expiries and frequencies to the objects cold holds.
+    pub async fn import(&self, snapshot: &Snapshot) -> Result<ImportReport, Error> {
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(Error::Snapshot(format!("version {} is not supported", snapshot.version)));
+        }
+        let inner = &self.inner;
+        let mut report = ImportReport::default();
+        for entry in &snapshot.entries {
+            let key = entry.meta.key.as_str();
+            key::validate(key)?;
+            let current = inner.cold.head(key).await.map_err(Error::ColdUnavailable)?;
+            let Some(current) = current.filter(|m| m.checksum == entry.meta.checksum) else {
+                report.skipped += 1;
+                continue;
+            };
+            if current.expires_ms != entry.meta.expires_ms {
+                let _guard = inner.stripes.lock(key).await;
+                inner.inflight.forget(key);
+                for tier in [TierId::Hot, TierId::Warm] {
+                    self.drop_copy(tier, key).await;
+                }
+                inner.cold.set_expiry(key, entry.meta.expires_ms).await.map_err(Error::ColdUnavailable)?;
+                inner.stripes.bump(key);
+            }
+            for _ in 0..entry.frequency.min(16) {
+                inner.sketch.record(key);
+            }
+            report.applied += 1;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,184 @@
+//! Writes: invalidate the caches → write cold (the only durable step) → fill
+//! the cache tiers the policy chose. The call returns only after cold has the
+//! object, so a crash leaves either the old value everywhere or the new value
+//! in cold with no stale copy above it. Delete and touch follow the same
+//! order under the key's stripe lock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::TieredStore;
+use super::codec;
+use crate::error::Error;
+use crate::key;
+use crate::object::{Codec, Object, ObjectMeta, checksum};
+use crate::policy::{TierId, TierSet, WriteInfo};
+
+/// Options of a write.
+#[derive(Clone, Debug, Default)]
+pub struct SetOptions {
+    /// Time to live; the policy may override it (the default policy keeps it).
+    pub ttl: Option<Duration>,
+    /// Custom metadata, stored with the object.
+    pub metadata: BTreeMap<String, String>,
+    pub content_type: Option<String>,
+    /// Cache tiers that must not receive this write, whatever the policy says.
+    pub skip: TierSet,
+    /// Override the store's compression setting for this write.
+    pub compress: Option<bool>,
+}
+
+/// What a write did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SetOutcome {
+    pub key: String,
+    /// Stored size in bytes.
+    pub size: u64,
+    /// The ETag clients see.
+    pub etag: String,
+    /// Tiers now holding the object, hot first, cold last.
+    pub tiers: Vec<TierId>,
+    /// Whether a live value was replaced.
+    pub replaced: bool,
+    #[serde(skip)]
+    pub meta: Arc<ObjectMeta>,
+}
+
+impl TieredStore {
+    /// Store `value` under `key`. Returns once cold has it.
+    pub async fn set(&self, key: &str, value: impl Into<Bytes>, options: SetOptions) -> Result<SetOutcome, Error> {
+        key::validate(key)?;
+        let inner = &self.inner;
+        let value: Bytes = value.into();
+        let compress =
+            options.compress.unwrap_or(inner.config.compression) && value.len() >= inner.config.compress_min_bytes;
+        let (stored, codec) =
+            if compress { (codec::compress(&value), Codec::Gzip) } else { (value.clone(), Codec::Identity) };
+        let now = inner.clock.now_ms();
+        let requested_ttl_ms = options.ttl.map(|t| t.as_millis().min(u128::from(u64::MAX)) as u64);
+        let placement = self.policy().place(&WriteInfo {
+            key,
+            size: stored.len() as u64,
+            content_type: options.content_type.as_deref(),
+            metadata: &options.metadata,
+            requested_ttl_ms,
+            now_ms: now,
+        });
+        let meta = ObjectMeta {
+            key: key.to_string(),
+            size: stored.len() as u64,
+            original_size: value.len() as u64,
+            created_ms: now,
+            expires_ms: placement.ttl_ms.map(|t| now.saturating_add(t)),
+            checksum: checksum(&stored),
+            codec,
+            content_type: options.content_type,
+            metadata: options.metadata,
+            etag: None,
+        };
+        let object = Object::new(meta, stored);
+
+        let guard = inner.stripes.lock(key).await;
+        inner.inflight.forget(key);
+        let replaced = self.live_somewhere(key, now).await?;
+        self.drop_copy(TierId::Hot, key).await;
+        self.drop_copy(TierId::Warm, key).await;
+        let stored_meta = inner.cold.put(object.clone()).await.map_err(Error::ColdUnavailable)?;
+        inner.stripes.bump(key);
+        let object = Object { meta: stored_meta, data: object.data };
+        let mut tiers = Vec::with_capacity(3);
+        for tier in [TierId::Hot, TierId::Warm] {
+            let chosen = placement.tiers.contains(tier) && !options.skip.contains(tier);
+            if chosen && self.fits(tier, &object) && self.fill(tier, object.clone()).await {
+                tiers.push(tier);
+            }
+        }
+        tiers.push(TierId::Cold);
+        drop(guard);
+        self.enforce_budgets().await;
+        let meta = object.meta;
+        Ok(SetOutcome { key: key.to_string(), size: meta.size, etag: meta.client_etag(), tiers, replaced, meta })
+    }
+
+    /// Remove `key` from every tier; `true` if cold had it.
+    pub async fn delete(&self, key: &str) -> Result<bool, Error> {
+        key::validate(key)?;
+        let inner = &self.inner;
+        let _guard = inner.stripes.lock(key).await;
+        inner.inflight.forget(key);
+        self.drop_copy(TierId::Hot, key).await;
+        self.drop_copy(TierId::Warm, key).await;
+        let existed = inner.cold.delete(key).await.map_err(Error::ColdUnavailable)?;
+        inner.stripes.bump(key);
+        Ok(existed)
+    }
+
+    /// Renew the TTL of `key`: it now expires `ttl` from now (`None`: never).
+    /// Returns `false` when the key is absent or expired.
+    pub async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool, Error> {
+        key::validate(key)?;
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let expires = ttl.map(|t| now.saturating_add(t.as_millis().min(u128::from(u64::MAX)) as u64));
+        let _guard = inner.stripes.lock(key).await;
+        inner.inflight.forget(key);
+        let live = inner.cold.head(key).await.map_err(Error::ColdUnavailable)?.is_some_and(|m| !m.is_expired(now));
+        if !live {
+            return Ok(false);
+        }
+        // Caches first: a copy whose expiry cannot be rewritten is dropped, so
+        // no cache outlives the new expiry in either direction.
+        for tier in [TierId::Hot, TierId::Warm] {
+            if let Some(cache) = self.cache(tier)
+                && let Err(err) = cache.set_expiry(key, expires).await
+            {
+                tracing::warn!(key, tier = cache.name(), %err, "could not renew a cached copy; dropping it");
+                self.drop_copy(tier, key).await;
+            }
+        }
+        let updated = inner.cold.set_expiry(key, expires).await.map_err(Error::ColdUnavailable)?;
+        inner.stripes.bump(key);
+        Ok(updated.is_some())
+    }
+
+    /// Whether any tier holds a live value for `key` (cold is asked last).
+    async fn live_somewhere(&self, key: &str, now: u64) -> Result<bool, Error> {
+        if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key)) {
+            return Ok(!object.meta.is_expired(now));
+        }
+        let meta = self.inner.cold.head(key).await.map_err(Error::ColdUnavailable)?;
+        Ok(meta.is_some_and(|m| !m.is_expired(now)))
+    }
+
+    /// Whether `object` fits in the cache tier at all (a value larger than a
+    /// tier's whole budget skips it rather than evicting everything).
+    pub(crate) fn fits(&self, tier: TierId, object: &Object) -> bool {
+        self.cache(tier).is_some_and(|t| t.usage().capacity.is_none_or(|cap| object.footprint() <= cap))
+    }
+
+    /// Copy into a cache tier; a failure is logged and counted, never fatal.
+    pub(crate) async fn fill(&self, tier: TierId, object: Object) -> bool {
+        let Some(cache) = self.cache(tier) else { return false };
+        match cache.put(object).await {
+            Ok(_) => true,
+            Err(err) => {
+                super::stats::bump(&self.inner.counters.tier(tier).errors);
+                tracing::warn!(tier = cache.name(), %err, "could not fill cache tier; continuing without it");
+                false
+            }
+        }
+    }
+
+    /// Drop a cached copy; a failure is logged and counted.
+    pub(crate) async fn drop_copy(&self, tier: TierId, key: &str) {
+        let Some(cache) = self.cache(tier) else { return };
+        if let Err(err) = cache.delete(key).await {
+            super::stats::bump(&self.inner.counters.tier(tier).errors);
+            tracing::warn!(key, tier = cache.name(), %err, "could not drop cached copy");
+        }
+    }
+}

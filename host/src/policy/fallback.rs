@@ -1,0 +1,89 @@
+//! The fallback decisions, used when a policy traps, overruns its deadline,
+//! answers with the wrong shape, or before any policy is configured.
+//!
+//! They are deliberately plain and safe:
+//! - **place**: warm always; hot too when the object is at most 1/64 of the hot
+//!   budget (large objects never flush memory); the writer's TTL unchanged;
+//! - **promote**: a warm hit is copied to hot (size permitting), a cold hit to
+//!   warm only;
+//! - **score**: least recently used leaves first (score = `-idle_ms`), no demotion.
+
+use super::{Candidate, Capacities, Placement, Policy, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict, WriteInfo};
+
+/// The documented fallback policy.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FallbackPolicy {
+    capacities: Capacities,
+}
+
+impl FallbackPolicy {
+    pub fn new(capacities: Capacities) -> Self {
+        FallbackPolicy { capacities }
+    }
+
+    fn fits_hot(&self, size: u64) -> bool {
+        size <= self.capacities.hot_bytes / 64
+    }
+}
+
+impl Policy for FallbackPolicy {
+    fn identity(&self) -> PolicyIdentity {
+        PolicyIdentity {
+            name: "fallback".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            interface: "native".into(),
+            sha256: None,
+        }
+    }
+
+    fn place(&self, write: &WriteInfo<'_>) -> Placement {
+        Placement { tiers: TierSet { hot: self.fits_hot(write.size), warm: true }, ttl_ms: write.requested_ttl_ms }
+    }
+
+    fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
+        match read.served_by {
+            TierId::Warm => TierSet { hot: self.fits_hot(read.size), warm: false },
+            TierId::Cold => TierSet { hot: false, warm: true },
+            TierId::Hot => TierSet::NONE,
+        }
+    }
+
+    fn score(&self, _now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
+        candidates.iter().map(|c| Verdict { score: -(c.idle_ms as f64), demote: false }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn large_objects_skip_hot_and_lru_leaves_first() {
+        let p = FallbackPolicy::new(Capacities { hot_bytes: 64 * 1024, warm_bytes: 1 << 30 });
+        let meta = BTreeMap::new();
+        let w = |size| WriteInfo {
+            key: "k",
+            size,
+            content_type: None,
+            metadata: &meta,
+            requested_ttl_ms: Some(5),
+            now_ms: 0,
+        };
+        assert_eq!(p.place(&w(1024)).tiers, TierSet::ALL);
+        assert_eq!(p.place(&w(1025)).tiers, TierSet { hot: false, warm: true });
+        assert_eq!(p.place(&w(1)).ttl_ms, Some(5));
+        let c = |idle_ms| Candidate {
+            key: "k".into(),
+            size: 1,
+            tier: TierId::Hot,
+            age_ms: 0,
+            idle_ms,
+            access_count: 0,
+            frequency: 0,
+            expires_in_ms: None,
+        };
+        let v = p.score(0, &[c(10), c(1)]);
+        assert!(v[0].score < v[1].score, "the idler candidate must score lower");
+    }
+}

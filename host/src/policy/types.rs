@@ -1,0 +1,159 @@
+//! Decision inputs and outputs, the native mirror of the records in
+//! `wit/policy.wit`. Times are milliseconds: `now_ms` since the Unix epoch,
+//! ages and idle times as durations.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A storage tier. Cold is the source of truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TierId {
+    Hot,
+    Warm,
+    Cold,
+}
+
+impl TierId {
+    /// The lowercase name used in headers, logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierId::Hot => "hot",
+            TierId::Warm => "warm",
+            TierId::Cold => "cold",
+        }
+    }
+}
+
+impl std::fmt::Display for TierId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of cache tiers (cold always holds everything, so it is not a member).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TierSet {
+    pub hot: bool,
+    pub warm: bool,
+}
+
+impl TierSet {
+    pub const NONE: TierSet = TierSet { hot: false, warm: false };
+    pub const ALL: TierSet = TierSet { hot: true, warm: true };
+
+    pub fn contains(self, tier: TierId) -> bool {
+        match tier {
+            TierId::Hot => self.hot,
+            TierId::Warm => self.warm,
+            TierId::Cold => true,
+        }
+    }
+
+    /// The names of the members, hot first, with cold appended.
+    pub fn with_cold(self) -> Vec<TierId> {
+        let mut tiers = Vec::with_capacity(3);
+        if self.hot {
+            tiers.push(TierId::Hot);
+        }
+        if self.warm {
+            tiers.push(TierId::Warm);
+        }
+        tiers.push(TierId::Cold);
+        tiers
+    }
+}
+
+/// An object being written.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteInfo<'a> {
+    pub key: &'a str,
+    /// Stored size in bytes (after compression).
+    pub size: u64,
+    pub content_type: Option<&'a str>,
+    pub metadata: &'a BTreeMap<String, String>,
+    /// TTL the writer asked for, if any.
+    pub requested_ttl_ms: Option<u64>,
+    pub now_ms: u64,
+}
+
+/// Where a write goes and how long it lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub tiers: TierSet,
+    /// `None`: never expires.
+    pub ttl_ms: Option<u64>,
+}
+
+/// A read served by warm or cold.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadInfo<'a> {
+    pub key: &'a str,
+    pub size: u64,
+    pub served_by: TierId,
+    pub age_ms: u64,
+    pub access_count: u64,
+    pub frequency: u32,
+    pub expires_in_ms: Option<u64>,
+    pub now_ms: u64,
+}
+
+/// An object that may be evicted from an over-budget cache tier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub key: String,
+    pub size: u64,
+    pub tier: TierId,
+    pub age_ms: u64,
+    pub idle_ms: u64,
+    pub access_count: u64,
+    pub frequency: u32,
+    pub expires_in_ms: Option<u64>,
+}
+
+/// The verdict on one candidate: lowest scores leave first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    pub score: f64,
+    /// For an evicted hot candidate: copy it to warm first.
+    pub demote: bool,
+}
+
+/// The byte budgets of the cache tiers, handed to the policy at configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capacities {
+    pub hot_bytes: u64,
+    pub warm_bytes: u64,
+}
+
+/// Who a policy is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyIdentity {
+    pub name: String,
+    pub version: String,
+    /// The WIT package the policy was built against (`tiered:policy@0.1.0`),
+    /// or `native` for a policy linked into the host.
+    pub interface: String,
+    /// sha256 of the component's bytes, for WebAssembly policies.
+    pub sha256: Option<String>,
+}
+
+/// Counts of calls into a policy and of the fallbacks it needed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCounters {
+    /// Decisions asked (place + promote + score).
+    pub calls: u64,
+    /// Decisions answered by the fallback because the policy failed.
+    pub fallbacks: u64,
+    /// Of those, calls that trapped (including memory-limit failures).
+    pub traps: u64,
+    /// Of those, calls stopped by the deadline.
+    pub timeouts: u64,
+    /// Of those, answers of the wrong shape (wrong length, NaN score).
+    pub bad_answers: u64,
+    /// Instances rebuilt after a failure.
+    pub rebuilds: u64,
+    /// Nanoseconds spent inside policy calls.
+    pub busy_ns: u64,
+}

@@ -1,0 +1,187 @@
+//! A test double: a tier that counts calls and fails on command.
+//!
+//! It wraps a real tier (by default an unbounded [`MemoryTier`]) so it stores
+//! and serves objects faithfully, counts every call by operation, and can be
+//! told to fail reads, writes or everything, to delay reads (so concurrent
+//! callers pile up), or to serve corrupted bytes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::{KeyStream, MemoryTier, Resident, Tier, Usage};
+use crate::error::{TierError, TierErrorKind};
+use crate::object::{Object, ObjectMeta};
+
+/// What the double should do wrong.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// `get` and `head` fail as unavailable.
+    FailReads,
+    /// `put`, `delete`, `set_expiry` and `delete_prefix` fail as unavailable.
+    FailWrites,
+    /// Every call fails.
+    FailAll,
+    /// `get` returns the object with its bytes flipped (checksum no longer matches).
+    CorruptReads,
+}
+
+/// Call counts by operation.
+#[derive(Debug, Default)]
+pub struct Calls {
+    pub get: AtomicU64,
+    pub head: AtomicU64,
+    pub put: AtomicU64,
+    pub delete: AtomicU64,
+    pub set_expiry: AtomicU64,
+    pub list: AtomicU64,
+    pub delete_prefix: AtomicU64,
+}
+
+/// A counting, fault-injecting tier.
+#[derive(Debug)]
+pub struct TierDouble {
+    inner: Arc<dyn Tier>,
+    fault: Mutex<Fault>,
+    read_delay: Mutex<Option<Duration>>,
+    pub calls: Calls,
+}
+
+impl TierDouble {
+    /// A double over an unbounded memory tier (a stand-in for cold).
+    pub fn new() -> Self {
+        Self::wrapping(Arc::new(MemoryTier::new(u64::MAX)))
+    }
+
+    /// A double over any tier.
+    pub fn wrapping(inner: Arc<dyn Tier>) -> Self {
+        TierDouble { inner, fault: Mutex::new(Fault::None), read_delay: Mutex::new(None), calls: Calls::default() }
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock() = fault;
+    }
+
+    /// Delay every `get` by `delay` (use with paused tokio time).
+    pub fn set_read_delay(&self, delay: Option<Duration>) {
+        *self.read_delay.lock() = delay;
+    }
+
+    pub fn gets(&self) -> u64 {
+        self.calls.get.load(Ordering::SeqCst)
+    }
+
+    pub fn puts(&self) -> u64 {
+        self.calls.put.load(Ordering::SeqCst)
+    }
+
+    fn check(&self, write: bool) -> Result<(), TierError> {
+        let fail = match *self.fault.lock() {
+            Fault::FailAll => true,
+            Fault::FailReads => !write,
+            Fault::FailWrites => write,
+            Fault::None | Fault::CorruptReads => false,
+        };
+        if fail {
+            return Err(TierError::new(TierErrorKind::Unavailable, "double", "injected fault"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for TierDouble {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn count(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::SeqCst);
+}
+
+#[async_trait]
+impl Tier for TierDouble {
+    fn name(&self) -> &'static str {
+        "double"
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
+        count(&self.calls.get);
+        let delay = *self.read_delay.lock();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        self.check(false)?;
+        let object = self.inner.get(key).await?;
+        if *self.fault.lock() == Fault::CorruptReads {
+            return Ok(object.map(|o| {
+                let mut flipped = o.data.to_vec();
+                if let Some(b) = flipped.first_mut() {
+                    *b ^= 0xff;
+                } else {
+                    flipped.push(0);
+                }
+                Object { meta: o.meta, data: Bytes::from(flipped) }
+            }));
+        }
+        Ok(object)
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        count(&self.calls.head);
+        self.check(false)?;
+        self.inner.head(key).await
+    }
+
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
+        count(&self.calls.put);
+        self.check(true)?;
+        let mut meta = (*object.meta).clone();
+        meta.etag = Some(format!("double-{}", &meta.checksum[..16]));
+        self.inner.put(Object::new(meta, object.data)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, TierError> {
+        count(&self.calls.delete);
+        self.check(true)?;
+        self.inner.delete(key).await
+    }
+
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        count(&self.calls.set_expiry);
+        self.check(true)?;
+        self.inner.set_expiry(key, expires_ms).await
+    }
+
+    fn list(&self, prefix: &str) -> KeyStream {
+        count(&self.calls.list);
+        if let Err(e) = self.check(false) {
+            return Box::pin(futures::stream::iter([Err(e)]));
+        }
+        self.inner.list(prefix)
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
+        count(&self.calls.delete_prefix);
+        self.check(true)?;
+        self.inner.delete_prefix(prefix).await
+    }
+
+    fn usage(&self) -> Usage {
+        self.inner.usage()
+    }
+
+    fn eviction_sample(&self, max: usize) -> Vec<Resident> {
+        self.inner.eviction_sample(max)
+    }
+
+    fn residents(&self) -> Vec<Resident> {
+        self.inner.residents()
+    }
+}

@@ -1,0 +1,292 @@
+//! An object directory: one file per object, named by the sha256 of its key,
+//! with an in-memory index rebuilt from the file headers at open.
+//!
+//! Layout under the root: `objects/<2 hex>/<64 hex>` for objects and `tmp/`
+//! for writes in progress (emptied at open). A write goes to `tmp/`, is
+//! fsync'd, and is renamed into `objects/` while the index lock is held, so the
+//! index and the directory agree and no reader ever sees a torn file. With
+//! `durable`, the directory entry is fsync'd too (the local cold tier).
+//!
+//! The index (an LRU map, most recent last touched) knows every object's file
+//! size, creation, expiry and volatile access statistics; misses cost no I/O.
+//! All methods block: callers run them off the async executor.
+
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use super::format::{self, FormatError};
+use super::{Access, Resident};
+use crate::clock::Clock;
+use crate::error::TierError;
+use crate::key::key_hash;
+use crate::object::{Object, ObjectMeta};
+
+/// An object directory and its index.
+#[derive(Debug)]
+pub struct FileStore {
+    root: PathBuf,
+    tier: &'static str,
+    /// fsync directory entries after renames (the source of truth needs it).
+    durable: bool,
+    index: Mutex<LruCache<String, IndexEntry>>,
+    bytes: AtomicU64,
+    /// Distinguishes concurrent temporary files.
+    tmp_seq: AtomicU64,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct IndexEntry {
+    file_len: u64,
+    created_ms: u64,
+    expires_ms: Option<u64>,
+    access: Access,
+}
+
+impl FileStore {
+    /// Open (creating if needed) the directory and rebuild the index.
+    pub fn open(root: &Path, tier: &'static str, durable: bool, clock: Arc<dyn Clock>) -> Result<Self, TierError> {
+        let io = |what: &str, e| TierError::io(tier, format!("{what} {}", root.display()), e);
+        fs::create_dir_all(root.join("objects")).map_err(|e| io("cannot create", e))?;
+        let tmp = root.join("tmp");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| io("cannot empty tmp/ in", e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| io("cannot create tmp/ in", e))?;
+        let store = FileStore {
+            root: root.to_path_buf(),
+            tier,
+            durable,
+            index: Mutex::new(LruCache::unbounded()),
+            bytes: AtomicU64::new(0),
+            tmp_seq: AtomicU64::new(0),
+            clock,
+        };
+        store.rebuild_index().map_err(|e| io("cannot scan", e))?;
+        Ok(store)
+    }
+
+    fn rebuild_index(&self) -> std::io::Result<()> {
+        let mut found = Vec::new();
+        for fan in fs::read_dir(self.root.join("objects"))? {
+            let fan = fan?.path();
+            if !fan.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&fan)? {
+                let path = file?.path();
+                match read_header(&path) {
+                    Ok((meta, len)) if path.file_name().is_some_and(|n| *n == *key_hash(&meta.key)) => {
+                        found.push((meta, len));
+                    }
+                    outcome => {
+                        tracing::warn!(tier = self.tier, path = %path.display(), ?outcome, "unreadable object file; removing it");
+                        let _ = fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|(meta, _)| meta.created_ms);
+        let mut index = self.index.lock();
+        for (meta, file_len) in found {
+            self.bytes.fetch_add(file_len, Ordering::Relaxed);
+            let access = Access { last_ms: meta.created_ms, count: 0 };
+            index.push(
+                meta.key,
+                IndexEntry { file_len, created_ms: meta.created_ms, expires_ms: meta.expires_ms, access },
+            );
+        }
+        Ok(())
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        let hash = key_hash(key);
+        self.root.join("objects").join(&hash[..2]).join(hash)
+    }
+
+    fn corrupt(&self, key: &str, err: FormatError) -> TierError {
+        TierError::corrupt(self.tier, format!("object {key:?}: {err}"))
+    }
+
+    /// Read and verify an object; `Ok(None)` if the index does not have it.
+    pub fn read(&self, key: &str) -> Result<Option<Object>, TierError> {
+        if !self.index.lock().contains(key) {
+            return Ok(None);
+        }
+        let bytes = match fs::read(self.path(key)) {
+            Ok(b) => Bytes::from(b),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                self.forget(key);
+                return Ok(None);
+            }
+            Err(e) => return Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
+        };
+        let object = format::decode(bytes).map_err(|e| self.corrupt(key, e))?;
+        if object.meta.key != key {
+            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", object.meta.key)));
+        }
+        self.record_access(key);
+        Ok(Some(object))
+    }
+
+    /// The metadata alone, from the file header.
+    pub fn read_meta(&self, key: &str) -> Result<Option<ObjectMeta>, TierError> {
+        if !self.index.lock().contains(key) {
+            return Ok(None);
+        }
+        match read_header(&self.path(key)) {
+            Ok((meta, _)) if meta.key == key => Ok(Some(meta)),
+            Ok((meta, _)) => Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key))),
+            Err(HeaderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
+                self.forget(key);
+                Ok(None)
+            }
+            Err(HeaderError::Io(e)) => Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
+            Err(HeaderError::Format(e)) => Err(self.corrupt(key, e)),
+        }
+    }
+
+    /// Write an object durably and atomically, replacing any previous version.
+    pub fn write(&self, object: &Object) -> Result<(), TierError> {
+        let key = object.meta.key.as_str();
+        let encoded = format::encode(object);
+        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)));
+        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
+        let written = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(&encoded)?;
+            file.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io("cannot write", e));
+        }
+        let dest = self.path(key);
+        let parent = dest.parent().expect("object paths have a parent");
+        let mut index = self.index.lock();
+        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(&tmp, &dest));
+        if let Err(e) = renamed {
+            drop(index);
+            let _ = fs::remove_file(&tmp);
+            return Err(io("cannot store", e));
+        }
+        let entry = IndexEntry {
+            file_len: encoded.len() as u64,
+            created_ms: object.meta.created_ms,
+            expires_ms: object.meta.expires_ms,
+            access: Access { last_ms: self.clock.now_ms(), count: 0 },
+        };
+        self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
+        if let Some(old) = index.push(key.to_string(), entry).filter(|(k, _)| k == key) {
+            self.bytes.fetch_sub(old.1.file_len, Ordering::Relaxed);
+        }
+        drop(index);
+        if self.durable {
+            File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
+        }
+        Ok(())
+    }
+
+    /// Remove an object's file; `true` if the index had it.
+    pub fn remove(&self, key: &str) -> Result<bool, TierError> {
+        let mut index = self.index.lock();
+        match fs::remove_file(self.path(key)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e)),
+        }
+        let removed = index.pop(key);
+        if let Some(entry) = &removed {
+            self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
+        }
+        Ok(removed.is_some())
+    }
+
+    /// Drop a key from the index whose file vanished behind our back.
+    fn forget(&self, key: &str) {
+        if let Some(entry) = self.index.lock().pop(key) {
+            self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
+        }
+    }
+
+    fn record_access(&self, key: &str) {
+        let now = self.clock.now_ms();
+        if let Some(entry) = self.index.lock().get_mut(key) {
+            entry.access.last_ms = now;
+            entry.access.count += 1;
+        }
+    }
+
+    /// Keys starting with `prefix`, from the index.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        self.index.lock().iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
+    }
+
+    /// Size of an object's file, if indexed.
+    pub fn file_len(&self, key: &str) -> Option<u64> {
+        self.index.lock().peek(key).map(|e| e.file_len)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn objects(&self) -> u64 {
+        self.index.lock().len() as u64
+    }
+
+    /// The `max` least recently used objects.
+    pub fn least_recent(&self, max: usize) -> Vec<Resident> {
+        self.index.lock().iter().rev().take(max).map(|(k, e)| resident(k, e)).collect()
+    }
+
+    pub fn residents(&self) -> Vec<Resident> {
+        self.index.lock().iter().map(|(k, e)| resident(k, e)).collect()
+    }
+}
+
+fn resident(key: &str, e: &IndexEntry) -> Resident {
+    Resident {
+        key: key.to_string(),
+        footprint: e.file_len,
+        created_ms: e.created_ms,
+        expires_ms: e.expires_ms,
+        access: e.access,
+    }
+}
+
+#[derive(Debug)]
+enum HeaderError {
+    Io(std::io::Error),
+    Format(FormatError),
+}
+
+/// Read just the header of an object file: its metadata and the file length.
+fn read_header(path: &Path) -> Result<(ObjectMeta, u64), HeaderError> {
+    let mut file = File::open(path).map_err(HeaderError::Io)?;
+    let len = file.metadata().map_err(HeaderError::Io)?.len();
+    let mut head = vec![0u8; format::PREFIX_LEN];
+    file.read_exact(&mut head).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
+    let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
+    if meta_len <= format::MAX_META_LEN {
+        let mut rest = vec![0u8; meta_len];
+        file.read_exact(&mut rest).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
+        head.extend_from_slice(&rest);
+    }
+    let (meta, _, start) = format::decode_header(&head).map_err(HeaderError::Format)?;
+    if len != start as u64 + meta.size {
+        return Err(HeaderError::Format(FormatError::WrongLength {
+            expected: meta.size,
+            actual: len.saturating_sub(start as u64),
+        }));
+    }
+    Ok((meta, len))
+}

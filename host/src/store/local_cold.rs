@@ -1,0 +1,80 @@
+//! A local directory standing in for a bucket: the embedded default's source
+//! of truth. Same file format and atomic-write discipline as the disk tier,
+//! plus fsync of directory entries, no byte budget, and an ETag per version
+//! (the first 32 hex digits of the object's sha256, as S3 gives an MD5).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::disk::{blocking, remove_prefix, rewrite_expiry};
+use super::files::FileStore;
+use super::{KeyStream, Tier, Usage};
+use crate::clock::SystemClock;
+use crate::error::TierError;
+use crate::object::{Object, ObjectMeta};
+
+/// The local-directory cold tier.
+#[derive(Debug, Clone)]
+pub struct LocalColdTier {
+    files: Arc<FileStore>,
+}
+
+impl LocalColdTier {
+    /// Open (or create) the cold directory.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, TierError> {
+        let files = FileStore::open(dir.as_ref(), "local", true, Arc::new(SystemClock))?;
+        Ok(LocalColdTier { files: Arc::new(files) })
+    }
+}
+
+#[async_trait]
+impl Tier for LocalColdTier {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
+        let (files, key) = (self.files.clone(), key.to_string());
+        blocking("local", move || files.read(&key)).await
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        let (files, key) = (self.files.clone(), key.to_string());
+        Ok(blocking("local", move || files.read_meta(&key)).await?.map(Arc::new))
+    }
+
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
+        let mut meta = (*object.meta).clone();
+        meta.etag = Some(meta.checksum[..32].to_string());
+        let object = Object::new(meta, object.data);
+        let stored = object.meta.clone();
+        let files = self.files.clone();
+        blocking("local", move || files.write(&object)).await?;
+        Ok(stored)
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, TierError> {
+        let (files, key) = (self.files.clone(), key.to_string());
+        blocking("local", move || files.remove(&key)).await
+    }
+
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        let (files, key) = (self.files.clone(), key.to_string());
+        blocking("local", move || rewrite_expiry(&files, &key, expires_ms)).await
+    }
+
+    fn list(&self, prefix: &str) -> KeyStream {
+        Box::pin(futures::stream::iter(self.files.keys(prefix).into_iter().map(Ok)))
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
+        let (files, prefix) = (self.files.clone(), prefix.to_string());
+        blocking("local", move || remove_prefix(&files, &prefix)).await
+    }
+
+    fn usage(&self) -> Usage {
+        Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: None }
+    }
+}

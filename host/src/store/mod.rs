@@ -1,0 +1,149 @@
+//! Tiers: where objects are stored.
+//!
+//! This file holds only the contract, [`Tier`]. Implementations sit beside it:
+//! - [`memory::MemoryTier`]: the hot tier, sharded LRU maps, byte-bounded;
+//! - [`disk::DiskTier`]: the warm tier, one file per object, byte-bounded,
+//!   survives restarts;
+//! - [`local_cold::LocalColdTier`]: a local directory standing in for a bucket;
+//! - [`s3::S3Tier`]: the S3 cold tier (AWS, MinIO, Garage, ...);
+//! - [`double::TierDouble`]: a test double that counts calls and injects faults.
+//!
+//! [`files`] and [`format`] are the on-disk object directory and file format
+//! shared by the disk and local-cold tiers.
+//!
+//! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
+//! statistics ([`Access`]) in memory; nothing about reads is ever written back.
+
+pub mod disk;
+pub mod double;
+pub mod files;
+pub mod format;
+pub mod local_cold;
+pub mod memory;
+pub mod s3;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::error::TierError;
+use crate::object::{Object, ObjectMeta};
+
+pub use disk::DiskTier;
+pub use double::{Fault, TierDouble};
+pub use local_cold::LocalColdTier;
+pub use memory::MemoryTier;
+pub use s3::{S3Config, S3Tier};
+
+/// A stream of keys, produced lazily.
+pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
+
+/// Volatile access statistics of a cached object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Last read or write in this tier, ms since the Unix epoch.
+    pub last_ms: u64,
+    /// Reads in this tier since the copy was made.
+    pub count: u64,
+}
+
+/// An object resident in a cache tier, as eviction and bootstrap see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resident {
+    pub key: String,
+    /// Bytes it costs in the tier.
+    pub footprint: u64,
+    pub created_ms: u64,
+    pub expires_ms: Option<u64>,
+    pub access: Access,
+}
+
+/// The answer to a conditional read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conditional {
+    /// The stored version still has the ETag the caller holds.
+    NotModified,
+    /// A different version (or `None`: the object is gone).
+    Changed(Option<Object>),
+}
+
+/// How full a tier is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub objects: u64,
+    /// The byte budget; `None` = unbounded (cold).
+    pub capacity: Option<u64>,
+}
+
+impl Usage {
+    pub fn over_budget(&self) -> bool {
+        self.capacity.is_some_and(|c| self.bytes > c)
+    }
+}
+
+/// A place objects are stored. Implementations are safe to share across tasks.
+#[async_trait]
+pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
+    /// Short implementation name for logs and errors (`memory`, `disk`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The object, verified; `Ok(None)` when absent. A copy that fails
+    /// verification is an error of kind `Corrupt` (the caller decides).
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError>;
+
+    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`).
+    /// The default reads the object and compares.
+    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
+        let object = self.get(key).await?;
+        match object {
+            Some(o) if o.meta.etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
+            other => Ok(Conditional::Changed(other)),
+        }
+    }
+
+    /// The metadata alone, without reading the bytes.
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError>;
+
+    /// Store the object, replacing any previous version. Returns the metadata
+    /// as stored (cold tiers fill in `etag`).
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError>;
+
+    /// Remove the object; `true` if it was there.
+    async fn delete(&self, key: &str) -> Result<bool, TierError>;
+
+    /// Rewrite the expiry of a stored object; `None` when absent.
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError>;
+
+    /// Keys starting with `prefix`, in no particular order, produced lazily.
+    fn list(&self, prefix: &str) -> KeyStream;
+
+    /// Remove every object whose key starts with `prefix`; the count removed.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError>;
+
+    /// Remove everything.
+    async fn clear(&self) -> Result<(), TierError> {
+        self.delete_prefix("").await.map(|_| ())
+    }
+
+    fn usage(&self) -> Usage;
+
+    /// Whether `get` already verified the bytes against a checksum (the file
+    /// tiers do, with the header's data hash). The engine verifies the sha256
+    /// of what other tiers return.
+    fn verifies_reads(&self) -> bool {
+        false
+    }
+
+    /// Up to `max` eviction candidates, least recently used first. Tiers
+    /// without a budget return none.
+    fn eviction_sample(&self, _max: usize) -> Vec<Resident> {
+        Vec::new()
+    }
+
+    /// Every resident object (for bootstrap ranking). Unbounded tiers return none.
+    fn residents(&self) -> Vec<Resident> {
+        Vec::new()
+    }
+}

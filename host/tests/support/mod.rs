@@ -1,0 +1,44 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+pub mod contract;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use tiered::object::{Object, ObjectMeta, checksum};
+
+/// An object as a writer would hand it to a tier.
+pub fn object(key: &str, data: &[u8], created_ms: u64) -> Object {
+    let data = Bytes::copy_from_slice(data);
+    let meta = ObjectMeta {
+        key: key.to_string(),
+        size: data.len() as u64,
+        original_size: data.len() as u64,
+        created_ms,
+        expires_ms: None,
+        checksum: checksum(&data),
+        codec: Default::default(),
+        content_type: Some("application/octet-stream".into()),
+        metadata: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
+        etag: None,
+    };
+    Object::new(meta, data)
+}
+
+/// Every file name under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
