@@ -1,0 +1,137 @@
+//! The WebAssembly component: wit-bindgen exports of `wit/policy.wit` (world
+//! `policy`) mapped onto [`DefaultPolicy`].
+//!
+//! The configured policy lives in a thread-local cell (a component instance is
+//! single-threaded). A decision asked before `configure` uses
+//! [`DefaultPolicy::default`], the configuration of no pairs and zero budgets,
+//! rather than trapping. `configure` logs one `info` line through the host.
+
+use std::cell::RefCell;
+
+use crate::{CandidateInput, DefaultPolicy, ReadInput, Tier, WriteInput};
+
+wit_bindgen::generate!({ path: "../wit", world: "policy" });
+
+// wit-bindgen 0.61 generates the WIT record `identity` as `PolicyIdentity`.
+use exports::tiered::policy::decisions::{
+    Candidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, Verdict, WriteInfo,
+};
+use tiered::policy::host::{Level, log};
+
+thread_local! {
+    /// The policy of this instance; `None` until `configure` succeeds.
+    static POLICY: RefCell<Option<DefaultPolicy>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the configured policy, installing the defaults if needed.
+fn with_policy<R>(f: impl FnOnce(&DefaultPolicy) -> R) -> R {
+    POLICY.with(|cell| f(cell.borrow_mut().get_or_insert_with(DefaultPolicy::default)))
+}
+
+fn tier(t: WitTier) -> Tier {
+    match t {
+        WitTier::Hot => Tier::Hot,
+        WitTier::Warm => Tier::Warm,
+        WitTier::Cold => Tier::Cold,
+    }
+}
+
+/// The exported `decisions` interface.
+struct Component;
+
+impl Guest for Component {
+    fn identity() -> PolicyIdentity {
+        let (name, version) = DefaultPolicy::identity();
+        PolicyIdentity { name: name.into(), version: version.into() }
+    }
+
+    fn configure(config: Vec<(String, String)>, capacities: Vec<Capacity>) -> Result<(), String> {
+        let (mut hot, mut warm) = (0, 0);
+        for c in &capacities {
+            match c.tier {
+                WitTier::Hot => hot = c.max_bytes,
+                WitTier::Warm => warm = c.max_bytes,
+                WitTier::Cold => {}
+            }
+        }
+        let policy = DefaultPolicy::configure(&config, hot, warm)?;
+        let cfg = policy.config();
+        log(
+            Level::Info,
+            &format!(
+                "configured: hot {hot} B (objects up to {} B), warm {warm} B (objects up to {} B), \
+                 promote to hot from frequency {}, {} TTL prefix rule(s) from {} key(s)",
+                cfg.hot_max_object_bytes,
+                cfg.warm_max_object_bytes,
+                cfg.promote_hot_min_frequency,
+                config.iter().filter(|(k, _)| k.starts_with(crate::config::TTL_PREFIX)).count(),
+                config.len(),
+            ),
+        );
+        POLICY.with(|cell| *cell.borrow_mut() = Some(policy));
+        Ok(())
+    }
+
+    fn place(object: WriteInfo) -> Placement {
+        let input = WriteInput {
+            key: &object.key,
+            size: object.size,
+            requested_ttl_ms: object.requested_ttl_ms,
+            now_ms: object.now_ms,
+        };
+        let p = with_policy(|policy| policy.place(&input));
+        let mut tiers = Vec::with_capacity(2);
+        if p.hot {
+            tiers.push(WitTier::Hot);
+        }
+        if p.warm {
+            tiers.push(WitTier::Warm);
+        }
+        Placement { tiers, ttl_ms: p.ttl_ms }
+    }
+
+    fn promote(read: ReadInfo) -> Vec<WitTier> {
+        let input = ReadInput {
+            key: &read.key,
+            size: read.size,
+            served_by: tier(read.served_by),
+            age_ms: read.age_ms,
+            access_count: read.access_count,
+            frequency: read.frequency,
+            expires_in_ms: read.expires_in_ms,
+            now_ms: read.now_ms,
+        };
+        let p = with_policy(|policy| policy.promote(&input));
+        let mut tiers = Vec::with_capacity(2);
+        if p.hot {
+            tiers.push(WitTier::Hot);
+        }
+        if p.warm {
+            tiers.push(WitTier::Warm);
+        }
+        tiers
+    }
+
+    fn score(_now_ms: u64, candidates: Vec<Candidate>) -> Vec<Verdict> {
+        with_policy(|policy| {
+            candidates
+                .iter()
+                .map(|c| {
+                    let v = policy.verdict(&CandidateInput {
+                        key: &c.key,
+                        size: c.size,
+                        tier: tier(c.tier),
+                        age_ms: c.age_ms,
+                        idle_ms: c.idle_ms,
+                        access_count: c.access_count,
+                        frequency: c.frequency,
+                        expires_in_ms: c.expires_in_ms,
+                    });
+                    Verdict { score: v.score, demote: v.demote }
+                })
+                .collect()
+        })
+    }
+}
+
+export!(Component);

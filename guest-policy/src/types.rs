@@ -1,0 +1,104 @@
+//! The policy's own decision inputs and outputs: plain Rust mirrors of the
+//! records in `wit/policy.wit`, so the logic compiles, runs and unit-tests
+//! natively without any wit-bindgen type.
+//!
+//! Inputs borrow their strings (`'a`), so both callers (the WebAssembly
+//! component in `component.rs` and the host's native `BuiltinPolicy`) map
+//! their own records without copying keys. Custom metadata and the content
+//! type of a write are not mirrored: this policy does not consult them.
+
+/// A storage tier. `Cold` is the source of truth and always holds everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    Hot,
+    Warm,
+    Cold,
+}
+
+/// An object being written (WIT `write-info`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteInput<'a> {
+    pub key: &'a str,
+    /// Stored size in bytes (after compression, if any).
+    pub size: u64,
+    /// TTL the writer asked for, in milliseconds.
+    pub requested_ttl_ms: Option<u64>,
+    /// Host time, milliseconds since the Unix epoch.
+    pub now_ms: u64,
+}
+
+/// Where a write goes (WIT `placement`; cold is implied).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// The memory tier receives a copy.
+    pub hot: bool,
+    /// The disk tier receives a copy.
+    pub warm: bool,
+    /// Time to live in milliseconds; `None` = never expires.
+    pub ttl_ms: Option<u64>,
+}
+
+/// A read served by warm or cold (WIT `read-info`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadInput<'a> {
+    pub key: &'a str,
+    pub size: u64,
+    /// The tier that served the read.
+    pub served_by: Tier,
+    /// Milliseconds since the object was written.
+    pub age_ms: u64,
+    /// Reads of this key the host has seen.
+    pub access_count: u64,
+    /// The host's decaying frequency estimate for this key.
+    pub frequency: u32,
+    /// Milliseconds until expiry, if the object expires.
+    pub expires_in_ms: Option<u64>,
+    pub now_ms: u64,
+}
+
+/// Upper tiers that get a copy after a read (WIT `list<tier>` from `promote`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Promotion {
+    pub hot: bool,
+    pub warm: bool,
+}
+
+impl Promotion {
+    /// No copy anywhere.
+    pub const NONE: Promotion = Promotion { hot: false, warm: false };
+}
+
+/// An object that may be evicted from an over-budget cache tier (WIT
+/// `candidate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CandidateInput<'a> {
+    pub key: &'a str,
+    pub size: u64,
+    /// The over-budget tier holding the candidate.
+    pub tier: Tier,
+    /// Milliseconds since the object was written.
+    pub age_ms: u64,
+    /// Milliseconds since the object was last read or written in this tier.
+    pub idle_ms: u64,
+    pub access_count: u64,
+    /// The host's decaying frequency estimate for this key.
+    pub frequency: u32,
+    /// Milliseconds until expiry, if the object expires.
+    pub expires_in_ms: Option<u64>,
+}
+
+impl CandidateInput<'_> {
+    /// An object whose expiry is now or past: worthless, evicted first.
+    pub fn is_expired(&self) -> bool {
+        self.expires_in_ms == Some(0)
+    }
+}
+
+/// The verdict on one candidate (WIT `verdict`): lowest scores leave first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    /// Keep-worthiness; always finite.
+    pub score: f64,
+    /// For an evicted hot candidate: copy it down to warm first.
+    pub demote: bool,
+}

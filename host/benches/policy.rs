@@ -1,0 +1,95 @@
+//! Cost of one policy decision through the WebAssembly boundary (the embedded
+//! default policy in wasmtime) next to the same logic linked natively
+//! (`BuiltinPolicy`), measured in the same run.
+//!
+//! Targets: placement ≤ 300 ns, scoring a batch of 64 ≤ 8 µs.
+//!
+//! ```text
+//! cargo bench -p tiered --bench policy -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
+use tiered::policy::{BuiltinPolicy, Candidate, Capacities, DEFAULT_POLICY_WASM, Policy, ReadInfo, TierId, WriteInfo};
+
+const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 16 << 30 };
+const NOW_MS: u64 = 1_700_000_000_000;
+
+fn batch(n: u64) -> Vec<Candidate> {
+    (0..n)
+        .map(|i| Candidate {
+            key: format!("bench/objects/{i:04}"),
+            size: 1024 << (i % 12),
+            tier: TierId::Hot,
+            age_ms: 1000 * (i * 37 % 600 + 1),
+            idle_ms: 1000 * (i * 53 % 600),
+            access_count: i % 7,
+            frequency: (i % 11) as u32,
+            expires_in_ms: (i % 4 == 0).then_some(30_000),
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = PolicyEngine::new(None).expect("engine");
+    let wasm = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, PolicyLimits::default())
+        .expect("the embedded default policy loads");
+    let native = BuiltinPolicy::new(&[], CAPACITIES).expect("the builtin policy configures");
+    let policies: [(&str, &dyn Policy); 2] = [("wasm", &wasm), ("native", &native)];
+
+    let metadata = BTreeMap::new();
+    let write = WriteInfo {
+        key: "bench/objects/0042",
+        size: 16 << 10,
+        content_type: Some("application/octet-stream"),
+        metadata: &metadata,
+        requested_ttl_ms: None,
+        now_ms: NOW_MS,
+    };
+    let read = ReadInfo {
+        key: "bench/objects/0042",
+        size: 16 << 10,
+        served_by: TierId::Warm,
+        age_ms: 60_000,
+        access_count: 3,
+        frequency: 3,
+        expires_in_ms: None,
+        now_ms: NOW_MS,
+    };
+    let candidates = batch(64);
+
+    let mut group = c.benchmark_group("place");
+    for (name, policy) in policies {
+        group.bench_function(name, |b| b.iter(|| policy.place(black_box(&write))));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("promote");
+    for (name, policy) in policies {
+        group.bench_function(name, |b| b.iter(|| policy.promote(black_box(&read))));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("score64");
+    for (name, policy) in policies {
+        group.bench_function(name, |b| b.iter(|| policy.score(NOW_MS, black_box(&candidates))));
+    }
+    group.finish();
+
+    // A fallback would mean the numbers above are not the policy's. A wall-clock
+    // deadline can fire on a starved machine (a call preempted for 20 ms), so
+    // report rather than fail.
+    let counters = wasm.counters();
+    if counters.fallbacks > 0 {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("warning: {} of {} wasm calls fell back: {counters:?}", counters.fallbacks, counters.calls);
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

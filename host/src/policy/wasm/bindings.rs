@@ -1,0 +1,44 @@
+//! The one `bindgen!` of `wit/policy.wit` (world `policy`) that the rest of
+//! the runtime imports, plus the host side of the `host` interface: a policy's
+//! `log` lines become `tracing` events tagged with the policy's name.
+//!
+//! Bindings are generated in *borrowing* mode: the records the host hands to
+//! the policy (`write-info`, `read-info`, `candidate`, the configuration
+//! pairs) borrow their strings instead of owning them, so a call copies keys
+//! straight from the engine's data into guest memory with no allocation on the
+//! host side. Records the policy returns are owned.
+
+use super::limits::HostState;
+
+/// The generated code, with the lints it does not follow silenced here only.
+#[allow(missing_debug_implementations)]
+mod generated {
+    wasmtime::component::bindgen!({
+        world: "policy",
+        path: "../wit",
+        ownership: Borrowing { duplicate_if_necessary: true },
+    });
+}
+
+pub(crate) use generated::exports::tiered::policy::decisions::Guest as Decisions;
+pub(crate) use generated::exports::tiered::policy::decisions::{
+    Candidate, Capacity, PolicyIdentity as Identity, ReadInfo, Tier, Verdict, WriteInfo,
+};
+use generated::tiered;
+pub(crate) use generated::tiered::policy::host::Level;
+pub(crate) use generated::{Policy, PolicyPre};
+
+impl tiered::policy::types::Host for HostState {}
+
+impl tiered::policy::host::Host for HostState {
+    fn log(&mut self, level: Level, message: String) {
+        let policy = &*self.name;
+        match level {
+            Level::Trace => tracing::trace!(target: "tiered::policy::guest", policy, "{message}"),
+            Level::Debug => tracing::debug!(target: "tiered::policy::guest", policy, "{message}"),
+            Level::Info => tracing::info!(target: "tiered::policy::guest", policy, "{message}"),
+            Level::Warn => tracing::warn!(target: "tiered::policy::guest", policy, "{message}"),
+            Level::Error => tracing::error!(target: "tiered::policy::guest", policy, "{message}"),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The wasmtime runtime for policy components: [`WasmPolicy`] implements the
+//! engine's [`Policy`] seam by calling a component that exports
+//! `tiered:policy/decisions@0.1.0`.
+//!
+//! - [`engine`]: [`PolicyEngine`], the shared wasmtime engine, its epoch ticker
+//!   (call deadlines) and the compiled-artifact cache.
+//! - [`limits`]: [`PolicyLimits`] (deadline, memory, pool size).
+//! - `bindings`: the one `bindgen!` of `wit/policy.wit`, and the `log` import.
+//! - `instance`: one configured instance in its own `Store`; linking.
+//! - `pool`: idle instances shared by concurrent calls; rebuilds after failures.
+//! - `convert`: native types to WIT records and back; answer validation.
+//! - [`check`]: the battery behind `tiered policy check FILE.wasm`.
+//!
+//! **Failure handling.** A call that traps (memory limit included), overruns
+//! its deadline or answers with the wrong shape never fails the request: it is
+//! logged, counted ([`PolicyCounters`]), and answered by [`FallbackPolicy`];
+//! the instance that failed is dropped and a fresh one (new `Store`,
+//! instantiate, `configure`) is built by the next call that needs one.
+
+mod bindings;
+pub mod check;
+mod convert;
+mod engine;
+mod error;
+mod instance;
+mod limits;
+mod pool;
+
+pub use check::{CallTiming, CheckReport, check, check_with};
+pub use engine::PolicyEngine;
+pub use error::PolicyLoadError;
+pub use limits::PolicyLimits;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use self::instance::{Instance, Setup};
+use self::pool::{Failure, Pool};
+use super::{
+    Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierSet,
+    Verdict, WriteInfo,
+};
+
+/// The WIT package a policy must implement.
+pub const INTERFACE: &str = "tiered:policy@0.1.0";
+
+/// A loaded policy component, callable from many threads at once.
+#[derive(Debug)]
+pub struct WasmPolicy {
+    identity: PolicyIdentity,
+    /// `identity.name`, shared with the instances' log lines.
+    name: Arc<str>,
+    pool: Pool,
+    /// Answers when the policy fails.
+    fallback: FallbackPolicy,
+    counters: Counters,
+    /// Whether the compiled component came from the engine's cache.
+    from_cache: bool,
+    /// Keeps the epoch ticker, hence the deadlines, running.
+    _engine: PolicyEngine,
+}
+
+impl WasmPolicy {
+    /// Loads the component `wasm`: checks it is a component implementing
+    /// `tiered:policy/decisions@0.1.0`, compiles it (through the engine's
+    /// cache), instantiates one instance, reads its identity and configures
+    /// it with `config` and `capacities`.
+    pub fn load(
+        engine: &PolicyEngine,
+        wasm: &[u8],
+        config: &[(String, String)],
+        capacities: Capacities,
+        limits: PolicyLimits,
+    ) -> Result<WasmPolicy, PolicyLoadError> {
+        error::ensure_component(wasm)?;
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        let (component, from_cache) = engine.compile(wasm, &sha256).map_err(PolicyLoadError::Compile)?;
+        let pre = instance::prepare(engine.engine(), &component)?;
+        let setup = Setup { config: config.to_vec(), capacities: convert::capacities(capacities), limits };
+        let (first, id) = Instance::new(&pre, Arc::from("(loading)"), &setup)?;
+        let name: Arc<str> = Arc::from(id.name.as_str());
+        tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, "policy loaded");
+        Ok(WasmPolicy {
+            identity: PolicyIdentity {
+                name: id.name,
+                version: id.version,
+                interface: INTERFACE.into(),
+                sha256: Some(sha256),
+            },
+            pool: Pool::new(pre, setup, name.clone(), first),
+            name,
+            fallback: FallbackPolicy::new(capacities),
+            counters: Counters::default(),
+            from_cache,
+            _engine: engine.clone(),
+        })
+    }
+
+    /// Whether the compiled component was loaded from the engine's cache
+    /// rather than compiled.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Runs one decision on a pooled instance; `None` (after logging and
+    /// counting) when the policy failed and the fallback must answer.
+    fn decide<R>(&self, call: &'static str, f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>) -> Option<R> {
+        let started = Instant::now();
+        let ticks = self.pool.call_ticks();
+        let outcome = self.pool.with_instance(|instance| f(instance, ticks));
+        let c = &self.counters;
+        c.calls.fetch_add(1, Ordering::Relaxed);
+        let busy = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        c.busy_ns.fetch_add(busy, Ordering::Relaxed);
+        let err = match outcome {
+            Ok(answer) => return Some(answer),
+            Err(err) => err,
+        };
+        c.fallbacks.fetch_add(1, Ordering::Relaxed);
+        match &err {
+            Failure::Timeout => &c.timeouts,
+            Failure::BadAnswer(_) => &c.bad_answers,
+            Failure::Trap(_) | Failure::Rebuild(_) => &c.traps,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(policy = %self.name, call, ?err, "policy call failed; using fallback decision");
+        None
+    }
+}
+
+impl Policy for WasmPolicy {
+    fn identity(&self) -> PolicyIdentity {
+        self.identity.clone()
+    }
+
+    fn place(&self, write: &WriteInfo<'_>) -> Placement {
+        self.decide("place", |instance, ticks| {
+            let metadata = convert::metadata(write);
+            let arg = convert::write_info(write, &metadata);
+            let answer = instance.call(ticks, |d, s| d.call_place(s, arg)).map_err(Failure::from_call)?;
+            Ok(Placement { tiers: convert::tier_set(&answer.tiers), ttl_ms: answer.ttl_ms })
+        })
+        .unwrap_or_else(|| self.fallback.place(write))
+    }
+
+    fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
+        self.decide("promote", |instance, ticks| {
+            let arg = convert::read_info(read);
+            let answer = instance.call(ticks, |d, s| d.call_promote(s, arg)).map_err(Failure::from_call)?;
+            Ok(convert::tier_set(&answer))
+        })
+        .unwrap_or_else(|| self.fallback.promote(read))
+    }
+
+    fn score(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
+        self.decide("score", |instance, ticks| {
+            let arg = convert::candidates(candidates);
+            let answer = instance.call(ticks, |d, s| d.call_score(s, now_ms, &arg)).map_err(Failure::from_call)?;
+            convert::verdicts(answer, candidates.len()).map_err(Failure::BadAnswer)
+        })
+        .unwrap_or_else(|| self.fallback.score(now_ms, candidates))
+    }
+
+    fn counters(&self) -> PolicyCounters {
+        let c = &self.counters;
+        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        PolicyCounters {
+            calls: get(&c.calls),
+            fallbacks: get(&c.fallbacks),
+            traps: get(&c.traps),
+            timeouts: get(&c.timeouts),
+            bad_answers: get(&c.bad_answers),
+            rebuilds: self.pool.rebuilds(),
+            busy_ns: get(&c.busy_ns),
+        }
+    }
+}
+
+/// The live counterparts of [`PolicyCounters`] (rebuilds live in the pool).
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    fallbacks: AtomicU64,
+    traps: AtomicU64,
+    timeouts: AtomicU64,
+    bad_answers: AtomicU64,
+    busy_ns: AtomicU64,
+}

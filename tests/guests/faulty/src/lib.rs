@@ -1,0 +1,21 @@
+//! # tiered-faulty-policy
+//!
+//! A test policy component that misbehaves on demand, to exercise the host's
+//! sandbox and fallbacks. The `mode` key of its configuration chooses:
+//!
+//! | mode        | behaviour                                                      |
+//! |-------------|----------------------------------------------------------------|
+//! | `ok` (default) | a visible custom policy: place in warm only, never hot, with the requested TTL; promote to warm only; score = rank of the key in alphabetical order (the first key scores lowest) |
+//! | `trap`      | every decision panics                                          |
+//! | `loop`      | every decision loops forever                                   |
+//! | `alloc`     | every decision allocates without bound                         |
+//! | `wrong-len` | `score` returns one verdict too few                            |
+//! | `nan`       | `score` returns NaN scores                                     |
+//! | `reject`    | `configure` rejects the configuration                          |
+//!
+//! `identity` and `configure` behave in every mode (except `reject`), so the
+//! policy loads and fails only when asked for decisions. Built for
+//! `wasm32-wasip2` by `host/build.rs`; natively the crate is empty.
+
+#[cfg(target_arch = "wasm32")]
+mod component;
