@@ -1,0 +1,157 @@
+//! Configuration of the `tiered` service: data, with serde and a [`Default`]
+//! that is the embedded default (`tiered serve` with no arguments).
+//!
+//! - this file: [`Config`] and its tables, the shape of the TOML file
+//!   (`examples/config/tiered.toml` documents every key);
+//! - [`load`]: reading the file, then the `TIERED_*` environment overrides,
+//!   then [`Config::validate`] (the checks that need more than one key);
+//! - [`size`]: [`ByteSize`], sizes such as `"256MiB"`;
+//! - [`ConfigError`]: one-line errors naming the key or variable at fault.
+//!
+//! Precedence, lowest first: defaults, the file, the environment, then the
+//! command line (applied by the binary).
+
+pub mod load;
+pub mod size;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, ValidConfig};
+pub use size::ByteSize;
+
+use crate::engine::StoreConfig;
+use crate::policy::wasm::PolicyLimits;
+
+/// The whole service configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `IP:port` to serve HTTP on. Non-loopback addresses need `admin_token`.
+    pub listen: String,
+    /// Root of the service's files: warm tier, local cold, compiled policies.
+    pub data_dir: PathBuf,
+    /// The policy component; `None` = the built-in default (embedded).
+    pub policy: Option<PathBuf>,
+    /// Bearer token for the admin routes; `None` = admin routes are open
+    /// (allowed only on loopback).
+    pub admin_token: Option<String>,
+    /// Largest request body accepted (413 beyond). Bodies are buffered whole,
+    /// in both directions, so this also bounds the memory one request takes.
+    pub max_body_bytes: ByteSize,
+    /// Where compiled policy artifacts are cached; default `<data_dir>/policy-cache`.
+    pub policy_cache_dir: Option<PathBuf>,
+    pub hot: HotConfig,
+    pub warm: WarmConfig,
+    pub cold: ColdConfig,
+    /// Handed as string pairs to the policy's `configure` call.
+    #[serde(deserialize_with = "load::string_table")]
+    pub policy_config: BTreeMap<String, String>,
+    /// Sandbox bounds of policy calls (`deadline_ms`, `memory_bytes`, `instances`).
+    pub policy_limits: PolicyLimits,
+    /// Engine settings (compression, eviction sample, max staleness...).
+    pub store: StoreConfig,
+}
+
+/// The memory tier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotConfig {
+    /// Byte budget; `0` disables the hot tier.
+    pub max_bytes: ByteSize,
+}
+
+/// The disk tier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WarmConfig {
+    /// Byte budget; `0` disables the warm tier.
+    pub max_bytes: ByteSize,
+    /// Directory of the tier; default `<data_dir>/warm`.
+    pub dir: Option<PathBuf>,
+}
+
+/// Which cold tier is the source of truth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColdKind {
+    /// A local directory standing in for a bucket.
+    #[default]
+    Local,
+    /// An S3-compatible bucket (not available in this build yet).
+    S3,
+}
+
+/// The cold tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColdConfig {
+    pub kind: ColdKind,
+    /// `local`: the directory; default `<data_dir>/cold`.
+    pub path: Option<PathBuf>,
+    /// `s3`: bucket name (required).
+    pub bucket: Option<String>,
+    /// `s3`: key prefix inside the bucket.
+    pub prefix: Option<String>,
+    /// `s3`: endpoint URL for S3-compatible servers (MinIO...).
+    pub endpoint: Option<String>,
+    /// `s3`: region.
+    pub region: Option<String>,
+    /// `s3`: path-style addressing (`endpoint/bucket/key`), for MinIO-like servers.
+    pub path_style: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:7070".into(),
+            data_dir: PathBuf::from("./tiered-data"),
+            policy: None,
+            admin_token: None,
+            max_body_bytes: ByteSize(64 << 20),
+            policy_cache_dir: None,
+            hot: HotConfig::default(),
+            warm: WarmConfig::default(),
+            cold: ColdConfig::default(),
+            policy_config: BTreeMap::new(),
+            policy_limits: PolicyLimits::default(),
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl Default for HotConfig {
+    fn default() -> Self {
+        HotConfig { max_bytes: ByteSize(256 << 20) }
+    }
+}
+
+impl Default for WarmConfig {
+    fn default() -> Self {
+        WarmConfig { max_bytes: ByteSize(4 << 30), dir: None }
+    }
+}
+
+impl Config {
+    /// The warm tier's directory.
+    pub fn warm_dir(&self) -> PathBuf {
+        self.warm.dir.clone().unwrap_or_else(|| self.data_dir.join("warm"))
+    }
+
+    /// The local cold tier's directory.
+    pub fn cold_dir(&self) -> PathBuf {
+        self.cold.path.clone().unwrap_or_else(|| self.data_dir.join("cold"))
+    }
+
+    /// The compiled-policy cache directory.
+    pub fn policy_cache(&self) -> PathBuf {
+        self.policy_cache_dir.clone().unwrap_or_else(|| self.data_dir.join("policy-cache"))
+    }
+
+    /// `[policy_config]` as the pairs the policy's `configure` receives.
+    pub fn policy_pairs(&self) -> Vec<(String, String)> {
+        self.policy_config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}

@@ -1,0 +1,92 @@
+//! The HTTP service: routes translate HTTP to [`TieredStore`](crate::TieredStore)
+//! calls and nothing more.
+//!
+//! - [`router`] (this file): the route table, the body limit, the JSON 404 /
+//!   405 fallbacks and the request log.
+//! - [`objects`]: `PUT/GET/HEAD/DELETE /v1/objects/{key}`; [`list`]:
+//!   `GET /v1/objects`.
+//! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`.
+//! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`.
+//! - [`extract`]: keys from paths, the admin check, bodies within the limit.
+//! - [`error`]: the one mapping of failures to status codes and JSON bodies.
+//! - [`state`]: what handlers share; [`service`]: building it from a
+//!   [`Config`](crate::config::Config), binding, serving, graceful shutdown.
+//!
+//! **Bodies are buffered, not streamed.** The engine takes and returns whole
+//! `Bytes`, so a request body is held in memory up to `max_body_bytes`
+//! (default 64 MiB; 413 beyond) and a response body is the whole value.
+
+pub mod admin;
+pub mod error;
+pub mod extract;
+pub mod list;
+pub mod objects;
+pub mod policy;
+pub mod service;
+pub mod state;
+pub mod stats;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+pub use service::{Service, StartError};
+pub use state::{AppState, PolicyLoader};
+
+/// The route table over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(stats::healthz))
+        .route("/metrics", get(stats::metrics))
+        .route("/v1/stats", get(stats::stats))
+        .route("/v1/objects", get(list::list))
+        .route("/v1/objects/", get(empty_key).put(empty_key).delete(empty_key))
+        .route("/v1/objects/{*key}", get(objects::get).put(objects::put).delete(objects::delete))
+        .route("/v1/touch/{*key}", post(admin::touch))
+        .route("/v1/invalidate", post(admin::invalidate))
+        .route("/v1/bootstrap/hot", post(admin::bootstrap_hot))
+        .route("/v1/bootstrap/warm", post(admin::bootstrap_warm))
+        .route("/v1/policy", get(policy::info).put(policy::reload))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .with_state(state)
+}
+
+/// `/v1/objects/` names no key.
+async fn empty_key() -> ApiError {
+    ApiError::Key(crate::KeyError::Empty)
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute(format!("{method} {}", uri.path()))
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
+}
+
+/// One debug line per request (status, latency); counts responses by class.
+/// Failures are logged where they are mapped ([`error`]).
+async fn log_request(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let line =
+        tracing::enabled!(tracing::Level::DEBUG).then(|| (request.method().clone(), request.uri().path().to_owned()));
+    let response = next.run(request).await;
+    let status = response.status();
+    state.responses.record(status);
+    if let Some((method, path)) = line {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        tracing::debug!(%method, path, status = status.as_u16(), micros, "request");
+    }
+    response
+}

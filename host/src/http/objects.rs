@@ -1,0 +1,155 @@
+//! `/v1/objects/{key}`: PUT, GET, HEAD, DELETE, each one engine call.
+//!
+//! | request | engine | response |
+//! |---|---|---|
+//! | `PUT` body, `content-type`, `x-tiered-ttl`, `x-tiered-meta-*` | `set` | 201 created / 200 replaced, `{key,size,etag,tiers}` |
+//! | `GET` / `HEAD` (`If-None-Match`) | `get_with_metadata` | 200 / 304 / 404, `x-tiered-source` |
+//! | `DELETE` | `delete` | 204, also when absent |
+//!
+//! Bodies are whole `Bytes` (the engine's API): a request body is buffered up
+//! to `max_body_bytes`, a response body is the stored value, held in memory
+//! while it is sent. Nothing here streams.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, http::response::Builder};
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::extract::{body, key_from_path, seconds};
+use super::state::AppState;
+use crate::engine::SetOptions;
+use crate::policy::TierId;
+
+/// The route prefix keys follow.
+pub const PREFIX: &str = "/v1/objects/";
+/// Custom metadata travels in headers named `x-tiered-meta-<name>`.
+const META: &str = "x-tiered-meta-";
+
+/// What a write answers.
+#[derive(Debug, Serialize)]
+struct Written {
+    key: String,
+    size: u64,
+    etag: String,
+    tiers: Vec<TierId>,
+}
+
+/// `PUT /v1/objects/{key}`.
+pub async fn put(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    data: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let key = key_from_path(uri.path(), PREFIX)?;
+    let data = body(data, state.max_body_bytes)?;
+    let mut options = SetOptions { content_type: text(&headers, header::CONTENT_TYPE.as_str())?, ..Default::default() };
+    if let Some(ttl) = text(&headers, "x-tiered-ttl")? {
+        options.ttl = Some(seconds("x-tiered-ttl", &ttl)?);
+    }
+    for (name, value) in &headers {
+        if let Some(meta) = name.as_str().strip_prefix(META).filter(|m| !m.is_empty()) {
+            let value = value.to_str().map_err(|_| not_ascii(name.as_str()))?;
+            options.metadata.insert(meta.to_string(), value.to_string());
+        }
+    }
+    let outcome = state.store.set(&key, data, options).await?;
+    let status = if outcome.replaced { StatusCode::OK } else { StatusCode::CREATED };
+    let etag = quoted(&outcome.etag);
+    let written = Written { key: outcome.key, size: outcome.size, etag: outcome.etag, tiers: outcome.tiers };
+    Ok((status, [(header::ETAG, etag)], Json(written)).into_response())
+}
+
+/// `GET` and `HEAD /v1/objects/{key}`.
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = key_from_path(uri.path(), PREFIX)?;
+    let hit = state.store.get_with_metadata(&key).await?.ok_or(ApiError::NoSuchKey(key))?;
+    let meta = &hit.meta;
+    let etag = meta.client_etag();
+    let mut response =
+        Response::builder().header(header::ETAG, quoted(&etag)).header("x-tiered-source", hit.source.as_str());
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches_etag(v, &etag)) {
+        return response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal);
+    }
+    let content_type = meta.content_type.as_deref().unwrap_or("application/octet-stream");
+    response = response
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_LENGTH, hit.data.len())
+        .header("x-tiered-size", meta.original_size);
+    if let Some(expires) = meta.expires_ms {
+        let left = expires.saturating_sub(state.store.now_ms()).div_ceil(1000);
+        response = response.header("x-tiered-expires-in", left);
+    }
+    response = with_metadata(response, &meta.metadata);
+    let body = if method == Method::HEAD { Body::empty() } else { Body::from(hit.data) };
+    response.status(StatusCode::OK).body(body).map_err(internal)
+}
+
+/// `DELETE /v1/objects/{key}`: 204 whether or not the key existed.
+pub async fn delete(State(state): State<Arc<AppState>>, uri: Uri) -> Result<StatusCode, ApiError> {
+    let key = key_from_path(uri.path(), PREFIX)?;
+    state.store.delete(&key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Custom metadata as `x-tiered-meta-*` headers; a name or value that is not
+/// a valid header (written through the library) is left out and logged.
+fn with_metadata(mut response: Builder, metadata: &std::collections::BTreeMap<String, String>) -> Builder {
+    for (name, value) in metadata {
+        match (HeaderName::try_from(format!("{META}{name}")), HeaderValue::from_str(value)) {
+            (Ok(name), Ok(value)) => response = response.header(name, value),
+            _ => tracing::debug!(name, "metadata entry is not a valid header; not sent"),
+        }
+    }
+    response
+}
+
+/// A header's value as text, if present.
+fn text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    headers.get(name).map(|v| v.to_str().map(str::to_string).map_err(|_| not_ascii(name))).transpose()
+}
+
+fn not_ascii(name: &str) -> ApiError {
+    ApiError::BadRequest(format!("header {name} must be visible ASCII"))
+}
+
+/// `"etag"`: the header form of an entity tag.
+fn quoted(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+/// Whether an `If-None-Match` value (a list, `*`, weak tags) names `etag`.
+fn matches_etag(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == etag)
+}
+
+fn internal(err: axum::http::Error) -> ApiError {
+    ApiError::Internal(format!("could not build the response: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_etag;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        assert!(matches_etag("\"abc\"", "abc"));
+        assert!(matches_etag("\"x\", W/\"abc\"", "abc"));
+        assert!(matches_etag("*", "abc"));
+        assert!(!matches_etag("\"abd\"", "abc"));
+    }
+}

@@ -1,0 +1,187 @@
+//! From a validated [`Config`] to a serving process: bind the address first
+//! (a port in use fails before any slow work), open the tiers, load the
+//! policy component through the wasm runtime (compiled artifacts cached under
+//! the data directory), build the store, then serve until the shutdown signal.
+//!
+//! Graceful shutdown: on SIGINT or SIGTERM the listener stops accepting, idle
+//! connections close, and requests in flight run to completion (a write is
+//! acknowledged only after cold has it, so nothing is left half-written).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::state::{AppState, PolicyLoader, ResponseCounters};
+use crate::config::{Config, ConfigError, ValidConfig};
+use crate::engine::TieredStore;
+use crate::error::{Error, TierError};
+use crate::policy::wasm::{PolicyEngine, PolicyLoadError};
+use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
+use crate::store::{DiskTier, LocalColdTier};
+
+/// Why the service could not start. Each message names the thing at fault;
+/// the cause follows as the error's source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create data_dir {}", path.display())]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the {tier} tier at {}", path.display())]
+    Tier {
+        tier: &'static str,
+        path: PathBuf,
+        #[source]
+        source: TierError,
+    },
+    #[error("cannot read policy file {}", path.display())]
+    PolicyRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("policy {what} does not load")]
+    Policy {
+        what: String,
+        #[source]
+        source: PolicyLoadError,
+    },
+    #[error("cannot build the store")]
+    Store(#[source] Error),
+}
+
+/// A bound, ready service.
+#[derive(Debug)]
+pub struct Service {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: Arc<AppState>,
+}
+
+impl Service {
+    /// Bind, open the tiers, load the policy and build the store.
+    pub async fn start(valid: ValidConfig) -> Result<Service, StartError> {
+        let ValidConfig { config, listen } = valid;
+        let listener = TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: listen, source })?;
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir { path: data_dir, source })?;
+
+        let capacities = Capacities { hot_bytes: config.hot.max_bytes.0, warm_bytes: config.warm.max_bytes.0 };
+        let policies = PolicyLoader {
+            engine: PolicyEngine::new(Some(config.policy_cache()))
+                .map_err(|source| StartError::Policy { what: "runtime".into(), source })?,
+            config: config.policy_pairs(),
+            capacities,
+            limits: config.policy_limits,
+        };
+        let policy = load_policy(&config, &policies).await?;
+        let store = build_store(&config, policy)?;
+        let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
+        let admin_token = config.admin_token.clone();
+        let state = AppState { store, policies, admin_token, max_body_bytes, responses: ResponseCounters::default() };
+        Ok(Service { listener, addr, state: Arc::new(state) })
+    }
+
+    /// The address actually bound (the port chosen when `listen` asked for 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serve until `shutdown` completes, then finish the requests in flight.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let identity = self.state.store.policy().identity();
+        tracing::info!(addr = %self.addr, policy = %identity.name, version = %identity.version, "listening");
+        axum::serve(self.listener, super::router(self.state)).with_graceful_shutdown(shutdown).await?;
+        tracing::info!("stopped: requests in flight have finished");
+        Ok(())
+    }
+}
+
+/// The configured component, or the embedded default, loaded off the runtime.
+async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn Policy>, StartError> {
+    let (what, wasm) = match &config.policy {
+        Some(path) => {
+            let wasm = std::fs::read(path).map_err(|source| StartError::PolicyRead { path: path.clone(), source })?;
+            (path.display().to_string(), wasm)
+        }
+        None => ("(the built-in default)".to_string(), DEFAULT_POLICY_WASM.to_vec()),
+    };
+    let loader = policies.clone();
+    let loaded = tokio::task::spawn_blocking(move || loader.load(&wasm)).await;
+    match loaded {
+        Ok(Ok(policy)) => Ok(Arc::new(policy)),
+        Ok(Err(source)) => Err(StartError::Policy { what, source }),
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    }
+}
+
+/// The tiers the configuration asks for (a budget of 0 disables a cache tier).
+fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
+    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy);
+    if config.hot.max_bytes.0 > 0 {
+        builder = builder.hot_bytes(config.hot.max_bytes.0);
+    }
+    if config.warm.max_bytes.0 > 0 {
+        let path = config.warm_dir();
+        let warm = DiskTier::open(&path, config.warm.max_bytes.0).map_err(|source| StartError::Tier {
+            tier: "warm",
+            path,
+            source,
+        })?;
+        builder = builder.warm(Arc::new(warm));
+    }
+    let path = config.cold_dir();
+    let cold = LocalColdTier::open(&path).map_err(|source| StartError::Tier { tier: "cold", path, source })?;
+    let store = builder.cold(Arc::new(cold)).build().map_err(StartError::Store)?;
+    let names: Vec<&str> = store.tiers().iter().map(|t| t.as_str()).collect();
+    tracing::info!(
+        tiers = ?names,
+        hot = %config.hot.max_bytes,
+        warm = %config.warm.max_bytes,
+        warm_dir = %config.warm_dir().display(),
+        cold_dir = %config.cold_dir().display(),
+        "store ready"
+    );
+    Ok(store)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM; only Ctrl-C stops the service");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}

@@ -1,0 +1,84 @@
+//! What every handler shares: the store, the means to load a replacement
+//! policy, the admin token, the body limit and the request counters.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::StatusCode;
+
+use crate::engine::TieredStore;
+use crate::policy::Capacities;
+use crate::policy::wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
+
+/// The state behind the router (shared as `Arc<AppState>`).
+#[derive(Debug)]
+pub struct AppState {
+    pub store: TieredStore,
+    /// Loads `PUT /v1/policy` bodies exactly as start-up loaded the first one.
+    pub policies: PolicyLoader,
+    /// Required as `Authorization: Bearer <token>` on admin routes when set.
+    pub admin_token: Option<String>,
+    /// Largest request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Responses sent, by status class, for `/metrics`.
+    pub responses: ResponseCounters,
+}
+
+/// Everything needed to load a policy component the way the service does.
+#[derive(Clone, Debug)]
+pub struct PolicyLoader {
+    pub engine: PolicyEngine,
+    /// The `[policy_config]` pairs every policy is configured with.
+    pub config: Vec<(String, String)>,
+    pub capacities: Capacities,
+    pub limits: PolicyLimits,
+}
+
+impl PolicyLoader {
+    /// Compile (through the engine's cache), instantiate and configure `wasm`.
+    /// Blocking: compiling a component takes up to seconds.
+    pub fn load(&self, wasm: &[u8]) -> Result<WasmPolicy, PolicyLoadError> {
+        WasmPolicy::load(&self.engine, wasm, &self.config, self.capacities, self.limits)
+    }
+}
+
+impl AppState {
+    /// Whether `header` (the `Authorization` value) grants admin access.
+    pub fn admits(&self, header: Option<&str>) -> bool {
+        let Some(token) = &self.admin_token else { return true };
+        let given = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+        given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes()))
+    }
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Responses by status class (1xx-5xx).
+#[derive(Debug, Default)]
+pub struct ResponseCounters([AtomicU64; 5]);
+
+impl ResponseCounters {
+    pub fn record(&self, status: StatusCode) {
+        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+        self.0[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `(class, count)` for `1xx`..`5xx`.
+    pub fn snapshot(&self) -> impl Iterator<Item = (String, u64)> + '_ {
+        self.0.iter().enumerate().map(|(i, n)| (format!("{}xx", i + 1), n.load(Ordering::Relaxed)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+}

@@ -1,0 +1,149 @@
+//! The `tiered` binary: a thin command line over the library.
+//!
+//! - `tiered serve [--config FILE] [--policy FILE.wasm] [--listen ADDR] [--data-dir DIR]`:
+//!   the HTTP service ([`tiered::http`]). With no arguments it runs on the
+//!   embedded default: 127.0.0.1:7070, 256 MiB of memory, 4 GiB of disk under
+//!   `./tiered-data/warm`, `./tiered-data/cold` as the bucket, the built-in
+//!   policy component. Precedence: defaults < file < `TIERED_*` variables < flags.
+//! - `tiered policy check FILE.wasm [--json] [--config FILE]`: load a policy
+//!   component and run the decision battery ([`tiered::policy::wasm::check`]).
+//!
+//! Logs go to stderr (`RUST_LOG`, default `info`). A failure to start prints
+//! one line, `tiered: error: ...`, and exits with status 1.
+
+// The command line speaks to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tiered::config::Config;
+use tiered::http::Service;
+use tiered::http::service::shutdown_signal;
+use tiered::policy::wasm::{PolicyEngine, check};
+
+#[derive(Debug, Parser)]
+#[command(name = "tiered", version, about = "A tiered object store with a WebAssembly placement policy")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Work with policy components.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// TOML configuration file (see examples/config/tiered.toml).
+    #[arg(long, env = "TIERED_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Policy component; default: the built-in policy.
+    #[arg(long, value_name = "FILE.wasm")]
+    policy: Option<PathBuf>,
+    /// Address to listen on, IP:port (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Root of the service's files (warm tier, local cold, compiled policies).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Load a policy component, ask it a battery of decisions, time them.
+    Check {
+        /// The component to check.
+        wasm: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Configuration whose [policy_config] the policy is configured with.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Policy(PolicyCommand::Check { wasm, json, config }) => policy_check(&wasm, json, config),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("tiered: error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// Defaults < file < environment < flags, validated.
+fn serve_config(args: &ServeArgs) -> anyhow::Result<tiered::config::ValidConfig> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    config.apply_env(|name| std::env::var(name).ok())?;
+    if let Some(listen) = &args.listen {
+        config.listen.clone_from(listen);
+    }
+    if let Some(dir) = &args.data_dir {
+        config.data_dir.clone_from(dir);
+    }
+    if let Some(policy) = &args.policy {
+        config.policy = Some(policy.clone());
+    }
+    Ok(config.validate()?)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = serve_config(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    runtime.block_on(async {
+        let service = Service::start(config).await?;
+        service.serve(shutdown_signal()).await.context("the server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_check(wasm_path: &PathBuf, json: bool, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let config = match &config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    let wasm = std::fs::read(wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
+    let engine = PolicyEngine::new(None)?;
+    let report = check(&engine, &wasm, &config.policy_pairs())
+        .with_context(|| format!("policy {} does not load", wasm_path.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{report}");
+    }
+    if report.ok {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), report.problems.join("; "));
+    Ok(ExitCode::FAILURE)
+}
