@@ -1,0 +1,123 @@
+//! Hot-tier and disk-tier reads against named baselines, in one run:
+//! - `hot_get_1KiB/{tiered,moka}/threads={1,2}`: a `TieredStore::get` served by
+//!   the hot tier vs `moka::sync::Cache::get`, same keys, same capacity;
+//! - `disk_get_64KiB/{tiered,std_fs_read}`: a `DiskTier::get` (header parse +
+//!   hash verification) vs a plain `std::fs::read` of the same bytes.
+//!
+//! Run: `cargo bench -p tiered --bench tiers`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use futures::FutureExt;
+use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered::{SetOptions, TieredStore};
+
+const KEYS: usize = 10_000;
+
+fn keys() -> Vec<String> {
+    (0..KEYS).map(|i| format!("bench/object/{i:08}")).collect()
+}
+
+/// A pseudo-random visiting order shared by both contenders.
+fn order() -> Vec<usize> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..1 << 16)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % KEYS as u64) as usize
+        })
+        .collect()
+}
+
+/// Run `op` on `threads` threads for `iters` operations each; time per op.
+fn per_op(threads: usize, iters: u64, op: impl Fn(usize) + Sync) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let op = &op;
+            s.spawn(move || {
+                for i in 0..iters {
+                    op(t * 7919 + i as usize);
+                }
+            });
+        }
+    });
+    start.elapsed() / threads as u32
+}
+
+fn hot_get(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let value = vec![42u8; 1024];
+    let capacity = 64 << 20;
+    let store = TieredStore::builder()
+        .hot_bytes(capacity)
+        .cold(Arc::new(LocalColdTier::open(dir.path()).unwrap()))
+        .build()
+        .unwrap();
+    let moka: moka::sync::Cache<String, bytes::Bytes> = moka::sync::Cache::builder()
+        .max_capacity(capacity)
+        .weigher(|k: &String, v: &bytes::Bytes| (k.len() + v.len()) as u32)
+        .build();
+    let keys = keys();
+    for k in &keys {
+        rt.block_on(store.set(k, value.clone(), SetOptions::default())).unwrap();
+        moka.insert(k.clone(), bytes::Bytes::from(value.clone()));
+    }
+    let order = order();
+    let mut group = c.benchmark_group("hot_get_1KiB");
+    for threads in [1usize, 2] {
+        group.bench_function(BenchmarkId::new("tiered", format!("threads={threads}")), |b| {
+            b.iter_custom(|iters| {
+                per_op(threads, iters, |i| {
+                    let hit = store.get(&keys[order[i % order.len()]]).now_or_never().expect("hot hits never wait");
+                    black_box(hit.unwrap().unwrap());
+                })
+            })
+        });
+        group.bench_function(BenchmarkId::new("moka", format!("threads={threads}")), |b| {
+            b.iter_custom(|iters| {
+                per_op(threads, iters, |i| {
+                    black_box(moka.get(&keys[order[i % order.len()]]).unwrap());
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn disk_get(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let tier = DiskTier::open(dir.path().join("warm"), 1 << 30).unwrap();
+    let data = bytes::Bytes::from((0..65536u32).map(|i| (i * 31) as u8).collect::<Vec<u8>>());
+    let meta = tiered::ObjectMeta {
+        key: "bench/disk".into(),
+        size: data.len() as u64,
+        original_size: data.len() as u64,
+        created_ms: 0,
+        expires_ms: None,
+        checksum: tiered::object::checksum(&data),
+        codec: tiered::Codec::Identity,
+        content_type: None,
+        metadata: Default::default(),
+        etag: None,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(tier.put(tiered::Object::new(meta, data.clone()))).unwrap();
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, &data).unwrap();
+    let mut group = c.benchmark_group("disk_get_64KiB");
+    group.bench_function("tiered", |b| {
+        b.iter(|| black_box(tier.get("bench/disk").now_or_never().expect("inline read").unwrap().unwrap()))
+    });
+    group.bench_function("std_fs_read", |b| b.iter(|| black_box(std::fs::read(&plain).unwrap())));
+    group.finish();
+}
+
+criterion_group!(benches, hot_get, disk_get);
+criterion_main!(benches);
