@@ -31,6 +31,7 @@ fn main() {
                     content_type: Some("text/plain".into()),
                     metadata: Default::default(),
                     etag: None,
+                    validated_ms: None,
                 };
                 tier.put(tiered::Object::new(meta, data)).await.expect("put");
             }

@@ -106,6 +106,7 @@ fn disk_get(c: &mut Criterion) {
         content_type: None,
         metadata: Default::default(),
         etag: None,
+        validated_ms: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     rt.block_on(tier.put(tiered::Object::new(meta, data.clone()))).unwrap();

@@ -65,6 +65,11 @@ pub struct ObjectMeta {
     /// caches so copies can be revalidated).
     #[serde(default)]
     pub etag: Option<String>,
+    /// When this cached copy was last known to match cold (ms since the Unix
+    /// epoch); `None` = since `created_ms`. Kept by caches only, never sent to
+    /// cold: it drives revalidation after `max_staleness`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated_ms: Option<u64>,
 }
 
 impl ObjectMeta {
@@ -81,6 +86,11 @@ impl ObjectMeta {
             + self.content_type.as_ref().map_or(0, String::len)
             + self.etag.as_ref().map_or(0, String::len);
         (std::mem::size_of::<ObjectMeta>() + strings + custom) as u64
+    }
+
+    /// Whether a cached copy needs revalidating against cold at `now_ms`.
+    pub fn is_stale(&self, now_ms: u64, max_staleness_ms: u64) -> bool {
+        now_ms.saturating_sub(self.validated_ms.unwrap_or(self.created_ms)) > max_staleness_ms
     }
 
     /// The ETag clients see: the cold ETag when known, else the checksum.

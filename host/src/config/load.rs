@@ -32,11 +32,6 @@ pub enum ConfigError {
     #[error("{key}: {message}")]
     Invalid { key: &'static str, message: String },
     #[error(
-        "cold.kind = \"s3\": S3 cold is not available in this build yet; use kind = \"local\" \
-         (a local directory standing in for the bucket)"
-    )]
-    S3NotAvailable,
-    #[error(
         "listen = {addr} is not a loopback address and no admin_token is set; set admin_token \
          (or TIERED_ADMIN_TOKEN) or listen on 127.0.0.1"
     )]
@@ -134,8 +129,11 @@ impl Config {
             key: "listen",
             message: format!("{:?} is not an IP:port address (e.g. \"127.0.0.1:7070\")", self.listen),
         })?;
-        if self.cold.kind == ColdKind::S3 {
-            return Err(ConfigError::S3NotAvailable);
+        if self.cold.kind == ColdKind::S3 && self.cold.bucket.as_deref().is_none_or(|b| b.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "cold.bucket",
+                message: "cold.kind = \"s3\" needs a bucket (cold.bucket or TIERED_S3_BUCKET)".into(),
+            });
         }
         if !listen.ip().is_loopback() && self.admin_token.is_none() {
             return Err(ConfigError::OpenAdmin { addr: listen });

@@ -94,7 +94,16 @@ fn validation_refuses_what_cannot_run() {
     };
     assert_eq!(with(|_| {}), Ok(()));
     assert!(with(|c| c.listen = "localhost".into()).unwrap_err().starts_with("listen: \"localhost\" is not"));
-    assert!(with(|c| c.cold.kind = ColdKind::S3).unwrap_err().contains("S3 cold is not available in this build yet"));
+    assert!(
+        with(|c| c.cold.kind = ColdKind::S3).unwrap_err().starts_with("cold.bucket: cold.kind = \"s3\" needs a bucket")
+    );
+    assert_eq!(
+        with(|c| {
+            c.cold.kind = ColdKind::S3;
+            c.cold.bucket = Some("b".into());
+        }),
+        Ok(())
+    );
     assert!(with(|c| c.listen = "0.0.0.0:7070".into()).unwrap_err().contains("no admin_token is set"));
     assert_eq!(
         with(|c| {

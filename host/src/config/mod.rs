@@ -80,7 +80,7 @@ pub enum ColdKind {
     /// A local directory standing in for a bucket.
     #[default]
     Local,
-    /// An S3-compatible bucket (not available in this build yet).
+    /// An S3-compatible bucket (AWS S3, MinIO, Garage...).
     S3,
 }
 
@@ -101,6 +101,21 @@ pub struct ColdConfig {
     pub region: Option<String>,
     /// `s3`: path-style addressing (`endpoint/bucket/key`), for MinIO-like servers.
     pub path_style: bool,
+}
+
+impl ColdConfig {
+    /// The S3 tier's settings (`kind = "s3"`); credentials come from the
+    /// standard AWS chain.
+    pub fn s3(&self) -> crate::store::S3Config {
+        crate::store::S3Config {
+            bucket: self.bucket.clone().unwrap_or_default(),
+            prefix: self.prefix.clone().unwrap_or_default(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            path_style: self.path_style,
+            ..Default::default()
+        }
+    }
 }
 
 impl Default for Config {

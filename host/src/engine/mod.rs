@@ -5,6 +5,8 @@
 //!   self-heal, expiry, and promotion as the policy decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
 //!   chose; delete and touch.
+//! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
+//!   against cold's ETag before being served (several hosts, one bucket).
 //! - [`evict`]: budget enforcement, one batched policy call per round.
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
 //! - [`snapshot`]: export / import of a versioned metadata snapshot.
@@ -22,6 +24,7 @@ pub mod evict;
 pub(crate) mod inflight;
 pub(crate) mod ordering;
 pub mod read;
+mod revalidate;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;

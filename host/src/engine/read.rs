@@ -61,29 +61,36 @@ impl TieredStore {
         let inner = &self.inner;
         inner.sketch.record(key);
         if let Some(hot) = &inner.hot {
-            if let Some(object) = hot.get_at(key, inner.clock.now_ms()) {
-                return decode_hit(object, TierId::Hot).map(Some);
+            let now = inner.clock.now_ms();
+            if let Some(object) = hot.get_at(key, now) {
+                if !self.is_stale(&object.meta, now) {
+                    return decode_hit(object, TierId::Hot).map(Some);
+                }
+                let flight = inner
+                    .inflight
+                    .run(key, || self.revalidate(key, object, TierId::Hot, inner.stripes.ticket(key)))
+                    .await;
+                return finish(flight);
             }
         } else {
             bump(&inner.counters.gets_without_hot);
         }
         let flight = inner.inflight.run(key, || self.read_below_hot(key)).await;
-        match flight.map_err(Error::from)? {
-            Some((object, source)) => decode_hit(object, source).map(Some),
-            None => Ok(None),
-        }
+        finish(flight)
     }
 
     /// Whether `key` holds a live value (no access is counted, nothing is copied).
     pub async fn exists(&self, key: &str) -> Result<bool, Error> {
         key::validate(key)?;
         let now = self.inner.clock.now_ms();
-        if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key)) {
+        if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key))
+            && !self.is_stale(&object.meta, now)
+        {
             return Ok(!object.meta.is_expired(now));
         }
         if let Some(warm) = &self.inner.warm {
             match warm.head(key).await {
-                Ok(Some(meta)) if !meta.is_expired(now) => return Ok(true),
+                Ok(Some(meta)) if !meta.is_expired(now) && !self.is_stale(&meta, now) => return Ok(true),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(key, tier = warm.name(), ?err, "head failed; asking cold"),
             }
@@ -102,6 +109,9 @@ impl TieredStore {
                     bump(&counters.expired);
                     bump(&counters.misses);
                     self.drop_copy(TierId::Warm, key).await;
+                }
+                Ok(Some(object)) if self.is_stale(&object.meta, inner.clock.now_ms()) => {
+                    return self.revalidate(key, object, TierId::Warm, ticket).await;
                 }
                 Ok(Some(object)) => {
                     bump(&counters.hits);
@@ -122,8 +132,21 @@ impl TieredStore {
                 }
             }
         }
+        let read = self.read_tier(inner.cold.as_ref(), key).await;
+        self.cold_outcome(key, read, ticket).await
+    }
+
+    /// Serve what cold returned: a hit is promoted, an expired object is
+    /// removed, a corrupt one is an error.
+    pub(super) async fn cold_outcome(
+        &self,
+        key: &str,
+        read: Result<Option<Object>, TierError>,
+        ticket: super::ordering::Ticket,
+    ) -> Flight {
+        let inner = &self.inner;
         let counters = &inner.counters.cold;
-        match self.read_tier(inner.cold.as_ref(), key).await {
+        match read {
             Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
                 bump(&counters.expired);
                 bump(&counters.misses);
@@ -132,6 +155,7 @@ impl TieredStore {
             }
             Ok(Some(object)) => {
                 bump(&counters.hits);
+                let object = self.stamp_validated(object);
                 self.promote(&object, TierId::Cold, ticket).await;
                 Ok(Some((object, TierId::Cold)))
             }
@@ -154,21 +178,11 @@ impl TieredStore {
 
     /// Read one tier and verify what it returns (unless the tier already did).
     async fn read_tier(&self, tier: &dyn crate::store::Tier, key: &str) -> Result<Option<Object>, TierError> {
-        let object = tier.get(key).await?;
-        match object {
-            Some(object) if !tier.verifies_reads() && !object.verify() => Err(TierError::corrupt(
-                tier.name(),
-                format!("object {key:?}: bytes do not match the recorded checksum"),
-            )),
-            Some(object) if object.meta.key != key => {
-                Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", object.meta.key)))
-            }
-            other => Ok(other),
-        }
+        verified(tier, key, tier.get(key).await?)
     }
 
     /// Ask the policy where a copy of a lower-tier hit goes, and make it.
-    async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
+    pub(super) async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
         let inner = &self.inner;
         let now = inner.clock.now_ms();
         let meta = &object.meta;
@@ -220,4 +234,28 @@ impl TieredStore {
 fn decode_hit(object: Object, source: TierId) -> Result<Hit, Error> {
     let data = super::codec::decode(&object.meta, object.data)?;
     Ok(Hit { data, meta: object.meta, source })
+}
+
+/// Check what a tier returned for `key` (unless the tier verifies its own reads).
+pub(super) fn verified(
+    tier: &dyn crate::store::Tier,
+    key: &str,
+    object: Option<Object>,
+) -> Result<Option<Object>, TierError> {
+    match object {
+        Some(object) if !tier.verifies_reads() && !object.verify() => {
+            Err(TierError::corrupt(tier.name(), format!("object {key:?}: bytes do not match the recorded checksum")))
+        }
+        Some(object) if object.meta.key != key => {
+            Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", object.meta.key)))
+        }
+        other => Ok(other),
+    }
+}
+
+fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
+    match flight.map_err(Error::from)? {
+        Some((object, source)) => decode_hit(object, source).map(Some),
+        None => Ok(None),
+    }
 }

@@ -79,6 +79,7 @@ impl TieredStore {
             content_type: options.content_type,
             metadata: options.metadata,
             etag: None,
+            validated_ms: None,
         };
         let object = Object::new(meta, stored);
 

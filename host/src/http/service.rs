@@ -14,12 +14,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use super::state::{AppState, PolicyLoader, ResponseCounters};
+use crate::config::ColdKind;
 use crate::config::{Config, ConfigError, ValidConfig};
 use crate::engine::TieredStore;
 use crate::error::{Error, TierError};
 use crate::policy::wasm::{PolicyEngine, PolicyLoadError};
 use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
-use crate::store::{DiskTier, LocalColdTier};
+use crate::store::{DiskTier, LocalColdTier, S3Tier, Tier};
 
 /// Why the service could not start. Each message names the thing at fault;
 /// the cause follows as the error's source.
@@ -44,6 +45,12 @@ pub enum StartError {
     Tier {
         tier: &'static str,
         path: PathBuf,
+        #[source]
+        source: TierError,
+    },
+    #[error("cannot use the bucket {at}")]
+    Bucket {
+        at: String,
         #[source]
         source: TierError,
     },
@@ -89,7 +96,7 @@ impl Service {
             limits: config.policy_limits,
         };
         let policy = load_policy(&config, &policies).await?;
-        let store = build_store(&config, policy)?;
+        let store = build_store(&config, policy).await?;
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
         let admin_token = config.admin_token.clone();
         let state = AppState { store, policies, admin_token, max_body_bytes, responses: ResponseCounters::default() };
@@ -134,7 +141,7 @@ async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn
 }
 
 /// The tiers the configuration asks for (a budget of 0 disables a cache tier).
-fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
+async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
     let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy);
     if config.hot.max_bytes.0 > 0 {
         builder = builder.hot_bytes(config.hot.max_bytes.0);
@@ -148,16 +155,28 @@ fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, 
         })?;
         builder = builder.warm(Arc::new(warm));
     }
-    let path = config.cold_dir();
-    let cold = LocalColdTier::open(&path).map_err(|source| StartError::Tier { tier: "cold", path, source })?;
-    let store = builder.cold(Arc::new(cold)).build().map_err(StartError::Store)?;
+    let (cold, cold_at): (Arc<dyn Tier>, String) = match config.cold.kind {
+        ColdKind::Local => {
+            let path = config.cold_dir();
+            let cold = LocalColdTier::open(&path).map_err(|source| StartError::Tier { tier: "cold", path, source })?;
+            (Arc::new(cold), config.cold_dir().display().to_string())
+        }
+        ColdKind::S3 => {
+            let s3 = config.cold.s3();
+            let at = format!("s3://{}/{}", s3.bucket, s3.prefix);
+            let cold = S3Tier::connect(s3).await.map_err(|source| StartError::Bucket { at: at.clone(), source })?;
+            cold.check().await.map_err(|source| StartError::Bucket { at: at.clone(), source })?;
+            (Arc::new(cold), at)
+        }
+    };
+    let store = builder.cold(cold).build().map_err(StartError::Store)?;
     let names: Vec<&str> = store.tiers().iter().map(|t| t.as_str()).collect();
     tracing::info!(
         tiers = ?names,
         hot = %config.hot.max_bytes,
         warm = %config.warm.max_bytes,
         warm_dir = %config.warm_dir().display(),
-        cold_dir = %config.cold_dir().display(),
+        cold = %cold_at,
         "store ready"
     );
     Ok(store)

@@ -111,6 +111,7 @@ mod tests {
             content_type: Some("text/plain".into()),
             metadata: [("a".to_string(), "b".to_string())].into(),
             etag: None,
+            validated_ms: None,
         };
         Object::new(meta, data)
     }

@@ -2,6 +2,9 @@
 //! of truth. Same file format and atomic-write discipline as the disk tier,
 //! plus fsync of directory entries, no byte budget, and an ETag per version
 //! (the first 32 hex digits of the object's sha256, as S3 gives an MD5).
+//!
+//! The directory belongs to one process (its index lives in that process's
+//! memory); several hosts sharing a source of truth use a bucket.
 
 use std::path::Path;
 use std::sync::Arc;

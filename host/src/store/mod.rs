@@ -129,6 +129,12 @@ pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
 
     fn usage(&self) -> Usage;
 
+    /// Whether [`usage`](Tier::usage) counts what the tier holds. A bucket
+    /// does not: counting it would take a full listing.
+    fn tracks_usage(&self) -> bool {
+        true
+    }
+
     /// Whether `get` already verified the bytes against a checksum (the file
     /// tiers do, with the header's data hash). The engine verifies the sha256
     /// of what other tiers return.

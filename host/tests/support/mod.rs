@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod s3;
+pub mod staleness;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,7 @@ pub fn object(key: &str, data: &[u8], created_ms: u64) -> Object {
         content_type: Some("application/octet-stream".into()),
         metadata: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
         etag: None,
+        validated_ms: None,
     };
     Object::new(meta, data)
 }
@@ -41,4 +44,25 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// A policy that caches everything everywhere: placement in hot and warm,
+/// promotion of every lower-tier hit to every upper tier, least recently used
+/// evicted first. Tests use it to make caching deterministic.
+#[derive(Debug, Default)]
+pub struct Everywhere;
+
+impl tiered::policy::Policy for Everywhere {
+    fn identity(&self) -> tiered::policy::PolicyIdentity {
+        tiered::policy::FallbackPolicy::default().identity()
+    }
+    fn place(&self, w: &tiered::policy::WriteInfo<'_>) -> tiered::policy::Placement {
+        tiered::policy::Placement { tiers: tiered::TierSet::ALL, ttl_ms: w.requested_ttl_ms }
+    }
+    fn promote(&self, _: &tiered::policy::ReadInfo<'_>) -> tiered::TierSet {
+        tiered::TierSet::ALL
+    }
+    fn score(&self, now_ms: u64, c: &[tiered::policy::Candidate]) -> Vec<tiered::policy::Verdict> {
+        tiered::policy::FallbackPolicy::default().score(now_ms, c)
+    }
 }

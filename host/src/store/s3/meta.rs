@@ -81,5 +81,6 @@ pub fn decode(
         content_type: content_type.map(str::to_string),
         metadata: r.metadata,
         etag: etag.map(|e| e.trim_matches('"').to_string()),
+        validated_ms: None,
     })
 }

@@ -11,12 +11,19 @@
 //! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
 //!   aborted on failure so no upload is left behind.
 //! - [`listing`]: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
+//! - [`requests`]: the HTTP requests sent, counted by kind.
+//!
+//! Memory: a value is held whole in memory once (`Bytes`); multipart parts are
+//! zero-copy slices of it, and a download is written into one buffer sized
+//! from `Content-Length`, so a transfer holds at most the object's size plus
+//! one network chunk.
 //!
 //! Access statistics are never written to S3: reads only read.
 
 pub mod errors;
 pub mod listing;
 pub mod meta;
+pub mod requests;
 pub mod upload;
 
 use std::sync::Arc;
@@ -75,6 +82,7 @@ impl Default for S3Config {
 pub struct S3Tier {
     client: Client,
     config: Arc<S3Config>,
+    requests: requests::RequestCounter,
 }
 
 impl S3Tier {
@@ -88,7 +96,9 @@ impl S3Tier {
             loader = loader.region(Region::new(region.clone()));
         }
         let shared = loader.load().await;
+        let counter = requests::RequestCounter::default();
         let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .interceptor(counter.clone())
             .force_path_style(config.path_style)
             .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
             .timeout_config(
@@ -103,7 +113,18 @@ impl S3Tier {
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint_url(endpoint);
         }
-        Ok(S3Tier { client: Client::from_conf(builder.build()), config: Arc::new(config) })
+        Ok(S3Tier { client: Client::from_conf(builder.build()), config: Arc::new(config), requests: counter })
+    }
+
+    /// Check that the bucket exists and the credentials may use it.
+    pub async fn check(&self) -> Result<(), TierError> {
+        let request = self.client.head_bucket().bucket(&self.config.bucket);
+        request.send().await.map(|_| ()).map_err(|e| errors::convert("HeadBucket", &self.config.bucket, e))
+    }
+
+    /// HTTP requests sent so far, by kind (retries included).
+    pub fn requests(&self) -> requests::RequestCounts {
+        self.requests.snapshot()
     }
 
     /// The SDK client (for tests and tools that inspect the bucket directly).
@@ -137,16 +158,25 @@ impl S3Tier {
         };
         let meta = meta::decode(key, response.metadata(), response.content_type(), response.e_tag())
             .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-        let data = response
-            .body
-            .collect()
-            .await
-            .map_err(|e| {
-                TierError::new(crate::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
-            })?
-            .into_bytes();
+        let data = read_body(key, response.content_length(), response.body).await?;
         Ok(Conditional::Changed(Some(Object::new(meta, data))))
     }
+}
+
+/// The body, into one buffer sized from `Content-Length` (no second copy).
+async fn read_body(
+    key: &str,
+    length: Option<i64>,
+    mut body: aws_sdk_s3::primitives::ByteStream,
+) -> Result<bytes::Bytes, TierError> {
+    let mut buffer = bytes::BytesMut::with_capacity(length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            TierError::new(crate::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
+        })?;
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
 }
 
 #[async_trait]
@@ -203,5 +233,9 @@ impl Tier for S3Tier {
 
     fn usage(&self) -> Usage {
         Usage { bytes: 0, objects: 0, capacity: None }
+    }
+
+    fn tracks_usage(&self) -> bool {
+        false
     }
 }
