@@ -27,6 +27,7 @@ use std::process::Command;
 const GUESTS: &[(&str, &str, &str)] = &[
     ("tiered-default-policy", "guest-policy", "TIERED_DEFAULT_POLICY_WASM"),
     ("tiered-faulty-policy", "tests/guests/faulty", "TIERED_FAULTY_POLICY_WASM"),
+    ("tiered-lru-policy", "tests/guests/lru", "TIERED_LRU_POLICY_WASM"),
 ];
 
 /// The component target every guest is built for.

@@ -15,6 +15,8 @@
 //! - [`key`], [`object`], [`clock`], [`error`]: the data model and its rules.
 //! - [`policy`]: the decision seam, the native default, the fallback, and the
 //!   wasmtime runtime for policy components.
+//! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
+//!   and Belady baselines.
 //! - [`config`] and [`http`]: the `tiered serve` service: its configuration
 //!   (TOML + environment) and the HTTP routes over the store.
 
@@ -26,6 +28,7 @@ pub mod http;
 pub mod key;
 pub mod object;
 pub mod policy;
+pub mod sim;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};

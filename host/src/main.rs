@@ -7,6 +7,8 @@
 //!   policy component. Precedence: defaults < file < `TIERED_*` variables < flags.
 //! - `tiered policy check FILE.wasm [--json] [--config FILE]`: load a policy
 //!   component and run the decision battery ([`tiered::policy::wasm::check`]).
+//! - `tiered simulate --trace FILE [...]`: replay a trace through the engine
+//!   beside LRU and Belady ([`tiered::sim`]; see docs/simulate.md).
 //!
 //! Logs go to stderr (`RUST_LOG`, default `info`). A failure to start prints
 //! one line, `tiered: error: ...`, and exits with status 1.
@@ -39,6 +41,8 @@ enum Command {
     /// Work with policy components.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Replay an access trace through the engine and a policy, beside LRU and Belady.
+    Simulate(tiered::sim::cli::SimulateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Policy(PolicyCommand::Check { wasm, json, config }) => policy_check(&wasm, json, config),
+        Command::Simulate(args) => simulate(&args),
     };
     match outcome {
         Ok(code) => code,
@@ -146,4 +151,11 @@ fn policy_check(wasm_path: &PathBuf, json: bool, config: Option<PathBuf>) -> any
     }
     eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), report.problems.join("; "));
     Ok(ExitCode::FAILURE)
+}
+
+fn simulate(args: &tiered::sim::cli::SimulateArgs) -> anyhow::Result<ExitCode> {
+    let output =
+        tiered::sim::cli::execute(args).with_context(|| format!("cannot simulate {}", args.trace.display()))?;
+    println!("{output}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,148 @@
+//! [`Simulator`]: one parsed trace, the policy to replay it with, and runs at
+//! one cache size or a sweep of them.
+//!
+//! Cache sizes are bytes (`64MiB`) or a share of the trace's unique bytes
+//! (`10%`). Unique bytes count what the engine's tiers count: each object's
+//! value at its first size plus its metadata footprint. For a trace of
+//! unit-size objects with fixed-width keys (every `oracleGeneral` trace), a
+//! share of 10% therefore holds exactly 10% of the objects, as in libCacheSim.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use super::replay::{self, Tiers};
+use super::report::{Prices, Report, Setting};
+use super::trace::Trace;
+use super::{SimError, belady, cold, lru};
+use crate::config::ByteSize;
+use crate::policy::{BuiltinPolicy, Capacities, Policy, PolicyEngine, PolicyLimits, WasmPolicy};
+
+/// A cache budget: bytes, or a share of the trace's unique bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CacheSize {
+    Bytes(u64),
+    /// A fraction in `0.0..=1.0` (`"10%"` is 0.1).
+    Share(f64),
+}
+
+impl FromStr for CacheSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Some(percent) = s.strip_suffix('%') {
+            let p: f64 = percent.trim().parse().map_err(|_| format!("invalid share {s:?}; expected e.g. \"10%\""))?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(format!("share {s:?} must lie between 0% and 100%"));
+            }
+            return Ok(CacheSize::Share(p / 100.0));
+        }
+        s.parse::<ByteSize>().map(|b| CacheSize::Bytes(b.0)).map_err(|e| e.to_string())
+    }
+}
+
+impl CacheSize {
+    /// Bytes, given the trace's unique bytes.
+    pub fn bytes(self, unique_bytes: u64) -> u64 {
+        match self {
+            CacheSize::Bytes(b) => b,
+            CacheSize::Share(share) => (unique_bytes as f64 * share).round() as u64,
+        }
+    }
+}
+
+/// Where the replayed policy comes from.
+#[derive(Debug)]
+pub enum PolicySource {
+    /// The default policy linked natively (same decisions as its component).
+    Builtin { config: Vec<(String, String)> },
+    /// A policy component, run by wasmtime as the service runs it.
+    Wasm { engine: PolicyEngine, wasm: Vec<u8>, config: Vec<(String, String)> },
+}
+
+impl PolicySource {
+    /// A fresh policy configured for `capacities` (each run gets its own).
+    pub fn build(&self, capacities: Capacities) -> Result<Arc<dyn Policy>, SimError> {
+        Ok(match self {
+            PolicySource::Builtin { config } => {
+                Arc::new(BuiltinPolicy::new(config, capacities).map_err(SimError::Policy)?)
+            }
+            PolicySource::Wasm { engine, wasm, config } => Arc::new(
+                WasmPolicy::load(engine, wasm, config, capacities, PolicyLimits::default())
+                    .map_err(|e| SimError::Policy(e.to_string()))?,
+            ),
+        })
+    }
+}
+
+/// A trace ready to replay, with what every run shares.
+#[derive(Debug)]
+pub struct Simulator {
+    trace: Trace,
+    policy: PolicySource,
+    /// The metadata footprint of each key in a tier.
+    overheads: Vec<u64>,
+    next_uses: Vec<u64>,
+    unique_bytes: u64,
+    /// Candidates per eviction round (the engine's default: 32).
+    pub eviction_sample: usize,
+    pub prices: Prices,
+    /// Draw a progress bar (only ever on a terminal).
+    pub progress: bool,
+}
+
+impl Simulator {
+    pub fn new(trace: Trace, policy: PolicySource) -> Simulator {
+        let overheads: Vec<u64> = trace.keys.iter().map(|k| cold::footprint(k, 0)).collect();
+        let unique_bytes = trace.first_sizes().iter().zip(&overheads).map(|(s, o)| s + o).sum();
+        let next_uses = trace.next_uses();
+        let eviction_sample = crate::StoreConfig::default().eviction_sample;
+        Simulator {
+            trace,
+            policy,
+            overheads,
+            next_uses,
+            unique_bytes,
+            eviction_sample,
+            prices: Prices::default(),
+            progress: false,
+        }
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Footprint bytes of every object of the trace, at first size.
+    pub fn unique_bytes(&self) -> u64 {
+        self.unique_bytes
+    }
+
+    /// One replay with the policy and both baselines.
+    pub fn run(&self, hot: CacheSize, warm: CacheSize) -> Result<Report, SimError> {
+        let tiers = Tiers {
+            hot_bytes: hot.bytes(self.unique_bytes),
+            warm_bytes: warm.bytes(self.unique_bytes),
+            eviction_sample: self.eviction_sample,
+        };
+        let policy = self.policy.build(tiers.capacities())?;
+        let engine = replay::replay(&self.trace, tiers, policy, self.progress)?;
+        let lru = lru::run(&self.trace, tiers, &self.overheads);
+        let belady = belady::run(&self.trace, tiers.hot_bytes, &self.next_uses, &self.overheads);
+        let setting = Setting {
+            requests: self.trace.requests.len() as u64,
+            unique_objects: self.trace.keys.len() as u64,
+            unique_bytes: self.unique_bytes,
+            hot_bytes: tiers.hot_bytes,
+            warm_bytes: tiers.warm_bytes,
+            prices: self.prices,
+        };
+        tracing::debug!(hot = tiers.hot_bytes, warm = tiers.warm_bytes, "replay finished");
+        Ok(Report::new(setting, &engine, &lru, &belady))
+    }
+
+    /// One run per hot size, warm fixed.
+    pub fn sweep(&self, hot_sizes: &[CacheSize], warm: CacheSize) -> Result<Vec<Report>, SimError> {
+        hot_sizes.iter().map(|&hot| self.run(hot, warm)).collect()
+    }
+}
