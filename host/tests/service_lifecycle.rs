@@ -36,10 +36,14 @@ async fn failed_start(args: &[&str], env: &[(&str, &str)], config: Option<&str>)
 async fn start_up_failures_print_one_clear_line() -> Result<()> {
     let line = failed_start(&[], &[], Some("[hot]\nmax_bytes = \"lots\"\n")).await?;
     assert!(line.contains("hot.max_bytes: invalid size \"lots\"") && line.contains("line 2"), "{line}");
-    let line = failed_start(&[], &[], Some("[cold]\nkind = \"s3\"\nbucket = \"b\"\n")).await?;
-    assert!(line.contains("S3 cold is not available in this build yet"), "{line}");
+    // An unreachable bucket is refused at start-up, naming it.
+    let no_imds =
+        [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_EC2_METADATA_DISABLED", "true")];
+    let unreachable = "[cold]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:1\"\npath_style = true\n";
+    let line = failed_start(&[], &no_imds, Some(unreachable)).await?;
+    assert!(line.contains("cannot use the bucket s3://b/") && line.contains("HeadBucket"), "{line}");
     let line = failed_start(&[], &[("TIERED_COLD", "s3")], None).await?;
-    assert!(line.contains("S3 cold is not available in this build yet"), "{line}");
+    assert!(line.contains("cold.bucket: cold.kind = \"s3\" needs a bucket"), "{line}");
     let line = failed_start(&["--config", "/nonexistent/tiered.toml"], &[], None).await?;
     assert!(line.contains("cannot read config file /nonexistent/tiered.toml"), "{line}");
     let line = failed_start(&["--listen", "0.0.0.0:0"], &[], None).await?;

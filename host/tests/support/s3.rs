@@ -13,6 +13,8 @@
 //! Every test works under its own random key prefix, so tests run in parallel
 //! and leave each other alone.
 
+#![allow(dead_code)]
+
 use std::io::Write;
 
 use tiered::store::{S3Config, S3Tier};
