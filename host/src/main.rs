@@ -5,8 +5,10 @@
 //!   embedded default: 127.0.0.1:7070, 256 MiB of memory, 4 GiB of disk under
 //!   `./tiered-data/warm`, `./tiered-data/cold` as the bucket, the built-in
 //!   policy component. Precedence: defaults < file < `TIERED_*` variables < flags.
-//! - `tiered policy check FILE.wasm [--json] [--config FILE]`: load a policy
-//!   component and run the decision battery ([`tiered::policy::wasm::check`]).
+//! - `tiered policy check FILE.wasm [--json] [--config FILE] [--conformance]`:
+//!   load a policy component and run the decision battery
+//!   ([`tiered::policy::wasm::check`]) and, with `--conformance`, the
+//!   conformance kit ([`tiered::policy::wasm::conformance`]).
 //! - `tiered simulate --trace FILE [...]`: replay a trace through the engine
 //!   beside LRU and Belady ([`tiered::sim`]; see docs/simulate.md).
 //!
@@ -25,7 +27,7 @@ use clap::{Args, Parser, Subcommand};
 use tiered::config::Config;
 use tiered::http::Service;
 use tiered::http::service::shutdown_signal;
-use tiered::policy::wasm::{PolicyEngine, check};
+use tiered::policy::wasm::{PolicyEngine, PolicyLimits, check, conformance};
 
 #[derive(Debug, Parser)]
 #[command(name = "tiered", version, about = "A tiered object store with a WebAssembly placement policy")]
@@ -73,6 +75,9 @@ enum PolicyCommand {
         /// Configuration whose [policy_config] the policy is configured with.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Also run the conformance kit (shape, edge inputs, determinism, limits).
+        #[arg(long)]
+        conformance: bool,
     },
 }
 
@@ -81,7 +86,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Policy(PolicyCommand::Check { wasm, json, config }) => policy_check(&wasm, json, config),
+        Command::Policy(PolicyCommand::Check { wasm, json, config, conformance }) => {
+            policy_check(&wasm, json, config, conformance)
+        }
         Command::Simulate(args) => simulate(&args),
     };
     match outcome {
@@ -132,24 +139,36 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn policy_check(wasm_path: &PathBuf, json: bool, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn policy_check(wasm_path: &PathBuf, json: bool, config: Option<PathBuf>, kit: bool) -> anyhow::Result<ExitCode> {
     let config = match &config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
     };
     let wasm = std::fs::read(wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
     let engine = PolicyEngine::new(None)?;
-    let report = check(&engine, &wasm, &config.policy_pairs())
-        .with_context(|| format!("policy {} does not load", wasm_path.display()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!("{report}");
+    let does_not_load = || format!("policy {} does not load", wasm_path.display());
+    let report = check(&engine, &wasm, &config.policy_pairs()).with_context(does_not_load)?;
+    let kit = match kit {
+        true => Some(
+            conformance(&engine, &wasm, &config.policy_pairs(), PolicyLimits::default()).with_context(does_not_load)?,
+        ),
+        false => None,
+    };
+    match (json, &kit) {
+        (true, None) => println!("{}", serde_json::to_string_pretty(&report)?),
+        (true, Some(kit)) => {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "check": report, "conformance": kit }))?)
+        }
+        (false, None) => println!("{report}"),
+        (false, Some(kit)) => println!("{report}\n\n{kit}"),
     }
-    if report.ok {
+    let mut problems = report.problems.clone();
+    problems
+        .extend(kit.iter().flat_map(|k| &k.checks).filter(|c| !c.passed).map(|c| format!("{}: {}", c.name, c.detail)));
+    if problems.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), report.problems.join("; "));
+    eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), problems.join("; "));
     Ok(ExitCode::FAILURE)
 }
 

@@ -10,6 +10,8 @@
 //! - `pool`: idle instances shared by concurrent calls; rebuilds after failures.
 //! - `convert`: native types to WIT records and back; answer validation.
 //! - [`check`]: the battery behind `tiered policy check FILE.wasm`.
+//! - [`conformance`]: the kit behind `--conformance` (shape, edge inputs,
+//!   determinism, limits), with its inputs in `probes`.
 //!
 //! **Failure handling.** A call that traps (memory limit included), overruns
 //! its deadline or answers with the wrong shape never fails the request: it is
@@ -19,14 +21,17 @@
 
 mod bindings;
 pub mod check;
+pub mod conformance;
 mod convert;
 mod engine;
 mod error;
 mod instance;
 mod limits;
 mod pool;
+mod probes;
 
 pub use check::{CallTiming, CheckReport, check, check_with};
+pub use conformance::{ConformanceCheck, ConformanceReport, conformance};
 pub use engine::PolicyEngine;
 pub use error::PolicyLoadError;
 pub use limits::PolicyLimits;

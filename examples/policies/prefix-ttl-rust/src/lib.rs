@@ -1,0 +1,134 @@
+//! # tiered-example-prefix-ttl
+//!
+//! The prefix-TTL example policy, in Rust. The same decisions are implemented
+//! in Python, JavaScript and C next to this folder (`../README.md` is the
+//! shared spec), and a test of the host asserts that all four answer alike.
+//!
+//! - [`config`]: the `[policy_config]` keys (TTL rules by key prefix).
+//! - this file: the three decisions as pure functions of the configuration and
+//!   the call's arguments, on plain Rust types so they unit-test natively;
+//! - `component`: the wit-bindgen exports (built for `wasm32-wasip2` only).
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+pub mod config;
+
+pub use config::Config;
+
+/// Idle time that halves a candidate's score, and the "expires soon" horizon.
+pub const MINUTE_MS: u64 = 60_000;
+
+/// A cache tier that can receive a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Hot,
+    Warm,
+    Cold,
+}
+
+/// The fields of a candidate the score looks at (WIT `candidate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub size: u64,
+    pub tier: Tier,
+    pub idle_ms: u64,
+    pub frequency: u32,
+    pub expires_in_ms: Option<u64>,
+}
+
+/// Placement of a write: `(hot, warm, ttl_ms)`.
+///
+/// TTL: the rule of the longest matching prefix (else `default_ttl`), lowered
+/// to the writer's requested TTL when that is shorter. Tiers: memory when the
+/// object fits; disk unless the object lives one minute or less (not worth a
+/// disk write).
+pub fn place(cfg: &Config, key: &str, size: u64, requested_ttl_ms: Option<u64>) -> (bool, bool, Option<u64>) {
+    let ttl = match (cfg.rule_ttl(key), requested_ttl_ms) {
+        (Some(rule), Some(asked)) => Some(rule.min(asked)),
+        (rule, asked) => rule.or(asked),
+    };
+    let short_lived = ttl.is_some_and(|t| t <= MINUTE_MS);
+    (cfg.fits_hot(size), cfg.warm_enabled && !short_lived, ttl)
+}
+
+/// Promotion after a read served by `served_by`: `(hot, warm)`.
+///
+/// Nothing for an object expiring within a second. A cold hit goes to disk;
+/// memory needs a second read (`access_count >= 2`) and an object that fits.
+pub fn promote(
+    cfg: &Config,
+    size: u64,
+    served_by: Tier,
+    access_count: u64,
+    expires_in_ms: Option<u64>,
+) -> (bool, bool) {
+    if expires_in_ms.is_some_and(|ms| ms < 1000) || served_by == Tier::Hot {
+        return (false, false);
+    }
+    let hot = cfg.fits_hot(size) && access_count >= 2;
+    let warm = served_by == Tier::Cold && cfg.warm_enabled;
+    (hot, warm)
+}
+
+/// Score and demotion of one candidate.
+///
+/// Expired: `-1`. Otherwise `(frequency + 1) * 1024 / ((size + 1024) * (1 +
+/// idle / 60000))`, scaled by `expires_in / 60000` when it expires within a
+/// minute, computed in exactly this order in f64 (so every language agrees to
+/// the bit). A hot candidate read twice or more that does not expire within a
+/// minute is demoted to warm.
+pub fn verdict(c: &Candidate) -> (f64, bool) {
+    if c.expires_in_ms == Some(0) {
+        return (-1.0, false);
+    }
+    let num = (c.frequency as f64 + 1.0) * 1024.0;
+    let den = (c.size as f64 + 1024.0) * (1.0 + c.idle_ms as f64 / 60000.0);
+    let mut score = num / den;
+    let expiring = c.expires_in_ms.filter(|&ms| ms < MINUTE_MS);
+    if let Some(ms) = expiring {
+        score = score * ms as f64 / 60000.0;
+    }
+    let demote = c.tier == Tier::Hot && c.frequency >= 2 && expiring.is_none();
+    (score, demote)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        let pairs = [("ttl.tmp/", "30"), ("ttl.logs/", "3600"), ("hot_max_object_bytes", "4096")];
+        let pairs: Vec<_> = pairs.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
+        Config::parse(&pairs, 1 << 20, 1 << 30).unwrap()
+    }
+
+    #[test]
+    fn placement_follows_size_and_ttl() {
+        assert_eq!(place(&cfg(), "logs/a", 100, None), (true, true, Some(3_600_000)));
+        assert_eq!(place(&cfg(), "logs/a", 100, Some(5_000)), (true, false, Some(5_000)));
+        assert_eq!(place(&cfg(), "tmp/a", 10_000, None), (false, false, Some(30_000)));
+        assert_eq!(place(&cfg(), "other", 10_000, None), (false, true, None));
+        assert_eq!(place(&cfg(), "other", 10, Some(7_200_000)), (true, true, Some(7_200_000)));
+    }
+
+    #[test]
+    fn memory_waits_for_the_second_read() {
+        assert_eq!(promote(&cfg(), 100, Tier::Cold, 1, None), (false, true));
+        assert_eq!(promote(&cfg(), 100, Tier::Cold, 2, None), (true, true));
+        assert_eq!(promote(&cfg(), 100, Tier::Warm, 2, Some(5_000)), (true, false));
+        assert_eq!(promote(&cfg(), 100_000, Tier::Warm, 9, None), (false, false));
+        assert_eq!(promote(&cfg(), 100, Tier::Cold, 9, Some(999)), (false, false));
+    }
+
+    #[test]
+    fn small_frequent_fresh_objects_score_highest() {
+        let base = Candidate { size: 1024, tier: Tier::Hot, idle_ms: 0, frequency: 3, expires_in_ms: None };
+        assert_eq!(verdict(&base), (2.0, true));
+        let big = verdict(&Candidate { size: 1 << 20, ..base }).0;
+        let idle = verdict(&Candidate { idle_ms: 60_000, ..base }).0;
+        let expiring = verdict(&Candidate { expires_in_ms: Some(30_000), ..base });
+        assert!(big < 2.0 && idle == 1.0, "{big} {idle}");
+        assert_eq!(expiring, (1.0, false));
+        assert_eq!(verdict(&Candidate { expires_in_ms: Some(0), ..base }), (-1.0, false));
+    }
+}
