@@ -18,6 +18,7 @@ impl TieredStore {
     /// Returns how many cold held. Caches are dropped first, then cold.
     pub async fn invalidate(&self, prefix: &str) -> Result<u64, Error> {
         let inner = &self.inner;
+        let _exclusive = inner.stripes.exclusive().await;
         inner.inflight.forget_all();
         for tier in [TierId::Hot, TierId::Warm] {
             if let Some(cache) = self.cache(tier)
@@ -47,6 +48,7 @@ impl TieredStore {
     /// Remove everything from one tier. Clearing cold deletes the data.
     pub async fn clear_tier(&self, tier: TierId) -> Result<(), Error> {
         let Some(t) = self.tier(tier) else { return Ok(()) };
+        let _exclusive = self.inner.stripes.exclusive().await;
         self.inner.inflight.forget_all();
         let result = t.clear().await;
         self.inner.stripes.bump_all();

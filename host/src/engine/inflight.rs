@@ -3,9 +3,9 @@
 //! The first caller for a key creates a cell and runs the read inside it;
 //! callers arriving while it runs wait on the same cell and get a clone of its
 //! result. If the running caller is cancelled, a waiting one takes over. A
-//! write to the key [`forget`](Inflight::forget)s the cell, so a read that
-//! starts after the write was acknowledged never joins a flight that began
-//! before it.
+//! write to the key [`forget`](Inflight::forget)s the cell once cold has the
+//! new value, so a read that starts after the write was acknowledged never
+//! joins a flight that began before it (and may have read the old value).
 
 use std::collections::HashMap;
 use std::future::Future;

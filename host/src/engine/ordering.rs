@@ -11,11 +11,19 @@
 //! cold write after the ticket was taken, so the value read is not older than
 //! any acknowledged write; and while the fill holds the stripe lock no write can
 //! interleave.
+//!
+//! Operations on many keys at once (prefix invalidation, clearing a tier) do
+//! not take stripe locks. Instead they hold the store-wide fill gate
+//! exclusively for their whole run: every cache fill (reads, writes, demotion,
+//! bootstrap) holds the gate shared and is skipped while it is taken. Without
+//! it a read could copy a value from cold into a cache between the
+//! invalidation's cache sweep and its cold delete, leaving a cached copy of an
+//! object cold no longer has (found by the reliability battery's model test).
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const STRIPES: usize = 1024;
 
@@ -26,6 +34,8 @@ pub(crate) struct KeyStripes {
     hasher: foldhash::fast::FixedState,
     /// Bumped by prefix invalidation and clears, which touch many stripes.
     epoch: AtomicU64,
+    /// Shared by cache fills, exclusive for invalidation and clears.
+    fills: RwLock<()>,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +58,7 @@ impl KeyStripes {
             stripes: (0..STRIPES).map(|_| Stripe::default()).collect(),
             hasher: foldhash::fast::FixedState::with_seed(0x006f_7264_6572),
             epoch: AtomicU64::new(0),
+            fills: RwLock::new(()),
         }
     }
 
@@ -80,13 +91,34 @@ impl KeyStripes {
         self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The lock, if no write finished since `ticket` was taken; `None` means
-    /// the value read may be stale and must not be cached.
-    pub(crate) async fn fill_guard(&self, ticket: Ticket) -> Option<MutexGuard<'_, ()>> {
+    /// The lock and the fill gate, if no write finished since `ticket` was
+    /// taken and no invalidation is running; `None` means the value read may
+    /// be stale and must not be cached.
+    pub(crate) async fn fill_guard(&self, ticket: Ticket) -> Option<FillGuard<'_>> {
         let stripe = &self.stripes[ticket.stripe];
-        let guard = stripe.lock.lock().await;
+        let lock = stripe.lock.lock().await;
+        let gate = self.fill_gate()?;
         let unchanged = stripe.generation.load(Ordering::Acquire) == ticket.generation
             && self.epoch.load(Ordering::Acquire) == ticket.epoch;
-        unchanged.then_some(guard)
+        unchanged.then_some(FillGuard { _lock: lock, _gate: gate })
     }
+
+    /// The shared fill gate for a writer already holding its stripe lock;
+    /// `None` while an invalidation or clear runs (the fill is skipped).
+    pub(crate) fn fill_gate(&self) -> Option<RwLockReadGuard<'_, ()>> {
+        self.fills.try_read().ok()
+    }
+
+    /// Held by operations on many keys for their whole run: waits for the
+    /// fills in progress, and keeps new ones out until dropped.
+    pub(crate) async fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.fills.write().await
+    }
+}
+
+/// Permission to fill caches with a value read under a [`Ticket`].
+#[derive(Debug)]
+pub(crate) struct FillGuard<'a> {
+    _lock: MutexGuard<'a, ()>,
+    _gate: RwLockReadGuard<'a, ()>,
 }

@@ -120,6 +120,7 @@ impl TieredStore {
                 }
                 inner.cold.set_expiry(key, entry.meta.expires_ms).await.map_err(Error::ColdUnavailable)?;
                 inner.stripes.bump(key);
+                inner.inflight.forget(key);
             }
             for _ in 0..entry.frequency.min(16) {
                 inner.sketch.record(key);

@@ -90,15 +90,21 @@ impl TieredStore {
         self.drop_copy(TierId::Warm, key).await;
         let stored_meta = inner.cold.put(object.clone()).await.map_err(Error::ColdUnavailable)?;
         inner.stripes.bump(key);
+        // Readers arriving from now on must not join a flight that began
+        // before cold had the new value (it may return the old one).
+        inner.inflight.forget(key);
         let object = Object { meta: stored_meta, data: object.data };
         let mut tiers = Vec::with_capacity(3);
+        // No fill while an invalidation runs: it may be deleting this value from cold.
+        let gate = inner.stripes.fill_gate();
         for tier in [TierId::Hot, TierId::Warm] {
-            let chosen = placement.tiers.contains(tier) && !options.skip.contains(tier);
+            let chosen = gate.is_some() && placement.tiers.contains(tier) && !options.skip.contains(tier);
             if chosen && self.fits(tier, &object) && self.fill(tier, object.clone()).await {
                 tiers.push(tier);
             }
         }
         tiers.push(TierId::Cold);
+        drop(gate);
         drop(guard);
         self.enforce_budgets().await;
         let meta = object.meta;
@@ -115,6 +121,7 @@ impl TieredStore {
         self.drop_copy(TierId::Warm, key).await;
         let existed = inner.cold.delete(key).await.map_err(Error::ColdUnavailable)?;
         inner.stripes.bump(key);
+        inner.inflight.forget(key);
         Ok(existed)
     }
 
@@ -143,6 +150,7 @@ impl TieredStore {
         }
         let updated = inner.cold.set_expiry(key, expires).await.map_err(Error::ColdUnavailable)?;
         inner.stripes.bump(key);
+        inner.inflight.forget(key);
         Ok(updated.is_some())
     }
 

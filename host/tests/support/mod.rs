@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod history;
+pub mod model_run;
+pub mod rng;
 pub mod s3;
 pub mod staleness;
 
