@@ -8,7 +8,8 @@
 // (frequency + 1) * 1024 / ((size + 1024) * (1 + idle / 60000)).
 //
 // With the QuickJS backend, WIT u64 values are plain numbers (exact up to
-// 2^53; the configuration bounds keep TTLs and byte limits below that), an
+// 2^53; the configuration bounds keep TTLs and byte limits below that), u32
+// values arrive as *signed* 32-bit numbers (read them with `>>> 0`), an
 // absent option is `null`, enums are strings ('hot'), and throwing a string
 // from `configure` is its `err`. The component has no WASI (stubbed): log
 // through the host's `log` import, not `console.log`.
@@ -83,13 +84,16 @@ function tiers(hot, warm) {
 
 function verdict(c) {
   if (c.expiresInMs === 0) return { score: -1, demote: false };
+  // The QuickJS glue hands a WIT u32 over as a signed 32-bit number (2^32 - 1
+  // arrives as -1): `>>> 0` reads it back as unsigned.
+  const frequency = c.frequency >>> 0;
   // f64 arithmetic in the spec's order, so every language agrees to the bit.
-  const num = (c.frequency + 1) * 1024;
+  const num = (frequency + 1) * 1024;
   const den = (c.size + 1024) * (1 + c.idleMs / 60000);
   let score = num / den;
   const expiring = c.expiresInMs !== null && c.expiresInMs < MINUTE_MS;
   if (expiring) score = (score * c.expiresInMs) / 60000;
-  return { score, demote: c.tier === 'hot' && c.frequency >= 2 && !expiring };
+  return { score, demote: c.tier === 'hot' && frequency >= 2 && !expiring };
 }
 
 export const decisions = {
