@@ -58,6 +58,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -73,6 +74,17 @@ async fn no_route(method: Method, uri: Uri) -> ApiError {
 
 async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
+}
+
+/// A body whose `content-length` is over the limit is refused (413) before
+/// any of it is read: the body limit alone stops reading only at the limit,
+/// and waits for bytes a client announcing gigabytes may never send.
+async fn refuse_declared_oversize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let declared = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > state.max_body_bytes as u64) {
+        return axum::response::IntoResponse::into_response(ApiError::TooLarge { limit: state.max_body_bytes });
+    }
+    next.run(request).await
 }
 
 /// One debug line per request (status, latency); counts responses by class.

@@ -30,6 +30,10 @@ use crate::policy::TierId;
 pub const PREFIX: &str = "/v1/objects/";
 /// Custom metadata travels in headers named `x-tiered-meta-<name>`.
 const META: &str = "x-tiered-meta-";
+/// The most custom metadata (names + values, bytes) a write may carry: what
+/// fits, encoded with the object's own metadata, in S3's 2 KiB of user
+/// metadata, so a write is refused the same way whichever cold tier is used.
+pub const MAX_METADATA_BYTES: usize = 1024;
 
 /// What a write answers.
 #[derive(Debug, Serialize)]
@@ -58,6 +62,12 @@ pub async fn put(
             let value = value.to_str().map_err(|_| not_ascii(name.as_str()))?;
             options.metadata.insert(meta.to_string(), value.to_string());
         }
+    }
+    let metadata_bytes: usize = options.metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if metadata_bytes > MAX_METADATA_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "custom metadata (x-tiered-meta-*) is {metadata_bytes} bytes; the limit is {MAX_METADATA_BYTES}"
+        )));
     }
     let outcome = state.store.set(&key, data, options).await?;
     let status = if outcome.replaced { StatusCode::OK } else { StatusCode::CREATED };
