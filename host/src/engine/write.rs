@@ -159,8 +159,15 @@ impl TieredStore {
         if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key)) {
             return Ok(!object.meta.is_expired(now));
         }
-        let meta = self.inner.cold.head(key).await.map_err(Error::ColdUnavailable)?;
-        Ok(meta.is_some_and(|m| !m.is_expired(now)))
+        match self.inner.cold.head(key).await {
+            Ok(meta) => Ok(meta.is_some_and(|m| !m.is_expired(now))),
+            // A damaged cold object must not block the write that replaces it.
+            Err(err) if err.kind() == crate::error::TierErrorKind::Corrupt => {
+                tracing::warn!(key, %err, "replacing a corrupt cold object");
+                Ok(true)
+            }
+            Err(err) => Err(Error::ColdUnavailable(err)),
+        }
     }
 
     /// Whether `object` fits in the cache tier at all (a value larger than a
