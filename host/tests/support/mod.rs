@@ -2,10 +2,13 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod crash_run;
 pub mod history;
 pub mod model_run;
 pub mod rng;
 pub mod s3;
+#[path = "server.rs"]
+pub mod server;
 pub mod staleness;
 
 use std::collections::BTreeMap;
