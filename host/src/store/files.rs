@@ -196,18 +196,21 @@ impl FileStore {
     }
 
     /// Remove an object's file; `true` if the index had it.
+    ///
+    /// The index forgets the key even when the file cannot be deleted (a
+    /// read-only or failing disk): the engine removes a copy because it is
+    /// stale or unwanted, and a copy it could not delete must not be served.
     pub fn remove(&self, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
-        match fs::remove_file(self.path(key)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e)),
-        }
         let removed = index.pop(key);
         if let Some(entry) = &removed {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
         }
-        Ok(removed.is_some())
+        match fs::remove_file(self.path(key)) {
+            Ok(()) => Ok(removed.is_some()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(removed.is_some()),
+            Err(e) => Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e)),
+        }
     }
 
     /// Drop a key from the index whose file vanished behind our back.

@@ -3,8 +3,11 @@
 
 pub mod contract;
 pub mod crash_run;
+pub mod faulty_fs;
 pub mod history;
 pub mod model_run;
+pub mod proxy;
+pub mod raw_http;
 pub mod rng;
 pub mod s3;
 #[path = "server.rs"]

@@ -1,0 +1,99 @@
+//! A loopback TCP proxy with faults, placed between a client and a server
+//! (here: the S3 tier and the S3 server). Its [`Mode`] can be changed while it
+//! runs and applies to every new chunk of traffic:
+//!
+//! - `Pass`: forward bytes both ways.
+//! - `Delay(ms)`: forward, but hold each chunk `ms` milliseconds first.
+//! - `Drop`: accept connections and close them at once; cut live ones.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Pass,
+    Delay(u64),
+    Drop,
+}
+
+/// A running proxy; stops when dropped.
+#[derive(Debug)]
+pub struct Proxy {
+    pub addr: SocketAddr,
+    mode: Arc<Mutex<Mode>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Listen on a loopback port and forward to `target`.
+    pub async fn start(target: SocketAddr) -> std::io::Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mode = Arc::new(Mutex::new(Mode::Pass));
+        let shared = mode.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if *shared.lock() == Mode::Drop {
+                    drop(client);
+                    continue;
+                }
+                let mode = shared.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(target).await else { return };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    tokio::select! {
+                        _ = pipe(cr, sw, mode.clone()) => {}
+                        _ = pipe(sr, cw, mode) => {}
+                    }
+                });
+            }
+        });
+        Ok(Proxy { addr, mode, task })
+    }
+
+    pub fn set(&self, mode: Mode) {
+        *self.mode.lock() = mode;
+    }
+
+    /// `http://addr`, for an S3 endpoint setting.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mode: Arc<Mutex<Mode>>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let current = *mode.lock();
+        match current {
+            Mode::Drop => return,
+            Mode::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            Mode::Pass => {}
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
