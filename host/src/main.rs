@@ -5,7 +5,7 @@
 //!   embedded default: 127.0.0.1:7070, 256 MiB of memory, 4 GiB of disk under
 //!   `./tiered-data/warm`, `./tiered-data/cold` as the bucket, the built-in
 //!   policy component. Precedence: defaults < file < `TIERED_*` variables < flags.
-//! - `tiered policy check FILE.wasm [--json] [--config FILE] [--conformance]`:
+//! - `tiered policy check FILE.wasm [--json] [--config FILE] [--conformance] [--cache-dir DIR]`:
 //!   load a policy component and run the decision battery
 //!   ([`tiered::policy::wasm::check`]) and, with `--conformance`, the
 //!   conformance kit ([`tiered::policy::wasm::conformance`]).
@@ -78,6 +78,10 @@ enum PolicyCommand {
         /// Also run the conformance kit (shape, edge inputs, determinism, limits).
         #[arg(long)]
         conformance: bool,
+        /// Keep compiled components here (as `policy_cache_dir`): later loads of
+        /// the same component skip the compile. Default: compile every load.
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -86,8 +90,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Policy(PolicyCommand::Check { wasm, json, config, conformance }) => {
-            policy_check(&wasm, json, config, conformance)
+        Command::Policy(PolicyCommand::Check { wasm, json, config, conformance, cache_dir }) => {
+            policy_check(&wasm, json, config, conformance, cache_dir)
         }
         Command::Simulate(args) => simulate(&args),
     };
@@ -139,13 +143,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn policy_check(wasm_path: &PathBuf, json: bool, config: Option<PathBuf>, kit: bool) -> anyhow::Result<ExitCode> {
+fn policy_check(
+    wasm_path: &PathBuf,
+    json: bool,
+    config: Option<PathBuf>,
+    kit: bool,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let config = match &config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
     };
     let wasm = std::fs::read(wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
-    let engine = PolicyEngine::new(None)?;
+    let engine = PolicyEngine::new(cache_dir)?;
     let does_not_load = || format!("policy {} does not load", wasm_path.display());
     let report = check(&engine, &wasm, &config.policy_pairs()).with_context(does_not_load)?;
     let kit = match kit {
