@@ -3,8 +3,6 @@
 //! never return corrupt bytes: a bad cached copy is dropped, counted and
 //! refetched from cold; a bad cold copy is an error.
 
-#[path = "support/server.rs"]
-mod server;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -149,7 +147,7 @@ async fn a_damaged_s3_object_is_an_error_never_served() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_heals_a_damaged_disk_copy() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = server::Server::start(dir.path(), "[hot]\nmax_bytes = 0\n").await?;
+    let server = support::server::Server::start(dir.path(), "[hot]\nmax_bytes = 0\n").await?;
     let value = vec![b'z'; 40_000];
     assert!(server.http.put("/v1/objects/report", value.clone()).await?.status.is_success());
     let file = object_file(&dir.path().join("warm"), "report");

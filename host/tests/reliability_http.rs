@@ -9,10 +9,6 @@
 //! name inside the data directory, reads back under exactly the decoded key,
 //! and nothing appears outside the data directory.
 
-#[path = "support/raw_http.rs"]
-mod raw_http;
-#[path = "support/server.rs"]
-mod server;
 mod support;
 
 use std::collections::BTreeSet;
@@ -20,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use axum::http::{Method, StatusCode};
-use raw_http::{exchange, exchange_then_close, request};
-use server::Server;
+use support::raw_http::{exchange, exchange_then_close, request};
+use support::server::Server;
 
 const CONFIG: &str = "max_body_bytes = 65536\n";
 

@@ -6,6 +6,7 @@ pub mod crash_run;
 pub mod faulty_fs;
 pub mod history;
 pub mod model_run;
+pub mod mutate;
 pub mod proxy;
 pub mod raw_http;
 pub mod rng;

@@ -30,7 +30,7 @@ pub struct Outcome {
 }
 
 fn key_name(i: u64) -> String {
-    format!("{}/k{i}", if i % 2 == 0 { "even" } else { "odd" })
+    format!("{}/k{i}", if i.is_multiple_of(2) { "even" } else { "odd" })
 }
 
 /// Run `plan` against `store` (whose cold tier is `cold`).
