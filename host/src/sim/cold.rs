@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use foldhash::fast::FixedState;
 use parking_lot::Mutex;
 
 use crate::error::TierError;
@@ -46,7 +47,8 @@ enum Slot {
 /// The simulated bucket.
 #[derive(Debug)]
 pub struct SimCold {
-    slots: Mutex<HashMap<String, Slot>>,
+    /// Keyed by a fixed fast hasher: the bucket sits on every cold read.
+    slots: Mutex<HashMap<String, Slot, FixedState>>,
     /// sha256 of `size` zero bytes, by size.
     checksums: Mutex<HashMap<u64, String>>,
     zeros: Bytes,

@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
+use foldhash::fast::FixedState;
+
 use super::SimError;
 
 /// What a request does.
@@ -88,7 +90,7 @@ impl Trace {
     /// Parses `oracleGeneral` bytes (see the module documentation).
     pub fn parse_oracle(bytes: &[u8]) -> Result<Trace, SimError> {
         let mut builder = Builder::default();
-        let mut ids: HashMap<u64, u32> = HashMap::new();
+        let mut ids: HashMap<u64, u32, FixedState> = HashMap::default();
         let records = bytes.chunks(ORACLE_RECORD);
         builder.trace.requests.reserve(bytes.len() / ORACLE_RECORD);
         for (i, record) in records.enumerate() {
@@ -138,7 +140,7 @@ impl Trace {
 #[derive(Default)]
 struct Builder {
     trace: Trace,
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, FixedState>,
 }
 
 impl Builder {
