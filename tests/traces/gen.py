@@ -53,9 +53,11 @@ def write_trace(path, requests, objects, alpha, variable, seed):
         next_use[i] = last.get(ids[i], -1)
         last[ids[i]] = i
     sizes = {obj_id: object_size(obj_id, variable) for obj_id in last}
-    with open(path, "wb") as out:
+    partial = path.with_suffix(".partial")
+    with open(partial, "wb") as out:
         for i, obj_id in enumerate(ids):
             out.write(RECORD.pack(i, obj_id, sizes[obj_id], next_use[i]))
+    partial.replace(path)  # atomic: a concurrent reader sees all or nothing
     return len(last), sum(sizes.values())
 
 
@@ -81,7 +83,9 @@ def generate(out, name, requests, objects, alpha, variable, shares, algorithms, 
             run = {"share": share, "cache_bytes": cache_size, "algorithm": algorithm}
             run.update(miss_ratios(trace, algorithm, cache_size))
             results["runs"].append(run)
-    (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    partial = out / f"{name}.json.partial"
+    partial.write_text(json.dumps(results, indent=2) + "\n")
+    partial.replace(out / f"{name}.json")
     print(f"{name}: {unique_objects} objects, {unique_bytes} bytes, {len(results['runs'])} runs")
 
 
