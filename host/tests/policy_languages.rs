@@ -69,16 +69,25 @@ fn every_example_policy_passes_the_conformance_kit() -> Result {
 }
 
 #[test]
-fn the_conformance_kit_fails_a_policy_that_traps() -> Result {
+fn the_conformance_kit_fails_policies_that_trap_answer_wrongly_or_exceed_limits() -> Result {
     let faulty = include_bytes!(env!("TIERED_FAULTY_POLICY_WASM"));
     let engine = engine()?;
     let ok = conformance(&engine, faulty, &pairs(&[("mode", "ok")]), relaxed())?;
     assert!(ok.ok, "mode = ok conforms: {ok}");
-    for mode in ["trap", "wrong-len", "nan"] {
+    for (mode, why) in [("trap", "trapped"), ("wrong-len", "wrong shape"), ("nan", "wrong shape")] {
         let report = conformance(&engine, faulty, &pairs(&[("mode", mode)]), relaxed())?;
         assert!(!report.ok, "mode = {mode} must fail the kit");
-        assert!(report.checks.iter().any(|c| !c.passed && c.detail.contains("fallback")), "{report}");
+        assert!(report.checks.iter().any(|c| !c.passed && c.detail.contains(why)), "{report}");
     }
+    // The limits are part of the kit: a policy that loops overruns the
+    // deadline, one that allocates without bound hits the memory limit.
+    let short = PolicyLimits { deadline: Duration::from_millis(50), ..PolicyLimits::default() };
+    let report = conformance(&engine, faulty, &pairs(&[("mode", "loop")]), short)?;
+    assert!(report.checks.iter().all(|c| !c.passed || c.name.contains("empty")), "{report}");
+    assert!(report.checks.iter().any(|c| c.detail.contains("deadline")), "{report}");
+    let small = PolicyLimits { memory_bytes: 32 << 20, ..relaxed() };
+    let report = conformance(&engine, faulty, &pairs(&[("mode", "alloc")]), small)?;
+    assert!(!report.ok && report.checks.iter().any(|c| c.detail.contains("trapped")), "{report}");
     Ok(())
 }
 
