@@ -92,8 +92,10 @@ impl StoreBuilder {
         self
     }
 
-    /// The deciding policy. Default: the default policy linked natively
-    /// ([`BuiltinPolicy`]); the `tiered` service loads it as WebAssembly.
+    /// The deciding policy. Default: the embedded default policy component
+    /// ([`crate::policy::embedded::default_policy`]), run as WebAssembly as
+    /// the service runs it. Pass [`BuiltinPolicy`] for the same decisions
+    /// linked natively.
     pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
         self.policy = Some(policy);
         self
@@ -134,7 +136,14 @@ impl StoreBuilder {
         let hot = self.hot.or_else(|| self.hot_bytes.map(|b| Arc::new(MemoryTier::with_clock(b, clock.clone()))));
         let policy = match self.policy {
             Some(p) => p,
-            None => Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?),
+            None => match crate::policy::embedded::default_policy(&[], capacities) {
+                Ok(policy) => Arc::new(policy) as Arc<dyn Policy>,
+                Err(err) => {
+                    // Cannot happen with a correct build; the same logic natively.
+                    tracing::error!(%err, "the embedded default policy does not load; using it natively");
+                    Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?)
+                }
+            },
         };
         let inner = Inner {
             hot,

@@ -9,3 +9,23 @@
 /// `guest-policy/` for `wasm32-wasip2` against `wit/policy.wit`. Its logic is
 /// the same code [`super::BuiltinPolicy`] links natively.
 pub const DEFAULT_POLICY_WASM: &[u8] = include_bytes!(env!("TIERED_DEFAULT_POLICY_WASM"));
+
+/// The embedded default component, configured with `config` and
+/// `capacities`, on an engine shared by the whole process: the first call
+/// compiles the component, later calls only instantiate it (well under a
+/// millisecond). This is what a [`crate::TieredStore`] built without a policy
+/// runs.
+pub fn default_policy(
+    config: &[(String, String)],
+    capacities: super::Capacities,
+) -> Result<super::WasmPolicy, super::PolicyLoadError> {
+    static ENGINE: std::sync::OnceLock<super::PolicyEngine> = std::sync::OnceLock::new();
+    let engine = match ENGINE.get() {
+        Some(engine) => engine,
+        None => {
+            let engine = super::PolicyEngine::new(None)?;
+            ENGINE.get_or_init(|| engine)
+        }
+    };
+    super::WasmPolicy::load(engine, DEFAULT_POLICY_WASM, config, capacities, super::PolicyLimits::default())
+}

@@ -42,6 +42,9 @@ struct Inner {
     /// Hex digest of `precompile_compatibility_hash`: artifacts compiled by an
     /// engine with other settings (or another wasmtime) get another name.
     compat: String,
+    /// Components compiled by this engine, by sha256 of their wasm (a few
+    /// at most): loading the same policy again only instantiates it.
+    compiled: parking_lot::Mutex<Vec<(String, Component)>>,
     /// Dropping it tells the ticker to stop.
     stop: Option<mpsc::Sender<()>>,
     ticker: Option<JoinHandle<()>>,
@@ -71,7 +74,14 @@ impl PolicyEngine {
             .map_err(PolicyLoadError::Ticker)?;
 
         Ok(PolicyEngine {
-            inner: Arc::new(Inner { engine, cache_dir, compat, stop: Some(stop), ticker: Some(ticker) }),
+            inner: Arc::new(Inner {
+                engine,
+                cache_dir,
+                compat,
+                compiled: parking_lot::Mutex::new(Vec::new()),
+                stop: Some(stop),
+                ticker: Some(ticker),
+            }),
         })
     }
 
@@ -84,9 +94,23 @@ impl PolicyEngine {
         &self.inner.engine
     }
 
-    /// Compiles `wasm` (whose sha256 is `sha256`), through the cache when there
-    /// is one. Returns the component and whether it came from the cache.
+    /// Compiles `wasm` (whose sha256 is `sha256`), or reuses what this engine
+    /// or the on-disk cache compiled before. Returns the component and whether
+    /// it came from a cache.
     pub(crate) fn compile(&self, wasm: &[u8], sha256: &str) -> wasmtime::Result<(Component, bool)> {
+        if let Some((_, component)) = self.inner.compiled.lock().iter().find(|(h, _)| h == sha256) {
+            return Ok((component.clone(), true));
+        }
+        let (component, cached) = self.compile_or_load(wasm, sha256)?;
+        let mut compiled = self.inner.compiled.lock();
+        if compiled.len() >= MAX_REMEMBERED {
+            compiled.remove(0);
+        }
+        compiled.push((sha256.to_string(), component.clone()));
+        Ok((component, cached))
+    }
+
+    fn compile_or_load(&self, wasm: &[u8], sha256: &str) -> wasmtime::Result<(Component, bool)> {
         let engine = &self.inner.engine;
         let Some(dir) = &self.inner.cache_dir else {
             return Ok((Component::new(engine, wasm)?, false));
@@ -120,6 +144,9 @@ impl PolicyEngine {
         Ok((component, false))
     }
 }
+
+/// Compiled components an engine keeps in memory.
+const MAX_REMEMBERED: usize = 4;
 
 /// Writes the serialized component next to `path`, then renames it into place.
 fn write_artifact(dir: &Path, path: &Path, component: &Component) -> anyhow::Result<()> {
