@@ -4,7 +4,7 @@
 //!
 //! - [`trace`]: CSV and libCacheSim `oracleGeneral` parsing into a [`Trace`].
 //! - [`cold`]: [`SimCold`](cold::SimCold), the in-memory bucket that counts
-//!   S3 requests and bytes.
+//!   S3 requests and bytes; [`warm`]: the memory tier standing in for the disk.
 //! - [`replay`]: the driver: the trace through a real
 //!   [`TieredStore`](crate::TieredStore) on a [`ManualClock`](crate::ManualClock)
 //!   set from the trace's timestamps, memory standing in for the disk.
@@ -31,6 +31,7 @@ pub mod report;
 pub mod simulator;
 pub mod text;
 pub mod trace;
+pub mod warm;
 
 pub use report::{Prices, Report};
 pub use simulator::{CacheSize, PolicySource, Simulator};

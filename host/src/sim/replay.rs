@@ -1,9 +1,9 @@
 //! The replay driver: a trace through the real [`TieredStore`] on a
 //! [`ManualClock`] set from the trace's timestamps.
 //!
-//! Hot is the engine's [`MemoryTier`] as in the service; warm is a second
-//! memory tier standing in for the disk (same byte budget, no file I/O);
-//! cold is [`SimCold`]. Every policy decision is real. A `get` that finds
+//! Hot is the engine's [`MemoryTier`] as in the service; warm is
+//! [`SimWarm`], a memory tier standing in for the disk (same byte budget, no
+//! file I/O); cold is [`SimCold`]. Every policy decision is real. A `get` that finds
 //! nothing (the key was deleted) is followed by a `set` of the trace's size,
 //! as an application filling a cache-aside miss would.
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::SimError;
 use super::cold::{ColdCounts, SimCold};
 use super::trace::{Op, Trace};
+use super::warm::SimWarm;
 use crate::clock::ManualClock;
 use crate::engine::{SetOptions, StoreConfig, StoreStats, TieredStore};
 use crate::policy::{Capacities, Policy, TierId};
@@ -105,7 +106,7 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
         builder = builder.hot(Arc::new(MemoryTier::with_clock(tiers.hot_bytes, Arc::new(clock.clone()))));
     }
     if tiers.warm_bytes > 0 {
-        builder = builder.warm(Arc::new(MemoryTier::with_clock(tiers.warm_bytes, Arc::new(clock.clone()))));
+        builder = builder.warm(Arc::new(SimWarm::new(tiers.warm_bytes, Arc::new(clock.clone()))));
     }
     let store = builder.policy(policy).build()?;
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(SimError::Runtime)?;
