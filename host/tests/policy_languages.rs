@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use decisions::Decision;
 use tiered::policy::wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy, conformance};
-use tiered::policy::{Capacities, Policy};
+use tiered::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -64,6 +64,17 @@ fn every_example_policy_passes_the_conformance_kit() -> Result {
     }
     if examples::required() {
         assert_eq!(checked, examples::ALL.len(), "every example was checked");
+    }
+    Ok(())
+}
+
+#[test]
+fn the_default_and_lru_test_policies_pass_the_conformance_kit() -> Result {
+    let engine = engine()?;
+    let lru = include_bytes!(env!("TIERED_LRU_POLICY_WASM"));
+    for (name, wasm) in [("default", DEFAULT_POLICY_WASM), ("lru", &lru[..])] {
+        let report = conformance(&engine, wasm, &[], relaxed())?;
+        assert!(report.ok, "the {name} policy fails conformance:\n{report}");
     }
     Ok(())
 }
