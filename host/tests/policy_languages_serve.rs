@@ -27,8 +27,7 @@ async fn serves_with(name: &str, language: &str) -> Result<()> {
     }
     let path = examples::wasm_path(name).canonicalize()?;
     let dir = tempfile::tempdir()?;
-    let config = format!("policy = {:?}\n{RULES}", path.to_string_lossy());
-    let s = Server::start(dir.path(), &config).await?;
+    let s = Server::start_with_args(dir.path(), RULES, &["--policy".as_ref(), path.as_os_str()]).await?;
 
     let info = s.http.get("/v1/policy").await?.json()?;
     assert_eq!((&info["name"], &info["version"]), (&json!("prefix-ttl"), &json!(format!("0.1.0+{language}"))));

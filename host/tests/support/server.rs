@@ -125,11 +125,17 @@ impl Server {
     /// Serve `data_dir` with `config` (TOML appended after `policy_cache_dir`;
     /// its top-level keys must precede its tables).
     pub async fn start(data_dir: &Path, config: &str) -> Result<Server> {
+        Server::start_with_args(data_dir, config, &[]).await
+    }
+
+    /// [`Server::start`] with more `tiered serve` arguments (e.g. `--policy X.wasm`).
+    pub async fn start_with_args(data_dir: &Path, config: &str, args: &[&std::ffi::OsStr]) -> Result<Server> {
         let file = data_dir.join("tiered.toml");
         std::fs::create_dir_all(data_dir)?;
         std::fs::write(&file, format!("policy_cache_dir = {:?}\n{config}", policy_cache()))?;
         let mut cmd = tiered();
         cmd.arg("serve").arg("--config").arg(&file).args(["--listen", "127.0.0.1:0"]).arg("--data-dir").arg(data_dir);
+        cmd.args(args);
         let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
         let stderr = child.stderr.take().context("stderr is piped")?;
         let log = Arc::new(Mutex::new(Vec::new()));
