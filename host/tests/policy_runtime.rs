@@ -238,7 +238,9 @@ fn the_second_load_comes_from_the_compile_cache() -> Result {
         .into_iter()
         .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
         .ok_or("no .cwasm in the cache")?;
-    std::fs::write(&artifact, b"garbage")?;
+    let garbage = artifact.with_extension("garbage");
+    std::fs::write(&garbage, b"garbage")?;
+    std::fs::rename(&garbage, &artifact)?;
     assert!(!load(&restarted)?.loaded_from_cache());
     assert!(load(&restarted)?.loaded_from_cache());
     Ok(())

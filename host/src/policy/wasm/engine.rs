@@ -42,8 +42,10 @@ struct Inner {
     /// Hex digest of `precompile_compatibility_hash`: artifacts compiled by an
     /// engine with other settings (or another wasmtime) get another name.
     compat: String,
-    /// Components compiled by this engine, by sha256 of their wasm (a few
-    /// at most): loading the same policy again only instantiates it.
+    /// Without a cache directory: components compiled by this engine, by
+    /// sha256 of their wasm (a few at most), so loading the same policy again
+    /// only instantiates it. (With a directory, the artifact file is the
+    /// cache, and mapping it again costs well under a millisecond.)
     compiled: parking_lot::Mutex<Vec<(String, Component)>>,
     /// Dropping it tells the ticker to stop.
     stop: Option<mpsc::Sender<()>>,
@@ -98,6 +100,9 @@ impl PolicyEngine {
     /// or the on-disk cache compiled before. Returns the component and whether
     /// it came from a cache.
     pub(crate) fn compile(&self, wasm: &[u8], sha256: &str) -> wasmtime::Result<(Component, bool)> {
+        if self.inner.cache_dir.is_some() {
+            return self.compile_or_load(wasm, sha256);
+        }
         if let Some((_, component)) = self.inner.compiled.lock().iter().find(|(h, _)| h == sha256) {
             return Ok((component.clone(), true));
         }
