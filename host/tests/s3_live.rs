@@ -233,3 +233,26 @@ async fn touch_rewrites_the_expiry_with_a_server_side_copy() -> anyhow::Result<(
     assert_eq!(plain_get(&tier, "t").await?.map(|b| b.len()), Some(1 << 20), "bytes untouched");
     Ok(())
 }
+
+#[tokio::test]
+async fn objects_written_by_other_tools_are_served_as_they_are() -> anyhow::Result<()> {
+    let tier = live_tier!("foreign");
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"id,name\n1,alice\n");
+    let put = tier.client().put_object().bucket(&tier.config().bucket).key(tier.object_key("exports/users.csv"));
+    put.content_type("text/csv").body(body).send().await?;
+
+    let store = store_over(&tier)?;
+    let hit = store.get_with_metadata("exports/users.csv").await?.expect("a plain S3 object is readable");
+    assert_eq!((hit.source, &hit.data[..]), (TierId::Cold, &b"id,name\n1,alice\n"[..]));
+    assert_eq!(hit.meta.content_type.as_deref(), Some("text/csv"));
+    assert!(hit.meta.created_ms > 0, "time from Last-Modified");
+    assert!(store.exists("exports/users.csv").await?);
+
+    // A touch rewrites it with a record; it stays readable and unchanged.
+    assert!(store.touch("exports/users.csv", Some(Duration::from_secs(600))).await?);
+    let fresh = store_over(&tier)?;
+    let hit = fresh.get_with_metadata("exports/users.csv").await?.expect("still readable");
+    assert_eq!(&hit.data[..], b"id,name\n1,alice\n");
+    assert!(hit.meta.expires_ms.is_some(), "the new expiry is kept");
+    Ok(())
+}

@@ -6,6 +6,11 @@
 //! be ASCII) and lets a HEAD return the full metadata without the body. The
 //! content type travels as the object's `Content-Type`. S3 limits user
 //! metadata to 2 KiB; larger metadata is refused before any request is made.
+//!
+//! Objects written by other tools (no `tiered` record) are served as they
+//! are: [`describe`] builds their metadata from what S3 says (size, time,
+//! content type, ETag) with an empty checksum, which the reader fills in from
+//! the bytes it fetched.
 
 use std::collections::BTreeMap;
 
@@ -83,4 +88,55 @@ pub fn decode(
         etag: etag.map(|e| e.trim_matches('"').to_string()),
         validated_ms: None,
     })
+}
+
+/// The metadata of `key` from a GET or HEAD: its `tiered` record, or for an
+/// object another tool wrote, what S3 reports (checksum left empty).
+pub fn describe(
+    key: &str,
+    user: Option<&std::collections::HashMap<String, String>>,
+    content_type: Option<&str>,
+    etag: Option<&str>,
+    length: Option<i64>,
+    last_modified_ms: Option<i64>,
+) -> Result<ObjectMeta, String> {
+    if user.is_some_and(|m| m.contains_key(META_KEY)) {
+        return decode(key, user, content_type, etag);
+    }
+    let size = length.and_then(|l| u64::try_from(l).ok()).unwrap_or(0);
+    Ok(ObjectMeta {
+        key: key.to_string(),
+        size,
+        original_size: size,
+        created_ms: last_modified_ms.and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
+        expires_ms: None,
+        checksum: String::new(),
+        codec: Codec::Identity,
+        content_type: content_type.map(str::to_string),
+        metadata: BTreeMap::new(),
+        etag: etag.map(|e| e.trim_matches('"').to_string()),
+        validated_ms: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_without_a_record_is_described_from_s3s_headers() {
+        let meta = describe("k", None, Some("text/csv"), Some("\"abc\""), Some(12), Some(5_000)).unwrap();
+        assert_eq!((meta.size, meta.created_ms, meta.checksum.as_str()), (12, 5_000, ""));
+        assert_eq!((meta.content_type.as_deref(), meta.etag.as_deref()), (Some("text/csv"), Some("abc")));
+    }
+
+    #[test]
+    fn a_record_round_trips() {
+        let mut meta = describe("k", None, None, None, Some(3), Some(1)).unwrap();
+        meta.checksum = "ff".into();
+        meta.metadata.insert("owner".into(), "alice".into());
+        let user = std::collections::HashMap::from([(META_KEY.to_string(), encode(&meta).unwrap())]);
+        let back = describe("k", Some(&user), None, None, Some(3), Some(1)).unwrap();
+        assert_eq!(back, meta);
+    }
 }

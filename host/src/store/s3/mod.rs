@@ -156,9 +156,18 @@ impl S3Tier {
             Err(err) if errors::status(&err) == Some(404) => return Ok(Conditional::Changed(None)),
             Err(err) => return Err(errors::convert("GetObject", key, err)),
         };
-        let meta = meta::decode(key, response.metadata(), response.content_type(), response.e_tag())
-            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-        let data = read_body(key, response.content_length(), response.body).await?;
+        let modified = response.last_modified().and_then(|t| t.to_millis().ok());
+        let length = response.content_length();
+        let mut meta =
+            meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
+                .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
+        let data = read_body(key, length, response.body).await?;
+        if meta.checksum.is_empty() {
+            // Written by another tool: these bytes are the object.
+            meta.checksum = crate::object::checksum(&data);
+            meta.size = data.len() as u64;
+            meta.original_size = meta.size;
+        }
         Ok(Conditional::Changed(Some(Object::new(meta, data))))
     }
 }
@@ -199,9 +208,12 @@ impl Tier for S3Tier {
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
         let request = self.client.head_object().bucket(&self.config.bucket).key(self.object_key(key));
         match request.send().await {
-            Ok(r) => meta::decode(key, r.metadata(), r.content_type(), r.e_tag())
-                .map(|m| Some(Arc::new(m)))
-                .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}"))),
+            Ok(r) => {
+                let modified = r.last_modified().and_then(|t| t.to_millis().ok());
+                meta::describe(key, r.metadata(), r.content_type(), r.e_tag(), r.content_length(), modified)
+            }
+            .map(|m| Some(Arc::new(m)))
+            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}"))),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(err) if errors::status(&err) == Some(404) => Ok(None),
             Err(err) => Err(errors::convert("HeadObject", key, err)),
