@@ -256,3 +256,17 @@ async fn objects_written_by_other_tools_are_served_as_they_are() -> anyhow::Resu
     assert!(hit.meta.expires_ms.is_some(), "the new expiry is kept");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_object_too_large_to_hold_is_refused_by_name() -> anyhow::Result<()> {
+    let Some(mut config) = support::s3::config("too-large") else { return Ok(()) };
+    config.max_object_bytes = 1000;
+    let tier = S3Tier::connect(config).await?;
+    tier.put(support::object("big", &[1u8; 1001], 1)).await?;
+    let err = tier.get("big").await.expect_err("over the limit");
+    assert_eq!(err.kind(), tiered::TierErrorKind::Rejected);
+    assert!(err.to_string().contains("1001 bytes") && err.to_string().contains("at most 1000"), "{err}");
+    tier.put(support::object("fits", &[1u8; 1000], 1)).await?;
+    assert!(tier.get("fits").await?.is_some());
+    Ok(())
+}

@@ -20,7 +20,7 @@ use crate::engine::TieredStore;
 use crate::error::{Error, TierError};
 use crate::policy::wasm::{PolicyEngine, PolicyLoadError};
 use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
-use crate::store::{DiskTier, LocalColdTier, S3Tier, Tier};
+use crate::store::{DiskTier, LocalColdTier, S3Config, S3Tier, Tier};
 
 /// Why the service could not start. Each message names the thing at fault;
 /// the cause follows as the error's source.
@@ -162,7 +162,7 @@ async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredS
             (Arc::new(cold), config.cold_dir().display().to_string())
         }
         ColdKind::S3 => {
-            let s3 = config.cold.s3();
+            let s3 = S3Config { max_object_bytes: config.max_body_bytes.0, ..config.cold.s3() };
             let at = format!("s3://{}/{}", s3.bucket, s3.prefix);
             let cold = S3Tier::connect(s3).await.map_err(|source| StartError::Bucket { at: at.clone(), source })?;
             cold.check().await.map_err(|source| StartError::Bucket { at: at.clone(), source })?;

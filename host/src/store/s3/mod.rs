@@ -55,6 +55,10 @@ pub struct S3Config {
     pub path_style: bool,
     /// Objects larger than this are uploaded in parts of this size.
     pub multipart_threshold: u64,
+    /// Objects are read whole into memory: a GET of a larger one (written by
+    /// another tool) is refused with an error naming both sizes instead of
+    /// exhausting memory. The service sets it to its `max_body_bytes`.
+    pub max_object_bytes: u64,
     pub connect_timeout_ms: u64,
     /// Bound on a whole operation, retries included.
     pub operation_timeout_ms: u64,
@@ -70,6 +74,7 @@ impl Default for S3Config {
             endpoint: None,
             path_style: false,
             multipart_threshold: 8 << 20,
+            max_object_bytes: 1 << 30,
             connect_timeout_ms: 3_000,
             operation_timeout_ms: 60_000,
             max_attempts: 3,
@@ -158,6 +163,11 @@ impl S3Tier {
         };
         let modified = response.last_modified().and_then(|t| t.to_millis().ok());
         let length = response.content_length();
+        if let Some(len) = length.and_then(|l| u64::try_from(l).ok()).filter(|&l| l > self.config.max_object_bytes) {
+            let limit = self.config.max_object_bytes;
+            let message = format!("GetObject {key:?}: the object is {len} bytes; objects of at most {limit} are read");
+            return Err(TierError::new(crate::TierErrorKind::Rejected, "s3", message));
+        }
         let mut meta =
             meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
                 .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
