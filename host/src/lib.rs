@@ -17,6 +17,8 @@
 //!   wasmtime runtime for policy components.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
 //!   and Belady baselines.
+//! - [`testkit`] (feature `policy-testkit`): a policy run in a real store
+//!   against S3 through a scripted scenario (`tiered policy test`).
 //! - [`config`] and [`http`]: the `tiered serve` service: its configuration
 //!   (TOML + environment) and the HTTP routes over the store.
 
@@ -30,6 +32,8 @@ pub mod object;
 pub mod policy;
 pub mod sim;
 pub mod store;
+#[cfg(feature = "policy-testkit")]
+pub mod testkit;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Hit, SetOptions, SetOutcome, StoreBuilder, StoreConfig, StoreStats, TieredStore};

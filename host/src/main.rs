@@ -9,6 +9,10 @@
 //!   load a policy component and run the decision battery
 //!   ([`tiered::policy::wasm::check`]) and, with `--conformance`, the
 //!   conformance kit ([`tiered::policy::wasm::conformance`]).
+//! - `tiered policy test [FILE.wasm] --scenario FILE [--config FILE] [--json] [--local DIR]`:
+//!   run a scenario through a real store with the policy deciding and S3 (from
+//!   `TIERED_S3_*`) as cold ([`tiered::testkit`]); exits 1 naming each step
+//!   whose expectations failed.
 //! - `tiered simulate --trace FILE [...]`: replay a trace through the engine
 //!   beside LRU and Belady ([`tiered::sim`]; see docs/simulate.md).
 //!
@@ -83,6 +87,8 @@ enum PolicyCommand {
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
     },
+    /// Run a scenario through a real store (S3 from TIERED_S3_* as cold) with the policy deciding.
+    Test(tiered::testkit::cli::PolicyTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +99,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check { wasm, json, config, conformance, cache_dir }) => {
             policy_check(&wasm, json, config, conformance, cache_dir)
         }
+        Command::Policy(PolicyCommand::Test(args)) => policy_test(&args),
         Command::Simulate(args) => simulate(&args),
     };
     match outcome {
@@ -179,6 +186,17 @@ fn policy_check(
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), problems.join("; "));
+    Ok(ExitCode::FAILURE)
+}
+
+fn policy_test(args: &tiered::testkit::cli::PolicyTestArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    let report = runtime.block_on(tiered::testkit::cli::execute(args))?;
+    println!("{}", tiered::testkit::cli::render(&report, args.json));
+    if report.passed() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("tiered: error: scenario {} failed: {}", report.scenario, report.failures().join("; "));
     Ok(ExitCode::FAILURE)
 }
 
