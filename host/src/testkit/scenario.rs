@@ -196,3 +196,7 @@ impl Step {
         Ok(action)
     }
 }
+
+#[cfg(test)]
+#[path = "scenario_tests.rs"]
+mod tests;
