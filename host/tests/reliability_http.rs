@@ -136,6 +136,25 @@ async fn hostile_requests_get_a_4xx_and_leave_nothing_behind() -> Result<()> {
     Ok(())
 }
 
+/// A client that announces a body and stops sending gets 408 once the body has
+/// been idle for `body_idle_timeout_ms`, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_gets_408_and_frees_the_connection() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let server = Server::start(&root.path().join("data"), "body_idle_timeout_ms = 300\n").await?;
+    let before = snapshot(root.path());
+    let stalled = request("PUT", b"/v1/objects/stalled", &[b"content-length: 1000".to_vec()], b"only this");
+    let reply = exchange(server.addr, &stalled).await?;
+    assert_eq!(reply.status, 408, "{}", reply.text);
+    assert!(reply.text.contains("body_timeout"), "{}", reply.text);
+    assert_eq!(snapshot(root.path()), before, "the stalled write changed files");
+    assert_eq!(server.http.get("/v1/objects/stalled").await?.status, StatusCode::NOT_FOUND);
+    // A body that does arrive is unaffected, and the service keeps serving.
+    assert_eq!(server.http.put("/v1/objects/whole", vec![1u8; 100_000]).await?.status, StatusCode::CREATED);
+    server.stop().await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traversal_keys_are_opaque_names_that_stay_inside() -> Result<()> {
     let root = tempfile::tempdir()?;

@@ -144,6 +144,9 @@ impl Config {
                 message: "must be non-empty, without spaces".into(),
             });
         }
+        if self.body_idle_timeout_ms == 0 {
+            return Err(ConfigError::Invalid { key: "body_idle_timeout_ms", message: "must be at least 1 ms".into() });
+        }
         if self.max_body_bytes.0 == 0 || usize::try_from(self.max_body_bytes.0).is_err() {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be at least 1 byte".into() });
         }

@@ -41,6 +41,9 @@ pub struct Config {
     /// Largest request body accepted (413 beyond). Bodies are buffered whole,
     /// in both directions, so this also bounds the memory one request takes.
     pub max_body_bytes: ByteSize,
+    /// Longest pause, in ms, while a request body arrives; a stalled upload
+    /// gets 408 and its connection back.
+    pub body_idle_timeout_ms: u64,
     /// Where compiled policy artifacts are cached; default `<data_dir>/policy-cache`.
     pub policy_cache_dir: Option<PathBuf>,
     pub hot: HotConfig,
@@ -126,6 +129,7 @@ impl Default for Config {
             policy: None,
             admin_token: None,
             max_body_bytes: ByteSize(64 << 20),
+            body_idle_timeout_ms: 30_000,
             policy_cache_dir: None,
             hot: HotConfig::default(),
             warm: WarmConfig::default(),

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// The service failed on its own (a task panicked...).
     #[error("{0}")]
     Internal(String),
+    /// The client stopped sending the body it announced.
+    #[error("the request body stopped arriving: {0}")]
+    BodyStalled(String),
 }
 
 impl ApiError {
@@ -64,6 +67,7 @@ impl ApiError {
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_route"),
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BodyStalled(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
         }
     }
 }

@@ -46,6 +46,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
 pub fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit },
+        _ if super::timeout::is_stall(&rejection) => ApiError::BodyStalled(rejection.body_text()),
         _ => ApiError::BadRequest(format!("could not read the request body: {}", rejection.body_text())),
     })
 }

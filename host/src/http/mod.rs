@@ -8,6 +8,7 @@
 //! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`.
 //! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`.
 //! - [`extract`]: keys from paths, the admin check, bodies within the limit.
+//! - [`timeout`]: the request-body idle timeout (408 for a stalled upload).
 //! - [`error`]: the one mapping of failures to status codes and JSON bodies.
 //! - [`state`]: what handlers share; [`service`]: building it from a
 //!   [`Config`](crate::config::Config), binding, serving, graceful shutdown.
@@ -25,6 +26,7 @@ pub mod policy;
 pub mod service;
 pub mod state;
 pub mod stats;
+pub mod timeout;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,6 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout::body_idle_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)

@@ -99,7 +99,15 @@ impl Service {
         let store = build_store(&config, policy).await?;
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
         let admin_token = config.admin_token.clone();
-        let state = AppState { store, policies, admin_token, max_body_bytes, responses: ResponseCounters::default() };
+        let body_idle_timeout = std::time::Duration::from_millis(config.body_idle_timeout_ms);
+        let state = AppState {
+            store,
+            policies,
+            admin_token,
+            max_body_bytes,
+            body_idle_timeout,
+            responses: ResponseCounters::default(),
+        };
         Ok(Service { listener, addr, state: Arc::new(state) })
     }
 

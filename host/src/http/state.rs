@@ -19,6 +19,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Largest request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
+    /// Longest pause allowed while a request body arrives (408 beyond).
+    pub body_idle_timeout: std::time::Duration,
     /// Responses sent, by status class, for `/metrics`.
     pub responses: ResponseCounters,
 }
