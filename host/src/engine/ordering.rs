@@ -19,6 +19,9 @@
 //! it a read could copy a value from cold into a cache between the
 //! invalidation's cache sweep and its cold delete, leaving a cached copy of an
 //! object cold no longer has (found by the reliability battery's model test).
+//! A writer also skips its fills if an invalidation ran at any time during its
+//! cold write ([`KeyStripes::writer_fill_gate`]): the invalidation may have
+//! deleted the value just written, so a cached copy would outlive it.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,6 +110,16 @@ impl KeyStripes {
     /// `None` while an invalidation or clear runs (the fill is skipped).
     pub(crate) fn fill_gate(&self) -> Option<RwLockReadGuard<'_, ()>> {
         self.fills.try_read().ok()
+    }
+
+    /// The fill gate for a writer holding its stripe lock whose cold write
+    /// began under `ticket`; `None` if an invalidation or clear ran (or is
+    /// running) since. An invalidation that overlapped the cold write may
+    /// have deleted the new value: on S3 a delete that arrives while a PUT is
+    /// still uploading wins, though the PUT then succeeds.
+    pub(crate) fn writer_fill_gate(&self, ticket: Ticket) -> Option<RwLockReadGuard<'_, ()>> {
+        let gate = self.fill_gate()?;
+        (self.epoch.load(Ordering::Acquire) == ticket.epoch).then_some(gate)
     }
 
     /// Held by operations on many keys for their whole run: waits for the

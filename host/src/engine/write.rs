@@ -88,6 +88,7 @@ impl TieredStore {
         let replaced = self.live_somewhere(key, now).await?;
         self.drop_copy(TierId::Hot, key).await;
         self.drop_copy(TierId::Warm, key).await;
+        let before_cold = inner.stripes.ticket(key);
         let stored_meta = inner.cold.put(object.clone()).await.map_err(Error::ColdUnavailable)?;
         inner.stripes.bump(key);
         // Readers arriving from now on must not join a flight that began
@@ -95,8 +96,9 @@ impl TieredStore {
         inner.inflight.forget(key);
         let object = Object { meta: stored_meta, data: object.data };
         let mut tiers = Vec::with_capacity(3);
-        // No fill while an invalidation runs: it may be deleting this value from cold.
-        let gate = inner.stripes.fill_gate();
+        // No fill if an invalidation ran during the cold write or runs now:
+        // it may have deleted this value from cold.
+        let gate = inner.stripes.writer_fill_gate(before_cold);
         for tier in [TierId::Hot, TierId::Warm] {
             let chosen = gate.is_some() && placement.tiers.contains(tier) && !options.skip.contains(tier);
             if chosen && self.fits(tier, &object) && self.fill(tier, object.clone()).await {

@@ -81,10 +81,14 @@ pub async fn run(store: TieredStore, cold: Arc<dyn Tier>, plan: Plan, rng: &mut 
     let mut violations = history.violations();
     for i in 0..plan.keys as u64 {
         let key = key_name(i);
-        let through_store = store.get(&key).await?.map(|v| id_of(&key, &v));
+        let hit = store.get_with_metadata(&key).await?;
+        let source = hit.as_ref().map(|h| h.source);
+        let through_store = hit.map(|h| id_of(&key, &h.data));
         let in_cold = cold.get(&key).await?.map(|o| id_of(&key, &o.data));
         if through_store != in_cold {
-            violations.push(format!("{key}: the store serves {through_store:?} but cold holds {in_cold:?}"));
+            violations.push(format!(
+                "{key}: the store serves {through_store:?} (from {source:?}) but cold holds {in_cold:?}"
+            ));
         }
         if let Some(v) = history.final_read(&key, through_store.flatten()) {
             violations.push(format!("after the run: {v}"));
