@@ -6,8 +6,11 @@
 //! revalidated before it is served: a conditional read of cold with the copy's
 //! ETag (`If-None-Match` on S3).
 //!
-//! - *Not modified*: the copy is served and its validation time renewed (the hot
-//!   copy in place; a warm copy through the usual promotion).
+//! - *Not modified*: the copy is served and its validation time renewed: the
+//!   hot copy in place; a warm copy only where the policy promotes it (the
+//!   file on disk is not rewritten for a timestamp, so a warm copy the policy
+//!   keeps out of hot is checked again on each read past the bound — one
+//!   conditional request, no body).
 //! - *Changed*: the stale copies are dropped and the new version is served and
 //!   promoted like any cold hit. *Gone*: the copies are dropped, a miss.
 //! - *Cold unreachable*: the stale copy is served (stale-if-error) and the
