@@ -124,6 +124,14 @@ impl PolicyConfig {
     }
 }
 
+/// A configuration from `key = value` pairs and the tiers' budgets, for the
+/// decision modules' tests.
+#[cfg(test)]
+pub(crate) fn test_config(kv: &[(&str, &str)], hot_bytes: u64, warm_bytes: u64) -> PolicyConfig {
+    let pairs: Vec<_> = kv.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
+    PolicyConfig::parse(&pairs, hot_bytes, warm_bytes).expect("valid test config")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,8 +31,7 @@ mod tests {
     const MIB: u64 = 1 << 20;
 
     fn cfg(kv: &[(&str, &str)], hot: u64, warm: u64) -> PolicyConfig {
-        let pairs: Vec<_> = kv.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
-        PolicyConfig::parse(&pairs, hot, warm).expect("valid test config")
+        crate::config::test_config(kv, hot, warm)
     }
 
     fn write(key: &str, size: u64) -> WriteInput<'_> {

@@ -37,8 +37,7 @@ mod tests {
     const MIB: u64 = 1 << 20;
 
     fn cfg(kv: &[(&str, &str)]) -> PolicyConfig {
-        let pairs: Vec<_> = kv.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
-        PolicyConfig::parse(&pairs, 256 * MIB, 8 << 30).expect("valid test config")
+        crate::config::test_config(kv, 256 * MIB, 8 << 30)
     }
 
     fn read(served_by: Tier, size: u64, frequency: u32) -> ReadInput<'static> {

@@ -68,8 +68,7 @@ mod tests {
     const MIB: u64 = 1 << 20;
 
     fn cfg(kv: &[(&str, &str)]) -> PolicyConfig {
-        let pairs: Vec<_> = kv.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
-        PolicyConfig::parse(&pairs, 256 * MIB, 8 << 30).expect("valid test config")
+        crate::config::test_config(kv, 256 * MIB, 8 << 30)
     }
 
     fn cand(size: u64, frequency: u32, idle_ms: u64) -> CandidateInput<'static> {
