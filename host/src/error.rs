@@ -7,21 +7,10 @@
 
 use crate::policy::TierId;
 
-/// Why a key was rejected. The message names the rule broken.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeyError {
-    #[error("key is empty; keys are 1 to 1024 bytes of UTF-8")]
-    Empty,
-    #[error("key is {len} bytes; the limit is 1024 bytes")]
-    TooLong { len: usize },
-    #[error(
-        "key contains a control character (U+{code:04X}) at byte {index}; NUL and control characters are not allowed"
-    )]
-    ControlCharacter { index: usize, code: u32 },
-    #[error("key is not valid UTF-8")]
-    NotUtf8,
-}
+/// Why a key was rejected (defined with the key rules, in `tiered-format`).
+pub use tiered_format::key::KeyError;
+/// Why a snapshot was refused (defined with the snapshot format).
+pub use tiered_format::snapshot::SnapshotError;
 
 /// What kind of failure a [`TierError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +89,7 @@ pub enum Error {
     #[error("value could not be serialized: {0}")]
     Serialize(#[source] serde_json::Error),
     #[error("snapshot rejected: {0}")]
-    Snapshot(String),
+    Snapshot(#[from] SnapshotError),
     /// A cache tier failed an operation aimed at it alone (e.g. `clear_tier`).
     #[error(transparent)]
     Tier(TierError),

@@ -13,6 +13,9 @@
 //! - [`store`]: the [`store::Tier`] contract and the memory, disk, local-cold
 //!   tiers and a test double.
 //! - [`key`], [`object`], [`clock`], [`error`]: the data model and its rules.
+//!   Keys, objects and every parser of untrusted bytes (the disk file format,
+//!   snapshots, traces) live in the light `tiered-format` crate, re-exported
+//!   here at the same paths, so they can be fuzzed without building the rest.
 //! - [`policy`]: the decision seam, the native default, the fallback, and the
 //!   wasmtime runtime for policy components.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
@@ -27,13 +30,14 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod http;
-pub mod key;
-pub mod object;
 pub mod policy;
 pub mod sim;
 pub mod store;
 #[cfg(feature = "policy-testkit")]
 pub mod testkit;
+
+// The key rules and the data model, defined in `tiered-format`.
+pub use tiered_format::{key, object};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Hit, SetOptions, SetOutcome, StoreBuilder, StoreConfig, StoreStats, TieredStore};

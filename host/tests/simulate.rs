@@ -14,7 +14,7 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 use tiered::policy::{DEFAULT_POLICY_WASM, PolicyEngine};
 use tiered::sim::trace::ORACLE_RECORD;
-use tiered::sim::{CacheSize, Op, PolicySource, SimError, Simulator, Trace};
+use tiered::sim::{CacheSize, Op, PolicySource, Simulator, Trace, TraceError};
 
 const LRU_WASM: &[u8] = include_bytes!(env!("TIERED_LRU_POLICY_WASM"));
 
@@ -63,14 +63,14 @@ fn malformed_csv_is_rejected_with_its_line_number() {
     ];
     for (csv, line, what) in cases {
         match Trace::parse_csv(Cursor::new(csv)) {
-            Err(SimError::Line { line: at, message }) => {
+            Err(TraceError::Line { line: at, message }) => {
                 assert_eq!(at, line, "{csv:?}: {message}");
                 assert!(message.contains(what), "{csv:?}: {message}");
             }
             other => panic!("{csv:?} should fail at line {line}, got {other:?}"),
         }
     }
-    assert!(matches!(Trace::parse_csv(Cursor::new("timestamp,key,size\n")), Err(SimError::EmptyTrace)));
+    assert!(matches!(Trace::parse_csv(Cursor::new("timestamp,key,size\n")), Err(TraceError::EmptyTrace)));
 }
 
 fn oracle_record(time: u32, id: u64, size: u32) -> Vec<u8> {
@@ -87,7 +87,7 @@ fn oracle_general_parses_and_a_truncated_record_is_named() -> Result<()> {
 
     bytes.extend_from_slice(&oracle_record(8, 1, 1)[..ORACLE_RECORD - 5]);
     match Trace::parse_oracle(&bytes) {
-        Err(SimError::Record { record: 4, message }) => assert!(message.contains("truncated"), "{message}"),
+        Err(TraceError::Record { record: 4, message }) => assert!(message.contains("truncated"), "{message}"),
         other => panic!("expected record 4 to be rejected, got {other:?}"),
     }
     Ok(())

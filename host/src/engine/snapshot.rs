@@ -7,37 +7,19 @@
 //! a new host's policy starts warm. Entries whose key cold no longer holds, or
 //! holds with other bytes (checksum differs), are skipped and counted.
 //! Data is never imported: cold is the source of truth.
+//!
+//! The format itself and its parser ([`Snapshot::from_json`]) live in
+//! `tiered-format` (with the other parsers of untrusted bytes, for fuzzing)
+//! and are re-exported here.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::TieredStore;
 use crate::error::Error;
 use crate::key;
-use crate::object::ObjectMeta;
 use crate::policy::TierId;
 
-/// The snapshot format version this build reads and writes.
-pub const SNAPSHOT_VERSION: u32 = 1;
-
-/// A metadata snapshot of a store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Snapshot {
-    pub version: u32,
-    pub exported_ms: u64,
-    pub entries: Vec<SnapshotEntry>,
-}
-
-/// One object in a snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnapshotEntry {
-    pub meta: ObjectMeta,
-    /// Cache tiers holding a copy at export.
-    pub cached_in: Vec<TierId>,
-    /// The host's frequency estimate at export.
-    pub frequency: u32,
-}
+pub use tiered_format::snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotEntry, SnapshotError};
 
 /// What an import did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -46,33 +28,6 @@ pub struct ImportReport {
     pub applied: u64,
     /// Entries whose key cold lacks or holds with different bytes.
     pub skipped: u64,
-}
-
-impl Snapshot {
-    /// Parse a snapshot, rejecting unknown versions and malformed entries.
-    pub fn from_json(bytes: &[u8]) -> Result<Snapshot, Error> {
-        #[derive(Deserialize)]
-        struct Version {
-            version: u32,
-        }
-        let v: Version = serde_json::from_slice(bytes).map_err(|e| Error::Snapshot(format!("not a snapshot: {e}")))?;
-        if v.version != SNAPSHOT_VERSION {
-            return Err(Error::Snapshot(format!(
-                "version {} is not supported (this build reads {SNAPSHOT_VERSION})",
-                v.version
-            )));
-        }
-        let snapshot: Snapshot =
-            serde_json::from_slice(bytes).map_err(|e| Error::Snapshot(format!("malformed: {e}")))?;
-        for entry in &snapshot.entries {
-            key::validate(&entry.meta.key).map_err(|e| Error::Snapshot(format!("entry {:?}: {e}", entry.meta.key)))?;
-        }
-        Ok(snapshot)
-    }
-
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("snapshots always serialize")
-    }
 }
 
 impl TieredStore {
@@ -100,7 +55,7 @@ impl TieredStore {
     /// Apply a snapshot's expiries and frequencies to the objects cold holds.
     pub async fn import(&self, snapshot: &Snapshot) -> Result<ImportReport, Error> {
         if snapshot.version != SNAPSHOT_VERSION {
-            return Err(Error::Snapshot(format!("version {} is not supported", snapshot.version)));
+            return Err(SnapshotError::UnsupportedVersion { found: snapshot.version }.into());
         }
         let inner = &self.inner;
         let mut report = ImportReport::default();

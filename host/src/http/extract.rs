@@ -2,9 +2,10 @@
 //! admin check, the body within the limit, and the small query types.
 //!
 //! **Keys.** A key is the rest of the path after the route's prefix
-//! (`/v1/objects/`), percent-decoded here (not by the router) so that `%2F`
-//! and `/` both reach the engine as `/`, invalid UTF-8 (`%FF`) is refused with
-//! the key rule it breaks, and `+` stays a plus.
+//! (`/v1/objects/`), percent-decoded here (not by the router, with
+//! [`key::from_url_path`]) so that `%2F` and `/` both reach the engine as `/`,
+//! invalid UTF-8 (`%FF`) is refused with the key rule it breaks, and `+` stays
+//! a plus.
 
 use std::sync::Arc;
 
@@ -13,7 +14,6 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use percent_encoding::percent_decode_str;
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -22,8 +22,7 @@ use crate::key;
 /// The key in `path` after `prefix`, decoded and checked against the key rules.
 pub fn key_from_path(path: &str, prefix: &str) -> Result<String, ApiError> {
     let raw = path.strip_prefix(prefix).unwrap_or_default();
-    let bytes: Vec<u8> = percent_decode_str(raw).collect();
-    Ok(key::validate_bytes(&bytes)?.to_string())
+    Ok(key::from_url_path(raw)?)
 }
 
 /// Present in an admin handler's arguments: the request carried the admin

@@ -6,31 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// A storage tier. Cold is the source of truth.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TierId {
-    Hot,
-    Warm,
-    Cold,
-}
-
-impl TierId {
-    /// The lowercase name used in headers, logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TierId::Hot => "hot",
-            TierId::Warm => "warm",
-            TierId::Cold => "cold",
-        }
-    }
-}
-
-impl std::fmt::Display for TierId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A storage tier (defined with the data formats, in `tiered-format`).
+pub use tiered_format::TierId;
 
 /// A set of cache tiers (cold always holds everything, so it is not a member).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

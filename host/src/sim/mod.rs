@@ -30,12 +30,15 @@ pub mod replay;
 pub mod report;
 pub mod simulator;
 pub mod text;
-pub mod trace;
 pub mod warm;
+
+// Trace parsing, defined in `tiered-format` (with the other parsers of
+// untrusted bytes, for fuzzing).
+pub use tiered_format::trace;
 
 pub use report::{Prices, Report};
 pub use simulator::{CacheSize, PolicySource, Simulator};
-pub use trace::{Format, Op, Request, Trace};
+pub use trace::{Format, Op, Request, Trace, TraceError};
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +46,9 @@ pub use trace::{Format, Op, Request, Trace};
 pub enum SimError {
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    /// A CSV line that does not parse (1-based line number).
-    #[error("line {line}: {message}")]
-    Line { line: usize, message: String },
-    /// An `oracleGeneral` record that does not parse (1-based record number).
-    #[error("record {record}: {message}")]
-    Record { record: u64, message: String },
-    #[error("the trace holds no requests")]
-    EmptyTrace,
+    /// The trace could not be read or does not parse.
+    #[error(transparent)]
+    Trace(#[from] trace::TraceError),
     #[error("an object of {0} bytes is too large to simulate on this machine")]
     TooLarge(u64),
     #[error("{0}")]

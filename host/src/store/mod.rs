@@ -17,10 +17,13 @@
 pub mod disk;
 pub mod double;
 pub mod files;
-pub mod format;
 pub mod local_cold;
 pub mod memory;
 pub mod s3;
+
+// The object file format, defined in `tiered-format` (with the other parsers
+// of untrusted bytes, for fuzzing).
+pub use tiered_format::file as format;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! metadata). The checksum is the sha256 of the *stored* bytes and is verified
 //! on every read from disk or cold. The codec is recorded per object, never
 //! guessed from the bytes. Access statistics are not metadata: they are the
-//! host's volatile state (see [`crate::store::Access`]).
+//! host's volatile state (`tiered::store::Access`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,10 +3,29 @@
 //! Keys are validated before anything is written. They are never used as file
 //! paths: the disk and local-cold tiers name files by a hash of the key
 //! ([`key_hash`]), so `../../etc/passwd` is an ordinary key.
+//!
+//! Keys in URL paths are percent-decoded by [`from_url_path`] before the rules
+//! apply, so `%2F` and `/` are the same key, `%FF` breaks the UTF-8 rule and
+//! `+` stays a plus.
 
+use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 
-use crate::error::KeyError;
+/// Why a key was rejected. The message names the rule broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("key is empty; keys are 1 to 1024 bytes of UTF-8")]
+    Empty,
+    #[error("key is {len} bytes; the limit is 1024 bytes")]
+    TooLong { len: usize },
+    #[error(
+        "key contains a control character (U+{code:04X}) at byte {index}; NUL and control characters are not allowed"
+    )]
+    ControlCharacter { index: usize, code: u32 },
+    #[error("key is not valid UTF-8")]
+    NotUtf8,
+}
 
 /// The longest key, in bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -30,6 +49,12 @@ pub fn validate_bytes(key: &[u8]) -> Result<&str, KeyError> {
     let key = std::str::from_utf8(key).map_err(|_| KeyError::NotUtf8)?;
     validate(key)?;
     Ok(key)
+}
+
+/// The key a percent-encoded URL path segment names, checked against the rules.
+pub fn from_url_path(raw: &str) -> Result<String, KeyError> {
+    let bytes: Vec<u8> = percent_decode_str(raw).collect();
+    Ok(validate_bytes(&bytes)?.to_string())
 }
 
 /// The hex sha256 of a key: the file name an object is stored under.
@@ -58,6 +83,15 @@ mod tests {
         assert_eq!(validate_bytes(b"\xff\xfe"), Err(KeyError::NotUtf8));
         let too_long = "é".repeat(513);
         assert!(matches!(validate(&too_long), Err(KeyError::TooLong { len: 1026 })));
+    }
+
+    #[test]
+    fn url_paths_are_percent_decoded_then_checked() {
+        assert_eq!(from_url_path("a/b%2Fc%20d+e").as_deref(), Ok("a/b/c d+e"));
+        assert_eq!(from_url_path("%D0%BA").as_deref(), Ok("к"));
+        assert_eq!(from_url_path("%FF"), Err(KeyError::NotUtf8));
+        assert_eq!(from_url_path("a%00"), Err(KeyError::ControlCharacter { index: 1, code: 0 }));
+        assert_eq!(from_url_path(""), Err(KeyError::Empty));
     }
 
     #[test]

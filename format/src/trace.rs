@@ -11,6 +11,9 @@
 //!   record is a get. Object ids become fixed-width keys (16 hex digits) so
 //!   that every object of one size costs the same bytes in a tier. Errors name
 //!   the 1-based record.
+//!
+//! Parse failures are [`TraceError`]s; `tiered simulate` wraps them in its
+//! `SimError`.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -18,7 +21,21 @@ use std::path::Path;
 
 use foldhash::fast::FixedState;
 
-use super::SimError;
+/// Why a trace could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TraceError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// A CSV line that does not parse (1-based line number).
+    #[error("line {line}: {message}")]
+    Line { line: usize, message: String },
+    /// An `oracleGeneral` record that does not parse (1-based record number).
+    #[error("record {record}: {message}")]
+    Record { record: u64, message: String },
+    #[error("the trace holds no requests")]
+    EmptyTrace,
+}
 
 /// What a request does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,10 +68,11 @@ pub struct Trace {
 }
 
 /// The trace file formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     Csv,
-    #[value(name = "oracle-general")]
+    #[cfg_attr(feature = "clap", value(name = "oracle-general"))]
     OracleGeneral,
 }
 
@@ -63,8 +81,8 @@ pub const ORACLE_RECORD: usize = 24;
 
 impl Trace {
     /// Reads a trace file.
-    pub fn open(path: &Path, format: Format) -> Result<Trace, SimError> {
-        let io = |source| SimError::Io { path: path.display().to_string(), source };
+    pub fn open(path: &Path, format: Format) -> Result<Trace, TraceError> {
+        let io = |source| TraceError::Io { path: path.display().to_string(), source };
         match format {
             Format::Csv => Trace::parse_csv(std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)),
             Format::OracleGeneral => Trace::parse_oracle(&std::fs::read(path).map_err(io)?),
@@ -72,30 +90,30 @@ impl Trace {
     }
 
     /// Parses CSV text (see the module documentation).
-    pub fn parse_csv(reader: impl BufRead) -> Result<Trace, SimError> {
+    pub fn parse_csv(reader: impl BufRead) -> Result<Trace, TraceError> {
         let mut builder = Builder::default();
         for (i, line) in reader.lines().enumerate() {
             let line_no = i + 1;
-            let line = line.map_err(|e| SimError::Line { line: line_no, message: e.to_string() })?;
+            let line = line.map_err(|e| TraceError::Line { line: line_no, message: e.to_string() })?;
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("timestamp")) {
                 continue;
             }
-            let request = builder.csv_line(line).map_err(|message| SimError::Line { line: line_no, message })?;
+            let request = builder.csv_line(line).map_err(|message| TraceError::Line { line: line_no, message })?;
             builder.trace.requests.push(request);
         }
         builder.finish()
     }
 
     /// Parses `oracleGeneral` bytes (see the module documentation).
-    pub fn parse_oracle(bytes: &[u8]) -> Result<Trace, SimError> {
+    pub fn parse_oracle(bytes: &[u8]) -> Result<Trace, TraceError> {
         let mut builder = Builder::default();
         let mut ids: HashMap<u64, u32, FixedState> = HashMap::default();
         let records = bytes.chunks(ORACLE_RECORD);
         builder.trace.requests.reserve(bytes.len() / ORACLE_RECORD);
         for (i, record) in records.enumerate() {
             if record.len() != ORACLE_RECORD {
-                return Err(SimError::Record {
+                return Err(TraceError::Record {
                     record: i as u64 + 1,
                     message: format!("truncated: {} of {ORACLE_RECORD} bytes", record.len()),
                 });
@@ -176,9 +194,9 @@ impl Builder {
         Ok(Request { time_ms: (seconds * 1000.0).round() as u64, key, size, op })
     }
 
-    fn finish(self) -> Result<Trace, SimError> {
+    fn finish(self) -> Result<Trace, TraceError> {
         if self.trace.requests.is_empty() {
-            return Err(SimError::EmptyTrace);
+            return Err(TraceError::EmptyTrace);
         }
         Ok(self.trace)
     }
