@@ -1,0 +1,36 @@
+//! The disk file header parser and file decoder on arbitrary bytes.
+//!
+//! - `decode_header` and `decode` never panic;
+//! - an accepted header is consistent with the input: the magic is there, the
+//!   data starts at `PREFIX_LEN + meta_len` (the length field), within the
+//!   input, and `meta_len` is at most `MAX_META_LEN`;
+//! - an accepted file agrees with its header: the data is the rest of the
+//!   input, its length is `meta.size`, its xxh3 is the stored hash;
+//! - an accepted file re-encodes to a file that decodes to the same object.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tiered_format::file::{MAGIC, MAX_META_LEN, PREFIX_LEN, data_hash, decode, decode_header, encode};
+use tiered_format::object::Object;
+
+fuzz_target!(|input: &[u8]| {
+    let header = decode_header(input);
+    let file = decode(input.to_vec().into());
+    let Ok((meta, hash, start)) = header else {
+        assert!(file.is_err(), "a file whose header is refused was decoded");
+        return;
+    };
+    assert_eq!(&input[..8], MAGIC);
+    let meta_len = u32::from_le_bytes(input[8..12].try_into().unwrap()) as usize;
+    assert!(meta_len <= MAX_META_LEN, "meta_len {meta_len}");
+    assert_eq!(start, PREFIX_LEN + meta_len);
+    assert!(start <= input.len(), "data starts at {start}, past the input ({})", input.len());
+    assert_eq!(hash, u64::from_le_bytes(input[12..20].try_into().unwrap()));
+    let Ok(object) = file else { return };
+    assert_eq!(*object.meta, meta);
+    assert_eq!(&object.data[..], &input[start..]);
+    assert_eq!(object.data.len() as u64, object.meta.size);
+    assert_eq!(data_hash(&object.data), hash);
+    let again: Result<Object, _> = decode(encode(&object).into());
+    assert_eq!(again, Ok(object), "re-encoding an accepted file");
+});
