@@ -12,6 +12,8 @@
 //! place, so a reader sees either the old file or the new one. [`decode`]
 //! rejects anything that does not parse, has the wrong length or fails the
 //! data hash: a torn or tampered file is reported as corrupt, never served.
+//! [`encode`] refuses what [`decode`] would refuse: metadata larger than
+//! [`MAX_META_LEN`] is an error before anything is written.
 
 use bytes::Bytes;
 
@@ -41,6 +43,9 @@ pub enum FormatError {
     WrongLength { expected: u64, actual: u64 },
     #[error("data does not match its hash")]
     HashMismatch,
+    /// [`encode`] was given metadata the format cannot hold.
+    #[error("metadata is {0} bytes as JSON; the file format holds at most {MAX_META_LEN}")]
+    MetaTooLarge(usize),
 }
 
 /// The fast hash of the data, stored in the header.
@@ -48,16 +53,20 @@ pub fn data_hash(data: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(data)
 }
 
-/// Serialize an object into file bytes.
-pub fn encode(object: &Object) -> Vec<u8> {
+/// Serialize an object into file bytes; refused when its metadata is larger
+/// than [`MAX_META_LEN`] (the file could not be read back).
+pub fn encode(object: &Object) -> Result<Vec<u8>, FormatError> {
     let meta = serde_json::to_vec(&*object.meta).expect("metadata always serializes");
+    if meta.len() > MAX_META_LEN {
+        return Err(FormatError::MetaTooLarge(meta.len()));
+    }
     let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + object.data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(&data_hash(&object.data).to_le_bytes());
     out.extend_from_slice(&meta);
     out.extend_from_slice(&object.data);
-    out
+    Ok(out)
 }
 
 /// Parse the header: the metadata, the stored data hash and where data starts.
@@ -95,6 +104,8 @@ pub fn decode(file: Bytes) -> Result<Object, FormatError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::object::checksum;
 
@@ -119,12 +130,12 @@ mod tests {
     #[test]
     fn round_trips() {
         let obj = sample();
-        assert_eq!(decode(Bytes::from(encode(&obj))), Ok(obj));
+        assert_eq!(decode(Bytes::from(encode(&obj).unwrap())), Ok(obj));
     }
 
     #[test]
     fn rejects_every_kind_of_damage() {
-        let file = encode(&sample());
+        let file = encode(&sample()).unwrap();
         assert_eq!(decode(Bytes::copy_from_slice(&file[..5])), Err(FormatError::Truncated(5)));
         let mut bad = file.clone();
         bad[0] = b'X';
@@ -142,5 +153,22 @@ mod tests {
         let mut bad = file;
         bad[PREFIX_LEN] = b'!';
         assert!(matches!(decode(Bytes::from(bad)), Err(FormatError::BadMeta(_))));
+    }
+
+    /// Found by the `file_roundtrip` fuzz target: `encode` wrote files with
+    /// more than `MAX_META_LEN` bytes of metadata, which `decode` refuses, so
+    /// the disk and local-cold tiers acknowledged writes they could not read.
+    #[test]
+    fn encode_refuses_metadata_decode_would_refuse() {
+        let with_value = |len: usize| {
+            let mut obj = sample();
+            Arc::make_mut(&mut obj.meta).metadata.insert("bulk".into(), "x".repeat(len));
+            obj
+        };
+        let base = serde_json::to_vec(&*with_value(0).meta).unwrap().len();
+        let largest = with_value(MAX_META_LEN - base);
+        let file = encode(&largest).expect("metadata of exactly MAX_META_LEN bytes");
+        assert_eq!(decode(Bytes::from(file)), Ok(largest));
+        assert_eq!(encode(&with_value(MAX_META_LEN - base + 1)), Err(FormatError::MetaTooLarge(MAX_META_LEN + 1)));
     }
 }

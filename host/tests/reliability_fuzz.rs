@@ -44,7 +44,7 @@ fn keys_from_paths() {
 }
 
 fn encoded(key: &str, data: &[u8]) -> Vec<u8> {
-    format::encode(&support::object(key, data, 1_700_000_000_000))
+    format::encode(&support::object(key, data, 1_700_000_000_000)).expect("small metadata encodes")
 }
 
 #[test]

@@ -5,7 +5,9 @@ mod support;
 
 use std::sync::Arc;
 
-use tiered::store::{DiskTier, LocalColdTier, MemoryTier, TierDouble};
+use tiered::TierErrorKind;
+use tiered::store::format::MAX_META_LEN;
+use tiered::store::{DiskTier, LocalColdTier, MemoryTier, Tier, TierDouble};
 
 #[tokio::test]
 async fn memory_tier_meets_the_contract() -> anyhow::Result<()> {
@@ -31,6 +33,28 @@ async fn local_cold_tier_meets_the_contract() -> anyhow::Result<()> {
 #[tokio::test]
 async fn test_double_meets_the_contract() -> anyhow::Result<()> {
     support::contract::run(Arc::new(TierDouble::new())).await
+}
+
+/// Found by the `file_roundtrip` fuzz target: metadata larger than the file
+/// format holds was written and acknowledged, then every read found the file
+/// corrupt. Both file tiers now refuse the write and leave nothing behind.
+#[tokio::test]
+async fn file_tiers_refuse_metadata_they_could_not_read_back() -> anyhow::Result<()> {
+    let mut object = support::object("big-meta", b"v", 1);
+    std::sync::Arc::make_mut(&mut object.meta).metadata.insert("bulk".into(), "x".repeat(MAX_META_LEN));
+    let (disk_dir, cold_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let tiers: [Arc<dyn Tier>; 2] =
+        [Arc::new(DiskTier::open(disk_dir.path(), 4 << 20)?), Arc::new(LocalColdTier::open(cold_dir.path())?)];
+    for tier in tiers {
+        let err = tier.put(object.clone()).await.expect_err("metadata over MAX_META_LEN is refused");
+        assert_eq!(err.kind(), TierErrorKind::Rejected, "{err}");
+        assert!(tier.get("big-meta").await?.is_none());
+        assert_eq!(tier.usage().bytes, 0);
+    }
+    for dir in [&disk_dir, &cold_dir] {
+        assert_eq!(support::files_under(dir.path()), Vec::<std::path::PathBuf>::new(), "no file left");
+    }
+    Ok(())
 }
 
 /// No key ever names a file: everything under the directory is a 64-hex name

@@ -24,7 +24,7 @@ use parking_lot::Mutex;
 use super::format::{self, FormatError};
 use super::{Access, Resident};
 use crate::clock::Clock;
-use crate::error::TierError;
+use crate::error::{TierError, TierErrorKind};
 use crate::key::key_hash;
 use crate::object::{Object, ObjectMeta};
 
@@ -156,7 +156,9 @@ impl FileStore {
     /// Write an object durably and atomically, replacing any previous version.
     pub fn write(&self, object: &Object) -> Result<(), TierError> {
         let key = object.meta.key.as_str();
-        let encoded = format::encode(object);
+        let encoded = format::encode(object).map_err(|e| {
+            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot store object {key:?}: {e}"))
+        })?;
         let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
         let tmp = self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)));
         let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
