@@ -55,8 +55,9 @@ for target in "${targets[@]}"; do
     if cargo "+$toolchain" fuzz run "$target" "$corpus" "${seeds[@]}" -- \
         -max_total_time="$secs" -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
         execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
+        cov="$(sed -n 's/.*DONE *cov: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)"
         units="$(find "$corpus" -type f | wc -l)"
-        echo "fuzz $target: ${execs:-?} executions in ${secs}s, corpus $units inputs, no crash"
+        echo "fuzz $target: ${execs:-?} executions in ${secs}s, ${cov:-?} coverage points, corpus $units inputs, no crash"
     else
         tail -n 60 "$log"
         echo "fuzz $target: FAILED (input saved under fuzz/artifacts/$target/)"
