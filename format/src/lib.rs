@@ -12,7 +12,7 @@
 //! - [`object`]: [`Object`] and [`ObjectMeta`], the data model
 //!   (`tiered::object`).
 //! - [`tier`]: [`TierId`], the names of the tiers (`tiered::policy::TierId`).
-//! - [`file`]: the object file format of the disk and local-cold tiers
+//! - [`file`](mod@file): the object file format of the disk and local-cold tiers
 //!   (`tiered::store::format`).
 //! - [`snapshot`]: the metadata snapshot and its import parser
 //!   (`tiered::engine::Snapshot`).
