@@ -99,13 +99,18 @@ def parse(pairs: List[Tuple[str, str]], hot_bytes: int, warm_bytes: int) -> Conf
 CONFIG = Config()
 
 
+# The four answers, built once: combining `enum.Flag` members on every call
+# costs more than the rest of a decision.
+TIER_SETS = {
+    (False, False): TierSet(0),
+    (True, False): TierSet.HOT,
+    (False, True): TierSet.WARM,
+    (True, True): TierSet.HOT | TierSet.WARM,
+}
+
+
 def tiers(hot: bool, warm: bool) -> TierSet:
-    out = TierSet(0)
-    if hot:
-        out |= TierSet.HOT
-    if warm:
-        out |= TierSet.WARM
-    return out
+    return TIER_SETS[(hot, warm)]
 
 
 class Decisions(exports.Decisions):
@@ -134,7 +139,7 @@ class Decisions(exports.Decisions):
     def promote(self, read: ReadInfo) -> TierSet:
         expiring = read.expires_in_ms is not None and read.expires_in_ms < 1000
         if expiring or read.served_by == Tier.HOT:
-            return TierSet(0)
+            return tiers(False, False)
         hot = CONFIG.fits_hot(read.size) and read.access_count >= 2
         warm = read.served_by == Tier.COLD and CONFIG.warm_enabled
         return tiers(hot, warm)
