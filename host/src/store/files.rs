@@ -32,7 +32,7 @@ use crate::object::{Object, ObjectMeta};
 #[derive(Debug)]
 pub struct FileStore {
     root: PathBuf,
-    tier: &'static str,
+    pub(super) tier: &'static str,
     /// fsync directory entries after renames (the source of truth needs it).
     durable: bool,
     index: Mutex<LruCache<String, IndexEntry>>,
@@ -106,12 +106,12 @@ impl FileStore {
         Ok(())
     }
 
-    fn path(&self, key: &str) -> PathBuf {
+    pub(super) fn path(&self, key: &str) -> PathBuf {
         let hash = key_hash(key);
         self.root.join("objects").join(&hash[..2]).join(hash)
     }
 
-    fn corrupt(&self, key: &str, err: FormatError) -> TierError {
+    pub(super) fn corrupt(&self, key: &str, err: FormatError) -> TierError {
         TierError::corrupt(self.tier, format!("object {key:?}: {err}"))
     }
 
@@ -157,9 +157,7 @@ impl FileStore {
     pub fn write(&self, object: &Object) -> Result<(), TierError> {
         let key = object.meta.key.as_str();
         let encoded = format::encode(object);
-        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)));
-        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
+        let tmp = self.tmp_path(key);
         let written = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(&encoded)?;
@@ -167,21 +165,35 @@ impl FileStore {
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
-            return Err(io("cannot write", e));
+            return Err(TierError::io(self.tier, format!("cannot write object {key:?}"), e));
         }
+        self.install(&tmp, &object.meta, encoded.len() as u64)
+    }
+
+    /// A fresh temporary path for a write of `key`.
+    pub(super) fn tmp_path(&self, key: &str) -> PathBuf {
+        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)))
+    }
+
+    /// Rename a complete, fsync'd `tmp` file of `file_len` bytes into place
+    /// and index it (the temporary file is removed on failure).
+    pub(super) fn install(&self, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
+        let key = meta.key.as_str();
+        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
         let dest = self.path(key);
         let parent = dest.parent().expect("object paths have a parent");
         let mut index = self.index.lock();
-        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(&tmp, &dest));
+        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(tmp, &dest));
         if let Err(e) = renamed {
             drop(index);
-            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(tmp);
             return Err(io("cannot store", e));
         }
         let entry = IndexEntry {
-            file_len: encoded.len() as u64,
-            created_ms: object.meta.created_ms,
-            expires_ms: object.meta.expires_ms,
+            file_len,
+            created_ms: meta.created_ms,
+            expires_ms: meta.expires_ms,
             access: Access { last_ms: self.clock.now_ms(), count: 0 },
         };
         self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
@@ -220,7 +232,7 @@ impl FileStore {
         }
     }
 
-    fn record_access(&self, key: &str) {
+    pub(super) fn record_access(&self, key: &str) {
         let now = self.clock.now_ms();
         if let Some(entry) = self.index.lock().get_mut(key) {
             entry.access.last_ms = now;

@@ -50,13 +50,20 @@ pub fn data_hash(data: &[u8]) -> u64 {
 
 /// Serialize an object into file bytes.
 pub fn encode(object: &Object) -> Vec<u8> {
-    let meta = serde_json::to_vec(&*object.meta).expect("metadata always serializes");
-    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + object.data.len());
+    let mut out = encode_header(&object.meta, data_hash(&object.data), object.data.len());
+    out.extend_from_slice(&object.data);
+    out
+}
+
+/// The header alone (for data written separately), with room reserved for
+/// `data_capacity` more bytes.
+pub fn encode_header(meta: &ObjectMeta, data_hash: u64, data_capacity: usize) -> Vec<u8> {
+    let meta = serde_json::to_vec(meta).expect("metadata always serializes");
+    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + data_capacity);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data_hash(&object.data).to_le_bytes());
+    out.extend_from_slice(&data_hash.to_le_bytes());
     out.extend_from_slice(&meta);
-    out.extend_from_slice(&object.data);
     out
 }
 
