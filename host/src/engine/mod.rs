@@ -4,7 +4,8 @@
 //! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
 //!   self-heal, expiry, and promotion as the policy decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
-//!   chose; delete and touch.
+//!   chose; delete and touch. [`write_file`]: the same cascade for a value
+//!   spooled to a file; [`read_stream`]: reads of large objects as streams.
 //! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
 //!   against cold's ETag before being served (several hosts, one bucket).
 //! - [`evict`]: budget enforcement, one batched policy call per round.
@@ -24,12 +25,14 @@ pub mod evict;
 pub(crate) mod inflight;
 pub(crate) mod ordering;
 pub mod read;
+pub mod read_stream;
 mod revalidate;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;
 pub mod typed;
 pub mod write;
+pub mod write_file;
 
 use std::sync::Arc;
 
@@ -37,6 +40,7 @@ use parking_lot::RwLock;
 
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
+pub use read_stream::{Served, StreamHit};
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};

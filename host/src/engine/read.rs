@@ -38,6 +38,9 @@ pub(crate) type Flight = Result<Option<(Object, TierId)>, FlightError>;
 pub(crate) enum FlightError {
     Unavailable(TierError),
     Corrupt(String, TierError),
+    /// The object is larger than a streaming reader buffers
+    /// ([`super::read_stream`]); only such readers start these flights.
+    Large(String),
 }
 
 impl From<FlightError> for Error {
@@ -45,6 +48,9 @@ impl From<FlightError> for Error {
         match e {
             FlightError::Unavailable(e) => Error::ColdUnavailable(e),
             FlightError::Corrupt(key, source) => Error::Corrupt { key, tier: TierId::Cold, source },
+            FlightError::Large(key) => Error::InvalidArgument(format!(
+                "object {key:?} is too large to read whole here; read it with get_stream (a concurrent streaming read found it large)"
+            )),
         }
     }
 }
@@ -219,7 +225,7 @@ impl TieredStore {
     }
 
     /// Remove an expired object everywhere, unless a write replaced it meanwhile.
-    async fn remove_expired(&self, key: &str, ticket: super::ordering::Ticket) {
+    pub(super) async fn remove_expired(&self, key: &str, ticket: super::ordering::Ticket) {
         let Some(_guard) = self.inner.stripes.fill_guard(ticket).await else { return };
         for tier in [TierId::Hot, TierId::Warm] {
             self.drop_copy(tier, key).await;
@@ -253,7 +259,7 @@ pub(super) fn verified(
     }
 }
 
-fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
+pub(super) fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
     match flight.map_err(Error::from)? {
         Some((object, source)) => decode_hit(object, source).map(Some),
         None => Ok(None),

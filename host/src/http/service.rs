@@ -100,11 +100,17 @@ impl Service {
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
         let admin_token = config.admin_token.clone();
         let body_idle_timeout = std::time::Duration::from_millis(config.body_idle_timeout_ms);
+        let spool_dir = config.spool_dir();
+        crate::store::spool::empty_dir(&spool_dir)
+            .map_err(|source| StartError::DataDir { path: spool_dir.clone(), source })?;
         let state = AppState {
             store,
             policies,
             admin_token,
             max_body_bytes,
+            stream_above_bytes: config.stream_above_bytes.0,
+            max_object_bytes: config.max_object_bytes.0,
+            spool_dir,
             body_idle_timeout,
             responses: ResponseCounters::default(),
         };
