@@ -156,17 +156,11 @@ impl Config {
         if self.max_body_bytes.0 == 0 || usize::try_from(self.max_body_bytes.0).is_err() {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be at least 1 byte".into() });
         }
-        if self.stream_above_bytes.0 == 0 || self.stream_above_bytes.0 > self.max_body_bytes.0 {
-            return Err(ConfigError::Invalid {
-                key: "stream_above_bytes",
-                message: format!("must be 1 byte to max_body_bytes ({})", self.max_body_bytes),
-            });
+        if self.stream_above_bytes.0 == 0 {
+            return Err(ConfigError::Invalid { key: "stream_above_bytes", message: "must be at least 1 byte".into() });
         }
-        if self.max_object_bytes.0 < self.stream_above_bytes.0 {
-            return Err(ConfigError::Invalid {
-                key: "max_object_bytes",
-                message: format!("must be at least stream_above_bytes ({})", self.stream_above_bytes),
-            });
+        if self.max_object_bytes.0 == 0 {
+            return Err(ConfigError::Invalid { key: "max_object_bytes", message: "must be at least 1 byte".into() });
         }
         Ok(ValidConfig { config: self, listen })
     }

@@ -43,7 +43,7 @@ pub struct Config {
     pub max_body_bytes: ByteSize,
     /// Objects larger than this are streamed: a PUT body is spooled to a file
     /// under `<data_dir>/spool`, a GET body is sent in chunks from the file or
-    /// the S3 response. At most `max_body_bytes`.
+    /// the S3 response. A value above `max_body_bytes` is lowered to it.
     pub stream_above_bytes: ByteSize,
     /// Largest object a PUT may store (413 beyond), streamed or not.
     pub max_object_bytes: ByteSize,

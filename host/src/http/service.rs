@@ -108,7 +108,7 @@ impl Service {
             policies,
             admin_token,
             max_body_bytes,
-            stream_above_bytes: config.stream_above_bytes.0,
+            stream_above_bytes: config.stream_above_bytes.0.min(config.max_body_bytes.0),
             max_object_bytes: config.max_object_bytes.0,
             spool_dir,
             body_idle_timeout,

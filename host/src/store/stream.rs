@@ -117,7 +117,8 @@ mod tests {
     use super::*;
 
     fn sum_check(data: &[&'static [u8]], expected: u64) -> Vec<Result<Bytes, TierError>> {
-        let chunks = futures::stream::iter(data.iter().map(|c| Ok(Bytes::from_static(c)))).boxed();
+        let owned: Vec<_> = data.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        let chunks = futures::stream::iter(owned).boxed();
         let total: u64 = data.iter().map(|c| c.len() as u64).sum();
         let update: fn(&mut u64, &[u8]) = |h, b| *h += b.iter().map(|&x| u64::from(x)).sum::<u64>();
         let stream = verify_at_end("test", "k".into(), total, chunks, 0u64, update, move |h| h == expected);

@@ -5,6 +5,7 @@ pub mod contract;
 pub mod crash_run;
 pub mod faulty_fs;
 pub mod history;
+pub mod large;
 pub mod model_run;
 pub mod mutate;
 pub mod proxy;
