@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod contract_stream;
 pub mod crash_run;
 pub mod faulty_fs;
 pub mod history;
