@@ -13,7 +13,7 @@
 //! All methods block: callers run them off the async executor.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::files::FileStore;
-use super::format::{self, FormatError};
+use super::format::{self, Header, HeaderError, read_open_header};
 use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
 use crate::error::TierError;
 use crate::object::ObjectMeta;
@@ -62,10 +62,11 @@ impl FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
         };
-        let (meta, hash, start) = read_header(&mut file).map_err(|e| match e {
-            HeaderRead::Io(e) => TierError::io(self.tier, format!("cannot read object {key:?}"), e),
-            HeaderRead::Format(e) => self.corrupt(key, e),
-        })?;
+        let Header { meta, data_hash: hash, data_start: start, .. } =
+            read_open_header(&mut file).map_err(|e| match e {
+                HeaderError::Io(e) => TierError::io(self.tier, format!("cannot read object {key:?}"), e),
+                HeaderError::Format(e) => self.corrupt(key, e),
+            })?;
         if meta.key != key {
             return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
         }
@@ -102,29 +103,4 @@ fn chunks(tier: &'static str, key: String, file: tokio::fs::File) -> ChunkStream
         }
     })
     .boxed()
-}
-
-enum HeaderRead {
-    Io(std::io::Error),
-    Format(FormatError),
-}
-
-/// The metadata, data hash and data offset of an open object file.
-fn read_header(file: &mut File) -> Result<(ObjectMeta, u64, usize), HeaderRead> {
-    let len = file.metadata().map_err(HeaderRead::Io)?.len();
-    let truncated = |_| HeaderRead::Format(FormatError::Truncated(len as usize));
-    let mut head = vec![0u8; format::PREFIX_LEN];
-    file.read_exact(&mut head).map_err(truncated)?;
-    let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
-    if meta_len <= format::MAX_META_LEN {
-        let mut rest = vec![0u8; meta_len];
-        file.read_exact(&mut rest).map_err(truncated)?;
-        head.extend_from_slice(&rest);
-    }
-    let (meta, hash, start) = format::decode_header(&head).map_err(HeaderRead::Format)?;
-    if len != start as u64 + meta.size {
-        let actual = len.saturating_sub(start as u64);
-        return Err(HeaderRead::Format(FormatError::WrongLength { expected: meta.size, actual }));
-    }
-    Ok((meta, hash, start))
 }

@@ -12,7 +12,7 @@
 //! All methods block: callers run them off the async executor.
 
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::format::{self, FormatError};
+use super::format::{self, FormatError, HeaderError, read_header};
 use super::{Access, Resident};
 use crate::clock::Clock;
 use crate::error::TierError;
@@ -82,7 +82,7 @@ impl FileStore {
             }
             for file in fs::read_dir(&fan)? {
                 let path = file?.path();
-                match read_header(&path) {
+                match read_header(&path).map(|h| (h.meta, h.file_len)) {
                     Ok((meta, len)) if path.file_name().is_some_and(|n| *n == *key_hash(&meta.key)) => {
                         found.push((meta, len));
                     }
@@ -141,7 +141,7 @@ impl FileStore {
         if !self.index.lock().contains(key) {
             return Ok(None);
         }
-        match read_header(&self.path(key)) {
+        match read_header(&self.path(key)).map(|h| (h.meta, h.file_len)) {
             Ok((meta, _)) if meta.key == key => Ok(Some(meta)),
             Ok((meta, _)) => Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key))),
             Err(HeaderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
@@ -276,32 +276,4 @@ fn resident(key: &str, e: &IndexEntry) -> Resident {
         expires_ms: e.expires_ms,
         access: e.access,
     }
-}
-
-#[derive(Debug)]
-enum HeaderError {
-    Io(std::io::Error),
-    Format(FormatError),
-}
-
-/// Read just the header of an object file: its metadata and the file length.
-fn read_header(path: &Path) -> Result<(ObjectMeta, u64), HeaderError> {
-    let mut file = File::open(path).map_err(HeaderError::Io)?;
-    let len = file.metadata().map_err(HeaderError::Io)?.len();
-    let mut head = vec![0u8; format::PREFIX_LEN];
-    file.read_exact(&mut head).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
-    let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
-    if meta_len <= format::MAX_META_LEN {
-        let mut rest = vec![0u8; meta_len];
-        file.read_exact(&mut rest).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
-        head.extend_from_slice(&rest);
-    }
-    let (meta, _, start) = format::decode_header(&head).map_err(HeaderError::Format)?;
-    if len != start as u64 + meta.size {
-        return Err(HeaderError::Format(FormatError::WrongLength {
-            expected: meta.size,
-            actual: len.saturating_sub(start as u64),
-        }));
-    }
-    Ok((meta, len))
 }

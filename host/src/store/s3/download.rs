@@ -14,7 +14,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use super::{S3Tier, errors, meta, read_body};
+use super::{S3Tier, errors, meta};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::Object;
 use crate::store::stream::{Fetched, ObjectStream, verify_at_end};
@@ -69,4 +69,20 @@ pub async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Opt
         })
     };
     Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks })))
+}
+
+/// The body, into one buffer sized from `Content-Length` (no second copy).
+pub(crate) async fn read_body(
+    key: &str,
+    length: Option<i64>,
+    mut body: aws_sdk_s3::primitives::ByteStream,
+) -> Result<bytes::Bytes, TierError> {
+    let mut buffer = bytes::BytesMut::with_capacity(length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            TierError::new(crate::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
+        })?;
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
 }

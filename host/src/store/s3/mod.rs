@@ -175,7 +175,7 @@ impl S3Tier {
         let mut meta =
             meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
                 .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-        let data = read_body(key, length, response.body).await?;
+        let data = download::read_body(key, length, response.body).await?;
         if meta.checksum.is_empty() {
             // Written by another tool: these bytes are the object.
             meta.checksum = crate::object::checksum(&data);
@@ -184,22 +184,6 @@ impl S3Tier {
         }
         Ok(Conditional::Changed(Some(Object::new(meta, data))))
     }
-}
-
-/// The body, into one buffer sized from `Content-Length` (no second copy).
-pub(crate) async fn read_body(
-    key: &str,
-    length: Option<i64>,
-    mut body: aws_sdk_s3::primitives::ByteStream,
-) -> Result<bytes::Bytes, TierError> {
-    let mut buffer = bytes::BytesMut::with_capacity(length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            TierError::new(crate::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
-        })?;
-        buffer.extend_from_slice(&chunk);
-    }
-    Ok(buffer.freeze())
 }
 
 #[async_trait]
