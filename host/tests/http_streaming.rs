@@ -164,3 +164,30 @@ async fn a_corrupt_large_warm_copy_is_never_served_complete() -> Result<()> {
     assert!(metrics.contains("tiered_tier_corrupt_total{tier=\"warm\",kind=\"disk\"} 1"), "{metrics}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_large_cold_copy_is_never_served_complete() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir, &format!("{CONFIG}{NO_WARM}")).await?;
+    let big = large::bytes(4 << 20, 8);
+    assert_eq!(server.http.put("/v1/objects/big", big.clone()).await?.status, StatusCode::CREATED);
+    let files = object_files(&data_dir.join("cold"));
+    ensure!(files.len() == 1, "one cold file expected: {files:?}");
+    let mut file = std::fs::read(&files[0])?;
+    let at = file.len() - 1000;
+    file[at] ^= 1;
+    std::fs::write(&files[0], file)?;
+
+    // Cold is the truth: nothing to heal from, so every read breaks off.
+    for _ in 0..2 {
+        let (status, source, body) = large::get(server.addr, "/v1/objects/big").await?;
+        assert_eq!((status, source.as_str()), (StatusCode::OK, "cold"));
+        if let Ok(body) = body {
+            assert!(body.len() < big.len(), "a complete body was served from a corrupt cold copy");
+        }
+    }
+    let metrics = String::from_utf8(server.http.get("/metrics").await?.body.to_vec())?;
+    assert!(metrics.contains("tiered_tier_corrupt_total{tier=\"cold\",kind=\"local\"} 2"), "{metrics}");
+    Ok(())
+}

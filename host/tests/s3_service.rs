@@ -89,3 +89,42 @@ async fn large_objects_stream_to_and_from_the_bucket() -> Result<()> {
     other.stop().await?;
     Ok(())
 }
+
+/// An object whose bytes in the bucket do not match its recorded checksum
+/// (damaged, or rewritten behind tiered's back) is streamed until the
+/// mismatch is found at the end, then the transfer breaks off: never a
+/// complete wrong body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_large_object_in_the_bucket_is_never_served_complete() -> Result<()> {
+    let Some(config) = s3::config("service-stream-corrupt") else { return Ok(()) };
+    let limits = "max_body_bytes = \"1MiB\"\nstream_above_bytes = \"256KiB\"\n[warm]\nmax_bytes = \"0\"\n";
+    let toml = format!("{limits}{}", cold_table(&config));
+    let data = large::bytes(2 << 20, 12);
+    let recorded = tiered::object::checksum(&large::bytes(2 << 20, 13));
+    let meta = tiered::object::ObjectMeta {
+        key: "bad".into(),
+        size: data.len() as u64,
+        original_size: data.len() as u64,
+        created_ms: 1,
+        expires_ms: None,
+        checksum: recorded,
+        codec: Default::default(),
+        content_type: None,
+        metadata: Default::default(),
+        etag: None,
+        validated_ms: None,
+    };
+    S3Tier::connect(config).await?.put(tiered::object::Object::new(meta, data.clone())).await?;
+
+    let dir = tempfile::tempdir()?;
+    let server = Server::start(dir.path(), &toml).await?;
+    let (status, source, body) = large::get(server.addr, "/v1/objects/bad").await?;
+    assert_eq!((status, source.as_str()), (StatusCode::OK, "cold"));
+    if let Ok(body) = body {
+        assert!(body.len() < data.len(), "a complete body was served from a corrupt object:\n{}", server.log_text());
+    }
+    let metrics = String::from_utf8(server.http.get("/metrics").await?.body.to_vec())?;
+    assert!(metrics.contains("tiered_tier_corrupt_total{tier=\"cold\",kind=\"s3\"} 1"), "{metrics}");
+    server.stop().await?;
+    Ok(())
+}

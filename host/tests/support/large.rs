@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 /// `len` pseudo-random bytes (xorshift from `seed`): incompressible, and
 /// different for every seed.
 pub fn bytes(len: usize, seed: u64) -> Bytes {
-    let mut state = seed | 1;
+    // Odd and non-zero, and different for every seed (below 2^63).
+    let mut state = (seed << 1) | 1;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         state ^= state << 13;
