@@ -4,7 +4,7 @@
 //! anything above 256 KiB, so a 20 MiB object can only get through by being
 //! spooled on the way in and streamed on the way out. Proven: byte-exact
 //! round trips (sha256) through warm and through local cold, chunked uploads
-//! of unknown length, 413 past `max_object_bytes` with nothing left behind,
+//! of unknown length, promotion of a streamed cold read into warm, 413 past `max_object_bytes` with nothing left behind,
 //! a client that disconnects mid-upload leaving no object and no spool file,
 //! and a corrupt large warm copy never served complete.
 
@@ -76,6 +76,41 @@ async fn count_4xx(server: &Server) -> Result<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_object_streamed_from_cold_is_promoted_into_warm_once_verified() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("data");
+    let big = large::bytes(6 << 20, 9);
+    let server = Server::start(&data_dir, &format!("{CONFIG}{NO_WARM}")).await?;
+    assert_eq!(server.http.put("/v1/objects/big", big.clone()).await?.status, StatusCode::CREATED);
+    let before = object_files(&data_dir.join("cold"));
+    assert_eq!(server.http.put("/v1/objects/bad", big.clone()).await?.status, StatusCode::CREATED);
+    server.stop().await?;
+    let bad = object_files(&data_dir.join("cold")).into_iter().find(|f| !before.contains(f)).expect("bad's file");
+    let mut file = std::fs::read(&bad)?;
+    let at = file.len() - 10;
+    file[at] ^= 1;
+    std::fs::write(&bad, file)?;
+
+    // Warm starts empty: a read streams from cold and tees a copy, which is
+    // installed only if the whole object passed verification.
+    let server = Server::start(&data_dir, CONFIG).await?;
+    let (status, _, body) = large::get(server.addr, "/v1/objects/bad").await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.map_or(true, |b| b.len() < big.len()), "a corrupt cold copy was served complete");
+    let (status, source, body) = large::get(server.addr, "/v1/objects/big").await?;
+    assert_eq!((status, source.as_str()), (StatusCode::OK, "cold"));
+    assert_eq!(large::sha256(&body?), large::sha256(&big));
+    eventually("the warm copy is installed", || object_files(&data_dir.join("warm")).len() == 1).await?;
+    let metrics = String::from_utf8(server.http.get("/metrics").await?.body.to_vec())?;
+    assert!(metrics.contains("tiered_tier_promotions_total{tier=\"warm\",kind=\"disk\"} 1"), "{metrics}");
+    let (status, source, body) = large::get(server.addr, "/v1/objects/big").await?;
+    assert_eq!((status, source.as_str()), (StatusCode::OK, "warm"));
+    assert_eq!(large::sha256(&body?), large::sha256(&big));
+    eventually("the tee's spool file is removed", || spool_files(&data_dir).is_empty()).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_over_max_object_bytes_gets_413_and_leaves_no_file() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("data");
@@ -83,10 +118,12 @@ async fn an_upload_over_max_object_bytes_gets_413_and_leaves_no_file() -> Result
     let server = Server::start(&data_dir, config).await?;
     let over = large::bytes(3 << 20, 4);
 
-    // Announced: refused before any of it is read.
-    let declared = server.http.put("/v1/objects/declared", over.clone()).await?;
-    assert_eq!((declared.status, declared.error_code()?.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
-    assert!(declared.error_message()?.contains("max_object_bytes"), "{declared:?}");
+    // Announced: refused from the content-length before any of it is read
+    // (sent raw: the client never gets to send the body).
+    let declared = request("PUT", b"/v1/objects/declared", &[b"content-length: 3145728".to_vec()], b"short");
+    let reply = support::raw_http::exchange(server.addr, &declared).await?;
+    assert_eq!(reply.status, 413, "{}", reply.text);
+    assert!(reply.text.contains("max_object_bytes"), "{}", reply.text);
     // Unannounced: spooled until it passes the limit, then refused. The
     // server answers and closes while the client is still sending, so the
     // client may see its send fail instead of the answer: the answer is then

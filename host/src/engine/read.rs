@@ -190,9 +190,28 @@ impl TieredStore {
     /// Ask the policy where a copy of a lower-tier hit goes, and make it.
     pub(super) async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
         let inner = &self.inner;
-        let now = inner.clock.now_ms();
-        let meta = &object.meta;
-        let frequency = inner.sketch.estimate(&meta.key);
+        let targets = self.promotion_targets(&object.meta, served_by, object.footprint());
+        if targets.is_empty() {
+            return;
+        }
+        let Some(_guard) = inner.stripes.fill_guard(ticket).await else {
+            tracing::debug!(key = %object.meta.key, "a write finished during the read; not caching the value read");
+            return;
+        };
+        for tier in targets {
+            if self.fill(tier, object.clone()).await {
+                bump(&inner.counters.tier(tier).promotions);
+            }
+        }
+        drop(_guard);
+        self.enforce_budgets().await;
+    }
+
+    /// The cache tiers above `served_by` the policy wants a copy in and
+    /// `footprint` bytes fit.
+    pub(super) fn promotion_targets(&self, meta: &ObjectMeta, served_by: TierId, footprint: u64) -> Vec<TierId> {
+        let now = self.inner.clock.now_ms();
+        let frequency = self.inner.sketch.estimate(&meta.key);
         let info = ReadInfo {
             key: &meta.key,
             size: meta.size,
@@ -204,24 +223,10 @@ impl TieredStore {
             now_ms: now,
         };
         let wanted = self.policy().promote(&info);
-        let targets: Vec<TierId> = [TierId::Hot, TierId::Warm]
+        [TierId::Hot, TierId::Warm]
             .into_iter()
-            .filter(|&t| t < served_by && wanted.contains(t) && self.fits(t, object))
-            .collect();
-        if targets.is_empty() {
-            return;
-        }
-        let Some(_guard) = inner.stripes.fill_guard(ticket).await else {
-            tracing::debug!(key = %meta.key, "a write finished during the read; not caching the value read");
-            return;
-        };
-        for tier in targets {
-            if self.fill(tier, object.clone()).await {
-                bump(&inner.counters.tier(tier).promotions);
-            }
-        }
-        drop(_guard);
-        self.enforce_budgets().await;
+            .filter(|&t| t < served_by && wanted.contains(t) && self.fits_bytes(t, footprint))
+            .collect()
     }
 
     /// Remove an expired object everywhere, unless a write replaced it meanwhile.

@@ -15,10 +15,10 @@
 //! counted (the next read goes to cold), a corrupt cold copy is counted and
 //! logged as an error.
 //!
-//! **Not done for streams:** promotion. A large object streamed from cold is
-//! not copied into warm by the read (a write puts it there when the policy
-//! places it), and objects stored with a codec other than `identity` are read
-//! whole.
+//! **Promotion.** A large object streamed from cold is teed into a spool file
+//! and installed in warm once verified, when the policy asks for it
+//! ([`super::promote_stream`]; needs the store's `spool_dir`). It never goes
+//! to hot. Objects stored with a codec other than `identity` are read whole.
 //!
 //! [`get_with_metadata`]: TieredStore::get_with_metadata
 
@@ -171,7 +171,9 @@ impl TieredStore {
             return Ok(None);
         }
         bump(&self.inner.counters.cold.hits);
-        Ok(Some(Served::Stream(self.watched(key, TierId::Cold, stream))))
+        let ObjectStream { meta, chunks } = stream;
+        let chunks = self.tee_for_promotion(&meta, ticket, chunks).await;
+        Ok(Some(Served::Stream(self.watched(key, TierId::Cold, ObjectStream { meta, chunks }))))
     }
 
     /// The stream's chunks with its failures counted and mapped: a corrupt

@@ -106,11 +106,16 @@ impl TieredStore {
     /// Copy a written payload into a cache tier; a failure is logged and
     /// counted, never fatal. A file payload skips the hot tier.
     pub(super) async fn fill_payload(&self, tier: TierId, payload: &Payload<'_>) -> bool {
-        let (meta, file) = match payload {
-            Payload::Memory(object) => return self.fill(tier, object.clone()).await,
-            Payload::File { .. } if tier == TierId::Hot => return false,
-            Payload::File { meta, file } => (meta.clone(), *file),
-        };
+        match payload {
+            Payload::Memory(object) => self.fill(tier, object.clone()).await,
+            Payload::File { .. } if tier == TierId::Hot => false,
+            Payload::File { meta, file } => self.fill_file(tier, meta.clone(), file).await,
+        }
+    }
+
+    /// Copy a spooled object into a cache tier; a failure is logged and
+    /// counted, never fatal.
+    pub(super) async fn fill_file(&self, tier: TierId, meta: Arc<ObjectMeta>, file: &Spooled) -> bool {
         let Some(cache) = self.cache(tier) else { return false };
         match cache.put_file(meta, file).await {
             Ok(_) => true,

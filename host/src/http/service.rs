@@ -156,7 +156,7 @@ async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn
 
 /// The tiers the configuration asks for (a budget of 0 disables a cache tier).
 async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
-    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy);
+    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy).spool_dir(config.spool_dir());
     if config.hot.max_bytes.0 > 0 {
         builder = builder.hot_bytes(config.hot.max_bytes.0);
     }
