@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peak memory of `tiered serve` moving one large object through HTTP: PUT it,
-# GET it back from warm, then restart without a warm tier and GET it from cold.
+# GET it back from warm, restart without a warm tier and GET it from cold,
+# then restart with an empty warm tier: GET from cold (promoted into warm as
+# it streams), GET from warm.
 # Prints the peak resident set (VmHWM, /proc/PID/status) after each step and
 # checks the bytes that come back (sha256).
 #
@@ -40,7 +42,7 @@ start() { # $1: extra TOML
     PID=$!
     for _ in $(seq 600); do
         ADDR="$(sed -n 's/.*listening addr=\([^ ]*\).*/\1/p' "$WORK/log" | head -1)"
-        [ -n "$ADDR" ] && return 0
+        if [ -n "$ADDR" ] && curl -sf "http://$ADDR/healthz" > /dev/null; then return 0; fi
         sleep 0.1
     done
     cat "$WORK/log" >&2; exit 1
@@ -49,10 +51,11 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 hwm() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$PID/status"; }
 get() { # $1: label
     local source
-    source="$(curl -sS -D - -o "$WORK/back" "http://$ADDR/v1/objects/big" | tr -d '\r' | sed -n 's/^x-tiered-source: //p')"
+    source="$(curl -sS -D - -o "$WORK/back" "http://$ADDR/v1/objects/big" | tr -d '\r' | sed -n 's/^x-tiered-source: //p')" ||
+        { cat "$WORK/log" >&2; exit 1; }
     [ "$(sha256sum < "$WORK/back" | cut -d' ' -f1)" = "$EXPECTED" ] || { echo "$1: bytes differ" >&2; exit 1; }
     rm -f "$WORK/back"
-    echo "  after GET from $source: peak $(hwm)"
+    echo "  after GET from $source: peak $(hwm) ($1 expected)"
 }
 
 echo "$MODE: one ${SIZE_MIB} MiB object"
@@ -68,4 +71,15 @@ start '[warm]
 max_bytes = "0"'
 echo "  restarted, no warm:    peak $(hwm)"
 get cold
+stop
+rm -rf "$WORK/data/warm"
+start '[warm]
+max_bytes = "16GiB"'
+echo "  restarted, warm empty: peak $(hwm)"
+get cold
+for _ in $(seq 600); do # the promotion is installed once the GET has ended
+    [ -n "$(find "$WORK/data/warm/objects" -type f 2>/dev/null)" ] && break
+    sleep 0.1
+done
+get "warm (promoted)"
 stop
