@@ -143,18 +143,14 @@ impl Tier for DiskTier {
     }
 }
 
-/// Rewrite an object's expiry by rewriting its file atomically.
+/// Rewrite an object's expiry by rewriting its file atomically (the data is
+/// copied through one chunk at a time, verified on the way).
 pub(crate) fn rewrite_expiry(
     files: &FileStore,
     key: &str,
     expires_ms: Option<u64>,
 ) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-    let Some(object) = files.read(key)? else { return Ok(None) };
-    let mut meta = (*object.meta).clone();
-    meta.expires_ms = expires_ms;
-    let updated = Object::new(meta, object.data);
-    files.write(&updated)?;
-    Ok(Some(updated.meta))
+    Ok(files.rewrite_expiry(key, expires_ms)?.map(Arc::new))
 }
 
 /// Remove every object whose key starts with `prefix`.
