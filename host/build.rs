@@ -18,6 +18,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::env;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,6 +29,7 @@ const GUESTS: &[(&str, &str, &str)] = &[
     ("tiered-default-policy", "guest-policy", "TIERED_DEFAULT_POLICY_WASM"),
     ("tiered-faulty-policy", "tests/guests/faulty", "TIERED_FAULTY_POLICY_WASM"),
     ("tiered-lru-policy", "tests/guests/lru", "TIERED_LRU_POLICY_WASM"),
+    ("tiered-old-contract-policy", "tests/guests/old-contract", "TIERED_OLD_CONTRACT_POLICY_WASM"),
 ];
 
 /// The component target every guest is built for.
@@ -76,7 +78,7 @@ fn main() {
     }
 
     check_target_installed();
-    let guest_target = guest_target_dir(&out_dir);
+    let guest_target = guest_target_dir(&out_dir, &root);
     build_guests(&root, &guest_target);
 
     for (package, _, var) in GUESTS {
@@ -89,12 +91,18 @@ fn main() {
     }
 }
 
-/// `<profile dir>/guest-target`: shared by every build of this profile (check,
-/// clippy, build), never the outer target directory itself.
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
+/// `<profile dir>/guest-target/<checkout>`: shared by every build of this
+/// profile (check, clippy, build), never the outer target directory itself.
+/// `<checkout>` is a hash of the workspace root, so two checkouts sharing one
+/// `CARGO_TARGET_DIR` never overwrite each other's components (the `.wasm`
+/// file names do not depend on where the sources live).
+fn guest_target_dir(out_dir: &Path, root: &Path) -> PathBuf {
+    let mut hasher = std::hash::DefaultHasher::new();
+    root.hash(&mut hasher);
+    let checkout = format!("{:016x}", hasher.finish());
     // OUT_DIR is <target>/[<triple>/]<profile>/build/tiered-<hash>/out.
     match out_dir.ancestors().nth(3) {
-        Some(profile_dir) => profile_dir.join("guest-target"),
+        Some(profile_dir) => profile_dir.join("guest-target").join(checkout),
         None => out_dir.join("guest-target"),
     }
 }

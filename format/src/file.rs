@@ -14,6 +14,8 @@
 //! data hash: a torn or tampered file is reported as corrupt, never served.
 //! [`encode`] refuses what [`decode`] would refuse: metadata larger than
 //! [`MAX_META_LEN`] is an error before anything is written.
+//! [`read_header`] reads the header alone (the index rebuild, `head`, and the
+//! streamed reads of large objects, which check the data hash at the end).
 
 use bytes::Bytes;
 
@@ -56,16 +58,23 @@ pub fn data_hash(data: &[u8]) -> u64 {
 /// Serialize an object into file bytes; refused when its metadata is larger
 /// than [`MAX_META_LEN`] (the file could not be read back).
 pub fn encode(object: &Object) -> Result<Vec<u8>, FormatError> {
-    let meta = serde_json::to_vec(&*object.meta).expect("metadata always serializes");
+    let mut out = encode_header(&object.meta, data_hash(&object.data), object.data.len())?;
+    out.extend_from_slice(&object.data);
+    Ok(out)
+}
+
+/// The header alone (for data written separately), with room reserved for
+/// `data_capacity` more bytes; refused like [`encode`].
+pub fn encode_header(meta: &ObjectMeta, data_hash: u64, data_capacity: usize) -> Result<Vec<u8>, FormatError> {
+    let meta = serde_json::to_vec(meta).expect("metadata always serializes");
     if meta.len() > MAX_META_LEN {
         return Err(FormatError::MetaTooLarge(meta.len()));
     }
-    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + object.data.len());
+    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + data_capacity);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data_hash(&object.data).to_le_bytes());
+    out.extend_from_slice(&data_hash.to_le_bytes());
     out.extend_from_slice(&meta);
-    out.extend_from_slice(&object.data);
     Ok(out)
 }
 
@@ -86,6 +95,51 @@ pub fn decode_header(file: &[u8]) -> Result<(ObjectMeta, u64, usize), FormatErro
     let meta_bytes = file.get(PREFIX_LEN..end).ok_or(FormatError::Truncated(file.len()))?;
     let meta: ObjectMeta = serde_json::from_slice(meta_bytes).map_err(|e| FormatError::BadMeta(e.to_string()))?;
     Ok((meta, hash, end))
+}
+
+/// What an object file's header says, read without its data.
+#[derive(Debug)]
+pub struct Header {
+    pub meta: ObjectMeta,
+    /// The xxh3 of the data recorded in the header.
+    pub data_hash: u64,
+    /// Where the data starts in the file.
+    pub data_start: usize,
+    pub file_len: u64,
+}
+
+/// Why a header could not be read from a file.
+#[derive(Debug)]
+pub enum HeaderError {
+    Io(std::io::Error),
+    Format(FormatError),
+}
+
+/// Read just the header of the object file at `path`, checking that the
+/// file's length agrees with it.
+pub fn read_header(path: &std::path::Path) -> Result<Header, HeaderError> {
+    read_open_header(&mut std::fs::File::open(path).map_err(HeaderError::Io)?)
+}
+
+/// [`read_header`] of an open file, left positioned at the data.
+pub fn read_open_header(file: &mut std::fs::File) -> Result<Header, HeaderError> {
+    use std::io::Read;
+    let file_len = file.metadata().map_err(HeaderError::Io)?.len();
+    let truncated = |_| HeaderError::Format(FormatError::Truncated(file_len as usize));
+    let mut head = vec![0u8; PREFIX_LEN];
+    file.read_exact(&mut head).map_err(truncated)?;
+    let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
+    if meta_len <= MAX_META_LEN {
+        let mut rest = vec![0u8; meta_len];
+        file.read_exact(&mut rest).map_err(truncated)?;
+        head.extend_from_slice(&rest);
+    }
+    let (meta, data_hash, data_start) = decode_header(&head).map_err(HeaderError::Format)?;
+    if file_len != data_start as u64 + meta.size {
+        let actual = file_len.saturating_sub(data_start as u64);
+        return Err(HeaderError::Format(FormatError::WrongLength { expected: meta.size, actual }));
+    }
+    Ok(Header { meta, data_hash, data_start, file_len })
 }
 
 /// Parse and verify a whole file.

@@ -14,7 +14,7 @@ wit_bindgen::generate!({ path: "../wit", world: "policy" });
 
 // wit-bindgen 0.61 generates the WIT record `identity` as `PolicyIdentity`.
 use exports::tiered::policy::decisions::{
-    Candidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, Verdict, WriteInfo,
+    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
 };
 use tiered::policy::host::{Level, log};
 
@@ -34,6 +34,13 @@ fn tier(t: WitTier) -> Tier {
         WitTier::Warm => Tier::Warm,
         WitTier::Cold => Tier::Cold,
     }
+}
+
+fn tier_set(hot: bool, warm: bool) -> TierSet {
+    let mut set = TierSet::empty();
+    set.set(TierSet::HOT, hot);
+    set.set(TierSet::WARM, warm);
+    set
 }
 
 /// The exported `decisions` interface.
@@ -80,17 +87,10 @@ impl Guest for Component {
             now_ms: object.now_ms,
         };
         let p = with_policy(|policy| policy.place(&input));
-        let mut tiers = Vec::with_capacity(2);
-        if p.hot {
-            tiers.push(WitTier::Hot);
-        }
-        if p.warm {
-            tiers.push(WitTier::Warm);
-        }
-        Placement { tiers, ttl_ms: p.ttl_ms }
+        Placement { tiers: tier_set(p.hot, p.warm), ttl_ms: p.ttl_ms }
     }
 
-    fn promote(read: ReadInfo) -> Vec<WitTier> {
+    fn promote(read: ReadInfo) -> TierSet {
         let input = ReadInput {
             key: &read.key,
             size: read.size,
@@ -102,30 +102,22 @@ impl Guest for Component {
             now_ms: read.now_ms,
         };
         let p = with_policy(|policy| policy.promote(&input));
-        let mut tiers = Vec::with_capacity(2);
-        if p.hot {
-            tiers.push(WitTier::Hot);
-        }
-        if p.warm {
-            tiers.push(WitTier::Warm);
-        }
-        tiers
+        tier_set(p.hot, p.warm)
     }
 
-    fn score(_now_ms: u64, candidates: Vec<Candidate>) -> Vec<Verdict> {
+    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
+        let tier = tier(batch.tier);
         with_policy(|policy| {
-            candidates
-                .iter()
-                .map(|c| {
+            (0..batch.size.len())
+                .map(|i| {
                     let v = policy.verdict(&CandidateInput {
-                        key: &c.key,
-                        size: c.size,
-                        tier: tier(c.tier),
-                        age_ms: c.age_ms,
-                        idle_ms: c.idle_ms,
-                        access_count: c.access_count,
-                        frequency: c.frequency,
-                        expires_in_ms: c.expires_in_ms,
+                        size: batch.size[i],
+                        tier,
+                        age_ms: batch.age_ms[i],
+                        idle_ms: batch.idle_ms[i],
+                        access_count: batch.access_count[i],
+                        frequency: batch.frequency[i],
+                        expires_in_ms: batch.expires_in_ms[i],
                     });
                     Verdict { score: v.score, demote: v.demote }
                 })

@@ -56,13 +56,13 @@ impl DefaultPolicy {
     /// Exactly one finite verdict per candidate, in order; lowest leave first.
     /// `now_ms` is accepted for symmetry with the WIT call: candidates carry
     /// their own ages, so the score does not depend on it.
-    pub fn score(&self, _now_ms: u64, candidates: &[CandidateInput<'_>]) -> Vec<Verdict> {
+    pub fn score(&self, _now_ms: u64, candidates: &[CandidateInput]) -> Vec<Verdict> {
         score::score(&self.config, candidates)
     }
 
     /// The verdict on a single candidate (what [`DefaultPolicy::score`] maps
     /// over), for callers that hold candidates in their own types.
-    pub fn verdict(&self, candidate: &CandidateInput<'_>) -> Verdict {
+    pub fn verdict(&self, candidate: &CandidateInput) -> Verdict {
         score::verdict(&self.config, candidate)
     }
 }
@@ -117,8 +117,7 @@ mod tests {
     #[test]
     fn a_popular_small_object_outlives_a_one_hit_large_one() -> Result<(), String> {
         let p = DefaultPolicy::configure(&[], 64 * MIB, 1 << 30)?;
-        let cand = |key, size, frequency| CandidateInput {
-            key,
+        let cand = |size, frequency| CandidateInput {
             size,
             tier: Tier::Hot,
             age_ms: 1_000,
@@ -127,10 +126,10 @@ mod tests {
             frequency,
             expires_in_ms: None,
         };
-        let v = p.score(0, &[cand("big", 512 * 1024, 1), cand("small", 2048, 6)]);
+        let v = p.score(0, &[cand(512 * 1024, 1), cand(2048, 6)]);
         assert!(v[0].score < v[1].score);
         assert!(!v[0].demote && v[1].demote, "the popular one is worth a disk copy");
-        assert_eq!(v[1], p.verdict(&cand("small", 2048, 6)));
+        assert_eq!(v[1], p.verdict(&cand(2048, 6)));
         Ok(())
     }
 }

@@ -33,12 +33,12 @@ use crate::types::{CandidateInput, Tier, Verdict};
 const EXPIRED_SCORE: f64 = -1.0e4;
 
 /// One verdict per candidate, in order.
-pub fn score(cfg: &PolicyConfig, candidates: &[CandidateInput<'_>]) -> Vec<Verdict> {
+pub fn score(cfg: &PolicyConfig, candidates: &[CandidateInput]) -> Vec<Verdict> {
     candidates.iter().map(|c| verdict(cfg, c)).collect()
 }
 
 /// The verdict on one candidate.
-pub fn verdict(cfg: &PolicyConfig, c: &CandidateInput<'_>) -> Verdict {
+pub fn verdict(cfg: &PolicyConfig, c: &CandidateInput) -> Verdict {
     if c.is_expired() {
         return Verdict { score: EXPIRED_SCORE - (c.size as f64 + 1.0).log2(), demote: false };
     }
@@ -46,7 +46,7 @@ pub fn verdict(cfg: &PolicyConfig, c: &CandidateInput<'_>) -> Verdict {
 }
 
 /// `log2(value)` of a live candidate (see the module documentation).
-fn log_value(cfg: &PolicyConfig, c: &CandidateInput<'_>) -> f64 {
+fn log_value(cfg: &PolicyConfig, c: &CandidateInput) -> f64 {
     let aging = cfg.aging_ms.max(1) as f64;
     let frequency = (f64::from(c.frequency) + 1.0).log2();
     let size = cfg.size_exponent * (c.size.max(1) as f64).log2();
@@ -57,7 +57,7 @@ fn log_value(cfg: &PolicyConfig, c: &CandidateInput<'_>) -> f64 {
 
 /// An evicted hot object is worth a disk copy when it has been read often
 /// enough and fits on disk.
-fn should_demote(cfg: &PolicyConfig, c: &CandidateInput<'_>) -> bool {
+fn should_demote(cfg: &PolicyConfig, c: &CandidateInput) -> bool {
     c.tier == Tier::Hot && c.frequency >= cfg.demote_min_frequency && cfg.fits_warm(c.size)
 }
 
@@ -71,9 +71,8 @@ mod tests {
         crate::config::test_config(kv, 256 * MIB, 8 << 30)
     }
 
-    fn cand(size: u64, frequency: u32, idle_ms: u64) -> CandidateInput<'static> {
+    fn cand(size: u64, frequency: u32, idle_ms: u64) -> CandidateInput {
         CandidateInput {
-            key: "k",
             size,
             tier: Tier::Hot,
             age_ms: idle_ms,
@@ -84,7 +83,7 @@ mod tests {
         }
     }
 
-    fn s(c: &PolicyConfig, cand: CandidateInput<'_>) -> f64 {
+    fn s(c: &PolicyConfig, cand: CandidateInput) -> f64 {
         verdict(c, &cand).score
     }
 

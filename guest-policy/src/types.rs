@@ -71,8 +71,7 @@ impl Promotion {
 /// An object that may be evicted from an over-budget cache tier (WIT
 /// `candidate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CandidateInput<'a> {
-    pub key: &'a str,
+pub struct CandidateInput {
     pub size: u64,
     /// The over-budget tier holding the candidate.
     pub tier: Tier,
@@ -87,7 +86,7 @@ pub struct CandidateInput<'a> {
     pub expires_in_ms: Option<u64>,
 }
 
-impl CandidateInput<'_> {
+impl CandidateInput {
     /// An object whose expiry is now or past: worthless, evicted first.
     pub fn is_expired(&self) -> bool {
         self.expires_in_ms == Some(0)

@@ -1,7 +1,7 @@
 //! The engine's decisions come from the WebAssembly policy it is given: the
 //! same writes through the same tiers land and leave differently under a
 //! custom guest (`tests/guests/faulty` in mode `ok`: warm only, never hot;
-//! the alphabetically first key is evicted first) than under the embedded
+//! the largest object is evicted first) than under the embedded
 //! default component and the native fallback (least recently used first).
 
 mod support;
@@ -50,11 +50,13 @@ fn wasm(bytes: &[u8], config: &[(&str, &str)]) -> anyhow::Result<Arc<dyn Policy>
     Ok(Arc::new(WasmPolicy::load(&PolicyEngine::new(None)?, bytes, &config, capacities, limits)?))
 }
 
-/// Write b, c, a, then d (one more than warm holds); what warm keeps.
+/// Write b, c, a (a little larger than the others), then d (one more than
+/// warm holds); what warm keeps.
 async fn run(rig: &Rig) -> anyhow::Result<(Vec<TierId>, Vec<&'static str>)> {
     let mut first = Vec::new();
     for key in ["b", "c", "a", "d"] {
-        let outcome = rig.store.set(key, vec![7u8; VALUE], SetOptions::default()).await?;
+        let len = if key == "a" { VALUE + 96 } else { VALUE };
+        let outcome = rig.store.set(key, vec![7u8; len], SetOptions::default()).await?;
         if first.is_empty() {
             first = outcome.tiers;
         }
@@ -73,7 +75,7 @@ async fn a_custom_guest_changes_placement_and_eviction() -> anyhow::Result<()> {
     let custom = rig(wasm(FAULTY_WASM, &[("mode", "ok")])?)?;
     let (placed, kept) = run(&custom).await?;
     assert_eq!(placed, vec![TierId::Warm, TierId::Cold], "the guest places in warm only");
-    assert_eq!(kept, ["b", "c", "d"], "the guest evicts the alphabetically first key, 'a', the newest of the three");
+    assert_eq!(kept, ["b", "c", "d"], "the guest evicts the largest object, 'a', which LRU would keep");
     assert_eq!(custom.store.stats().tier(TierId::Warm).map(|t| t.evictions), Some(1));
     assert_eq!(custom.store.stats().policy_counters.fallbacks, 0, "every decision came from the guest");
 

@@ -83,7 +83,7 @@ fn the_embedded_default_policy_loads_and_answers_sanely() -> Result {
     let policy = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, relaxed())?;
     let id = policy.identity();
     assert!(!id.name.is_empty());
-    assert_eq!(id.interface, "tiered:policy@0.1.0");
+    assert_eq!(id.interface, "tiered:policy@0.2.0");
     assert_eq!(id.sha256.as_deref().map(str::len), Some(64));
 
     let meta = BTreeMap::new();
@@ -118,7 +118,7 @@ fn a_custom_policy_answers_with_its_own_decisions() -> Result {
 
     let verdicts = policy.score(0, &candidates(&["b", "c", "a"]));
     let scores: Vec<f64> = verdicts.iter().map(|v| v.score).collect();
-    assert_eq!(scores, [1.0, 2.0, 0.0], "the alphabetically first key scores lowest");
+    assert_eq!(scores, [-1024.0, -2048.0, -3072.0], "minus the size: the largest object scores lowest");
     assert_eq!(policy.counters().fallbacks, 0);
     Ok(())
 }
@@ -210,7 +210,22 @@ fn bytes_that_are_not_a_policy_component_are_refused_clearly() -> Result {
     // The empty component: valid, but exports nothing.
     let err = load(b"\0asm\x0d\0\x01\0").unwrap_err();
     assert!(matches!(err, PolicyLoadError::WrongWorld(_)), "{err:?}");
-    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.1.0"), "{err}");
+    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.2.0"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_policy_built_against_another_contract_version_is_refused_naming_both() -> Result {
+    let engine = PolicyEngine::new(None)?;
+    let old = include_bytes!(env!("TIERED_OLD_CONTRACT_POLICY_WASM"));
+    let err = WasmPolicy::load(&engine, old, &[], CAPACITIES, relaxed()).unwrap_err();
+    assert!(
+        matches!(&err, PolicyLoadError::OtherVersion { found } if found == "tiered:policy/decisions@0.1.0"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("tiered:policy/decisions@0.1.0") && message.contains("tiered:policy@0.2.0"), "{message}");
+    assert_eq!(tiered::policy::wasm::INTERFACE, format!("tiered:policy@{}", tiered::policy::wasm::INTERFACE_VERSION));
     Ok(())
 }
 
@@ -272,7 +287,7 @@ fn the_check_battery_passes_a_good_policy_and_fails_a_broken_one() -> Result {
     let engine = PolicyEngine::new(None)?;
     let report = check_with(&engine, DEFAULT_POLICY_WASM, &[], relaxed())?;
     assert!(report.ok, "{report}");
-    assert_eq!(report.identity.interface, "tiered:policy@0.1.0");
+    assert_eq!(report.identity.interface, "tiered:policy@0.2.0");
     assert_eq!(report.calls.len(), 6);
     assert!(report.calls.iter().all(|c| c.median_ns.is_some()), "{report}");
     let json = serde_json::to_value(&report)?;

@@ -19,7 +19,7 @@ use axum::http::{Method, StatusCode};
 use support::raw_http::{exchange, exchange_then_close, request};
 use support::server::Server;
 
-const CONFIG: &str = "max_body_bytes = 65536\n";
+const CONFIG: &str = "max_body_bytes = 65536\nmax_object_bytes = 65536\n";
 
 /// Every file under the directory holding the data directory.
 fn snapshot(root: &Path) -> BTreeSet<PathBuf> {

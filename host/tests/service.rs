@@ -161,7 +161,7 @@ async fn stats_metrics_and_health() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_are_refused_with_the_rule_broken() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), "max_body_bytes = \"1KiB\"\n").await?;
+    let s = Server::start(dir.path(), "max_body_bytes = \"1KiB\"\nmax_object_bytes = \"1KiB\"\n").await?;
     let long = format!("/v1/objects/{}", "k".repeat(1025));
     for (method, path, rule) in [
         (Method::PUT, "/v1/objects/a%00b", "control character"),

@@ -176,12 +176,9 @@ static policy_option_u64_t rule_ttl(const policy_string_t *key) {
 
 static bool fits_hot(uint64_t size) { return CONFIG.hot_enabled && size <= CONFIG.hot_max_object_bytes; }
 
-// `[hot, warm]` filtered by the flags, hot first, into a malloc'ed list.
-static void tiers(bool hot, bool warm, tiered_policy_types_tier_t **ptr, size_t *len) {
-  *ptr = malloc(2);
-  *len = 0;
-  if (hot) (*ptr)[(*len)++] = TIERED_POLICY_TYPES_TIER_HOT;
-  if (warm) (*ptr)[(*len)++] = TIERED_POLICY_TYPES_TIER_WARM;
+// The WIT `tier-set` flags of the two booleans.
+static tiered_policy_types_tier_set_t tiers(bool hot, bool warm) {
+  return (hot ? TIERED_POLICY_TYPES_TIER_SET_HOT : 0) | (warm ? TIERED_POLICY_TYPES_TIER_SET_WARM : 0);
 }
 
 void exports_tiered_policy_decisions_identity(exports_tiered_policy_decisions_policy_identity_t *ret) {
@@ -230,44 +227,48 @@ void exports_tiered_policy_decisions_place(exports_tiered_policy_decisions_write
   policy_option_u64_t ttl = rule_ttl(&object->key), asked = object->requested_ttl_ms;
   if (asked.is_some && (!ttl.is_some || asked.val < ttl.val)) ttl = asked;
   bool short_lived = ttl.is_some && ttl.val <= MINUTE_MS;
-  tiers(fits_hot(object->size), CONFIG.warm_enabled && !short_lived, &ret->tiers.ptr, &ret->tiers.len);
+  ret->tiers = tiers(fits_hot(object->size), CONFIG.warm_enabled && !short_lived);
   ret->ttl_ms = ttl;
   exports_tiered_policy_decisions_write_info_free(object);
 }
 
-void exports_tiered_policy_decisions_promote(exports_tiered_policy_decisions_read_info_t *read,
-                                             exports_tiered_policy_decisions_list_tier_t *ret) {
+exports_tiered_policy_decisions_tier_set_t exports_tiered_policy_decisions_promote(
+    exports_tiered_policy_decisions_read_info_t *read) {
   bool expiring = read->expires_in_ms.is_some && read->expires_in_ms.val < 1000;
-  if (expiring || read->served_by == TIERED_POLICY_TYPES_TIER_HOT) {
-    tiers(false, false, &ret->ptr, &ret->len);
-  } else {
+  tiered_policy_types_tier_set_t answer = 0;
+  if (!expiring && read->served_by != TIERED_POLICY_TYPES_TIER_HOT) {
     bool hot = fits_hot(read->size) && read->access_count >= 2;
     bool warm = read->served_by == TIERED_POLICY_TYPES_TIER_COLD && CONFIG.warm_enabled;
-    tiers(hot, warm, &ret->ptr, &ret->len);
+    answer = tiers(hot, warm);
   }
   exports_tiered_policy_decisions_read_info_free(read);
+  return answer;
 }
 
-void exports_tiered_policy_decisions_score(uint64_t now_ms, exports_tiered_policy_decisions_list_candidate_t *candidates,
+// The batch comes column by column: candidate i is entry i of each list.
+void exports_tiered_policy_decisions_score(uint64_t now_ms, exports_tiered_policy_decisions_candidates_t *batch,
                                            exports_tiered_policy_decisions_list_verdict_t *ret) {
   (void)now_ms;
-  ret->len = candidates->len;
-  ret->ptr = malloc(sizeof(*ret->ptr) * (candidates->len ? candidates->len : 1));
-  for (size_t i = 0; i < candidates->len; i++) {
-    const exports_tiered_policy_decisions_candidate_t *c = &candidates->ptr[i];
-    if (c->expires_in_ms.is_some && c->expires_in_ms.val == 0) {
+  size_t n = batch->size.len;
+  ret->len = n;
+  ret->ptr = malloc(sizeof(*ret->ptr) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++) {
+    uint64_t size = batch->size.ptr[i], idle_ms = batch->idle_ms.ptr[i];
+    uint32_t frequency = batch->frequency.ptr[i];
+    policy_option_u64_t expires = batch->expires_in_ms.ptr[i];
+    if (expires.is_some && expires.val == 0) {
       ret->ptr[i].score = -1.0;
       ret->ptr[i].demote = false;
       continue;
     }
     // f64 arithmetic in the spec's order, so every language agrees to the bit.
-    double num = ((double)c->frequency + 1.0) * 1024.0;
-    double den = ((double)c->size + 1024.0) * (1.0 + (double)c->idle_ms / 60000.0);
+    double num = ((double)frequency + 1.0) * 1024.0;
+    double den = ((double)size + 1024.0) * (1.0 + (double)idle_ms / 60000.0);
     double score = num / den;
-    bool expiring = c->expires_in_ms.is_some && c->expires_in_ms.val < MINUTE_MS;
-    if (expiring) score = score * (double)c->expires_in_ms.val / 60000.0;
+    bool expiring = expires.is_some && expires.val < MINUTE_MS;
+    if (expiring) score = score * (double)expires.val / 60000.0;
     ret->ptr[i].score = score;
-    ret->ptr[i].demote = c->tier == TIERED_POLICY_TYPES_TIER_HOT && c->frequency >= 2 && !expiring;
+    ret->ptr[i].demote = batch->tier == TIERED_POLICY_TYPES_TIER_HOT && frequency >= 2 && !expiring;
   }
-  exports_tiered_policy_decisions_list_candidate_free(candidates);
+  exports_tiered_policy_decisions_candidates_free(batch);
 }

@@ -14,7 +14,7 @@
 // from `configure` is its `err`. The component has no WASI (stubbed): log
 // through the host's `log` import, not `console.log`.
 
-import { log } from 'tiered:policy/host@0.1.0';
+import { log } from 'tiered:policy/host@0.2.0';
 
 const MINUTE_MS = 60000;
 const MAX_TTL_SECONDS = 999999999;
@@ -75,25 +75,23 @@ function fitsHot(size) {
   return config.hotEnabled && size <= config.hotMaxObjectBytes;
 }
 
+// A WIT `tier-set` (flags) is an object of booleans.
 function tiers(hot, warm) {
-  const out = [];
-  if (hot) out.push('hot');
-  if (warm) out.push('warm');
-  return out;
+  return { hot, warm };
 }
 
-function verdict(c) {
-  if (c.expiresInMs === 0) return { score: -1, demote: false };
+function verdict(tier, size, idleMs, frequencyU32, expiresInMs) {
+  if (expiresInMs === 0) return { score: -1, demote: false };
   // The QuickJS glue hands a WIT u32 over as a signed 32-bit number (2^32 - 1
   // arrives as -1): `>>> 0` reads it back as unsigned.
-  const frequency = c.frequency >>> 0;
+  const frequency = frequencyU32 >>> 0;
   // f64 arithmetic in the spec's order, so every language agrees to the bit.
   const num = (frequency + 1) * 1024;
-  const den = (c.size + 1024) * (1 + c.idleMs / 60000);
+  const den = (size + 1024) * (1 + idleMs / 60000);
   let score = num / den;
-  const expiring = c.expiresInMs !== null && c.expiresInMs < MINUTE_MS;
-  if (expiring) score = (score * c.expiresInMs) / 60000;
-  return { score, demote: c.tier === 'hot' && frequency >= 2 && !expiring };
+  const expiring = expiresInMs !== null && expiresInMs < MINUTE_MS;
+  if (expiring) score = (score * expiresInMs) / 60000;
+  return { score, demote: tier === 'hot' && frequency >= 2 && !expiring };
 }
 
 export const decisions = {
@@ -121,13 +119,16 @@ export const decisions = {
   },
 
   promote(read) {
-    if ((read.expiresInMs !== null && read.expiresInMs < 1000) || read.servedBy === 'hot') return [];
+    if ((read.expiresInMs !== null && read.expiresInMs < 1000) || read.servedBy === 'hot') return tiers(false, false);
     const hot = fitsHot(read.size) && read.accessCount >= 2;
     const warm = read.servedBy === 'cold' && config.warmEnabled;
     return tiers(hot, warm);
   },
 
-  score(_nowMs, candidates) {
-    return candidates.map(verdict);
+  // The batch comes column by column: candidate i is entry i of each list.
+  score(_nowMs, batch) {
+    return Array.from(batch.size, (size, i) =>
+      verdict(batch.tier, size, batch.idleMs[i], batch.frequency[i], batch.expiresInMs[i]),
+    );
   },
 };

@@ -16,12 +16,13 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import host
 from wit_world.imports.types import (
-    Candidate,
+    Candidates,
     Capacity,
     Placement,
     PolicyIdentity,
     ReadInfo,
     Tier,
+    TierSet,
     Verdict,
     WriteInfo,
 )
@@ -98,13 +99,18 @@ def parse(pairs: List[Tuple[str, str]], hot_bytes: int, warm_bytes: int) -> Conf
 CONFIG = Config()
 
 
-def tiers(hot: bool, warm: bool) -> List[Tier]:
-    out = []
-    if hot:
-        out.append(Tier.HOT)
-    if warm:
-        out.append(Tier.WARM)
-    return out
+# The four answers, built once: combining `enum.Flag` members on every call
+# costs more than the rest of a decision.
+TIER_SETS = {
+    (False, False): TierSet(0),
+    (True, False): TierSet.HOT,
+    (False, True): TierSet.WARM,
+    (True, True): TierSet.HOT | TierSet.WARM,
+}
+
+
+def tiers(hot: bool, warm: bool) -> TierSet:
+    return TIER_SETS[(hot, warm)]
 
 
 class Decisions(exports.Decisions):
@@ -130,27 +136,29 @@ class Decisions(exports.Decisions):
         short_lived = ttl is not None and ttl <= MINUTE_MS
         return Placement(tiers=tiers(CONFIG.fits_hot(object.size), CONFIG.warm_enabled and not short_lived), ttl_ms=ttl)
 
-    def promote(self, read: ReadInfo) -> List[Tier]:
+    def promote(self, read: ReadInfo) -> TierSet:
         expiring = read.expires_in_ms is not None and read.expires_in_ms < 1000
         if expiring or read.served_by == Tier.HOT:
-            return []
+            return tiers(False, False)
         hot = CONFIG.fits_hot(read.size) and read.access_count >= 2
         warm = read.served_by == Tier.COLD and CONFIG.warm_enabled
         return tiers(hot, warm)
 
-    def score(self, now_ms: int, candidates: List[Candidate]) -> List[Verdict]:
-        return [verdict(c) for c in candidates]
+    def score(self, now_ms: int, batch: Candidates) -> List[Verdict]:
+        # The batch comes column by column: candidate i is entry i of each list.
+        columns = zip(batch.size, batch.idle_ms, batch.frequency, batch.expires_in_ms)
+        return [verdict(batch.tier, *candidate) for candidate in columns]
 
 
-def verdict(c: Candidate) -> Verdict:
-    if c.expires_in_ms == 0:
+def verdict(tier: Tier, size: int, idle_ms: int, frequency: int, expires_in_ms: Optional[int]) -> Verdict:
+    if expires_in_ms == 0:
         return Verdict(score=-1.0, demote=False)
     # f64 arithmetic in the spec's order, so every language agrees to the bit.
-    num = (float(c.frequency) + 1.0) * 1024.0
-    den = (float(c.size) + 1024.0) * (1.0 + float(c.idle_ms) / 60000.0)
+    num = (float(frequency) + 1.0) * 1024.0
+    den = (float(size) + 1024.0) * (1.0 + float(idle_ms) / 60000.0)
     score = num / den
-    expiring = c.expires_in_ms is not None and c.expires_in_ms < MINUTE_MS
+    expiring = expires_in_ms is not None and expires_in_ms < MINUTE_MS
     if expiring:
-        score = score * float(c.expires_in_ms) / 60000.0
-    demote = c.tier == Tier.HOT and c.frequency >= 2 and not expiring
+        score = score * float(expires_in_ms) / 60000.0
+    demote = tier == Tier.HOT and frequency >= 2 and not expiring
     return Verdict(score=score, demote=demote)

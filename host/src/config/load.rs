@@ -120,6 +120,12 @@ impl Config {
         if let Some((name, v)) = get("TIERED_MAX_BODY_BYTES") {
             self.max_body_bytes = size(name, v)?;
         }
+        if let Some((name, v)) = get("TIERED_STREAM_ABOVE_BYTES") {
+            self.stream_above_bytes = size(name, v)?;
+        }
+        if let Some((name, v)) = get("TIERED_MAX_OBJECT_BYTES") {
+            self.max_object_bytes = size(name, v)?;
+        }
         Ok(())
     }
 
@@ -149,6 +155,12 @@ impl Config {
         }
         if self.max_body_bytes.0 == 0 || usize::try_from(self.max_body_bytes.0).is_err() {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be at least 1 byte".into() });
+        }
+        if self.stream_above_bytes.0 == 0 {
+            return Err(ConfigError::Invalid { key: "stream_above_bytes", message: "must be at least 1 byte".into() });
+        }
+        if self.max_object_bytes.0 == 0 {
+            return Err(ConfigError::Invalid { key: "max_object_bytes", message: "must be at least 1 byte".into() });
         }
         Ok(ValidConfig { config: self, listen })
     }

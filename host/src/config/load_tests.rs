@@ -72,7 +72,10 @@ fn environment_overrides_the_file() -> Result<(), ConfigError> {
         ("TIERED_COLD", "s3"),
         ("TIERED_S3_BUCKET", "b"),
         ("TIERED_HOT_MAX_BYTES", "1MiB"),
+        ("TIERED_STREAM_ABOVE_BYTES", "2MiB"),
+        ("TIERED_MAX_OBJECT_BYTES", "1GiB"),
     ]))?;
+    assert_eq!((config.stream_above_bytes, config.max_object_bytes), (ByteSize(2 << 20), ByteSize(1 << 30)));
     assert_eq!(config.listen, "127.0.0.1:9000");
     assert_eq!(config.data_dir, PathBuf::from("/d"));
     assert_eq!(config.admin_token.as_deref(), Some("t"));
@@ -113,6 +116,8 @@ fn validation_refuses_what_cannot_run() {
         Ok(())
     );
     assert!(with(|c| c.max_body_bytes = ByteSize(0)).unwrap_err().starts_with("max_body_bytes"));
+    assert!(with(|c| c.stream_above_bytes = ByteSize(0)).unwrap_err().starts_with("stream_above_bytes"));
+    assert!(with(|c| c.max_object_bytes = ByteSize(0)).unwrap_err().starts_with("max_object_bytes"));
 }
 
 #[test]

@@ -38,9 +38,15 @@ pub struct Config {
     /// Bearer token for the admin routes; `None` = admin routes are open
     /// (allowed only on loopback).
     pub admin_token: Option<String>,
-    /// Largest request body accepted (413 beyond). Bodies are buffered whole,
-    /// in both directions, so this also bounds the memory one request takes.
+    /// Largest buffered request body (413 beyond): admin and policy bodies,
+    /// and object PUTs of at most `stream_above_bytes`.
     pub max_body_bytes: ByteSize,
+    /// Objects larger than this are streamed: a PUT body is spooled to a file
+    /// under `<data_dir>/spool`, a GET body is sent in chunks from the file or
+    /// the S3 response. A value above `max_body_bytes` is lowered to it.
+    pub stream_above_bytes: ByteSize,
+    /// Largest object a PUT may store (413 beyond), streamed or not.
+    pub max_object_bytes: ByteSize,
     /// Longest pause, in ms, while a request body arrives; a stalled upload
     /// gets 408 and its connection back.
     pub body_idle_timeout_ms: u64,
@@ -129,6 +135,8 @@ impl Default for Config {
             policy: None,
             admin_token: None,
             max_body_bytes: ByteSize(64 << 20),
+            stream_above_bytes: ByteSize(8 << 20),
+            max_object_bytes: ByteSize(5 << 30),
             body_idle_timeout_ms: 30_000,
             policy_cache_dir: None,
             hot: HotConfig::default(),
@@ -162,6 +170,11 @@ impl Config {
     /// The local cold tier's directory.
     pub fn cold_dir(&self) -> PathBuf {
         self.cold.path.clone().unwrap_or_else(|| self.data_dir.join("cold"))
+    }
+
+    /// Where large request bodies are spooled (emptied at start).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("spool")
     }
 
     /// The compiled-policy cache directory.

@@ -66,6 +66,7 @@ pub struct StoreBuilder {
     policy: Option<Arc<dyn Policy>>,
     clock: Option<Arc<dyn Clock>>,
     config: StoreConfig,
+    spool_dir: Option<std::path::PathBuf>,
 }
 
 impl StoreBuilder {
@@ -113,6 +114,14 @@ impl StoreBuilder {
         self
     }
 
+    /// Where a large object streamed from cold is teed to, to be promoted
+    /// into warm once it has passed verification ([`super::promote_stream`]).
+    /// Without it, streamed reads promote nothing.
+    pub fn spool_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
     pub fn compression(mut self, on: bool) -> Self {
         self.config.compression = on;
         self
@@ -157,6 +166,7 @@ impl StoreBuilder {
             counters: stats::Counters::default(),
             evicting: Default::default(),
             config: self.config,
+            spool_dir: self.spool_dir,
         };
         Ok(TieredStore { inner: Arc::new(inner) })
     }

@@ -4,7 +4,9 @@
 //! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
 //!   self-heal, expiry, and promotion as the policy decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
-//!   chose; delete and touch.
+//!   chose; delete and touch. [`write_file`]: the same cascade for a value
+//!   spooled to a file; [`read_stream`]: reads of large objects as streams,
+//!   [`promote_stream`]: promoting one streamed from cold into warm.
 //! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
 //!   against cold's ETag before being served (several hosts, one bucket).
 //! - [`evict`]: budget enforcement, one batched policy call per round.
@@ -23,13 +25,16 @@ pub mod codec;
 pub mod evict;
 pub(crate) mod inflight;
 pub(crate) mod ordering;
+mod promote_stream;
 pub mod read;
+pub mod read_stream;
 mod revalidate;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;
 pub mod typed;
 pub mod write;
+pub mod write_file;
 
 use std::sync::Arc;
 
@@ -37,6 +42,7 @@ use parking_lot::RwLock;
 
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
+pub use read_stream::{Served, StreamHit};
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};
@@ -69,6 +75,8 @@ struct Inner {
     counters: stats::Counters,
     /// Serializes eviction rounds per tier (hot, warm).
     evicting: [tokio::sync::Mutex<()>; 2],
+    /// Where streamed cold reads are teed for promotion; `None`: not promoted.
+    spool_dir: Option<std::path::PathBuf>,
 }
 
 impl TieredStore {

@@ -38,6 +38,9 @@ pub(crate) type Flight = Result<Option<(Object, TierId)>, FlightError>;
 pub(crate) enum FlightError {
     Unavailable(TierError),
     Corrupt(String, TierError),
+    /// The object is larger than a streaming reader buffers
+    /// ([`super::read_stream`]); only such readers start these flights.
+    Large(String),
 }
 
 impl From<FlightError> for Error {
@@ -45,6 +48,9 @@ impl From<FlightError> for Error {
         match e {
             FlightError::Unavailable(e) => Error::ColdUnavailable(e),
             FlightError::Corrupt(key, source) => Error::Corrupt { key, tier: TierId::Cold, source },
+            FlightError::Large(key) => Error::InvalidArgument(format!(
+                "object {key:?} is too large to read whole here; read it with get_stream (a concurrent streaming read found it large)"
+            )),
         }
     }
 }
@@ -184,29 +190,12 @@ impl TieredStore {
     /// Ask the policy where a copy of a lower-tier hit goes, and make it.
     pub(super) async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
         let inner = &self.inner;
-        let now = inner.clock.now_ms();
-        let meta = &object.meta;
-        let frequency = inner.sketch.estimate(&meta.key);
-        let info = ReadInfo {
-            key: &meta.key,
-            size: meta.size,
-            served_by,
-            age_ms: now.saturating_sub(meta.created_ms),
-            access_count: u64::from(frequency),
-            frequency,
-            expires_in_ms: meta.expires_ms.map(|e| e.saturating_sub(now)),
-            now_ms: now,
-        };
-        let wanted = self.policy().promote(&info);
-        let targets: Vec<TierId> = [TierId::Hot, TierId::Warm]
-            .into_iter()
-            .filter(|&t| t < served_by && wanted.contains(t) && self.fits(t, object))
-            .collect();
+        let targets = self.promotion_targets(&object.meta, served_by, object.footprint());
         if targets.is_empty() {
             return;
         }
         let Some(_guard) = inner.stripes.fill_guard(ticket).await else {
-            tracing::debug!(key = %meta.key, "a write finished during the read; not caching the value read");
+            tracing::debug!(key = %object.meta.key, "a write finished during the read; not caching the value read");
             return;
         };
         for tier in targets {
@@ -218,8 +207,30 @@ impl TieredStore {
         self.enforce_budgets().await;
     }
 
+    /// The cache tiers above `served_by` the policy wants a copy in and
+    /// `footprint` bytes fit.
+    pub(super) fn promotion_targets(&self, meta: &ObjectMeta, served_by: TierId, footprint: u64) -> Vec<TierId> {
+        let now = self.inner.clock.now_ms();
+        let frequency = self.inner.sketch.estimate(&meta.key);
+        let info = ReadInfo {
+            key: &meta.key,
+            size: meta.size,
+            served_by,
+            age_ms: now.saturating_sub(meta.created_ms),
+            access_count: u64::from(frequency),
+            frequency,
+            expires_in_ms: meta.expires_ms.map(|e| e.saturating_sub(now)),
+            now_ms: now,
+        };
+        let wanted = self.policy().promote(&info);
+        [TierId::Hot, TierId::Warm]
+            .into_iter()
+            .filter(|&t| t < served_by && wanted.contains(t) && self.fits_bytes(t, footprint))
+            .collect()
+    }
+
     /// Remove an expired object everywhere, unless a write replaced it meanwhile.
-    async fn remove_expired(&self, key: &str, ticket: super::ordering::Ticket) {
+    pub(super) async fn remove_expired(&self, key: &str, ticket: super::ordering::Ticket) {
         let Some(_guard) = self.inner.stripes.fill_guard(ticket).await else { return };
         for tier in [TierId::Hot, TierId::Warm] {
             self.drop_copy(tier, key).await;
@@ -253,7 +264,7 @@ pub(super) fn verified(
     }
 }
 
-fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
+pub(super) fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
     match flight.map_err(Error::from)? {
         Some((object, source)) => decode_hit(object, source).map(Some),
         None => Ok(None),

@@ -48,6 +48,16 @@ impl TieredStore {
         Object { meta: Arc::new(meta), data: object.data }
     }
 
+    /// [`stamp_validated`](Self::stamp_validated) for metadata alone.
+    pub(super) fn stamp_validated_meta(&self, meta: Arc<ObjectMeta>) -> Arc<ObjectMeta> {
+        if self.inner.config.max_staleness_ms.is_none() {
+            return meta;
+        }
+        let mut meta = (*meta).clone();
+        meta.validated_ms = Some(self.inner.clock.now_ms());
+        Arc::new(meta)
+    }
+
     /// Check a stale cached copy against cold and serve the current version.
     pub(super) async fn revalidate(&self, key: &str, cached: Object, source: TierId, ticket: Ticket) -> Flight {
         let inner = &self.inner;

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::TieredStore;
 use super::codec;
+use super::write_file::Payload;
 use crate::error::Error;
 use crate::key;
 use crate::object::{Codec, Object, ObjectMeta, checksum};
@@ -82,26 +83,42 @@ impl TieredStore {
             validated_ms: None,
         };
         let object = Object::new(meta, stored);
+        self.write_through(Payload::Memory(object), placement.tiers, options.skip, now).await
+    }
 
+    /// The cascade of every write, whatever holds the bytes: under the key's
+    /// stripe lock, drop the cached copies → write cold (the only durable
+    /// step) → fill the cache tiers chosen (`placement` minus `skip`), unless
+    /// an invalidation overlapped the cold write.
+    pub(super) async fn write_through(
+        &self,
+        payload: Payload<'_>,
+        placement: TierSet,
+        skip: TierSet,
+        now: u64,
+    ) -> Result<SetOutcome, Error> {
+        let inner = &self.inner;
+        let key = payload.key().to_string();
+        let key = key.as_str();
         let guard = inner.stripes.lock(key).await;
         inner.inflight.forget(key);
         let replaced = self.live_somewhere(key, now).await?;
         self.drop_copy(TierId::Hot, key).await;
         self.drop_copy(TierId::Warm, key).await;
         let before_cold = inner.stripes.ticket(key);
-        let stored_meta = inner.cold.put(object.clone()).await.map_err(Error::ColdUnavailable)?;
+        let stored_meta = payload.put(inner.cold.as_ref()).await.map_err(Error::ColdUnavailable)?;
         inner.stripes.bump(key);
         // Readers arriving from now on must not join a flight that began
         // before cold had the new value (it may return the old one).
         inner.inflight.forget(key);
-        let object = Object { meta: stored_meta, data: object.data };
+        let payload = payload.stored_as(stored_meta);
         let mut tiers = Vec::with_capacity(3);
         // No fill if an invalidation ran during the cold write or runs now:
         // it may have deleted this value from cold.
         let gate = inner.stripes.writer_fill_gate(before_cold);
         for tier in [TierId::Hot, TierId::Warm] {
-            let chosen = gate.is_some() && placement.tiers.contains(tier) && !options.skip.contains(tier);
-            if chosen && self.fits(tier, &object) && self.fill(tier, object.clone()).await {
+            let chosen = gate.is_some() && placement.contains(tier) && !skip.contains(tier);
+            if chosen && self.fits_bytes(tier, payload.footprint()) && self.fill_payload(tier, &payload).await {
                 tiers.push(tier);
             }
         }
@@ -109,7 +126,7 @@ impl TieredStore {
         drop(gate);
         drop(guard);
         self.enforce_budgets().await;
-        let meta = object.meta;
+        let meta = payload.meta();
         Ok(SetOutcome { key: key.to_string(), size: meta.size, etag: meta.client_etag(), tiers, replaced, meta })
     }
 
@@ -175,7 +192,12 @@ impl TieredStore {
     /// Whether `object` fits in the cache tier at all (a value larger than a
     /// tier's whole budget skips it rather than evicting everything).
     pub(crate) fn fits(&self, tier: TierId, object: &Object) -> bool {
-        self.cache(tier).is_some_and(|t| t.usage().capacity.is_none_or(|cap| object.footprint() <= cap))
+        self.fits_bytes(tier, object.footprint())
+    }
+
+    /// Whether `footprint` bytes fit in the cache tier's whole budget.
+    pub(crate) fn fits_bytes(&self, tier: TierId, footprint: u64) -> bool {
+        self.cache(tier).is_some_and(|t| t.usage().capacity.is_none_or(|cap| footprint <= cap))
     }
 
     /// Copy into a cache tier; a failure is logged and counted, never fatal.

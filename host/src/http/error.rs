@@ -27,8 +27,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("no object with key {0:?}")]
     NoSuchKey(String),
-    #[error("request body is larger than the limit of {limit} bytes (max_body_bytes)")]
-    TooLarge { limit: usize },
+    #[error("request body is larger than the limit of {limit} bytes ({setting})")]
+    TooLarge { limit: u64, setting: &'static str },
     #[error("this route needs `Authorization: Bearer <admin token>`")]
     Unauthorized,
     /// `PUT /v1/policy` with a component that does not load; the old policy

@@ -44,7 +44,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
 /// the router's `DefaultBodyLimit`); over the limit is a 413.
 pub fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit },
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit: limit as u64, setting: "max_body_bytes" },
         _ if super::timeout::is_stall(&rejection) => ApiError::BodyStalled(rejection.body_text()),
         _ => ApiError::BadRequest(format!("could not read the request body: {}", rejection.body_text())),
     })

@@ -7,15 +7,19 @@
 //!   `GET /v1/objects`.
 //! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`.
 //! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`.
-//! - [`extract`]: keys from paths, the admin check, bodies within the limit.
+//! - [`extract`]: keys from paths, the admin check, bodies within the limit;
+//!   [`upload`]: object PUT bodies, buffered when small, spooled when large.
 //! - [`timeout`]: the request-body idle timeout (408 for a stalled upload).
 //! - [`error`]: the one mapping of failures to status codes and JSON bodies.
 //! - [`state`]: what handlers share; [`service`]: building it from a
 //!   [`Config`](crate::config::Config), binding, serving, graceful shutdown.
 //!
-//! **Bodies are buffered, not streamed.** The engine takes and returns whole
-//! `Bytes`, so a request body is held in memory up to `max_body_bytes`
-//! (default 64 MiB; 413 beyond) and a response body is the whole value.
+//! **Large objects stream.** An object PUT whose body is larger than
+//! `stream_above_bytes` (default 8 MiB), or of unknown length, is spooled to
+//! a file (up to `max_object_bytes`, 413 beyond) and stored from it; a GET of
+//! an object above that size is sent in chunks from the warm file, the local
+//! cold file or the S3 response. Smaller bodies, and every other route's
+//! bodies (up to `max_body_bytes`), are buffered whole.
 
 pub mod admin;
 pub mod error;
@@ -27,6 +31,7 @@ pub mod service;
 pub mod state;
 pub mod stats;
 pub mod timeout;
+pub mod upload;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,11 +86,18 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 
 /// A body whose `content-length` is over the limit is refused (413) before
 /// any of it is read: the body limit alone stops reading only at the limit,
-/// and waits for bytes a client announcing gigabytes may never send.
+/// and waits for bytes a client announcing gigabytes may never send. Object
+/// PUTs are limited by `max_object_bytes` (they stream), the rest by
+/// `max_body_bytes`.
 async fn refuse_declared_oversize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let (limit, setting) = if request.method() == Method::PUT && request.uri().path().starts_with(objects::PREFIX) {
+        (state.max_object_bytes, "max_object_bytes")
+    } else {
+        (state.max_body_bytes as u64, "max_body_bytes")
+    };
     let declared = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
-    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > state.max_body_bytes as u64) {
-        return axum::response::IntoResponse::into_response(ApiError::TooLarge { limit: state.max_body_bytes });
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > limit) {
+        return axum::response::IntoResponse::into_response(ApiError::TooLarge { limit, setting });
     }
     next.run(request).await
 }

@@ -2,28 +2,31 @@
 //!
 //! | request | engine | response |
 //! |---|---|---|
-//! | `PUT` body, `content-type`, `x-tiered-ttl`, `x-tiered-meta-*` | `set` | 201 created / 200 replaced, `{key,size,etag,tiers}` |
-//! | `GET` / `HEAD` (`If-None-Match`) | `get_with_metadata` | 200 / 304 / 404, `x-tiered-source` |
+//! | `PUT` body, `content-type`, `x-tiered-ttl`, `x-tiered-meta-*` | `set` / `set_file` | 201 created / 200 replaced, `{key,size,etag,tiers}` |
+//! | `GET` / `HEAD` (`If-None-Match`) | `get_stream` | 200 / 304 / 404, `x-tiered-source` |
 //! | `DELETE` | `delete` | 204, also when absent |
 //!
-//! Bodies are whole `Bytes` (the engine's API): a request body is buffered up
-//! to `max_body_bytes`, a response body is the stored value, held in memory
-//! while it is sent. Nothing here streams.
+//! Bodies above `stream_above_bytes` stream: a PUT body is spooled to a file
+//! ([`super::upload`]) and stored with `set_file`; a GET of a large object
+//! forwards the engine's chunk stream. A stream that fails (a checksum
+//! mismatch found at its end, an I/O error) aborts the response, so the
+//! client sees a broken transfer, never a complete wrong body.
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, http::response::Builder};
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::extract::{body, key_from_path, seconds};
+use super::extract::{key_from_path, seconds};
 use super::state::AppState;
-use crate::engine::SetOptions;
+use super::upload::{Upload, receive};
+use crate::engine::{Served, SetOptions};
+use crate::object::ObjectMeta;
 use crate::policy::TierId;
 
 /// The route prefix keys follow.
@@ -49,10 +52,9 @@ pub async fn put(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     headers: HeaderMap,
-    data: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
-    let data = body(data, state.max_body_bytes)?;
     let mut options = SetOptions { content_type: text(&headers, header::CONTENT_TYPE.as_str())?, ..Default::default() };
     if let Some(ttl) = text(&headers, "x-tiered-ttl")? {
         options.ttl = Some(seconds("x-tiered-ttl", &ttl)?);
@@ -69,7 +71,11 @@ pub async fn put(
             "custom metadata (x-tiered-meta-*) is {metadata_bytes} bytes; the limit is {MAX_METADATA_BYTES}"
         )));
     }
-    let outcome = state.store.set(&key, data, options).await?;
+    // Headers are checked before the body is read: a refused write reads none of it.
+    let outcome = match receive(&state, &headers, body).await? {
+        Upload::Buffered(data) => state.store.set(&key, data, options).await?,
+        Upload::Spooled(file) => state.store.set_file(&key, &file, options).await?,
+    };
     let status = if outcome.replaced { StatusCode::OK } else { StatusCode::CREATED };
     let etag = quoted(&outcome.etag);
     let written = Written { key: outcome.key, size: outcome.size, etag: outcome.etag, tiers: outcome.tiers };
@@ -84,26 +90,37 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
-    let hit = state.store.get_with_metadata(&key).await?.ok_or(ApiError::NoSuchKey(key))?;
-    let meta = &hit.meta;
+    let served = state.store.get_stream(&key, state.stream_above_bytes).await?.ok_or(ApiError::NoSuchKey(key))?;
+    let (meta, source, length) = match &served {
+        Served::Whole(hit) => (hit.meta.clone(), hit.source, hit.data.len() as u64),
+        Served::Stream(stream) => (stream.meta.clone(), stream.source, stream.meta.size),
+    };
     let etag = meta.client_etag();
-    let mut response =
-        Response::builder().header(header::ETAG, quoted(&etag)).header("x-tiered-source", hit.source.as_str());
+    let response = Response::builder().header(header::ETAG, quoted(&etag)).header("x-tiered-source", source.as_str());
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches_etag(v, &etag)) {
         return response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal);
     }
+    let response = described(response, &state, &meta, length);
+    let body = match served {
+        _ if method == Method::HEAD => Body::empty(),
+        Served::Whole(hit) => Body::from(hit.data),
+        Served::Stream(stream) => Body::from_stream(stream.body),
+    };
+    response.status(StatusCode::OK).body(body).map_err(internal)
+}
+
+/// The headers describing a value of `length` bytes.
+fn described(response: Builder, state: &AppState, meta: &ObjectMeta, length: u64) -> Builder {
     let content_type = meta.content_type.as_deref().unwrap_or("application/octet-stream");
-    response = response
+    let mut response = response
         .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_LENGTH, hit.data.len())
+        .header(header::CONTENT_LENGTH, length)
         .header("x-tiered-size", meta.original_size);
     if let Some(expires) = meta.expires_ms {
         let left = expires.saturating_sub(state.store.now_ms()).div_ceil(1000);
         response = response.header("x-tiered-expires-in", left);
     }
-    response = with_metadata(response, &meta.metadata);
-    let body = if method == Method::HEAD { Body::empty() } else { Body::from(hit.data) };
-    response.status(StatusCode::OK).body(body).map_err(internal)
+    with_metadata(response, &meta.metadata)
 }
 
 /// `DELETE /v1/objects/{key}`: 204 whether or not the key existed.

@@ -100,11 +100,17 @@ impl Service {
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
         let admin_token = config.admin_token.clone();
         let body_idle_timeout = std::time::Duration::from_millis(config.body_idle_timeout_ms);
+        let spool_dir = config.spool_dir();
+        crate::store::spool::empty_dir(&spool_dir)
+            .map_err(|source| StartError::DataDir { path: spool_dir.clone(), source })?;
         let state = AppState {
             store,
             policies,
             admin_token,
             max_body_bytes,
+            stream_above_bytes: config.stream_above_bytes.0.min(config.max_body_bytes.0),
+            max_object_bytes: config.max_object_bytes.0,
+            spool_dir,
             body_idle_timeout,
             responses: ResponseCounters::default(),
         };
@@ -150,7 +156,7 @@ async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn
 
 /// The tiers the configuration asks for (a budget of 0 disables a cache tier).
 async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
-    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy);
+    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy).spool_dir(config.spool_dir());
     if config.hot.max_bytes.0 > 0 {
         builder = builder.hot_bytes(config.hot.max_bytes.0);
     }

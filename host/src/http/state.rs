@@ -1,5 +1,5 @@
 //! What every handler shares: the store, the means to load a replacement
-//! policy, the admin token, the body limit and the request counters.
+//! policy, the admin token, the body limits and the request counters.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,8 +17,14 @@ pub struct AppState {
     pub policies: PolicyLoader,
     /// Required as `Authorization: Bearer <token>` on admin routes when set.
     pub admin_token: Option<String>,
-    /// Largest request body, in bytes (413 beyond).
+    /// Largest buffered request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
+    /// Objects larger than this are spooled on PUT and streamed on GET.
+    pub stream_above_bytes: u64,
+    /// Largest object a PUT may store (413 beyond).
+    pub max_object_bytes: u64,
+    /// Where large PUT bodies are spooled.
+    pub spool_dir: std::path::PathBuf,
     /// Longest pause allowed while a request body arrives (408 beyond).
     pub body_idle_timeout: std::time::Duration,
     /// Responses sent, by status class, for `/metrics`.

@@ -100,7 +100,6 @@ impl Policy for BuiltinPolicy {
                 .iter()
                 .map(|c| {
                     let v = policy.verdict(&CandidateInput {
-                        key: &c.key,
                         size: c.size,
                         tier: guest_tier(c.tier),
                         age_ms: c.age_ms,

@@ -109,7 +109,7 @@ pub struct Capacities {
 pub struct PolicyIdentity {
     pub name: String,
     pub version: String,
-    /// The WIT package the policy was built against (`tiered:policy@0.1.0`),
+    /// The WIT package the policy was built against (`tiered:policy@0.2.0`),
     /// or `native` for a policy linked into the host.
     pub interface: String,
     /// sha256 of the component's bytes, for WebAssembly policies.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::files::FileStore;
-use super::{KeyStream, Resident, Tier, Usage};
+use super::{Fetched, KeyStream, Resident, Spooled, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
@@ -87,6 +87,26 @@ impl Tier for DiskTier {
         Ok(meta)
     }
 
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        let footprint = meta.size + meta.footprint();
+        if footprint > self.capacity {
+            return Err(TierError::new(
+                TierErrorKind::Rejected,
+                "disk",
+                format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity),
+            ));
+        }
+        let files = self.files.clone();
+        let (stored, path, hash) = (meta.clone(), file.path().to_path_buf(), file.data_hash);
+        blocking("disk", move || files.write_from_file(&stored, &path, hash)).await?;
+        Ok(meta)
+    }
+
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        let (files, key) = (self.files.clone(), key.to_string());
+        blocking("disk", move || files.open_stream(&key, buffer_max)).await
+    }
+
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
         let (files, key) = (self.files.clone(), key.to_string());
         blocking("disk", move || files.remove(&key)).await
@@ -123,18 +143,14 @@ impl Tier for DiskTier {
     }
 }
 
-/// Rewrite an object's expiry by rewriting its file atomically.
+/// Rewrite an object's expiry by rewriting its file atomically (the data is
+/// copied through one chunk at a time, verified on the way).
 pub(crate) fn rewrite_expiry(
     files: &FileStore,
     key: &str,
     expires_ms: Option<u64>,
 ) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-    let Some(object) = files.read(key)? else { return Ok(None) };
-    let mut meta = (*object.meta).clone();
-    meta.expires_ms = expires_ms;
-    let updated = Object::new(meta, object.data);
-    files.write(&updated)?;
-    Ok(Some(updated.meta))
+    Ok(files.rewrite_expiry(key, expires_ms)?.map(Arc::new))
 }
 
 /// Remove every object whose key starts with `prefix`.

@@ -12,7 +12,7 @@
 //! All methods block: callers run them off the async executor.
 
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::format::{self, FormatError};
+use super::format::{self, FormatError, HeaderError, read_header};
 use super::{Access, Resident};
 use crate::clock::Clock;
 use crate::error::{TierError, TierErrorKind};
@@ -32,7 +32,7 @@ use crate::object::{Object, ObjectMeta};
 #[derive(Debug)]
 pub struct FileStore {
     root: PathBuf,
-    tier: &'static str,
+    pub(super) tier: &'static str,
     /// fsync directory entries after renames (the source of truth needs it).
     durable: bool,
     index: Mutex<LruCache<String, IndexEntry>>,
@@ -82,7 +82,7 @@ impl FileStore {
             }
             for file in fs::read_dir(&fan)? {
                 let path = file?.path();
-                match read_header(&path) {
+                match read_header(&path).map(|h| (h.meta, h.file_len)) {
                     Ok((meta, len)) if path.file_name().is_some_and(|n| *n == *key_hash(&meta.key)) => {
                         found.push((meta, len));
                     }
@@ -106,12 +106,12 @@ impl FileStore {
         Ok(())
     }
 
-    fn path(&self, key: &str) -> PathBuf {
+    pub(super) fn path(&self, key: &str) -> PathBuf {
         let hash = key_hash(key);
         self.root.join("objects").join(&hash[..2]).join(hash)
     }
 
-    fn corrupt(&self, key: &str, err: FormatError) -> TierError {
+    pub(super) fn corrupt(&self, key: &str, err: FormatError) -> TierError {
         TierError::corrupt(self.tier, format!("object {key:?}: {err}"))
     }
 
@@ -141,7 +141,7 @@ impl FileStore {
         if !self.index.lock().contains(key) {
             return Ok(None);
         }
-        match read_header(&self.path(key)) {
+        match read_header(&self.path(key)).map(|h| (h.meta, h.file_len)) {
             Ok((meta, _)) if meta.key == key => Ok(Some(meta)),
             Ok((meta, _)) => Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key))),
             Err(HeaderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
@@ -159,9 +159,7 @@ impl FileStore {
         let encoded = format::encode(object).map_err(|e| {
             TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot store object {key:?}: {e}"))
         })?;
-        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)));
-        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
+        let tmp = self.tmp_path(key);
         let written = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(&encoded)?;
@@ -169,21 +167,35 @@ impl FileStore {
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
-            return Err(io("cannot write", e));
+            return Err(TierError::io(self.tier, format!("cannot write object {key:?}"), e));
         }
+        self.install(&tmp, &object.meta, encoded.len() as u64)
+    }
+
+    /// A fresh temporary path for a write of `key`.
+    pub(super) fn tmp_path(&self, key: &str) -> PathBuf {
+        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)))
+    }
+
+    /// Rename a complete, fsync'd `tmp` file of `file_len` bytes into place
+    /// and index it (the temporary file is removed on failure).
+    pub(super) fn install(&self, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
+        let key = meta.key.as_str();
+        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
         let dest = self.path(key);
         let parent = dest.parent().expect("object paths have a parent");
         let mut index = self.index.lock();
-        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(&tmp, &dest));
+        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(tmp, &dest));
         if let Err(e) = renamed {
             drop(index);
-            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(tmp);
             return Err(io("cannot store", e));
         }
         let entry = IndexEntry {
-            file_len: encoded.len() as u64,
-            created_ms: object.meta.created_ms,
-            expires_ms: object.meta.expires_ms,
+            file_len,
+            created_ms: meta.created_ms,
+            expires_ms: meta.expires_ms,
             access: Access { last_ms: self.clock.now_ms(), count: 0 },
         };
         self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
@@ -222,7 +234,7 @@ impl FileStore {
         }
     }
 
-    fn record_access(&self, key: &str) {
+    pub(super) fn record_access(&self, key: &str) {
         let now = self.clock.now_ms();
         if let Some(entry) = self.index.lock().get_mut(key) {
             entry.access.last_ms = now;
@@ -266,32 +278,4 @@ fn resident(key: &str, e: &IndexEntry) -> Resident {
         expires_ms: e.expires_ms,
         access: e.access,
     }
-}
-
-#[derive(Debug)]
-enum HeaderError {
-    Io(std::io::Error),
-    Format(FormatError),
-}
-
-/// Read just the header of an object file: its metadata and the file length.
-fn read_header(path: &Path) -> Result<(ObjectMeta, u64), HeaderError> {
-    let mut file = File::open(path).map_err(HeaderError::Io)?;
-    let len = file.metadata().map_err(HeaderError::Io)?.len();
-    let mut head = vec![0u8; format::PREFIX_LEN];
-    file.read_exact(&mut head).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
-    let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
-    if meta_len <= format::MAX_META_LEN {
-        let mut rest = vec![0u8; meta_len];
-        file.read_exact(&mut rest).map_err(|_| HeaderError::Format(FormatError::Truncated(len as usize)))?;
-        head.extend_from_slice(&rest);
-    }
-    let (meta, _, start) = format::decode_header(&head).map_err(HeaderError::Format)?;
-    if len != start as u64 + meta.size {
-        return Err(HeaderError::Format(FormatError::WrongLength {
-            expected: meta.size,
-            actual: len.saturating_sub(start as u64),
-        }));
-    }
-    Ok((meta, len))
 }

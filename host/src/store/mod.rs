@@ -9,17 +9,25 @@
 //! - [`double::TierDouble`]: a test double that counts calls and injects faults.
 //!
 //! [`files`] and [`format`] are the on-disk object directory and file format
-//! shared by the disk and local-cold tiers.
+//! shared by the disk and local-cold tiers; [`file_copy`] writes and streams
+//! their large objects without holding them in memory.
+//!
+//! Large objects: [`spool`] holds a body in a temporary file while its
+//! checksums are computed, [`Tier::put_file`] stores from such a file, and
+//! [`Tier::get_stream`] reads as a self-verifying [`stream`] above a size.
 //!
 //! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
 //! statistics ([`Access`]) in memory; nothing about reads is ever written back.
 
 pub mod disk;
 pub mod double;
+pub mod file_copy;
 pub mod files;
 pub mod local_cold;
 pub mod memory;
 pub mod s3;
+pub mod spool;
+pub mod stream;
 
 // The object file format, defined in `tiered-format` (with the other parsers
 // of untrusted bytes, for fuzzing).
@@ -38,6 +46,8 @@ pub use double::{Fault, TierDouble};
 pub use local_cold::LocalColdTier;
 pub use memory::MemoryTier;
 pub use s3::{S3Config, S3Tier};
+pub use spool::{SpoolWriter, Spooled};
+pub use stream::{ChunkStream, Fetched, ObjectStream};
 
 /// A stream of keys, produced lazily.
 pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
@@ -112,6 +122,26 @@ pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
     /// Store the object, replacing any previous version. Returns the metadata
     /// as stored (cold tiers fill in `etag`).
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError>;
+
+    /// Store an object whose stored bytes are in `file` (`meta` describes
+    /// them: size and checksum match the file). The default reads the file
+    /// into memory and calls [`put`](Tier::put): right for the memory tier and
+    /// test doubles; the file tiers and S3 copy from the file in bounded
+    /// chunks instead.
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        let data = tokio::fs::read(file.path())
+            .await
+            .map_err(|e| TierError::io(self.name(), format!("cannot read spool file for {:?}", meta.key), e))?;
+        self.put(Object { meta, data: data.into() }).await
+    }
+
+    /// The object, whole if it is at most `buffer_max` stored bytes, else as
+    /// a self-verifying stream; `Ok(None)` when absent. The default reads it
+    /// whole (tiers that only hold small objects in memory).
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        let _ = buffer_max;
+        Ok(self.get(key).await?.map(Fetched::Whole))
+    }
 
     /// Remove the object; `true` if it was there.
     async fn delete(&self, key: &str) -> Result<bool, TierError>;

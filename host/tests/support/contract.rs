@@ -71,5 +71,5 @@ pub async fn run(tier: Arc<dyn Tier>) -> anyhow::Result<()> {
     anyhow::ensure!(left.is_empty(), "{name}: clear left {left:?}");
     let usage = tier.usage();
     anyhow::ensure!(!tier.tracks_usage() || (usage.objects == 0 && usage.bytes == 0), "{name}: usage after clear");
-    Ok(())
+    super::contract_stream::run(&tier).await
 }

@@ -2,9 +2,11 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod contract_stream;
 pub mod crash_run;
 pub mod faulty_fs;
 pub mod history;
+pub mod large;
 pub mod model_run;
 pub mod mutate;
 pub mod proxy;

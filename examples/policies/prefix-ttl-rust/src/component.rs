@@ -12,8 +12,7 @@ use crate::{Candidate, Config};
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
 use exports::tiered::policy::decisions::{
-    Candidate as WitCandidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, Verdict,
-    WriteInfo,
+    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
 };
 use tiered::policy::host::{Level, log};
 
@@ -29,9 +28,12 @@ fn tier(t: WitTier) -> crate::Tier {
     }
 }
 
-/// `[hot, warm]` filtered by the flags, hot first.
-fn tiers(hot: bool, warm: bool) -> Vec<WitTier> {
-    [(hot, WitTier::Hot), (warm, WitTier::Warm)].into_iter().filter_map(|(on, t)| on.then_some(t)).collect()
+/// The tier set of the two flags.
+fn tiers(hot: bool, warm: bool) -> TierSet {
+    let mut set = TierSet::empty();
+    set.set(TierSet::HOT, hot);
+    set.set(TierSet::WARM, warm);
+    set
 }
 
 struct Component;
@@ -63,23 +65,23 @@ impl Guest for Component {
         Placement { tiers: tiers(hot, warm), ttl_ms }
     }
 
-    fn promote(read: ReadInfo) -> Vec<WitTier> {
+    fn promote(read: ReadInfo) -> TierSet {
         let (hot, warm) = CONFIG.with(|c| {
             crate::promote(&c.borrow(), read.size, tier(read.served_by), read.access_count, read.expires_in_ms)
         });
         tiers(hot, warm)
     }
 
-    fn score(_now_ms: u64, candidates: Vec<WitCandidate>) -> Vec<Verdict> {
-        candidates
-            .iter()
-            .map(|c| {
+    /// The batch comes column by column: candidate `i` is entry `i` of each list.
+    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
+        (0..batch.size.len())
+            .map(|i| {
                 let (score, demote) = crate::verdict(&Candidate {
-                    size: c.size,
-                    tier: tier(c.tier),
-                    idle_ms: c.idle_ms,
-                    frequency: c.frequency,
-                    expires_in_ms: c.expires_in_ms,
+                    size: batch.size[i],
+                    tier: tier(batch.tier),
+                    idle_ms: batch.idle_ms[i],
+                    frequency: batch.frequency[i],
+                    expires_in_ms: batch.expires_in_ms[i],
                 });
                 Verdict { score, demote }
             })

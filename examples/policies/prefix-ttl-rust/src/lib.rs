@@ -26,7 +26,8 @@ pub enum Tier {
     Cold,
 }
 
-/// The fields of a candidate the score looks at (WIT `candidate`).
+/// The fields of a candidate the score looks at (one entry of each column of
+/// the WIT `candidates` batch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Candidate {
     pub size: u64,

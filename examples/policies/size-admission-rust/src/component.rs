@@ -9,7 +9,7 @@ use crate::{Admission, Tier};
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
 use exports::tiered::policy::decisions::{
-    Candidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, Verdict, WriteInfo,
+    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
 };
 use tiered::policy::host::{Level, log};
 
@@ -27,8 +27,11 @@ fn tier(t: WitTier) -> Tier {
     }
 }
 
-fn tiers(hot: bool, warm: bool) -> Vec<WitTier> {
-    [(hot, WitTier::Hot), (warm, WitTier::Warm)].into_iter().filter_map(|(on, t)| on.then_some(t)).collect()
+fn tiers(hot: bool, warm: bool) -> TierSet {
+    let mut set = TierSet::empty();
+    set.set(TierSet::HOT, hot);
+    set.set(TierSet::WARM, warm);
+    set
 }
 
 struct Component;
@@ -57,19 +60,21 @@ impl Guest for Component {
         Placement { tiers: tiers(hot, warm), ttl_ms: object.requested_ttl_ms }
     }
 
-    fn promote(read: ReadInfo) -> Vec<WitTier> {
+    fn promote(read: ReadInfo) -> TierSet {
         let (hot, warm) = POLICY.with(|p| p.borrow().promote(read.size, tier(read.served_by), read.access_count));
         tiers(hot, warm)
     }
 
-    fn score(_now_ms: u64, candidates: Vec<Candidate>) -> Vec<Verdict> {
+    /// The batch comes column by column: candidate `i` is entry `i` of each list.
+    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
+        let held_by = tier(batch.tier);
         POLICY.with(|p| {
             let p = p.borrow();
-            candidates
-                .iter()
-                .map(|c| {
-                    let expired = c.expires_in_ms == Some(0);
-                    let (score, demote) = p.verdict(c.size, tier(c.tier), c.idle_ms, c.access_count, expired);
+            (0..batch.size.len())
+                .map(|i| {
+                    let expired = batch.expires_in_ms[i] == Some(0);
+                    let (score, demote) =
+                        p.verdict(batch.size[i], held_by, batch.idle_ms[i], batch.access_count[i], expired);
                     Verdict { score, demote }
                 })
                 .collect()

@@ -3,7 +3,7 @@
 //! `log` lines become `tracing` events tagged with the policy's name.
 //!
 //! Bindings are generated in *borrowing* mode: the records the host hands to
-//! the policy (`write-info`, `read-info`, `candidate`, the configuration
+//! the policy (`write-info`, `read-info`, `candidates`, the configuration
 //! pairs) borrow their strings instead of owning them, so a call copies keys
 //! straight from the engine's data into guest memory with no allocation on the
 //! host side. Records the policy returns are owned.
@@ -22,7 +22,7 @@ mod generated {
 
 pub(crate) use generated::exports::tiered::policy::decisions::Guest as Decisions;
 pub(crate) use generated::exports::tiered::policy::decisions::{
-    Candidate, Capacity, PolicyIdentity as Identity, ReadInfo, Tier, Verdict, WriteInfo,
+    Candidates, Capacity, PolicyIdentity as Identity, ReadInfo, Tier, TierSet, Verdict, WriteInfo,
 };
 use generated::tiered;
 pub(crate) use generated::tiered::policy::host::Level;

@@ -2,13 +2,15 @@
 //! ([`crate::policy::types`]) and the WIT records of the bindings, and the
 //! validation of a policy's answers:
 //!
-//! - placement and promotion: only `hot` and `warm` mean something; `cold` (always
-//!   implied) and duplicates are ignored, so these answers cannot be wrong;
+//! - placement and promotion: a `tier-set` of `hot` and `warm` (`cold` always
+//!   holds every object), so these answers cannot be wrong;
 //! - scoring: exactly one verdict per candidate, every score finite, or the
 //!   whole answer is rejected.
 //!
 //! Arguments borrow from the engine's data (see [`super::bindings`]): building
-//! them copies no strings.
+//! them copies no strings. Eviction candidates cross as columns of numbers
+//! ([`Columns`]) without their keys: one copy per column instead of a store
+//! per field per candidate.
 
 use super::bindings as wit;
 use crate::policy::{Candidate, Capacities, ReadInfo, TierId, TierSet, Verdict, WriteInfo};
@@ -58,33 +60,57 @@ pub(crate) fn read_info<'a>(read: &'a ReadInfo<'_>) -> wit::ReadInfo<'a> {
     }
 }
 
-pub(crate) fn candidates(candidates: &[Candidate]) -> Vec<wit::Candidate<'_>> {
-    candidates
-        .iter()
-        .map(|c| wit::Candidate {
-            key: &c.key,
-            size: c.size,
-            tier: tier(c.tier),
-            age_ms: c.age_ms,
-            idle_ms: c.idle_ms,
-            access_count: c.access_count,
-            frequency: c.frequency,
-            expires_in_ms: c.expires_in_ms,
-        })
-        .collect()
+/// A scoring batch column by column, as the WIT `candidates` record wants it:
+/// each column is lowered into the policy's memory as one copy.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    size: Vec<u64>,
+    age_ms: Vec<u64>,
+    idle_ms: Vec<u64>,
+    access_count: Vec<u64>,
+    frequency: Vec<u32>,
+    expires_in_ms: Vec<Option<u64>>,
+}
+
+impl Columns {
+    /// The columns of `candidates` (all held by one tier).
+    pub(crate) fn new<'a>(candidates: impl ExactSizeIterator<Item = &'a Candidate>) -> Columns {
+        let n = candidates.len();
+        let mut c = Columns {
+            size: Vec::with_capacity(n),
+            age_ms: Vec::with_capacity(n),
+            idle_ms: Vec::with_capacity(n),
+            access_count: Vec::with_capacity(n),
+            frequency: Vec::with_capacity(n),
+            expires_in_ms: Vec::with_capacity(n),
+        };
+        for candidate in candidates {
+            c.size.push(candidate.size);
+            c.age_ms.push(candidate.age_ms);
+            c.idle_ms.push(candidate.idle_ms);
+            c.access_count.push(candidate.access_count);
+            c.frequency.push(candidate.frequency);
+            c.expires_in_ms.push(candidate.expires_in_ms);
+        }
+        c
+    }
+
+    pub(crate) fn batch(&self, held_by: TierId) -> wit::Candidates<'_> {
+        wit::Candidates {
+            tier: tier(held_by),
+            size: &self.size,
+            age_ms: &self.age_ms,
+            idle_ms: &self.idle_ms,
+            access_count: &self.access_count,
+            frequency: &self.frequency,
+            expires_in_ms: &self.expires_in_ms,
+        }
+    }
 }
 
 /// The cache tiers named in a placement or promotion answer.
-pub(crate) fn tier_set(tiers: &[wit::Tier]) -> TierSet {
-    let mut set = TierSet::NONE;
-    for t in tiers {
-        match t {
-            wit::Tier::Hot => set.hot = true,
-            wit::Tier::Warm => set.warm = true,
-            wit::Tier::Cold => {}
-        }
-    }
-    set
+pub(crate) fn tier_set(tiers: wit::TierSet) -> TierSet {
+    TierSet { hot: tiers.contains(wit::TierSet::HOT), warm: tiers.contains(wit::TierSet::WARM) }
 }
 
 /// Checks a scoring answer for `expected` candidates.
@@ -110,10 +136,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cold_and_duplicates_in_a_tier_list_are_ignored() {
-        let set = tier_set(&[wit::Tier::Cold, wit::Tier::Warm, wit::Tier::Warm]);
-        assert_eq!(set, TierSet { hot: false, warm: true });
-        assert_eq!(tier_set(&[]), TierSet::NONE);
+    fn tier_flags_map_to_the_cache_tiers() {
+        assert_eq!(tier_set(wit::TierSet::WARM), TierSet { hot: false, warm: true });
+        assert_eq!(tier_set(wit::TierSet::HOT | wit::TierSet::WARM), TierSet { hot: true, warm: true });
+        assert_eq!(tier_set(wit::TierSet::empty()), TierSet::NONE);
     }
 
     #[test]

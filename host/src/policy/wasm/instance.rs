@@ -33,8 +33,11 @@ pub(crate) struct Setup {
 pub(crate) enum PrepareError {
     /// Its imports cannot be satisfied (e.g. an incompatible `host` interface).
     Link(wasmtime::Error),
-    /// It does not export `tiered:policy/decisions@0.1.0` with the right types.
+    /// It does not export `tiered:policy/decisions@0.2.0` with the right types.
     Exports(wasmtime::Error),
+    /// It exports the decisions interface of another version of the contract
+    /// (the export's full name, e.g. `tiered:policy/decisions@0.1.0`).
+    OtherVersion(String),
 }
 
 /// Why an instance could not be created.
@@ -55,7 +58,22 @@ pub(crate) fn prepare(
     Bindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state).map_err(PrepareError::Link)?;
     linker.define_unknown_imports_as_traps(component).map_err(PrepareError::Link)?;
     let pre = linker.instantiate_pre(component).map_err(PrepareError::Link)?;
-    PolicyPre::new(pre).map_err(PrepareError::Exports)
+    PolicyPre::new(pre).map_err(|err| match other_version(engine, component) {
+        Some(export) => PrepareError::OtherVersion(export),
+        None => PrepareError::Exports(err),
+    })
+}
+
+/// The name of a `tiered:policy/decisions` export of a version other than
+/// the host's, if the component has one.
+fn other_version(engine: &Engine, component: &wasmtime::component::Component) -> Option<String> {
+    let wanted = format!("tiered:policy/decisions@{}", super::INTERFACE_VERSION);
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name)
+        .find(|name| name.starts_with("tiered:policy/decisions@") && *name != wanted)
+        .map(str::to_owned)
 }
 
 /// A configured instance with its own `Store`.

@@ -1,6 +1,6 @@
 //! The wasmtime runtime for policy components: [`WasmPolicy`] implements the
 //! engine's [`Policy`] seam by calling a component that exports
-//! `tiered:policy/decisions@0.1.0`.
+//! `tiered:policy/decisions@0.2.0`.
 //!
 //! - [`engine`]: [`PolicyEngine`], the shared wasmtime engine, its epoch ticker
 //!   (call deadlines) and the compiled-artifact cache.
@@ -45,12 +45,15 @@ use sha2::{Digest, Sha256};
 use self::instance::{Instance, Setup};
 use self::pool::{Failure, Pool};
 use super::{
-    Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierSet,
-    Verdict, WriteInfo,
+    Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId,
+    TierSet, Verdict, WriteInfo,
 };
 
 /// The WIT package a policy must implement.
-pub const INTERFACE: &str = "tiered:policy@0.1.0";
+pub const INTERFACE: &str = "tiered:policy@0.2.0";
+
+/// The version part of [`INTERFACE`].
+pub const INTERFACE_VERSION: &str = "0.2.0";
 
 /// A loaded policy component, callable from many threads at once.
 #[derive(Debug)]
@@ -70,7 +73,7 @@ pub struct WasmPolicy {
 
 impl WasmPolicy {
     /// Loads the component `wasm`: checks it is a component implementing
-    /// `tiered:policy/decisions@0.1.0`, compiles it (through the engine's
+    /// `tiered:policy/decisions@0.2.0`, compiles it (through the engine's
     /// cache), instantiates one instance, reads its identity and configures
     /// it with `config` and `capacities`.
     pub fn load(
@@ -110,6 +113,20 @@ impl WasmPolicy {
         self.from_cache
     }
 
+    /// Scores a batch that mixes tiers (the engine never sends one; a batch
+    /// in the contract belongs to one tier) as one batch per tier.
+    fn score_per_tier(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
+        let mut verdicts = vec![Verdict { score: 0.0, demote: false }; candidates.len()];
+        for tier in [TierId::Hot, TierId::Warm, TierId::Cold] {
+            let (index, part): (Vec<usize>, Vec<Candidate>) =
+                candidates.iter().enumerate().filter(|(_, c)| c.tier == tier).map(|(i, c)| (i, c.clone())).unzip();
+            for (i, verdict) in index.into_iter().zip(self.score(now_ms, &part)) {
+                verdicts[i] = verdict;
+            }
+        }
+        verdicts
+    }
+
     /// Runs one decision on a pooled instance; `None` (after logging and
     /// counting) when the policy failed and the fallback must answer.
     fn decide<R>(&self, call: &'static str, f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>) -> Option<R> {
@@ -146,7 +163,7 @@ impl Policy for WasmPolicy {
             let metadata = convert::metadata(write);
             let arg = convert::write_info(write, &metadata);
             let answer = instance.call(ticks, |d, s| d.call_place(s, arg)).map_err(Failure::from_call)?;
-            Ok(Placement { tiers: convert::tier_set(&answer.tiers), ttl_ms: answer.ttl_ms })
+            Ok(Placement { tiers: convert::tier_set(answer.tiers), ttl_ms: answer.ttl_ms })
         })
         .unwrap_or_else(|| self.fallback.place(write))
     }
@@ -155,15 +172,20 @@ impl Policy for WasmPolicy {
         self.decide("promote", |instance, ticks| {
             let arg = convert::read_info(read);
             let answer = instance.call(ticks, |d, s| d.call_promote(s, arg)).map_err(Failure::from_call)?;
-            Ok(convert::tier_set(&answer))
+            Ok(convert::tier_set(answer))
         })
         .unwrap_or_else(|| self.fallback.promote(read))
     }
 
     fn score(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
+        let held_by = candidates.first().map_or(TierId::Hot, |c| c.tier);
+        if candidates.iter().any(|c| c.tier != held_by) {
+            return self.score_per_tier(now_ms, candidates);
+        }
         self.decide("score", |instance, ticks| {
-            let arg = convert::candidates(candidates);
-            let answer = instance.call(ticks, |d, s| d.call_score(s, now_ms, &arg)).map_err(Failure::from_call)?;
+            let columns = convert::Columns::new(candidates.iter());
+            let batch = columns.batch(held_by);
+            let answer = instance.call(ticks, |d, s| d.call_score(s, now_ms, batch)).map_err(Failure::from_call)?;
             convert::verdicts(answer, candidates.len()).map_err(Failure::BadAnswer)
         })
         .unwrap_or_else(|| self.fallback.score(now_ms, candidates))

@@ -10,16 +10,20 @@
 //! - [`errors`]: SDK errors keep S3's code and message.
 //! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
 //!   aborted on failure so no upload is left behind.
+//! - [`download`]: a GetObject body forwarded as a verified stream for
+//!   objects larger than the caller buffers.
 //! - [`listing`]: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
 //! - [`requests`]: the HTTP requests sent, counted by kind.
 //!
-//! Memory: a value is held whole in memory once (`Bytes`); multipart parts are
-//! zero-copy slices of it, and a download is written into one buffer sized
-//! from `Content-Length`, so a transfer holds at most the object's size plus
-//! one network chunk.
+//! Memory: through `get`/`put` a value is held whole in memory once
+//! (`Bytes`); multipart parts are zero-copy slices of it, and a download is
+//! written into one buffer sized from `Content-Length`. Through `put_file` an
+//! upload holds one part at a time; through `get_stream` a large download
+//! holds one network chunk at a time.
 //!
 //! Access statistics are never written to S3: reads only read.
 
+pub mod download;
 pub mod errors;
 pub mod listing;
 pub mod meta;
@@ -35,7 +39,7 @@ use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Region, retry::RetryConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Conditional, KeyStream, Tier, Usage};
+use super::{Conditional, Fetched, KeyStream, Spooled, Tier, Usage};
 use crate::error::TierError;
 use crate::object::{Object, ObjectMeta};
 
@@ -171,7 +175,7 @@ impl S3Tier {
         let mut meta =
             meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
                 .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-        let data = read_body(key, length, response.body).await?;
+        let data = download::read_body(key, length, response.body).await?;
         if meta.checksum.is_empty() {
             // Written by another tool: these bytes are the object.
             meta.checksum = crate::object::checksum(&data);
@@ -180,22 +184,6 @@ impl S3Tier {
         }
         Ok(Conditional::Changed(Some(Object::new(meta, data))))
     }
-}
-
-/// The body, into one buffer sized from `Content-Length` (no second copy).
-async fn read_body(
-    key: &str,
-    length: Option<i64>,
-    mut body: aws_sdk_s3::primitives::ByteStream,
-) -> Result<bytes::Bytes, TierError> {
-    let mut buffer = bytes::BytesMut::with_capacity(length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            TierError::new(crate::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
-        })?;
-        buffer.extend_from_slice(&chunk);
-    }
-    Ok(buffer.freeze())
 }
 
 #[async_trait]
@@ -232,6 +220,14 @@ impl Tier for S3Tier {
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
         upload::put(self, object).await
+    }
+
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        upload::put_file(self, meta, file).await
+    }
+
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        download::get_stream(self, key, buffer_max).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {

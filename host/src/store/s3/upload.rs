@@ -1,15 +1,47 @@
 //! Writing objects: one PutObject, or a multipart upload above the threshold
-//! (parts are zero-copy slices of the value; a failed upload is aborted so no
-//! parts are left behind), and rewriting metadata with a server-side copy.
+//! (a failed upload is aborted so no parts are left behind), and rewriting
+//! metadata with a server-side copy.
+//!
+//! Parts come from a [`Parts`] source: zero-copy slices of an in-memory value,
+//! or read one at a time from a spool file ([`put_file`]), so an upload from a
+//! file holds one part (`multipart_threshold`, at least 5 MiB) in memory.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{S3Tier, errors, meta};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
+use crate::store::Spooled;
+
+/// Where the bytes of a multipart upload come from.
+#[derive(Clone, Copy, Debug)]
+enum Parts<'a> {
+    Memory(&'a Bytes),
+    File(&'a Path),
+}
+
+impl Parts<'_> {
+    /// `len` bytes from `start`.
+    async fn read(self, key: &str, start: u64, len: usize) -> Result<Bytes, TierError> {
+        match self {
+            Parts::Memory(data) => Ok(data.slice(start as usize..start as usize + len)),
+            Parts::File(path) => {
+                let io = |e| TierError::io("s3", format!("object {key:?}: cannot read the spool file"), e);
+                let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+                file.seek(std::io::SeekFrom::Start(start)).await.map_err(io)?;
+                let mut part = vec![0u8; len];
+                file.read_exact(&mut part).await.map_err(io)?;
+                Ok(Bytes::from(part))
+            }
+        }
+    }
+}
 
 fn rejected(key: &str, message: String) -> TierError {
     TierError::new(TierErrorKind::Rejected, "s3", format!("object {key:?}: {message}"))
@@ -20,7 +52,7 @@ pub async fn put(tier: &S3Tier, object: Object) -> Result<Arc<ObjectMeta>, TierE
     let key = object.meta.key.clone();
     let encoded = meta::encode(&object.meta).map_err(|m| rejected(&key, m))?;
     let etag = if object.data.len() as u64 > tier.config.multipart_threshold {
-        multipart(tier, &object, &encoded).await?
+        multipart(tier, &object.meta, &encoded, Parts::Memory(&object.data)).await?
     } else {
         let response = tier
             .client
@@ -40,8 +72,28 @@ pub async fn put(tier: &S3Tier, object: Object) -> Result<Arc<ObjectMeta>, TierE
     Ok(Arc::new(stored))
 }
 
-async fn multipart(tier: &S3Tier, object: &Object, encoded: &str) -> Result<Option<String>, TierError> {
-    let key = object.meta.key.as_str();
+/// Store the object described by `meta` from a spool file: one PutObject up
+/// to the threshold (the file read into memory), else a multipart upload read
+/// from the file one part at a time.
+pub async fn put_file(tier: &S3Tier, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+    if meta.size <= tier.config.multipart_threshold {
+        let data = Parts::File(file.path()).read(&meta.key, 0, meta.size as usize).await?;
+        return put(tier, Object { meta, data }).await;
+    }
+    let encoded = meta::encode(&meta).map_err(|m| rejected(&meta.key, m))?;
+    let etag = multipart(tier, &meta, &encoded, Parts::File(file.path())).await?;
+    let mut stored = (*meta).clone();
+    stored.etag = etag.map(|e| e.trim_matches('"').to_string());
+    Ok(Arc::new(stored))
+}
+
+async fn multipart(
+    tier: &S3Tier,
+    object: &ObjectMeta,
+    encoded: &str,
+    parts: Parts<'_>,
+) -> Result<Option<String>, TierError> {
+    let key = object.key.as_str();
     let s3_key = tier.object_key(key);
     let bucket = &tier.config.bucket;
     let created = tier
@@ -49,13 +101,13 @@ async fn multipart(tier: &S3Tier, object: &Object, encoded: &str) -> Result<Opti
         .create_multipart_upload()
         .bucket(bucket)
         .key(&s3_key)
-        .set_content_type(object.meta.content_type.clone())
+        .set_content_type(object.content_type.clone())
         .metadata(meta::META_KEY, encoded)
         .send()
         .await
         .map_err(|e| errors::convert("CreateMultipartUpload", key, e))?;
     let upload_id = created.upload_id().ok_or_else(|| rejected(key, "no upload id returned".into()))?.to_string();
-    let result = upload_parts(tier, object, &s3_key, &upload_id).await;
+    let result = upload_parts(tier, key, object.size, parts, &s3_key, &upload_id).await;
     if result.is_err() {
         let abort = tier.client.abort_multipart_upload().bucket(bucket).key(&s3_key).upload_id(&upload_id).send().await;
         if let Err(err) = abort {
@@ -67,16 +119,17 @@ async fn multipart(tier: &S3Tier, object: &Object, encoded: &str) -> Result<Opti
 
 async fn upload_parts(
     tier: &S3Tier,
-    object: &Object,
+    key: &str,
+    size: u64,
+    source: Parts<'_>,
     s3_key: &str,
     upload_id: &str,
 ) -> Result<Option<String>, TierError> {
-    let key = object.meta.key.as_str();
-    let part_size = tier.config.multipart_threshold.max(5 << 20) as usize;
+    let part_size = tier.config.multipart_threshold.max(5 << 20);
     let mut parts = Vec::new();
-    for (i, start) in (0..object.data.len()).step_by(part_size).enumerate() {
+    for (i, start) in (0..size).step_by(part_size as usize).enumerate() {
         let number = i as i32 + 1;
-        let chunk = object.data.slice(start..(start + part_size).min(object.data.len()));
+        let chunk = source.read(key, start, (part_size.min(size - start)) as usize).await?;
         let response = tier
             .client
             .upload_part()

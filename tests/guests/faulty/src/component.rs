@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
 use exports::tiered::policy::decisions::{
-    Candidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier, Verdict, WriteInfo,
+    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, Verdict, WriteInfo,
 };
 use tiered::policy::host::{Level, log};
 
@@ -80,25 +80,27 @@ impl Guest for Faulty {
 
     fn place(object: WriteInfo) -> Placement {
         misbehave();
-        Placement { tiers: vec![Tier::Warm], ttl_ms: object.requested_ttl_ms }
+        Placement { tiers: TierSet::WARM, ttl_ms: object.requested_ttl_ms }
     }
 
-    fn promote(_read: ReadInfo) -> Vec<Tier> {
+    fn promote(_read: ReadInfo) -> TierSet {
         misbehave();
-        vec![Tier::Warm]
+        TierSet::WARM
     }
 
-    fn score(_now_ms: u64, candidates: Vec<Candidate>) -> Vec<Verdict> {
+    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
         misbehave();
-        let mut order: Vec<usize> = (0..candidates.len()).collect();
-        order.sort_by(|&a, &b| candidates[a].key.cmp(&candidates[b].key));
-        let mut verdicts = vec![Verdict { score: 0.0, demote: false }; candidates.len()];
-        for (rank, &i) in order.iter().enumerate() {
-            verdicts[i].score = match mode() {
-                Mode::Nan => f64::NAN,
-                _ => rank as f64,
-            };
-        }
+        let mut verdicts: Vec<Verdict> = batch
+            .size
+            .iter()
+            .map(|&size| Verdict {
+                score: match mode() {
+                    Mode::Nan => f64::NAN,
+                    _ => -(size as f64),
+                },
+                demote: false,
+            })
+            .collect();
         if mode() == Mode::WrongLen {
             verdicts.pop();
         }

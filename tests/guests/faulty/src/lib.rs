@@ -5,7 +5,7 @@
 //!
 //! | mode        | behaviour                                                      |
 //! |-------------|----------------------------------------------------------------|
-//! | `ok` (default) | a visible custom policy: place in warm only, never hot, with the requested TTL; promote to warm only; score = rank of the key in alphabetical order (the first key scores lowest) |
+//! | `ok` (default) | a visible custom policy: place in warm only, never hot, with the requested TTL; promote to warm only; score = minus the size (the largest object is evicted first) |
 //! | `trap`      | every decision panics                                          |
 //! | `loop`      | every decision loops forever                                   |
 //! | `alloc`     | every decision allocates without bound                         |

@@ -3,7 +3,7 @@
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
 use exports::tiered::policy::decisions::{
-    Candidate, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier, Verdict, WriteInfo,
+    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier, TierSet, Verdict, WriteInfo,
 };
 
 struct Lru;
@@ -18,19 +18,19 @@ impl Guest for Lru {
     }
 
     fn place(object: WriteInfo) -> Placement {
-        Placement { tiers: vec![Tier::Hot, Tier::Warm], ttl_ms: object.requested_ttl_ms }
+        Placement { tiers: TierSet::HOT | TierSet::WARM, ttl_ms: object.requested_ttl_ms }
     }
 
-    fn promote(read: ReadInfo) -> Vec<Tier> {
+    fn promote(read: ReadInfo) -> TierSet {
         match read.served_by {
-            Tier::Cold => vec![Tier::Hot, Tier::Warm],
-            Tier::Warm => vec![Tier::Hot],
-            Tier::Hot => Vec::new(),
+            Tier::Cold => TierSet::HOT | TierSet::WARM,
+            Tier::Warm => TierSet::HOT,
+            Tier::Hot => TierSet::empty(),
         }
     }
 
-    fn score(_now_ms: u64, candidates: Vec<Candidate>) -> Vec<Verdict> {
-        candidates.iter().map(|c| Verdict { score: -(c.idle_ms as f64), demote: false }).collect()
+    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
+        batch.idle_ms.iter().map(|&idle| Verdict { score: -(idle as f64), demote: false }).collect()
     }
 }
 

@@ -1,0 +1,226 @@
+//! Large objects in the file tiers (disk, local cold), without holding them
+//! in memory.
+//!
+//! - [`FileStore::write_from_file`]: header, then the spool file's bytes
+//!   copied by the kernel (`std::io::copy`: `copy_file_range` on Linux), into
+//!   `tmp/` → fsync → rename, the same discipline as [`FileStore::write`].
+//!   The header's data hash is the one computed while spooling.
+//! - [`FileStore::rewrite_expiry`]: a new header, the data copied from the
+//!   old file in [`STREAM_CHUNK`]s and verified against its hash on the way
+//!   (a damaged file is reported as corrupt, not rewritten), tmp → fsync →
+//!   rename: `touch` on a large object holds one chunk.
+//! - [`FileStore::open_stream`]: the file opened once (a later replacement or
+//!   eviction does not disturb a reader holding it) and read in
+//!   [`STREAM_CHUNK`]s; the xxh3 of the data is checked at the end
+//!   ([`verify_at_end`]), so a damaged file ends its stream with `Corrupt`.
+//!
+//! All methods block: callers run them off the async executor.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tokio::io::AsyncReadExt;
+
+use super::files::FileStore;
+use super::format::{self, Header, HeaderError, read_open_header};
+use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
+use crate::error::{TierError, TierErrorKind};
+use crate::object::ObjectMeta;
+
+impl FileStore {
+    /// Store `meta`'s object from `source` (a [`Spooled`](super::Spooled)
+    /// file whose xxh3 is `data_hash`), durably and atomically.
+    pub fn write_from_file(&self, meta: &ObjectMeta, source: &Path, data_hash: u64) -> Result<(), TierError> {
+        let key = meta.key.as_str();
+        let header = format::encode_header(meta, data_hash, 0).map_err(|e| {
+            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot store object {key:?}: {e}"))
+        })?;
+        let tmp = self.tmp_path(key);
+        let written = (|| {
+            let mut out = File::create(&tmp)?;
+            out.write_all(&header)?;
+            let copied = std::io::copy(&mut File::open(source)?, &mut out)?;
+            if copied != meta.size {
+                let message = format!("copied {copied} bytes of {}", meta.size);
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message));
+            }
+            out.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(TierError::io(self.tier, format!("cannot write object {key:?}"), e));
+        }
+        self.install(&tmp, meta, header.len() as u64 + meta.size)
+    }
+
+    /// Rewrite an object's expiry, copying its data through one chunk at a
+    /// time; `Ok(None)` if the index does not have it.
+    pub fn rewrite_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<ObjectMeta>, TierError> {
+        if self.file_len(key).is_none() {
+            return Ok(None);
+        }
+        let io = |e| TierError::io(self.tier, format!("cannot rewrite object {key:?}"), e);
+        let mut old = match File::open(self.path(key)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let Header { mut meta, data_hash, .. } = read_open_header(&mut old).map_err(|e| match e {
+            HeaderError::Io(e) => io(e),
+            HeaderError::Format(e) => self.corrupt(key, e),
+        })?;
+        if meta.key != key {
+            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
+        }
+        meta.expires_ms = expires_ms;
+        let header = format::encode_header(&meta, data_hash, 0).map_err(|e| {
+            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot rewrite object {key:?}: {e}"))
+        })?;
+        let tmp = self.tmp_path(key);
+        let copied = copy_verified(&mut old, &tmp, &header, data_hash);
+        match copied {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(self.corrupt(key, format::FormatError::HashMismatch));
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(io(e));
+            }
+        }
+        self.install(&tmp, &meta, header.len() as u64 + meta.size)?;
+        Ok(Some(meta))
+    }
+
+    /// The object whole if its data is at most `buffer_max` bytes, else an
+    /// open stream over it; `Ok(None)` if the index does not have it.
+    pub fn open_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        let Some(file_len) = self.file_len(key) else { return Ok(None) };
+        if file_len <= buffer_max {
+            return Ok(self.read(key)?.map(Fetched::Whole));
+        }
+        let mut file = match File::open(self.path(key)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
+        };
+        let Header { meta, data_hash: hash, data_start: start, .. } =
+            read_open_header(&mut file).map_err(|e| match e {
+                HeaderError::Io(e) => TierError::io(self.tier, format!("cannot read object {key:?}"), e),
+                HeaderError::Format(e) => self.corrupt(key, e),
+            })?;
+        if meta.key != key {
+            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
+        }
+        if meta.size <= buffer_max {
+            return Ok(self.read(key)?.map(Fetched::Whole));
+        }
+        file.seek(SeekFrom::Start(start as u64))
+            .map_err(|e| TierError::io(self.tier, format!("cannot read object {key:?}"), e))?;
+        self.record_access(key);
+        let chunks = chunks(self.tier, key.to_string(), tokio::fs::File::from_std(file));
+        let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
+        let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
+        let chunks =
+            verify_at_end(self.tier, key.to_string(), meta.size, chunks, xxh3, update, move |h| h.digest() == hash);
+        Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks })))
+    }
+}
+
+/// Write `header` then the rest of `data` to `tmp` (fsync'd), in chunks;
+/// `false` if the data does not match `data_hash`.
+fn copy_verified(data: &mut File, tmp: &Path, header: &[u8], data_hash: u64) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut out = File::create(tmp)?;
+    out.write_all(header)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; STREAM_CHUNK];
+    loop {
+        let n = data.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        out.write_all(&buffer[..n])?;
+    }
+    if hasher.digest() != data_hash {
+        return Ok(false);
+    }
+    out.sync_all()?;
+    Ok(true)
+}
+
+/// The rest of an open file, in chunks of at most [`STREAM_CHUNK`] bytes.
+fn chunks(tier: &'static str, key: String, file: tokio::fs::File) -> ChunkStream {
+    futures::stream::unfold(Some(file), move |file| {
+        let key = key.clone();
+        async move {
+            let mut file = file?;
+            let mut buffer = vec![0u8; STREAM_CHUNK];
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buffer.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buffer)), Some(file)))
+                }
+                Err(e) => Some((Err(TierError::io(tier, format!("cannot read object {key:?}"), e)), None)),
+            }
+        }
+    })
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::object::{Object, checksum};
+
+    fn object(key: &str, data: &[u8]) -> Object {
+        let meta = ObjectMeta {
+            key: key.into(),
+            size: data.len() as u64,
+            original_size: data.len() as u64,
+            created_ms: 1,
+            expires_ms: None,
+            checksum: checksum(data),
+            codec: Default::default(),
+            content_type: None,
+            metadata: Default::default(),
+            etag: None,
+            validated_ms: None,
+        };
+        Object::new(meta, Bytes::copy_from_slice(data))
+    }
+
+    #[test]
+    fn an_expiry_rewrite_copies_the_data_and_refuses_a_damaged_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = FileStore::open(dir.path(), "disk", false, Arc::new(SystemClock))?;
+        let data: Vec<u8> = (0..(3 * STREAM_CHUNK + 17)).map(|i| (i % 253) as u8).collect();
+        files.write(&object("big", &data))?;
+        let meta = files.rewrite_expiry("big", Some(42))?.ok_or("present")?;
+        assert_eq!(meta.expires_ms, Some(42));
+        let read = files.read("big")?.ok_or("present")?;
+        assert_eq!((read.meta.expires_ms, &read.data[..]), (Some(42), &data[..]));
+        assert!(files.rewrite_expiry("absent", None)?.is_none());
+
+        let path = files.path("big");
+        let mut raw = std::fs::read(&path)?;
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        std::fs::write(&path, raw)?;
+        let err = files.rewrite_expiry("big", None).expect_err("a damaged file is not rewritten");
+        assert_eq!(err.kind(), crate::error::TierErrorKind::Corrupt);
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp"))?.count(), 0, "no temporary file left");
+        Ok(())
+    }
+}
