@@ -5,7 +5,7 @@
 #   fuzz/run.sh [seconds per target, default 30] [target...]
 #
 # Works on a fresh machine: installs the nightly toolchain (TIERED_FUZZ_TOOLCHAIN,
-# default `nightly`) and cargo-fuzz (into $TIERED_TOOLS, default
+# default a pinned nightly, so a new nightly cannot break CI overnight) and cargo-fuzz (into $TIERED_TOOLS, default
 # ~/.cache/tiered-tools) when missing. The targets depend only on the light
 # `tiered-format` crate, so the sanitizer build takes about a minute.
 #
@@ -13,13 +13,14 @@
 # each target's corpus grows in $TIERED_FUZZ_CORPUS/<target> (default
 # ~/.cache/tiered-fuzz-corpus), seeded from the checked-in fuzz/seeds/<target>.
 # A crashing input is saved under fuzz/artifacts/<target>/; replay it with
-# `cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>`.
+# `cargo +$TIERED_FUZZ_TOOLCHAIN fuzz run <target> fuzz/artifacts/<target>/<file>`
+# (the pinned nightly below by default).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${1:-30}"
 shift || true
-toolchain="${TIERED_FUZZ_TOOLCHAIN:-nightly}"
+toolchain="${TIERED_FUZZ_TOOLCHAIN:-nightly-2026-10-30}"
 cargo_fuzz_version="0.13.2"
 tools="${TIERED_TOOLS:-$HOME/.cache/tiered-tools}"
 corpus_root="${TIERED_FUZZ_CORPUS:-$HOME/.cache/tiered-fuzz-corpus}"
