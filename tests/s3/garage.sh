@@ -120,7 +120,16 @@ EOF
         sleep 0.2
     done
     [[ -n "$node" ]] || { cat "$STATE/server.log" >&2; log "server did not answer"; exit 1; }
-    "${g[@]}" layout assign -z dc1 -c 1G "$node" >/dev/null
+    # `node id` reads the key from disk; the first command that needs the
+    # server's RPC port may run before it listens (a slow start on a busy
+    # machine): retry it while the server is alive.
+    local assigned=""
+    for _ in $(seq 100); do
+        "${g[@]}" layout assign -z dc1 -c 1G "$node" >/dev/null 2>"$STATE/cli.err" && { assigned=1; break; }
+        kill -0 "$(cat "$STATE/pid")" 2>/dev/null || break
+        sleep 0.2
+    done
+    [[ -n "$assigned" ]] || { cat "$STATE/cli.err" "$STATE/server.log" >&2; log "layout assign failed"; exit 1; }
     "${g[@]}" layout apply --version 1 >/dev/null
     "${g[@]}" bucket create "$BUCKET" >/dev/null
     "${g[@]}" key import --yes -n tiered-test "$KEY_ID" "$KEY_SECRET" >/dev/null
