@@ -105,6 +105,21 @@ impl TieredStore {
         Ok(meta.is_some_and(|m| !m.is_expired(now)))
     }
 
+    /// A warm read that failed is a miss: a corrupt copy is dropped (and
+    /// counted), any other failure counted and logged.
+    pub(super) async fn warm_read_failed(&self, key: &str, err: TierError) {
+        let counters = &self.inner.counters.warm;
+        bump(&counters.misses);
+        if err.kind() == TierErrorKind::Corrupt {
+            bump(&counters.corrupt);
+            tracing::warn!(key, tier = err.tier(), %err, "corrupt cached copy; dropping it and reading cold");
+            self.drop_copy(TierId::Warm, key).await;
+        } else {
+            bump(&counters.errors);
+            tracing::warn!(key, tier = err.tier(), %err, "read failed; treating as miss");
+        }
+    }
+
     async fn read_below_hot(&self, key: &str) -> Flight {
         let inner = &self.inner;
         let ticket = inner.stripes.ticket(key);
@@ -125,17 +140,7 @@ impl TieredStore {
                     return Ok(Some((object, TierId::Warm)));
                 }
                 Ok(None) => bump(&counters.misses),
-                Err(err) if err.kind() == TierErrorKind::Corrupt => {
-                    bump(&counters.corrupt);
-                    bump(&counters.misses);
-                    tracing::warn!(key, tier = warm.name(), %err, "corrupt cached copy; dropping it and reading cold");
-                    self.drop_copy(TierId::Warm, key).await;
-                }
-                Err(err) => {
-                    bump(&counters.errors);
-                    bump(&counters.misses);
-                    tracing::warn!(key, tier = warm.name(), %err, "read failed; treating as miss");
-                }
+                Err(err) => self.warm_read_failed(key, err).await,
             }
         }
         let read = self.read_tier(inner.cold.as_ref(), key).await;

@@ -91,17 +91,7 @@ impl TieredStore {
                     }
                 }
                 Ok(None) => bump(&counters.misses),
-                Err(err) if err.kind() == TierErrorKind::Corrupt => {
-                    bump(&counters.corrupt);
-                    bump(&counters.misses);
-                    tracing::warn!(key, tier = warm.name(), %err, "corrupt cached copy; dropping it and reading cold");
-                    self.drop_copy(TierId::Warm, key).await;
-                }
-                Err(err) => {
-                    bump(&counters.errors);
-                    bump(&counters.misses);
-                    tracing::warn!(key, tier = warm.name(), %err, "read failed; treating as miss");
-                }
+                Err(err) => self.warm_read_failed(key, err).await,
             }
         }
         inner.sketch.record(key);

@@ -17,7 +17,7 @@ use super::write_file::Payload;
 use crate::error::Error;
 use crate::key;
 use crate::object::{Codec, Object, ObjectMeta, checksum};
-use crate::policy::{TierId, TierSet, WriteInfo};
+use crate::policy::{Placement, TierId, TierSet, WriteInfo};
 
 /// Options of a write.
 #[derive(Clone, Debug, Default)]
@@ -50,6 +50,18 @@ pub struct SetOutcome {
 }
 
 impl TieredStore {
+    /// The policy's placement of a write of `size` stored bytes.
+    pub(super) fn place_write(&self, key: &str, size: u64, options: &SetOptions, now_ms: u64) -> Placement {
+        self.policy().place(&WriteInfo {
+            key,
+            size,
+            content_type: options.content_type.as_deref(),
+            metadata: &options.metadata,
+            requested_ttl_ms: options.ttl.map(|t| t.as_millis().min(u128::from(u64::MAX)) as u64),
+            now_ms,
+        })
+    }
+
     /// Store `value` under `key`. Returns once cold has it.
     pub async fn set(&self, key: &str, value: impl Into<Bytes>, options: SetOptions) -> Result<SetOutcome, Error> {
         key::validate(key)?;
@@ -60,15 +72,7 @@ impl TieredStore {
         let (stored, codec) =
             if compress { (codec::compress(&value), Codec::Gzip) } else { (value.clone(), Codec::Identity) };
         let now = inner.clock.now_ms();
-        let requested_ttl_ms = options.ttl.map(|t| t.as_millis().min(u128::from(u64::MAX)) as u64);
-        let placement = self.policy().place(&WriteInfo {
-            key,
-            size: stored.len() as u64,
-            content_type: options.content_type.as_deref(),
-            metadata: &options.metadata,
-            requested_ttl_ms,
-            now_ms: now,
-        });
+        let placement = self.place_write(key, stored.len() as u64, &options, now);
         let meta = ObjectMeta {
             key: key.to_string(),
             size: stored.len() as u64,

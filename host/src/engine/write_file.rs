@@ -18,7 +18,7 @@ use super::write::{SetOptions, SetOutcome};
 use crate::error::{Error, TierError};
 use crate::key;
 use crate::object::{Codec, Object, ObjectMeta};
-use crate::policy::{TierId, WriteInfo};
+use crate::policy::TierId;
 use crate::store::{Spooled, Tier};
 
 /// The bytes a write stores and where they are.
@@ -77,15 +77,7 @@ impl TieredStore {
     pub async fn set_file(&self, key: &str, file: &Spooled, options: SetOptions) -> Result<SetOutcome, Error> {
         key::validate(key)?;
         let now = self.inner.clock.now_ms();
-        let requested_ttl_ms = options.ttl.map(|t| t.as_millis().min(u128::from(u64::MAX)) as u64);
-        let placement = self.policy().place(&WriteInfo {
-            key,
-            size: file.size,
-            content_type: options.content_type.as_deref(),
-            metadata: &options.metadata,
-            requested_ttl_ms,
-            now_ms: now,
-        });
+        let placement = self.place_write(key, file.size, &options, now);
         let meta = ObjectMeta {
             key: key.to_string(),
             size: file.size,

@@ -38,6 +38,18 @@ impl DiskTier {
         let files = FileStore::open(dir.as_ref(), "disk", false, clock)?;
         Ok(DiskTier { files: Arc::new(files), capacity })
     }
+
+    /// Refuses an object that alone would exceed the tier's budget.
+    fn admit(&self, footprint: u64) -> Result<(), TierError> {
+        if footprint > self.capacity {
+            return Err(TierError::new(
+                TierErrorKind::Rejected,
+                "disk",
+                format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Run blocking file work off the executor.
@@ -73,14 +85,7 @@ impl Tier for DiskTier {
     }
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
-        let footprint = object.footprint();
-        if footprint > self.capacity {
-            return Err(TierError::new(
-                TierErrorKind::Rejected,
-                "disk",
-                format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity),
-            ));
-        }
+        self.admit(object.footprint())?;
         let files = self.files.clone();
         let meta = object.meta.clone();
         blocking("disk", move || files.write(&object)).await?;
@@ -88,14 +93,7 @@ impl Tier for DiskTier {
     }
 
     async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
-        let footprint = meta.size + meta.footprint();
-        if footprint > self.capacity {
-            return Err(TierError::new(
-                TierErrorKind::Rejected,
-                "disk",
-                format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity),
-            ));
-        }
+        self.admit(meta.size + meta.footprint())?;
         let files = self.files.clone();
         let (stored, path, hash) = (meta.clone(), file.path().to_path_buf(), file.data_hash);
         blocking("disk", move || files.write_from_file(&stored, &path, hash)).await?;
