@@ -9,6 +9,8 @@
 //!
 //! The index (an LRU map, most recent last touched) knows every object's file
 //! size, creation, expiry and volatile access statistics; misses cost no I/O.
+//! A file that cannot be deleted (a disk fault) leaves the index at once and
+//! the disk after the next successful write ([`Undeleted`]).
 //! All methods block: callers run them off the async executor.
 
 use std::fs::{self, File};
@@ -22,6 +24,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 
 use super::format::{self, FormatError, HeaderError, read_header};
+use super::undeleted::Undeleted;
 use super::{Access, Resident};
 use crate::clock::Clock;
 use crate::error::{TierError, TierErrorKind};
@@ -37,6 +40,8 @@ pub struct FileStore {
     durable: bool,
     index: Mutex<LruCache<String, IndexEntry>>,
     bytes: AtomicU64,
+    /// Files whose deletion failed, deleted once writes succeed again.
+    undeleted: Undeleted,
     /// Distinguishes concurrent temporary files.
     tmp_seq: AtomicU64,
     clock: Arc<dyn Clock>,
@@ -66,6 +71,7 @@ impl FileStore {
             durable,
             index: Mutex::new(LruCache::unbounded()),
             bytes: AtomicU64::new(0),
+            undeleted: Undeleted::default(),
             tmp_seq: AtomicU64::new(0),
             clock,
         };
@@ -203,6 +209,7 @@ impl FileStore {
             self.bytes.fetch_sub(old.1.file_len, Ordering::Relaxed);
         }
         drop(index);
+        self.undeleted.retry(Some(&dest));
         if self.durable {
             File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
         }
@@ -214,16 +221,21 @@ impl FileStore {
     /// The index forgets the key even when the file cannot be deleted (a
     /// read-only or failing disk): the engine removes a copy because it is
     /// stale or unwanted, and a copy it could not delete must not be served.
+    /// The file is deleted after the next successful write ([`Undeleted`]).
     pub fn remove(&self, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
         let removed = index.pop(key);
         if let Some(entry) = &removed {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
         }
-        match fs::remove_file(self.path(key)) {
+        let path = self.path(key);
+        match fs::remove_file(&path) {
             Ok(()) => Ok(removed.is_some()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(removed.is_some()),
-            Err(e) => Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e)),
+            Err(e) => {
+                self.undeleted.record(path);
+                Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e))
+            }
         }
     }
 

@@ -28,6 +28,7 @@ pub mod memory;
 pub mod s3;
 pub mod spool;
 pub mod stream;
+mod undeleted;
 
 // The object file format, defined in `tiered-format` (with the other parsers
 // of untrusted bytes, for fuzzing).
