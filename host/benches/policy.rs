@@ -12,26 +12,11 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
-use tiered::policy::{BuiltinPolicy, Candidate, Capacities, DEFAULT_POLICY_WASM, Policy, ReadInfo, TierId, WriteInfo};
+use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy, check};
+use tiered::policy::{BuiltinPolicy, Capacities, DEFAULT_POLICY_WASM, Policy, ReadInfo, TierId, WriteInfo};
 
 const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 16 << 30 };
 const NOW_MS: u64 = 1_700_000_000_000;
-
-fn batch(n: u64) -> Vec<Candidate> {
-    (0..n)
-        .map(|i| Candidate {
-            key: format!("bench/objects/{i:04}"),
-            size: 1024 << (i % 12),
-            tier: TierId::Hot,
-            age_ms: 1000 * (i * 37 % 600 + 1),
-            idle_ms: 1000 * (i * 53 % 600),
-            access_count: i % 7,
-            frequency: (i % 11) as u32,
-            expires_in_ms: (i % 4 == 0).then_some(30_000),
-        })
-        .collect()
-}
 
 fn bench(c: &mut Criterion) {
     let engine = PolicyEngine::new(None).expect("engine");
@@ -59,7 +44,7 @@ fn bench(c: &mut Criterion) {
         expires_in_ms: None,
         now_ms: NOW_MS,
     };
-    let candidates = batch(64);
+    let candidates = check::sample_batch(64);
 
     let mut group = c.benchmark_group("place");
     for (name, policy) in policies {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
-use tiered::policy::{Candidate, Capacities, Policy, ReadInfo, TierId, WriteInfo};
+use tiered::policy::{Capacities, Policy, ReadInfo, TierId, WriteInfo};
 
 const FIRST_STARTS: usize = 3;
 const SECOND_STARTS: usize = 5;
@@ -114,18 +114,7 @@ fn measure(language: &'static str, wasm: &[u8], scratch: &Path) -> Row {
         expires_in_ms: None,
         now_ms: 1_700_000_000_000,
     };
-    let batch: Vec<Candidate> = (0..64u64)
-        .map(|i| Candidate {
-            key: format!("logs/candidate/{i:02}"),
-            size: 1024 << (i % 13),
-            tier: TierId::Hot,
-            age_ms: 1000 * (i * 37 % 600 + 1),
-            idle_ms: 1000 * (i * 53 % 600),
-            access_count: i % 7,
-            frequency: (i % 11) as u32,
-            expires_in_ms: (i % 4 == 0).then_some(30_000),
-        })
-        .collect();
+    let batch = tiered::policy::wasm::check::sample_batch(64);
     let place = per_call(|| {
         std::hint::black_box(policy.place(&write));
     });

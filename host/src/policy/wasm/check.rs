@@ -89,7 +89,7 @@ pub fn check_with(
         expires_in_ms: None,
         now_ms: 1_700_000_000_000,
     };
-    let batch = candidates(64);
+    let batch = sample_batch(64);
 
     type Decision<'a> = Box<dyn Fn(&WasmPolicy) -> String + 'a>;
     let battery: Vec<(&'static str, Decision<'_>)> = vec![
@@ -183,8 +183,10 @@ fn verdicts(policy: &WasmPolicy, batch: &[Candidate]) -> String {
     }
 }
 
-/// A varied batch of hot-tier candidates: sizes 1 KiB..4 MiB, idle 0..10 min.
-fn candidates(n: u64) -> Vec<Candidate> {
+/// A varied batch of `n` hot-tier candidates (sizes 1 KiB..4 MiB, idle
+/// 0..10 min, every fourth expiring): the batch the check scores, and the
+/// one the policy benchmarks score.
+pub fn sample_batch(n: u64) -> Vec<Candidate> {
     (0..n)
         .map(|i| Candidate {
             key: format!("check/candidate/{i:03}"),
