@@ -16,6 +16,7 @@ wit_bindgen::generate!({ path: "../wit", world: "policy" });
 use exports::tiered::policy::decisions::{
     Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
 };
+use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
 
 thread_local! {
@@ -79,20 +80,14 @@ impl Guest for Component {
         Ok(())
     }
 
-    fn place(object: WriteInfo) -> Placement {
-        let input = WriteInput {
-            key: &object.key,
-            size: object.size,
-            requested_ttl_ms: object.requested_ttl_ms,
-            now_ms: object.now_ms,
-        };
-        let p = with_policy(|policy| policy.place(&input));
+    fn place(write: WriteInfo) -> Placement {
+        let input = WriteInput { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms };
+        let p = with_policy(|policy| policy.place(&input, current_object::key));
         Placement { tiers: tier_set(p.hot, p.warm), ttl_ms: p.ttl_ms }
     }
 
     fn promote(read: ReadInfo) -> TierSet {
         let input = ReadInput {
-            key: &read.key,
             size: read.size,
             served_by: tier(read.served_by),
             age_ms: read.age_ms,

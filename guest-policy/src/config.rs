@@ -173,8 +173,8 @@ mod tests {
         assert_eq!((cfg.hot_max_object_bytes, cfg.warm_max_object_bytes), (64 * 1024, 10_000_000));
         assert_eq!((cfg.promote_warm_min_frequency, cfg.promote_hot_min_frequency), (1, 3));
         assert_eq!((cfg.demote_min_frequency, cfg.size_exponent, cfg.aging_ms), (4, 0.5, 3_600_000));
-        assert_eq!(cfg.ttl.ttl_for("tmp/x", None), Some(30_000));
-        assert_eq!(cfg.ttl.ttl_for("other", None), Some(86_400_000));
+        assert_eq!(cfg.ttl.ttl_for(|| "tmp/x", None), Some(30_000));
+        assert_eq!(cfg.ttl.ttl_for(|| "other", None), Some(86_400_000));
         Ok(())
     }
 

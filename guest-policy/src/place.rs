@@ -15,11 +15,11 @@ use crate::config::PolicyConfig;
 use crate::types::{Placement, WriteInput};
 
 /// The placement of `write` under `cfg`.
-pub fn place(cfg: &PolicyConfig, write: &WriteInput<'_>) -> Placement {
+pub fn place<K: AsRef<str>>(cfg: &PolicyConfig, write: &WriteInput, key: impl FnOnce() -> K) -> Placement {
     Placement {
         hot: cfg.fits_hot(write.size),
         warm: cfg.fits_warm(write.size),
-        ttl_ms: cfg.ttl.ttl_for(write.key, write.requested_ttl_ms),
+        ttl_ms: cfg.ttl.ttl_for(key, write.requested_ttl_ms),
     }
 }
 
@@ -34,51 +34,58 @@ mod tests {
         crate::config::test_config(kv, hot, warm)
     }
 
-    fn write(key: &str, size: u64) -> WriteInput<'_> {
-        WriteInput { key, size, requested_ttl_ms: None, now_ms: 1_700_000_000_000 }
+    fn write(size: u64) -> WriteInput {
+        WriteInput { size, requested_ttl_ms: None, now_ms: 1_700_000_000_000 }
     }
 
     #[test]
     fn small_objects_go_to_memory_and_disk() {
-        let p = place(&cfg(&[], 256 * MIB, 8 << 30), &write("a", 4 * KIB));
+        let p = place(&cfg(&[], 256 * MIB, 8 << 30), &write(4 * KIB), || "a");
         assert_eq!(p, Placement { hot: true, warm: true, ttl_ms: None });
     }
 
     #[test]
     fn an_object_above_the_hot_limit_skips_memory_but_not_disk() {
         let c = cfg(&[], 256 * MIB, 8 << 30);
-        assert!(place(&c, &write("a", MIB)).hot, "exactly the limit (1 MiB) still fits");
-        let p = place(&c, &write("a", MIB + 1));
+        assert!(place(&c, &write(MIB), || "a").hot, "exactly the limit (1 MiB) still fits");
+        let p = place(&c, &write(MIB + 1), || "a");
         assert!(!p.hot && p.warm);
     }
 
     #[test]
     fn the_hot_limit_shrinks_with_a_small_memory_budget() {
         let c = cfg(&[], 64 * KIB, 8 << 30);
-        assert!(place(&c, &write("a", 4 * KIB)).hot, "64 KiB / 16 = 4 KiB fits");
-        assert!(!place(&c, &write("a", 4 * KIB + 1)).hot);
+        assert!(place(&c, &write(4 * KIB), || "a").hot, "64 KiB / 16 = 4 KiB fits");
+        assert!(!place(&c, &write(4 * KIB + 1), || "a").hot);
     }
 
     #[test]
     fn an_object_above_the_warm_limit_skips_disk_too() {
         let c = cfg(&[("warm_max_object_bytes", "100MiB")], 256 * MIB, 8 << 30);
-        let p = place(&c, &write("video.mp4", 100 * MIB + 1));
+        let p = place(&c, &write(100 * MIB + 1), || "video.mp4");
         assert!(!p.hot && !p.warm, "cold only");
     }
 
     #[test]
     fn zero_budgets_cache_nothing_even_empty_objects() {
-        let p = place(&cfg(&[], 0, 0), &write("a", 0));
+        let p = place(&cfg(&[], 0, 0), &write(0), || "a");
         assert!(!p.hot && !p.warm);
     }
 
     #[test]
     fn ttl_follows_the_writer_then_the_longest_prefix_then_the_default() {
         let c = cfg(&[("default_ttl", "1h"), ("ttl.session/", "30m"), ("ttl.session/admin/", "5m")], MIB, MIB);
-        assert_eq!(place(&c, &write("session/admin/42", 1)).ttl_ms, Some(300_000));
-        assert_eq!(place(&c, &write("session/user/42", 1)).ttl_ms, Some(1_800_000));
-        assert_eq!(place(&c, &write("page/home", 1)).ttl_ms, Some(3_600_000));
-        let asked = WriteInput { requested_ttl_ms: Some(42), ..write("session/admin/42", 1) };
-        assert_eq!(place(&c, &asked).ttl_ms, Some(42));
+        assert_eq!(place(&c, &write(1), || "session/admin/42").ttl_ms, Some(300_000));
+        assert_eq!(place(&c, &write(1), || "session/user/42").ttl_ms, Some(1_800_000));
+        assert_eq!(place(&c, &write(1), || "page/home").ttl_ms, Some(3_600_000));
+        let asked = WriteInput { requested_ttl_ms: Some(42), ..write(1) };
+        assert_eq!(place(&c, &asked, || -> &str { panic!("the writer's TTL wins without the key") }).ttl_ms, Some(42));
+    }
+
+    #[test]
+    fn the_key_is_not_read_without_prefix_rules() {
+        let c = cfg(&[("default_ttl", "1h")], MIB, MIB);
+        let p = place(&c, &write(1), || -> &str { panic!("no prefix rule needs the key") });
+        assert_eq!(p.ttl_ms, Some(3_600_000));
     }
 }

@@ -44,12 +44,13 @@ impl DefaultPolicy {
     }
 
     /// Which cache tiers receive a write, and its TTL.
-    pub fn place(&self, write: &WriteInput<'_>) -> Placement {
-        place::place(&self.config, write)
+    /// `key` is called only when a prefix TTL rule could decide.
+    pub fn place<K: AsRef<str>>(&self, write: &WriteInput, key: impl FnOnce() -> K) -> Placement {
+        place::place(&self.config, write, key)
     }
 
     /// Which upper tiers get a copy after a read served by warm or cold.
-    pub fn promote(&self, read: &ReadInput<'_>) -> Promotion {
+    pub fn promote(&self, read: &ReadInput) -> Promotion {
         promote::promote(&self.config, read)
     }
 
@@ -98,10 +99,9 @@ mod tests {
     #[test]
     fn an_unconfigured_policy_answers_safely() {
         let p = DefaultPolicy::default();
-        let w = WriteInput { key: "k", size: 1, requested_ttl_ms: Some(9), now_ms: 0 };
-        assert_eq!(p.place(&w), Placement { hot: false, warm: false, ttl_ms: Some(9) });
+        let w = WriteInput { size: 1, requested_ttl_ms: Some(9), now_ms: 0 };
+        assert_eq!(p.place(&w, || "k"), Placement { hot: false, warm: false, ttl_ms: Some(9) });
         let r = ReadInput {
-            key: "k",
             size: 1,
             served_by: Tier::Cold,
             age_ms: 0,

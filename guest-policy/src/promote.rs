@@ -15,7 +15,7 @@ use crate::config::PolicyConfig;
 use crate::types::{Promotion, ReadInput, Tier};
 
 /// The upper tiers that receive a copy of `read`'s object under `cfg`.
-pub fn promote(cfg: &PolicyConfig, read: &ReadInput<'_>) -> Promotion {
+pub fn promote(cfg: &PolicyConfig, read: &ReadInput) -> Promotion {
     if read.expires_in_ms == Some(0) {
         return Promotion::NONE;
     }
@@ -40,9 +40,8 @@ mod tests {
         crate::config::test_config(kv, 256 * MIB, 8 << 30)
     }
 
-    fn read(served_by: Tier, size: u64, frequency: u32) -> ReadInput<'static> {
+    fn read(served_by: Tier, size: u64, frequency: u32) -> ReadInput {
         ReadInput {
-            key: "k",
             size,
             served_by,
             age_ms: 1_000,

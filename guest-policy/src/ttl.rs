@@ -38,11 +38,14 @@ impl TtlRules {
         TtlRules { prefixes, default_ttl_ms, max_ttl_ms }
     }
 
-    /// The TTL of a write of `key`, given the writer's request.
-    pub fn ttl_for(&self, key: &str, requested_ttl_ms: Option<u64>) -> Option<u64> {
+    /// The TTL of a write, given the writer's request. `key` is called only
+    /// when a prefix rule could decide: a component reads the key from the
+    /// host only then, since each string copied into it costs a call.
+    pub fn ttl_for<K: AsRef<str>>(&self, key: impl FnOnce() -> K, requested_ttl_ms: Option<u64>) -> Option<u64> {
         let chosen = match requested_ttl_ms {
             Some(ttl) => Some(ttl),
-            None => self.rule_for(key),
+            None if self.prefixes.is_empty() => self.default_ttl_ms,
+            None => self.rule_for(key().as_ref()),
         };
         match (chosen, self.max_ttl_ms) {
             (Some(ttl), Some(max)) => Some(ttl.min(max)),
@@ -89,30 +92,30 @@ mod tests {
     #[test]
     fn the_longest_matching_prefix_wins_whatever_the_declaration_order() {
         let r = rules();
-        assert_eq!(r.ttl_for("logs/app.log", None), Some(10 * MIN));
-        assert_eq!(r.ttl_for("logs/audit/2024.log", None), None, "`never` exempts the prefix");
-        assert_eq!(r.ttl_for("logs/audit/tmp/x", None), Some(MIN));
+        assert_eq!(r.ttl_for(|| "logs/app.log", None), Some(10 * MIN));
+        assert_eq!(r.ttl_for(|| "logs/audit/2024.log", None), None, "`never` exempts the prefix");
+        assert_eq!(r.ttl_for(|| "logs/audit/tmp/x", None), Some(MIN));
     }
 
     #[test]
     fn keys_matching_no_prefix_get_the_default() {
-        assert_eq!(rules().ttl_for("images/cat.png", None), Some(60 * MIN));
-        assert_eq!(TtlRules::default().ttl_for("anything", None), None);
+        assert_eq!(rules().ttl_for(|| "images/cat.png", None), Some(60 * MIN));
+        assert_eq!(TtlRules::default().ttl_for(|| "anything", None), None);
     }
 
     #[test]
     fn the_writers_request_wins_over_every_rule() {
-        assert_eq!(rules().ttl_for("logs/audit/tmp/x", Some(5)), Some(5));
-        assert_eq!(rules().ttl_for("images/cat.png", Some(7 * MIN * 60)), Some(7 * MIN * 60));
+        assert_eq!(rules().ttl_for(|| "logs/audit/tmp/x", Some(5)), Some(5));
+        assert_eq!(rules().ttl_for(|| "images/cat.png", Some(7 * MIN * 60)), Some(7 * MIN * 60));
     }
 
     #[test]
     fn max_ttl_caps_requests_rules_and_never() {
         let r = TtlRules::new(vec![("forever/".into(), None)], Some(120 * MIN), Some(30 * MIN));
-        assert_eq!(r.ttl_for("a", None), Some(30 * MIN), "default capped");
-        assert_eq!(r.ttl_for("forever/x", None), Some(30 * MIN), "never capped");
-        assert_eq!(r.ttl_for("a", Some(u64::MAX)), Some(30 * MIN), "request capped");
-        assert_eq!(r.ttl_for("a", Some(1_000)), Some(1_000), "shorter request kept");
+        assert_eq!(r.ttl_for(|| "a", None), Some(30 * MIN), "default capped");
+        assert_eq!(r.ttl_for(|| "forever/x", None), Some(30 * MIN), "never capped");
+        assert_eq!(r.ttl_for(|| "a", Some(u64::MAX)), Some(30 * MIN), "request capped");
+        assert_eq!(r.ttl_for(|| "a", Some(1_000)), Some(1_000), "shorter request kept");
     }
 
     #[test]

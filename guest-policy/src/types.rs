@@ -2,10 +2,11 @@
 //! records in `wit/policy.wit`, so the logic compiles, runs and unit-tests
 //! natively without any wit-bindgen type.
 //!
-//! Inputs borrow their strings (`'a`), so both callers (the WebAssembly
-//! component in `component.rs` and the host's native `BuiltinPolicy`) map
-//! their own records without copying keys. Custom metadata and the content
-//! type of a write are not mirrored: this policy does not consult them.
+//! Inputs carry numbers only. The one string this policy consults, the key
+//! of a write (for prefix TTL rules), is passed to [`crate::DefaultPolicy::place`]
+//! as a function called only when a rule could apply: the WebAssembly
+//! component then reads it from the host, which costs a copy into its memory.
+//! Custom metadata and the content type are not consulted.
 
 /// A storage tier. `Cold` is the source of truth and always holds everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,8 +18,7 @@ pub enum Tier {
 
 /// An object being written (WIT `write-info`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WriteInput<'a> {
-    pub key: &'a str,
+pub struct WriteInput {
     /// Stored size in bytes (after compression, if any).
     pub size: u64,
     /// TTL the writer asked for, in milliseconds.
@@ -40,8 +40,7 @@ pub struct Placement {
 
 /// A read served by warm or cold (WIT `read-info`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadInput<'a> {
-    pub key: &'a str,
+pub struct ReadInput {
     pub size: u64,
     /// The tier that served the read.
     pub served_by: Tier,

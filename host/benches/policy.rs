@@ -37,6 +37,8 @@ fn bench(c: &mut Criterion) {
     let read = ReadInfo {
         key: "bench/objects/0042",
         size: 16 << 10,
+        content_type: Some("application/octet-stream"),
+        metadata: &metadata,
         served_by: TierId::Warm,
         age_ms: 60_000,
         access_count: 3,

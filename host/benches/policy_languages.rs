@@ -107,6 +107,8 @@ fn measure(language: &'static str, wasm: &[u8], scratch: &Path) -> Row {
     let read = ReadInfo {
         key: "logs/app.log",
         size: 4096,
+        content_type: None,
+        metadata: &metadata,
         served_by: TierId::Cold,
         age_ms: 60_000,
         access_count: 3,

@@ -48,10 +48,15 @@ fn write<'a>(meta: &'a BTreeMap<String, String>, key: &'a str, size: u64) -> Wri
     }
 }
 
+/// Metadata of the objects read in these tests: none.
+static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
+
 fn read(served_by: TierId) -> ReadInfo<'static> {
     ReadInfo {
         key: "k",
         size: 4096,
+        content_type: None,
+        metadata: &NO_METADATA,
         served_by,
         age_ms: 1000,
         access_count: 5,
@@ -83,7 +88,7 @@ fn the_embedded_default_policy_loads_and_answers_sanely() -> Result {
     let policy = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, relaxed())?;
     let id = policy.identity();
     assert!(!id.name.is_empty());
-    assert_eq!(id.interface, "tiered:policy@0.2.0");
+    assert_eq!(id.interface, "tiered:policy@0.3.0");
     assert_eq!(id.sha256.as_deref().map(str::len), Some(64));
 
     let meta = BTreeMap::new();
@@ -210,7 +215,7 @@ fn bytes_that_are_not_a_policy_component_are_refused_clearly() -> Result {
     // The empty component: valid, but exports nothing.
     let err = load(b"\0asm\x0d\0\x01\0").unwrap_err();
     assert!(matches!(err, PolicyLoadError::WrongWorld(_)), "{err:?}");
-    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.2.0"), "{err}");
+    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.3.0"), "{err}");
     Ok(())
 }
 
@@ -224,7 +229,7 @@ fn a_policy_built_against_another_contract_version_is_refused_naming_both() -> R
         "{err:?}"
     );
     let message = err.to_string();
-    assert!(message.contains("tiered:policy/decisions@0.1.0") && message.contains("tiered:policy@0.2.0"), "{message}");
+    assert!(message.contains("tiered:policy/decisions@0.1.0") && message.contains("tiered:policy@0.3.0"), "{message}");
     assert_eq!(tiered::policy::wasm::INTERFACE, format!("tiered:policy@{}", tiered::policy::wasm::INTERFACE_VERSION));
     Ok(())
 }
@@ -287,7 +292,7 @@ fn the_check_battery_passes_a_good_policy_and_fails_a_broken_one() -> Result {
     let engine = PolicyEngine::new(None)?;
     let report = check_with(&engine, DEFAULT_POLICY_WASM, &[], relaxed())?;
     assert!(report.ok, "{report}");
-    assert_eq!(report.identity.interface, "tiered:policy@0.2.0");
+    assert_eq!(report.identity.interface, "tiered:policy@0.3.0");
     assert_eq!(report.calls.len(), 6);
     assert!(report.calls.iter().all(|c| c.median_ns.is_some()), "{report}");
     let json = serde_json::to_value(&report)?;

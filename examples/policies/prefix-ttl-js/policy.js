@@ -14,7 +14,7 @@
 // from `configure` is its `err`. The component has no WASI (stubbed): log
 // through the host's `log` import, not `console.log`.
 
-import { log } from 'tiered:policy/host@0.2.0';
+import { log } from 'tiered:policy/host@0.3.0';
 
 const MINUTE_MS = 60000;
 const MAX_TTL_SECONDS = 999999999;

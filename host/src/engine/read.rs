@@ -220,6 +220,8 @@ impl TieredStore {
         let info = ReadInfo {
             key: &meta.key,
             size: meta.size,
+            content_type: meta.content_type.as_deref(),
+            metadata: &meta.metadata,
             served_by,
             age_ms: now.saturating_sub(meta.created_ms),
             access_count: u64::from(frequency),

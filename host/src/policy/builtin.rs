@@ -7,11 +7,9 @@
 //! (the cost of the component boundary is the difference) and wherever a
 //! policy is needed without a wasmtime engine.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
-
 use tiered_default_policy::{CandidateInput, DefaultPolicy, ReadInput, Tier as GuestTier, WriteInput};
 
+use super::busy::{CallClock, Timing};
 use super::{
     Candidate, Capacities, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict,
     WriteInfo,
@@ -19,17 +17,16 @@ use super::{
 
 /// The default policy, native.
 ///
-/// [`Policy::counters`] reports real `calls` and `busy_ns` (two relaxed
-/// atomic additions per decision); the failure counters stay zero because
+/// [`Policy::counters`] reports real `calls` and `busy_ns` (timed as for a
+/// component, see `busy.rs`); the failure counters stay zero because
 /// native code cannot trap, overrun a deadline or answer with a wrong shape.
 #[derive(Debug)]
 pub struct BuiltinPolicy {
     /// The configured decision logic (immutable, shared by all callers).
     policy: DefaultPolicy,
-    /// Decisions asked (place + promote + score).
-    calls: AtomicU64,
-    /// Nanoseconds spent deciding, for comparison with the component.
-    busy_ns: AtomicU64,
+    /// Decisions asked and time spent deciding, for comparison with the
+    /// component.
+    clock: CallClock,
 }
 
 impl BuiltinPolicy {
@@ -40,17 +37,12 @@ impl BuiltinPolicy {
     /// The policy's message naming the bad key (unknown key, bad value).
     pub fn new(config: &[(String, String)], capacities: Capacities) -> Result<BuiltinPolicy, String> {
         let policy = DefaultPolicy::configure(config, capacities.hot_bytes, capacities.warm_bytes)?;
-        Ok(BuiltinPolicy { policy, calls: AtomicU64::new(0), busy_ns: AtomicU64::new(0) })
+        Ok(BuiltinPolicy { policy, clock: CallClock::default() })
     }
 
     /// Runs one decision, counting it and the time it took.
-    fn timed<R>(&self, decide: impl FnOnce(&DefaultPolicy) -> R) -> R {
-        let start = Instant::now();
-        let answer = decide(&self.policy);
-        let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.busy_ns.fetch_add(ns, Ordering::Relaxed);
-        answer
+    fn timed<R>(&self, timing: Timing, decide: impl FnOnce(&DefaultPolicy) -> R) -> R {
+        self.clock.run(timing, || decide(&self.policy))
     }
 }
 
@@ -69,19 +61,13 @@ impl Policy for BuiltinPolicy {
     }
 
     fn place(&self, write: &WriteInfo<'_>) -> Placement {
-        let input = WriteInput {
-            key: write.key,
-            size: write.size,
-            requested_ttl_ms: write.requested_ttl_ms,
-            now_ms: write.now_ms,
-        };
-        let p = self.timed(|policy| policy.place(&input));
+        let input = WriteInput { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms };
+        let p = self.timed(Timing::Sampled, |policy| policy.place(&input, || write.key));
         Placement { tiers: TierSet { hot: p.hot, warm: p.warm }, ttl_ms: p.ttl_ms }
     }
 
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
         let input = ReadInput {
-            key: read.key,
             size: read.size,
             served_by: guest_tier(read.served_by),
             age_ms: read.age_ms,
@@ -90,12 +76,12 @@ impl Policy for BuiltinPolicy {
             expires_in_ms: read.expires_in_ms,
             now_ms: read.now_ms,
         };
-        let p = self.timed(|policy| policy.promote(&input));
+        let p = self.timed(Timing::Sampled, |policy| policy.promote(&input));
         TierSet { hot: p.hot, warm: p.warm }
     }
 
     fn score(&self, _now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        self.timed(|policy| {
+        self.timed(Timing::Always, |policy| {
             candidates
                 .iter()
                 .map(|c| {
@@ -115,11 +101,7 @@ impl Policy for BuiltinPolicy {
     }
 
     fn counters(&self) -> PolicyCounters {
-        PolicyCounters {
-            calls: self.calls.load(Ordering::Relaxed),
-            busy_ns: self.busy_ns.load(Ordering::Relaxed),
-            ..PolicyCounters::default()
-        }
+        PolicyCounters { calls: self.clock.calls(), busy_ns: self.clock.busy_ns(), ..PolicyCounters::default() }
     }
 }
 
@@ -160,6 +142,8 @@ mod tests {
         let read = ReadInfo {
             key: "k",
             size: 1024,
+            content_type: None,
+            metadata: &meta,
             served_by: TierId::Cold,
             age_ms: 0,
             access_count: 1,

@@ -4,6 +4,7 @@
 //! - [`types`]: the decision inputs and outputs, mirroring `wit/policy.wit`.
 //! - [`builtin`]: the default policy's logic linked natively (no WebAssembly);
 //!   the same code the embedded default component runs.
+//! - `busy`: counting calls and (sampling) the time they take.
 //! - [`fallback`]: the documented decisions used when a policy fails (trap,
 //!   deadline, wrong answer).
 //! - [`wasm`]: the wasmtime runtime that runs a policy component.
@@ -14,6 +15,7 @@
 //! tier hit.
 
 pub mod builtin;
+mod busy;
 pub mod embedded;
 pub mod fallback;
 pub mod types;

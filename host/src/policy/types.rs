@@ -68,6 +68,9 @@ pub struct Placement {
 pub struct ReadInfo<'a> {
     pub key: &'a str,
     pub size: u64,
+    pub content_type: Option<&'a str>,
+    /// Custom metadata given by the writer.
+    pub metadata: &'a BTreeMap<String, String>,
     pub served_by: TierId,
     pub age_ms: u64,
     pub access_count: u64,
@@ -109,7 +112,7 @@ pub struct Capacities {
 pub struct PolicyIdentity {
     pub name: String,
     pub version: String,
-    /// The WIT package the policy was built against (`tiered:policy@0.2.0`),
+    /// The WIT package the policy was built against (`tiered:policy@0.3.0`),
     /// or `native` for a policy linked into the host.
     pub interface: String,
     /// sha256 of the component's bytes, for WebAssembly policies.
@@ -131,6 +134,7 @@ pub struct PolicyCounters {
     pub bad_answers: u64,
     /// Instances rebuilt after a failure.
     pub rebuilds: u64,
-    /// Nanoseconds spent inside policy calls.
+    /// Nanoseconds spent inside policy calls: scoring timed always,
+    /// placement and promotion estimated from one call in 16.
     pub busy_ns: u64,
 }

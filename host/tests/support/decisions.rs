@@ -59,6 +59,8 @@ impl Decision {
                 policy.promote(&ReadInfo {
                     key,
                     size: *size,
+                    content_type: None,
+                    metadata: &metadata,
                     served_by: *served_by,
                     age_ms: 1000,
                     access_count: *access_count,

@@ -17,6 +17,7 @@ mod generated {
         world: "policy",
         path: "../wit",
         ownership: Borrowing { duplicate_if_necessary: true },
+        imports: { "tiered:policy/current-object": trappable },
     });
 }
 
@@ -25,6 +26,7 @@ pub(crate) use generated::exports::tiered::policy::decisions::{
     Candidates, Capacity, PolicyIdentity as Identity, ReadInfo, Tier, TierSet, Verdict, WriteInfo,
 };
 use generated::tiered;
+pub(crate) use generated::tiered::policy::current_object::Host as CurrentObjectHost;
 pub(crate) use generated::tiered::policy::host::Level;
 pub(crate) use generated::{Policy, PolicyPre};
 

@@ -82,6 +82,8 @@ pub fn check_with(
     let read = |served_by| ReadInfo {
         key: "check/object",
         size: 4096,
+        content_type: Some("application/octet-stream"),
+        metadata: &metadata,
         served_by,
         age_ms: 60_000,
         access_count: 3,

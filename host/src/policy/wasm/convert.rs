@@ -31,25 +31,12 @@ pub(crate) fn capacities(c: Capacities) -> Vec<wit::Capacity> {
     ]
 }
 
-/// The metadata pairs of a write, borrowed (no allocation when empty).
-pub(crate) fn metadata<'a>(write: &'a WriteInfo<'_>) -> Vec<(&'a str, &'a str)> {
-    write.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+pub(crate) fn write_info(write: &WriteInfo<'_>) -> wit::WriteInfo {
+    wit::WriteInfo { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms }
 }
 
-pub(crate) fn write_info<'a>(write: &'a WriteInfo<'_>, metadata: &'a [(&'a str, &'a str)]) -> wit::WriteInfo<'a> {
-    wit::WriteInfo {
-        key: write.key,
-        size: write.size,
-        content_type: write.content_type,
-        metadata,
-        requested_ttl_ms: write.requested_ttl_ms,
-        now_ms: write.now_ms,
-    }
-}
-
-pub(crate) fn read_info<'a>(read: &'a ReadInfo<'_>) -> wit::ReadInfo<'a> {
+pub(crate) fn read_info(read: &ReadInfo<'_>) -> wit::ReadInfo {
     wit::ReadInfo {
-        key: read.key,
         size: read.size,
         served_by: tier(read.served_by),
         age_ms: read.age_ms,

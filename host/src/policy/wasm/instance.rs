@@ -33,7 +33,7 @@ pub(crate) struct Setup {
 pub(crate) enum PrepareError {
     /// Its imports cannot be satisfied (e.g. an incompatible `host` interface).
     Link(wasmtime::Error),
-    /// It does not export `tiered:policy/decisions@0.2.0` with the right types.
+    /// It does not export `tiered:policy/decisions@0.3.0` with the right types.
     Exports(wasmtime::Error),
     /// It exports the decisions interface of another version of the contract
     /// (the export's full name, e.g. `tiered:policy/decisions@0.1.0`).

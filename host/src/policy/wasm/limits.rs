@@ -13,6 +13,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 
+use super::text::CallText;
+
 /// How far a policy may go before the host stops it and uses the fallback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -64,6 +66,8 @@ pub(crate) struct HostState {
     pub(crate) name: Arc<str>,
     /// Enforces [`PolicyLimits::memory_bytes`].
     pub(crate) limits: StoreLimits,
+    /// The text of the object the current call is about.
+    pub(crate) text: CallText,
 }
 
 impl HostState {
@@ -71,6 +75,7 @@ impl HostState {
         HostState {
             name,
             limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).trap_on_grow_failure(true).build(),
+            text: CallText::default(),
         }
     }
 }

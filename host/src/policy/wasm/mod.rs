@@ -1,6 +1,6 @@
 //! The wasmtime runtime for policy components: [`WasmPolicy`] implements the
 //! engine's [`Policy`] seam by calling a component that exports
-//! `tiered:policy/decisions@0.2.0`.
+//! `tiered:policy/decisions@0.3.0`.
 //!
 //! - [`engine`]: [`PolicyEngine`], the shared wasmtime engine, its epoch ticker
 //!   (call deadlines) and the compiled-artifact cache.
@@ -29,6 +29,7 @@ mod instance;
 mod limits;
 mod pool;
 mod probes;
+mod text;
 
 pub use check::{CallTiming, CheckReport, check, check_with};
 pub use conformance::{ConformanceCheck, ConformanceReport, conformance};
@@ -38,22 +39,22 @@ pub use limits::PolicyLimits;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
 use self::instance::{Instance, Setup};
 use self::pool::{Failure, Pool};
+use super::busy::{CallClock, Timing};
 use super::{
     Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId,
     TierSet, Verdict, WriteInfo,
 };
 
 /// The WIT package a policy must implement.
-pub const INTERFACE: &str = "tiered:policy@0.2.0";
+pub const INTERFACE: &str = "tiered:policy@0.3.0";
 
 /// The version part of [`INTERFACE`].
-pub const INTERFACE_VERSION: &str = "0.2.0";
+pub const INTERFACE_VERSION: &str = "0.3.0";
 
 /// A loaded policy component, callable from many threads at once.
 #[derive(Debug)]
@@ -73,7 +74,7 @@ pub struct WasmPolicy {
 
 impl WasmPolicy {
     /// Loads the component `wasm`: checks it is a component implementing
-    /// `tiered:policy/decisions@0.2.0`, compiles it (through the engine's
+    /// `tiered:policy/decisions@0.3.0`, compiles it (through the engine's
     /// cache), instantiates one instance, reads its identity and configures
     /// it with `config` and `capacities`.
     pub fn load(
@@ -129,14 +130,15 @@ impl WasmPolicy {
 
     /// Runs one decision on a pooled instance; `None` (after logging and
     /// counting) when the policy failed and the fallback must answer.
-    fn decide<R>(&self, call: &'static str, f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>) -> Option<R> {
-        let started = Instant::now();
+    fn decide<R>(
+        &self,
+        call: &'static str,
+        timing: Timing,
+        f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>,
+    ) -> Option<R> {
         let ticks = self.pool.call_ticks();
-        let outcome = self.pool.with_instance(|instance| f(instance, ticks));
+        let outcome = self.counters.clock.run(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
         let c = &self.counters;
-        c.calls.fetch_add(1, Ordering::Relaxed);
-        let busy = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        c.busy_ns.fetch_add(busy, Ordering::Relaxed);
         let err = match outcome {
             Ok(answer) => return Some(answer),
             Err(err) => err,
@@ -159,19 +161,32 @@ impl Policy for WasmPolicy {
     }
 
     fn place(&self, write: &WriteInfo<'_>) -> Placement {
-        self.decide("place", |instance, ticks| {
-            let metadata = convert::metadata(write);
-            let arg = convert::write_info(write, &metadata);
-            let answer = instance.call(ticks, |d, s| d.call_place(s, arg)).map_err(Failure::from_call)?;
+        self.decide("place", Timing::Sampled, |instance, ticks| {
+            let arg = convert::write_info(write);
+            let answer = instance
+                .call(ticks, |d, s| {
+                    s.data_mut().text.set(write.key, write.content_type, write.metadata);
+                    let answer = d.call_place(&mut *s, arg);
+                    s.data_mut().text.clear();
+                    answer
+                })
+                .map_err(Failure::from_call)?;
             Ok(Placement { tiers: convert::tier_set(answer.tiers), ttl_ms: answer.ttl_ms })
         })
         .unwrap_or_else(|| self.fallback.place(write))
     }
 
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
-        self.decide("promote", |instance, ticks| {
+        self.decide("promote", Timing::Sampled, |instance, ticks| {
             let arg = convert::read_info(read);
-            let answer = instance.call(ticks, |d, s| d.call_promote(s, arg)).map_err(Failure::from_call)?;
+            let answer = instance
+                .call(ticks, |d, s| {
+                    s.data_mut().text.set(read.key, read.content_type, read.metadata);
+                    let answer = d.call_promote(&mut *s, arg);
+                    s.data_mut().text.clear();
+                    answer
+                })
+                .map_err(Failure::from_call)?;
             Ok(convert::tier_set(answer))
         })
         .unwrap_or_else(|| self.fallback.promote(read))
@@ -182,7 +197,7 @@ impl Policy for WasmPolicy {
         if candidates.iter().any(|c| c.tier != held_by) {
             return self.score_per_tier(now_ms, candidates);
         }
-        self.decide("score", |instance, ticks| {
+        self.decide("score", Timing::Always, |instance, ticks| {
             let columns = convert::Columns::new(candidates.iter());
             let batch = columns.batch(held_by);
             let answer = instance.call(ticks, |d, s| d.call_score(s, now_ms, batch)).map_err(Failure::from_call)?;
@@ -195,13 +210,13 @@ impl Policy for WasmPolicy {
         let c = &self.counters;
         let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
         PolicyCounters {
-            calls: get(&c.calls),
+            calls: c.clock.calls(),
             fallbacks: get(&c.fallbacks),
             traps: get(&c.traps),
             timeouts: get(&c.timeouts),
             bad_answers: get(&c.bad_answers),
             rebuilds: self.pool.rebuilds(),
-            busy_ns: get(&c.busy_ns),
+            busy_ns: c.clock.busy_ns(),
         }
     }
 }
@@ -209,10 +224,10 @@ impl Policy for WasmPolicy {
 /// The live counterparts of [`PolicyCounters`] (rebuilds live in the pool).
 #[derive(Debug, Default)]
 struct Counters {
-    calls: AtomicU64,
+    /// Calls, and the time spent in them.
+    clock: CallClock,
     fallbacks: AtomicU64,
     traps: AtomicU64,
     timeouts: AtomicU64,
     bad_answers: AtomicU64,
-    busy_ns: AtomicU64,
 }

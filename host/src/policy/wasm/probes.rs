@@ -16,6 +16,9 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// Size 2^63: far past anything stored, yet a valid `u64`.
 const HUGE: u64 = 1 << 63;
 
+/// The metadata of a promoted object that has none.
+static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
+
 /// One decision asked of the policy.
 #[derive(Debug)]
 pub(crate) enum Probe {
@@ -43,6 +46,8 @@ impl Probe {
                 let read = ReadInfo {
                     key,
                     size: *size,
+                    content_type: None,
+                    metadata: &NO_METADATA,
                     served_by: *served_by,
                     age_ms: 60_000,
                     access_count: *access_count,

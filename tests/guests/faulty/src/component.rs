@@ -1,6 +1,13 @@
 //! The wit-bindgen exports of `wit/policy.wit` (world `policy`), misbehaving
 //! according to the configured mode.
+//!
+//! Two modes exercise the `current-object` import instead: `text` places and
+//! promotes to both tiers exactly when the object's key, content type and
+//! metadata are the ones configured (`expect-key`, `expect-content-type`,
+//! `expect-metadata` as `name=value,...`), to no tier otherwise;
+//! `text-in-score` asks for the key while scoring, where there is none.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
@@ -8,6 +15,7 @@ wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 use exports::tiered::policy::decisions::{
     Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, Verdict, WriteInfo,
 };
+use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,6 +27,8 @@ enum Mode {
     Alloc,
     WrongLen,
     Nan,
+    Text,
+    TextInScore,
 }
 
 /// The configured mode (an instance is single-threaded; an atomic avoids `unsafe`).
@@ -31,6 +41,8 @@ fn mode() -> Mode {
         3 => Mode::Alloc,
         4 => Mode::WrongLen,
         5 => Mode::Nan,
+        6 => Mode::Text,
+        7 => Mode::TextInScore,
         _ => Mode::Ok,
     }
 }
@@ -50,8 +62,19 @@ fn misbehave() {
                 std::hint::black_box(&hoard);
             }
         }
-        Mode::Ok | Mode::WrongLen | Mode::Nan => {}
+        Mode::Ok | Mode::WrongLen | Mode::Nan | Mode::Text | Mode::TextInScore => {}
     }
+}
+
+thread_local! {
+    /// `(key, content type, metadata)` expected by mode `text`.
+    static EXPECTED: RefCell<(String, Option<String>, Vec<(String, String)>)> = RefCell::default();
+}
+
+/// Both tiers if the current object's text is the expected one, else none.
+fn text_matches() -> TierSet {
+    let actual = (current_object::key(), current_object::content_type(), current_object::metadata());
+    if EXPECTED.with(|e| *e.borrow() == actual) { TierSet::HOT | TierSet::WARM } else { TierSet::empty() }
 }
 
 struct Faulty;
@@ -70,26 +93,44 @@ impl Guest for Faulty {
             "alloc" => Mode::Alloc,
             "wrong-len" => Mode::WrongLen,
             "nan" => Mode::Nan,
+            "text" => Mode::Text,
+            "text-in-score" => Mode::TextInScore,
             "reject" => return Err("rejected: mode = reject asks to be rejected".into()),
             other => return Err(format!("unknown mode `{other}`")),
         };
         MODE.store(mode as u8, Ordering::Relaxed);
+        let get = |name: &str| config.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let metadata = get("expect-metadata").map_or_else(Vec::new, |pairs| {
+            pairs.split(',').filter_map(|p| p.split_once('=')).map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
+        });
+        EXPECTED
+            .with(|e| *e.borrow_mut() = (get("expect-key").unwrap_or_default(), get("expect-content-type"), metadata));
+
         log(Level::Debug, &format!("configured: mode = {wanted}"));
         Ok(())
     }
 
-    fn place(object: WriteInfo) -> Placement {
+    fn place(write: WriteInfo) -> Placement {
         misbehave();
-        Placement { tiers: TierSet::WARM, ttl_ms: object.requested_ttl_ms }
+        if mode() == Mode::Text {
+            return Placement { tiers: text_matches(), ttl_ms: None };
+        }
+        Placement { tiers: TierSet::WARM, ttl_ms: write.requested_ttl_ms }
     }
 
     fn promote(_read: ReadInfo) -> TierSet {
         misbehave();
+        if mode() == Mode::Text {
+            return text_matches();
+        }
         TierSet::WARM
     }
 
     fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
         misbehave();
+        if mode() == Mode::TextInScore {
+            log(Level::Info, &current_object::key());
+        }
         let mut verdicts: Vec<Verdict> = batch
             .size
             .iter()

@@ -17,8 +17,8 @@ impl Guest for Lru {
         Ok(())
     }
 
-    fn place(object: WriteInfo) -> Placement {
-        Placement { tiers: TierSet::HOT | TierSet::WARM, ttl_ms: object.requested_ttl_ms }
+    fn place(write: WriteInfo) -> Placement {
+        Placement { tiers: TierSet::HOT | TierSet::WARM, ttl_ms: write.requested_ttl_ms }
     }
 
     fn promote(read: ReadInfo) -> TierSet {

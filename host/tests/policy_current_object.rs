@@ -1,0 +1,116 @@
+//! The `current-object` import: a policy reads the key, content type and
+//! metadata of the object a `place` or `promote` call is about, from the host,
+//! only when it asks; asked outside those calls, the import traps and the call
+//! falls back.
+//!
+//! The test guest (`tests/guests/faulty`) in mode `text` answers "both tiers"
+//! exactly when the text it reads equals the text it was configured to
+//! expect, and "no tier" otherwise, so each assertion below compares strings
+//! inside the guest with strings the host was given.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
+use tiered::policy::{Candidate, Capacities, FallbackPolicy, Policy, ReadInfo, TierId, TierSet, WriteInfo};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const FAULTY_WASM: &[u8] = include_bytes!(env!("TIERED_FAULTY_POLICY_WASM"));
+
+const CAPACITIES: Capacities = Capacities { hot_bytes: 64 << 20, warm_bytes: 1 << 30 };
+
+fn faulty(pairs: &[(&str, &str)]) -> Result<WasmPolicy> {
+    let engine = PolicyEngine::new(None)?;
+    let config: Vec<(String, String)> = pairs.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
+    // A deadline no preemption reaches: this file is not about deadlines.
+    let limits = PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() };
+    Ok(WasmPolicy::load(&engine, FAULTY_WASM, &config, CAPACITIES, limits)?)
+}
+
+fn write<'a>(key: &'a str, content_type: Option<&'a str>, metadata: &'a BTreeMap<String, String>) -> WriteInfo<'a> {
+    WriteInfo { key, size: 10, content_type, metadata, requested_ttl_ms: None, now_ms: 1_700_000_000_000 }
+}
+
+fn read<'a>(key: &'a str, content_type: Option<&'a str>, metadata: &'a BTreeMap<String, String>) -> ReadInfo<'a> {
+    ReadInfo {
+        key,
+        size: 10,
+        content_type,
+        metadata,
+        served_by: TierId::Cold,
+        age_ms: 1000,
+        access_count: 1,
+        frequency: 1,
+        expires_in_ms: None,
+        now_ms: 1_700_000_000_000,
+    }
+}
+
+fn metadata(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+#[test]
+fn place_and_promote_see_the_key_content_type_and_metadata_of_their_object() -> Result {
+    let policy = faulty(&[
+        ("mode", "text"),
+        ("expect-key", "photos/2026/cat.jpg"),
+        ("expect-content-type", "image/jpeg"),
+        ("expect-metadata", "camera=x100,owner=ana"),
+    ])?;
+    let meta = metadata(&[("owner", "ana"), ("camera", "x100")]);
+    let (key, ct) = ("photos/2026/cat.jpg", Some("image/jpeg"));
+
+    assert_eq!(policy.place(&write(key, ct, &meta)).tiers, TierSet::ALL, "the expected text, metadata sorted by name");
+    assert_eq!(policy.promote(&read(key, ct, &meta)), TierSet::ALL);
+
+    // Each part is really compared: change one and the answer changes.
+    let other = metadata(&[("owner", "bo"), ("camera", "x100")]);
+    assert_eq!(policy.place(&write("photos/2026/dog.jpg", ct, &meta)).tiers, TierSet::NONE, "key");
+    assert_eq!(policy.place(&write(key, None, &meta)).tiers, TierSet::NONE, "content type");
+    assert_eq!(policy.place(&write(key, ct, &other)).tiers, TierSet::NONE, "metadata");
+    assert_eq!(policy.promote(&read(key, Some("image/png"), &meta)), TierSet::NONE, "content type on a read");
+
+    // The text of a call never leaks into the next one.
+    assert_eq!(policy.place(&write(key, ct, &meta)).tiers, TierSet::ALL);
+    assert_eq!(policy.counters().fallbacks, 0);
+    Ok(())
+}
+
+#[test]
+fn an_object_without_content_type_or_metadata_reads_as_none_and_empty() -> Result {
+    let policy = faulty(&[("mode", "text"), ("expect-key", "plain")])?;
+    let none = BTreeMap::new();
+    assert_eq!(policy.place(&write("plain", None, &none)).tiers, TierSet::ALL);
+    assert_eq!(policy.promote(&read("plain", None, &none)), TierSet::ALL);
+    Ok(())
+}
+
+#[test]
+fn asking_for_the_current_object_while_scoring_traps_and_falls_back() -> Result {
+    let policy = faulty(&[("mode", "text-in-score")])?;
+    let batch: Vec<Candidate> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Candidate {
+            key: (*key).to_owned(),
+            size: 100 * (i as u64 + 1),
+            tier: TierId::Hot,
+            age_ms: 0,
+            idle_ms: 0,
+            access_count: 0,
+            frequency: 0,
+            expires_in_ms: None,
+        })
+        .collect();
+    assert_eq!(policy.score(0, &batch), FallbackPolicy::new(CAPACITIES).score(0, &batch));
+    let c = policy.counters();
+    assert_eq!((c.calls, c.fallbacks, c.traps), (1, 1, 1), "{c:?}");
+
+    // The instance that trapped is replaced; place still reads its object.
+    let none = BTreeMap::new();
+    assert_eq!(policy.place(&write("k", None, &none)).tiers, TierSet { hot: false, warm: true });
+    assert_eq!(policy.counters().rebuilds, 1);
+    Ok(())
+}
