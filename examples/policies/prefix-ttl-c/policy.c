@@ -164,13 +164,19 @@ static bool parse(const policy_list_tuple2_string_string_t *pairs, uint64_t hot,
   return true;
 }
 
-// The TTL of the longest prefix `key` starts with, else the default.
-static policy_option_u64_t rule_ttl(const policy_string_t *key) {
+// The TTL of the longest prefix the current object's key starts with, else
+// the default. The key is read (from the host, a copy into this component)
+// only when there is a prefix rule to match it against.
+static policy_option_u64_t rule_ttl(void) {
+  if (CONFIG.n_rules == 0) return CONFIG.default_ttl_ms;
+  policy_string_t key;
+  tiered_policy_current_object_key(&key);
   const rule_t *best = NULL;
   for (size_t i = 0; i < CONFIG.n_rules; i++) {
     const rule_t *r = &CONFIG.rules[i];
-    if (starts_with(key, r->prefix, r->len) && (best == NULL || r->len > best->len)) best = r;
+    if (starts_with(&key, r->prefix, r->len) && (best == NULL || r->len > best->len)) best = r;
   }
+  policy_string_free(&key);
   return best ? best->ttl_ms : CONFIG.default_ttl_ms;
 }
 
@@ -222,14 +228,13 @@ bool exports_tiered_policy_decisions_configure(policy_list_tuple2_string_string_
   return true;
 }
 
-void exports_tiered_policy_decisions_place(exports_tiered_policy_decisions_write_info_t *object,
+void exports_tiered_policy_decisions_place(exports_tiered_policy_decisions_write_info_t *write,
                                            exports_tiered_policy_decisions_placement_t *ret) {
-  policy_option_u64_t ttl = rule_ttl(&object->key), asked = object->requested_ttl_ms;
+  policy_option_u64_t ttl = rule_ttl(), asked = write->requested_ttl_ms;
   if (asked.is_some && (!ttl.is_some || asked.val < ttl.val)) ttl = asked;
   bool short_lived = ttl.is_some && ttl.val <= MINUTE_MS;
-  ret->tiers = tiers(fits_hot(object->size), CONFIG.warm_enabled && !short_lived);
+  ret->tiers = tiers(fits_hot(write->size), CONFIG.warm_enabled && !short_lived);
   ret->ttl_ms = ttl;
-  exports_tiered_policy_decisions_write_info_free(object);
 }
 
 exports_tiered_policy_decisions_tier_set_t exports_tiered_policy_decisions_promote(
@@ -241,7 +246,6 @@ exports_tiered_policy_decisions_tier_set_t exports_tiered_policy_decisions_promo
     bool warm = read->served_by == TIERED_POLICY_TYPES_TIER_COLD && CONFIG.warm_enabled;
     answer = tiers(hot, warm);
   }
-  exports_tiered_policy_decisions_read_info_free(read);
   return answer;
 }
 

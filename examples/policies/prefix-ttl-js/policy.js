@@ -15,6 +15,7 @@
 // through the host's `log` import, not `console.log`.
 
 import { log } from 'tiered:policy/host@0.3.0';
+import { key as currentKey } from 'tiered:policy/current-object@0.3.0';
 
 const MINUTE_MS = 60000;
 const MAX_TTL_SECONDS = 999999999;
@@ -62,8 +63,12 @@ function parse(pairs, hotBytes, warmBytes) {
   return cfg;
 }
 
-// The TTL of the longest prefix `key` starts with, else the default.
-function ruleTtl(key) {
+// The TTL of the longest prefix the key starts with, else the default. The
+// key is read (from the host, a copy into this component) only when there is
+// a prefix rule to match it against.
+function ruleTtl(readKey) {
+  if (config.rules.length === 0) return config.defaultTtlMs;
+  const key = readKey();
   let best = null;
   for (const rule of config.rules) {
     if (key.startsWith(rule[0]) && (best === null || rule[0].length > best[0].length)) best = rule;
@@ -110,12 +115,12 @@ export const decisions = {
     config = cfg;
   },
 
-  place(object) {
-    const rule = ruleTtl(object.key);
-    const asked = object.requestedTtlMs;
+  place(write) {
+    const rule = ruleTtl(currentKey);
+    const asked = write.requestedTtlMs;
     const ttl = rule !== null && asked !== null ? Math.min(rule, asked) : rule === null ? asked : rule;
     const shortLived = ttl !== null && ttl <= MINUTE_MS;
-    return { tiers: tiers(fitsHot(object.size), config.warmEnabled && !shortLived), ttlMs: ttl };
+    return { tiers: tiers(fitsHot(write.size), config.warmEnabled && !shortLived), ttlMs: ttl };
   },
 
   promote(read) {

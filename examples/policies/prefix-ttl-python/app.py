@@ -10,11 +10,11 @@ The component is built with --stub-wasi: it has no WASI at all, so `print`
 traps. Log through the host's `log` import instead.
 """
 
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from componentize_py_types import Err
 from wit_world import exports
-from wit_world.imports import host
+from wit_world.imports import current_object, host
 from wit_world.imports.types import (
     Candidates,
     Capacity,
@@ -42,8 +42,14 @@ class Config:
         self.hot_enabled = False
         self.warm_enabled = False
 
-    def rule_ttl(self, key: str) -> Optional[int]:
-        """The TTL of the longest prefix `key` starts with, else the default."""
+    def rule_ttl(self, read_key: Callable[[], str]) -> Optional[int]:
+        """The TTL of the longest prefix the key starts with, else the default.
+
+        The key is read (from the host, a copy into this component) only when
+        there is a prefix rule to match it against."""
+        if not self.rules:
+            return self.default_ttl_ms
+        key = read_key()
         best = None
         for prefix, ttl in self.rules:
             if key.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
@@ -129,12 +135,12 @@ class Decisions(exports.Decisions):
         )
         CONFIG = cfg
 
-    def place(self, object: WriteInfo) -> Placement:
-        rule = CONFIG.rule_ttl(object.key)
-        asked = object.requested_ttl_ms
+    def place(self, write: WriteInfo) -> Placement:
+        rule = CONFIG.rule_ttl(current_object.key)
+        asked = write.requested_ttl_ms
         ttl = min(rule, asked) if rule is not None and asked is not None else (asked if rule is None else rule)
         short_lived = ttl is not None and ttl <= MINUTE_MS
-        return Placement(tiers=tiers(CONFIG.fits_hot(object.size), CONFIG.warm_enabled and not short_lived), ttl_ms=ttl)
+        return Placement(tiers=tiers(CONFIG.fits_hot(write.size), CONFIG.warm_enabled and not short_lived), ttl_ms=ttl)
 
     def promote(self, read: ReadInfo) -> TierSet:
         expiring = read.expires_in_ms is not None and read.expires_in_ms < 1000

@@ -14,6 +14,7 @@ wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 use exports::tiered::policy::decisions::{
     Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
 };
+use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
 
 thread_local! {
@@ -59,9 +60,14 @@ impl Guest for Component {
         Ok(())
     }
 
-    fn place(object: WriteInfo) -> Placement {
-        let (hot, warm, ttl_ms) =
-            CONFIG.with(|c| crate::place(&c.borrow(), &object.key, object.size, object.requested_ttl_ms));
+    fn place(write: WriteInfo) -> Placement {
+        let (hot, warm, ttl_ms) = CONFIG.with(|c| {
+            let cfg = c.borrow();
+            // The key is read from the host (a copy into this component) only
+            // when there is a prefix rule to match it against.
+            let key = if cfg.rules.is_empty() { String::new() } else { current_object::key() };
+            crate::place(&cfg, &key, write.size, write.requested_ttl_ms)
+        });
         Placement { tiers: tiers(hot, warm), ttl_ms }
     }
 

@@ -55,9 +55,9 @@ impl Guest for Component {
         Ok(())
     }
 
-    fn place(object: WriteInfo) -> Placement {
-        let (hot, warm) = POLICY.with(|p| p.borrow().place(object.size));
-        Placement { tiers: tiers(hot, warm), ttl_ms: object.requested_ttl_ms }
+    fn place(write: WriteInfo) -> Placement {
+        let (hot, warm) = POLICY.with(|p| p.borrow().place(write.size));
+        Placement { tiers: tiers(hot, warm), ttl_ms: write.requested_ttl_ms }
     }
 
     fn promote(read: ReadInfo) -> TierSet {
