@@ -2,7 +2,8 @@
 //! default policy in wasmtime) next to the same logic linked natively
 //! (`BuiltinPolicy`), measured in the same run.
 //!
-//! Targets: placement ≤ 300 ns, scoring a batch of 64 ≤ 8 µs.
+//! Targets: placement ≤ 300 ns, scoring a batch of 64 ≤ 8 µs. `place_keyed`
+//! is a placement under a prefix TTL rule, where the policy reads the key.
 //!
 //! ```text
 //! cargo bench -p tiered --bench policy -- --warm-up-time 1 --measurement-time 3
@@ -24,6 +25,12 @@ fn bench(c: &mut Criterion) {
         .expect("the embedded default policy loads");
     let native = BuiltinPolicy::new(&[], CAPACITIES).expect("the builtin policy configures");
     let policies: [(&str, &dyn Policy); 2] = [("wasm", &wasm), ("native", &native)];
+    // With a prefix TTL rule the policy reads the key (`current-object.key`).
+    let rule = [("ttl.bench/".to_owned(), "1h".to_owned())];
+    let wasm_keyed = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &rule, CAPACITIES, PolicyLimits::default())
+        .expect("the embedded default policy loads with a TTL rule");
+    let native_keyed = BuiltinPolicy::new(&rule, CAPACITIES).expect("the builtin policy configures");
+    let keyed: [(&str, &dyn Policy); 2] = [("wasm", &wasm_keyed), ("native", &native_keyed)];
 
     let metadata = BTreeMap::new();
     let write = WriteInfo {
@@ -54,6 +61,12 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    let mut group = c.benchmark_group("place_keyed");
+    for (name, policy) in keyed {
+        group.bench_function(name, |b| b.iter(|| policy.place(black_box(&write))));
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("promote");
     for (name, policy) in policies {
         group.bench_function(name, |b| b.iter(|| policy.promote(black_box(&read))));
@@ -69,11 +82,13 @@ fn bench(c: &mut Criterion) {
     // A fallback would mean the numbers above are not the policy's. A wall-clock
     // deadline can fire on a starved machine (a call preempted for 20 ms), so
     // report rather than fail.
-    let counters = wasm.counters();
-    if counters.fallbacks > 0 {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("warning: {} of {} wasm calls fell back: {counters:?}", counters.fallbacks, counters.calls);
+    for policy in [&wasm, &wasm_keyed] {
+        let counters = policy.counters();
+        if counters.fallbacks > 0 {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("warning: {} of {} wasm calls fell back: {counters:?}", counters.fallbacks, counters.calls);
+            }
         }
     }
 }

@@ -84,7 +84,12 @@ pub fn render(stats: &StoreStats, responses: impl Iterator<Item = (String, u64)>
         head(&mut out, &format!("tiered_policy_{name}"), "counter", help);
         let _ = writeln!(out, "tiered_policy_{name} {value}");
     }
-    head(&mut out, "tiered_policy_busy_seconds_total", "counter", "Time spent inside policy calls.");
+    head(
+        &mut out,
+        "tiered_policy_busy_seconds_total",
+        "counter",
+        "Time spent inside policy calls (placement and promotion estimated from one call in 16).",
+    );
     let _ = writeln!(out, "tiered_policy_busy_seconds_total {}", p.busy_ns as f64 / 1e9);
     let id = &stats.policy;
     head(&mut out, "tiered_policy_info", "gauge", "The policy deciding (always 1).");

@@ -80,11 +80,18 @@ mod tests {
 
     #[test]
     fn every_call_is_counted_and_sampled_time_is_scaled() {
+        let nap = std::time::Duration::from_micros(200);
         let clock = CallClock::default();
-        for _ in 0..1600 {
-            clock.run(Timing::Sampled, || std::thread::yield_now());
+        for _ in 0..160 {
+            clock.run(Timing::Sampled, || std::thread::sleep(nap));
         }
-        assert_eq!(clock.calls(), 1600);
+        assert_eq!(clock.calls(), 160);
+        let timed = (0..160).filter(|&n| sampled(n)).count() as u64;
+        assert!((9..=11).contains(&timed), "about one call in 16 is timed: {timed}");
+        // Each timed call slept at least `nap` and counts SAMPLE_EVERY times.
+        let floor = timed * SAMPLE_EVERY * u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        assert!(clock.busy_ns() >= floor, "{} ns < {floor} ns", clock.busy_ns());
+
         let slow = CallClock::default();
         slow.run(Timing::Always, || std::thread::sleep(std::time::Duration::from_millis(2)));
         assert!(slow.busy_ns() >= 2_000_000, "an always-timed call counts its whole duration");
