@@ -88,7 +88,10 @@ pub fn render(stats: &StoreStats, responses: impl Iterator<Item = (String, u64)>
         &mut out,
         "tiered_policy_busy_seconds_total",
         "counter",
-        "Time spent inside policy calls (placement and promotion estimated from one call in 16).",
+        &format!(
+            "Time spent inside policy calls (placement and promotion estimated from one call in {}).",
+            crate::policy::BUSY_SAMPLE_EVERY
+        ),
     );
     let _ = writeln!(out, "tiered_policy_busy_seconds_total {}", p.busy_ns as f64 / 1e9);
     let id = &stats.policy;

@@ -1,19 +1,21 @@
 //! [`CallClock`]: the count of a policy's calls and the time they took
 //! (`calls` and `busy_ns` of [`PolicyCounters`](super::PolicyCounters)).
 //!
-//! Reading the clock twice costs about 50 ns here, a sixth of a placement
+//! Reading the clock twice costs about 50 ns here, a fifth of a placement
 //! through the WebAssembly boundary. So placements and promotions are timed
-//! one in [`SAMPLE_EVERY`] and each timed one counts for [`SAMPLE_EVERY`];
-//! scoring batches (microseconds each, and rarer) are always timed. Which
-//! calls are timed follows a Weyl sequence over the call number: spread evenly
-//! across any repeating pattern of calls, so the estimate is unbiased whatever
-//! the mix, and deterministic.
+//! one in [`SAMPLE_EVERY`], drawn at random (a per-thread xorshift, so which
+//! calls are timed does not depend on the pattern of calls), and each timed
+//! one counts for [`SAMPLE_EVERY`]; scoring batches (microseconds each, and
+//! rarer) are always timed. The estimate is unbiased; its noise is in rare
+//! slow calls (a deadline overrun, an instance rebuilt inside a call), which
+//! count sixteen times when drawn and not at all otherwise.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// One placement or promotion in this many is timed.
-pub(crate) const SAMPLE_EVERY: u64 = 16;
+pub const SAMPLE_EVERY: u64 = 16;
 
 /// How a call is timed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,32 +36,65 @@ pub(crate) struct CallClock {
 impl CallClock {
     /// Runs `call`, counting it and, if it is timed, its duration.
     pub(crate) fn run<R>(&self, timing: Timing, call: impl FnOnce() -> R) -> R {
-        let n = self.calls.fetch_add(1, Ordering::Relaxed);
-        let weight = match timing {
-            Timing::Always => 1,
-            Timing::Sampled if sampled(n) => SAMPLE_EVERY,
-            Timing::Sampled => return call(),
-        };
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Some(weight) = weight(timing, draw()) else { return call() };
         let started = Instant::now();
         let answer = call();
-        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.busy_ns.fetch_add(ns.saturating_mul(weight), Ordering::Relaxed);
+        self.record(weight, started.elapsed().as_nanos());
         answer
     }
 
+    /// Adds a call of `ns` nanoseconds that stands for `weight` calls.
+    fn record(&self, weight: u64, ns: u128) {
+        let ns = u64::try_from(ns).unwrap_or(u64::MAX);
+        self.busy_ns.fetch_add(ns.saturating_mul(weight), Ordering::Relaxed);
+    }
+
+    /// Calls made so far.
     pub(crate) fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
 
+    /// Estimated nanoseconds spent in those calls.
     pub(crate) fn busy_ns(&self) -> u64 {
         self.busy_ns.load(Ordering::Relaxed)
     }
 }
 
-/// Whether call number `n` is timed: `n·φ mod 1 < 1/SAMPLE_EVERY`, with φ the
-/// golden ratio in 64-bit fixed point.
-fn sampled(n: u64) -> bool {
-    n.wrapping_mul(0x9E37_79B9_7F4A_7C15) < u64::MAX / SAMPLE_EVERY
+/// How many calls a call timed with `timing` stands for, given a random
+/// `draw`; `None` when it is not timed.
+fn weight(timing: Timing, draw: u64) -> Option<u64> {
+    match timing {
+        Timing::Always => Some(1),
+        // The top four bits: zero one time in sixteen.
+        Timing::Sampled => (draw >> 60 == 0).then_some(SAMPLE_EVERY),
+    }
+}
+
+thread_local! {
+    /// This thread's xorshift state (never zero).
+    static STATE: Cell<u64> = Cell::new(seed());
+}
+
+/// A distinct non-zero seed per thread (splitmix64 of a counter).
+fn seed() -> u64 {
+    static THREADS: AtomicU64 = AtomicU64::new(0);
+    let mut z = THREADS.fetch_add(1, Ordering::Relaxed).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
+}
+
+/// The next xorshift64* output of this thread.
+fn draw() -> u64 {
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
 }
 
 #[cfg(test)]
@@ -67,34 +102,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_call_in_sample_every_is_timed_within_any_repeating_pattern() {
-        for period in [1u64, 2, 3, 7, 16, 64] {
-            for phase in 0..period {
-                let timed = (0..160_000).filter(|i| i % period == phase).filter(|&i| sampled(i)).count();
-                let expected = 160_000 / period / SAMPLE_EVERY;
-                let off = (timed as f64 - expected as f64).abs() / expected as f64;
-                assert!(off < 0.02, "period {period} phase {phase}: {timed} timed, expected {expected}");
-            }
-        }
+    fn a_timed_call_stands_for_its_weight() {
+        assert_eq!(weight(Timing::Always, u64::MAX), Some(1));
+        assert_eq!(weight(Timing::Sampled, 0), Some(SAMPLE_EVERY));
+        assert_eq!(weight(Timing::Sampled, (1 << 60) - 1), Some(SAMPLE_EVERY));
+        assert_eq!(weight(Timing::Sampled, 1 << 60), None);
+
+        let clock = CallClock::default();
+        clock.record(SAMPLE_EVERY, 250);
+        clock.record(1, 4_000);
+        assert_eq!(clock.busy_ns(), 16 * 250 + 4_000);
     }
 
     #[test]
-    fn every_call_is_counted_and_sampled_time_is_scaled() {
-        let nap = std::time::Duration::from_micros(200);
-        let clock = CallClock::default();
-        for _ in 0..160 {
-            clock.run(Timing::Sampled, || std::thread::sleep(nap));
+    fn one_call_in_sample_every_is_timed_within_any_repeating_pattern() {
+        const CALLS: usize = 640_000;
+        STATE.with(|state| state.set(0x2545_F491_4F6C_DD1D)); // a fixed seed: the same draws every run
+        let timed: Vec<bool> = (0..CALLS).map(|_| weight(Timing::Sampled, draw()).is_some()).collect();
+        // Periods include Fibonacci numbers, which defeat a golden-ratio sequence.
+        for period in [1, 2, 3, 7, 16, 144, 233] {
+            for phase in [0, period / 2, period - 1] {
+                let picked = timed.iter().skip(phase).step_by(period).filter(|&&t| t).count();
+                let expected = (CALLS / period) as f64 / SAMPLE_EVERY as f64;
+                let off = (picked as f64 - expected).abs() / expected;
+                assert!(off < 0.25, "period {period} phase {phase}: {picked} timed, expected {expected}");
+            }
         }
-        assert_eq!(clock.calls(), 160);
-        let timed = (0..160).filter(|&n| sampled(n)).count() as u64;
-        assert!((9..=11).contains(&timed), "about one call in 16 is timed: {timed}");
-        // Each timed call slept at least `nap` and counts SAMPLE_EVERY times.
-        let floor = timed * SAMPLE_EVERY * u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
-        assert!(clock.busy_ns() >= floor, "{} ns < {floor} ns", clock.busy_ns());
+        let all = timed.iter().filter(|&&t| t).count() as f64 / CALLS as f64;
+        assert!((all - 1.0 / 16.0).abs() < 0.002, "overall fraction {all}");
+    }
 
-        let slow = CallClock::default();
-        slow.run(Timing::Always, || std::thread::sleep(std::time::Duration::from_millis(2)));
-        assert!(slow.busy_ns() >= 2_000_000, "an always-timed call counts its whole duration");
-        assert_eq!(slow.calls(), 1);
+    #[test]
+    fn every_call_is_counted_and_timed_calls_are_measured() {
+        let clock = CallClock::default();
+        for _ in 0..100 {
+            clock.run(Timing::Sampled, || ());
+        }
+        assert_eq!(clock.calls(), 100);
+        clock.run(Timing::Always, || std::thread::sleep(std::time::Duration::from_millis(2)));
+        assert_eq!(clock.calls(), 101);
+        assert!(clock.busy_ns() >= 2_000_000, "an always-timed call counts its whole duration");
     }
 }

@@ -22,6 +22,7 @@ pub mod types;
 pub mod wasm;
 
 pub use builtin::BuiltinPolicy;
+pub use busy::SAMPLE_EVERY as BUSY_SAMPLE_EVERY;
 pub use embedded::DEFAULT_POLICY_WASM;
 pub use fallback::FallbackPolicy;
 pub use types::{

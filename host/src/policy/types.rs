@@ -135,6 +135,7 @@ pub struct PolicyCounters {
     /// Instances rebuilt after a failure.
     pub rebuilds: u64,
     /// Nanoseconds spent inside policy calls: scoring timed always,
-    /// placement and promotion estimated from one call in 16.
+    /// placement and promotion estimated from one call in
+    /// [`BUSY_SAMPLE_EVERY`](super::BUSY_SAMPLE_EVERY).
     pub busy_ns: u64,
 }

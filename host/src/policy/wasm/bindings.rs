@@ -1,12 +1,14 @@
 //! The one `bindgen!` of `wit/policy.wit` (world `policy`) that the rest of
 //! the runtime imports, plus the host side of the `host` interface: a policy's
-//! `log` lines become `tracing` events tagged with the policy's name.
+//! `log` lines become `tracing` events tagged with the policy's name. (The
+//! other import, `current-object`, is answered in `current_object.rs`; its
+//! functions may trap, hence `trappable`.)
 //!
-//! Bindings are generated in *borrowing* mode: the records the host hands to
-//! the policy (`write-info`, `read-info`, `candidates`, the configuration
-//! pairs) borrow their strings instead of owning them, so a call copies keys
-//! straight from the engine's data into guest memory with no allocation on the
-//! host side. Records the policy returns are owned.
+//! Bindings are generated in *borrowing* mode: the arguments the host hands
+//! to the policy (the `candidates` columns, the configuration pairs) borrow
+//! the engine's data instead of owning copies, so a call copies them straight
+//! into guest memory with no allocation on the host side. Records the policy
+//! returns are owned.
 
 use super::limits::HostState;
 

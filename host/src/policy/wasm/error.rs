@@ -20,7 +20,8 @@ pub enum PolicyLoadError {
     #[error("invalid WebAssembly component (it could not be compiled)")]
     Compile(#[source] wasmtime::Error),
     /// The component imports something the host cannot provide with the
-    /// right type (the host offers `tiered:policy/host@0.3.0`).
+    /// right type (the host offers `tiered:policy/host@0.3.0` and
+    /// `tiered:policy/current-object@0.3.0`).
     #[error("the policy's imports cannot be satisfied by the host")]
     Link(#[source] wasmtime::Error),
     /// The component does not export the decisions interface (or exports it

@@ -4,8 +4,8 @@
 //! `Store` that trapped refuses further calls, so a replacement needs a new
 //! `Store`, not only a new instantiation.
 //!
-//! Linking happens once per component ([`prepare`]): the `host` interface is
-//! the only import a policy gets; every other import (the `wasi:*` interfaces
+//! Linking happens once per component ([`prepare`]): the `host` and
+//! `current-object` interfaces are the only imports a policy gets; every other import (the `wasi:*` interfaces
 //! a Rust `wasm32-wasip2` or Python component declares even when unused) is
 //! defined as a function that traps when called. A policy has no clock, file
 //! system or network.
@@ -49,7 +49,8 @@ pub(crate) enum SetupError {
     Rejected(String),
 }
 
-/// Links `component` against the host: the `host` interface, traps for the rest.
+/// Links `component` against the host: the `host` and `current-object`
+/// interfaces, traps for the rest.
 pub(crate) fn prepare(
     engine: &Engine,
     component: &wasmtime::component::Component,

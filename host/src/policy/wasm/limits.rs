@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 
-use super::text::CallText;
+use super::current_object::CurrentObject;
 
 /// How far a policy may go before the host stops it and uses the fallback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ pub(crate) struct HostState {
     /// Enforces [`PolicyLimits::memory_bytes`].
     pub(crate) limits: StoreLimits,
     /// The text of the object the current call is about.
-    pub(crate) text: CallText,
+    pub(crate) current: CurrentObject,
 }
 
 impl HostState {
@@ -75,7 +75,7 @@ impl HostState {
         HostState {
             name,
             limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).trap_on_grow_failure(true).build(),
-            text: CallText::default(),
+            current: CurrentObject::default(),
         }
     }
 }

@@ -6,9 +6,12 @@
 //!   (call deadlines) and the compiled-artifact cache.
 //! - [`limits`]: [`PolicyLimits`] (deadline, memory, pool size).
 //! - `bindings`: the one `bindgen!` of `wit/policy.wit`, and the `log` import.
+//! - `current_object`: the `current-object` import (the key, content type and
+//!   metadata of the object a `place` or `promote` is about).
 //! - `instance`: one configured instance in its own `Store`; linking.
 //! - `pool`: idle instances shared by concurrent calls; rebuilds after failures.
 //! - `convert`: native types to WIT records and back; answer validation.
+//! - [`error`]: [`PolicyLoadError`], why a component cannot be loaded.
 //! - [`check`]: the battery behind `tiered policy check FILE.wasm`.
 //! - [`conformance`]: the kit behind `--conformance` (shape, edge inputs,
 //!   determinism, limits), with its inputs in `probes`.
@@ -23,13 +26,13 @@ mod bindings;
 pub mod check;
 pub mod conformance;
 mod convert;
+mod current_object;
 mod engine;
 mod error;
 mod instance;
 mod limits;
 mod pool;
 mod probes;
-mod text;
 
 pub use check::{CallTiming, CheckReport, check, check_with};
 pub use conformance::{ConformanceCheck, ConformanceReport, conformance};
@@ -165,9 +168,9 @@ impl Policy for WasmPolicy {
             let arg = convert::write_info(write);
             let answer = instance
                 .call(ticks, |d, s| {
-                    s.data_mut().text.set(write.key, write.content_type, write.metadata);
+                    s.data_mut().current.set(write.key, write.content_type, write.metadata);
                     let answer = d.call_place(&mut *s, arg);
-                    s.data_mut().text.clear();
+                    s.data_mut().current.clear();
                     answer
                 })
                 .map_err(Failure::from_call)?;
@@ -181,9 +184,9 @@ impl Policy for WasmPolicy {
             let arg = convert::read_info(read);
             let answer = instance
                 .call(ticks, |d, s| {
-                    s.data_mut().text.set(read.key, read.content_type, read.metadata);
+                    s.data_mut().current.set(read.key, read.content_type, read.metadata);
                     let answer = d.call_promote(&mut *s, arg);
-                    s.data_mut().text.clear();
+                    s.data_mut().current.clear();
                     answer
                 })
                 .map_err(Failure::from_call)?;
