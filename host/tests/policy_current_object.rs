@@ -3,16 +3,17 @@
 //! only when it asks; asked outside those calls, the import traps and the call
 //! falls back.
 //!
-//! The test guest (`tests/guests/faulty`) in mode `text` answers "both tiers"
-//! exactly when the text it reads equals the text it was configured to
-//! expect, and "no tier" otherwise, so each assertion below compares strings
-//! inside the guest with strings the host was given.
+//! The test guest (`tests/guests/faulty`) in mode `text` answers "hot only"
+//! (an answer the fallback never gives) exactly when the text it reads equals
+//! the text it was configured to expect, and "no tier" otherwise, so each
+//! assertion below compares strings inside the guest with strings the host
+//! was given.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
-use tiered::policy::{Candidate, Capacities, FallbackPolicy, Policy, ReadInfo, TierId, TierSet, WriteInfo};
+use tiered::policy::{Candidate, Capacities, FallbackPolicy, Placement, Policy, ReadInfo, TierId, TierSet, WriteInfo};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -51,6 +52,12 @@ fn metadata(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
+/// The `text` mode's answers: a match is hot only (and TTL 4242 ms for a
+/// write), which the fallback never answers; a mismatch is no tier.
+const HOT: TierSet = TierSet { hot: true, warm: false };
+const MATCH: Placement = Placement { tiers: HOT, ttl_ms: Some(4242) };
+const MISMATCH: Placement = Placement { tiers: TierSet::NONE, ttl_ms: None };
+
 #[test]
 fn place_and_promote_see_the_key_content_type_and_metadata_of_their_object() -> Result {
     let policy = faulty(&[
@@ -62,19 +69,21 @@ fn place_and_promote_see_the_key_content_type_and_metadata_of_their_object() -> 
     let meta = metadata(&[("owner", "ana"), ("camera", "x100")]);
     let (key, ct) = ("photos/2026/cat.jpg", Some("image/jpeg"));
 
-    assert_eq!(policy.place(&write(key, ct, &meta)).tiers, TierSet::ALL, "the expected text, metadata sorted by name");
-    assert_eq!(policy.promote(&read(key, ct, &meta)), TierSet::ALL);
+    assert_eq!(policy.place(&write(key, ct, &meta)), MATCH, "the expected text, metadata sorted by name");
+    assert_eq!(policy.promote(&read(key, ct, &meta)), HOT);
 
     // Each part is really compared: change one and the answer changes.
     let other = metadata(&[("owner", "bo"), ("camera", "x100")]);
-    assert_eq!(policy.place(&write("photos/2026/dog.jpg", ct, &meta)).tiers, TierSet::NONE, "key");
-    assert_eq!(policy.place(&write(key, None, &meta)).tiers, TierSet::NONE, "content type");
-    assert_eq!(policy.place(&write(key, ct, &other)).tiers, TierSet::NONE, "metadata");
+    assert_eq!(policy.place(&write("photos/2026/dog.jpg", ct, &meta)), MISMATCH, "key");
+    assert_eq!(policy.place(&write(key, None, &meta)), MISMATCH, "content type");
+    assert_eq!(policy.place(&write(key, ct, &other)), MISMATCH, "metadata");
     assert_eq!(policy.promote(&read(key, Some("image/png"), &meta)), TierSet::NONE, "content type on a read");
 
-    // The text of a call never leaks into the next one.
-    assert_eq!(policy.place(&write(key, ct, &meta)).tiers, TierSet::ALL);
-    assert_eq!(policy.counters().fallbacks, 0);
+    // Nothing of a call survives into the next: after the two-pair call,
+    // one of the pairs alone does not match.
+    assert_eq!(policy.place(&write(key, ct, &meta)), MATCH);
+    assert_eq!(policy.place(&write(key, ct, &metadata(&[("camera", "x100")]))), MISMATCH, "a stale pair");
+    assert_eq!(policy.counters().fallbacks, 0, "every answer above is the policy's");
     Ok(())
 }
 
@@ -82,8 +91,10 @@ fn place_and_promote_see_the_key_content_type_and_metadata_of_their_object() -> 
 fn an_object_without_content_type_or_metadata_reads_as_none_and_empty() -> Result {
     let policy = faulty(&[("mode", "text"), ("expect-key", "plain")])?;
     let none = BTreeMap::new();
-    assert_eq!(policy.place(&write("plain", None, &none)).tiers, TierSet::ALL);
-    assert_eq!(policy.promote(&read("plain", None, &none)), TierSet::ALL);
+    assert_eq!(policy.place(&write("plain", None, &none)), MATCH);
+    assert_eq!(policy.promote(&read("plain", None, &none)), HOT);
+    assert_eq!(policy.place(&write("plain", Some(""), &none)), MISMATCH, "an empty content type is not none");
+    assert_eq!(policy.counters().fallbacks, 0);
     Ok(())
 }
 
@@ -108,9 +119,22 @@ fn asking_for_the_current_object_while_scoring_traps_and_falls_back() -> Result 
     let c = policy.counters();
     assert_eq!((c.calls, c.fallbacks, c.traps), (1, 1, 1), "{c:?}");
 
-    // The instance that trapped is replaced; place still reads its object.
+    // The instance that trapped is replaced, and the policy answers again
+    // (warm only: its own answer, not the fallback's).
     let none = BTreeMap::new();
     assert_eq!(policy.place(&write("k", None, &none)).tiers, TierSet { hot: false, warm: true });
-    assert_eq!(policy.counters().rebuilds, 1);
+    let c = policy.counters();
+    assert_eq!((c.fallbacks, c.rebuilds), (1, 1), "{c:?}");
     Ok(())
+}
+
+#[test]
+fn asking_for_the_current_object_while_configuring_refuses_the_policy() {
+    match faulty(&[("mode", "text-in-configure")]) {
+        Ok(_) => panic!("a policy whose configure traps must not load"),
+        Err(err) => {
+            let message = format!("{err:?}");
+            assert!(message.contains("current-object.key called outside"), "{message}");
+        }
+    }
 }

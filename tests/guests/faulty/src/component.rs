@@ -1,11 +1,13 @@
 //! The wit-bindgen exports of `wit/policy.wit` (world `policy`), misbehaving
 //! according to the configured mode.
 //!
-//! Two modes exercise the `current-object` import instead: `text` places and
-//! promotes to both tiers exactly when the object's key, content type and
+//! Three modes exercise the `current-object` import instead: `text` places
+//! (with TTL 4242 ms) and promotes to the hot tier only, an answer the host's
+//! fallback never gives, exactly when the object's key, content type and
 //! metadata are the ones configured (`expect-key`, `expect-content-type`,
-//! `expect-metadata` as `name=value,...`), to no tier otherwise;
-//! `text-in-score` asks for the key while scoring, where there is none.
+//! `expect-metadata` as `name=value,...`), and to no tier otherwise;
+//! `text-in-score` and `text-in-configure` ask for the key where there is no
+//! current object.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -71,10 +73,10 @@ thread_local! {
     static EXPECTED: RefCell<(String, Option<String>, Vec<(String, String)>)> = RefCell::default();
 }
 
-/// Both tiers if the current object's text is the expected one, else none.
+/// The hot tier if the current object's text is the expected one, else none.
 fn text_matches() -> TierSet {
     let actual = (current_object::key(), current_object::content_type(), current_object::metadata());
-    if EXPECTED.with(|e| *e.borrow() == actual) { TierSet::HOT | TierSet::WARM } else { TierSet::empty() }
+    if EXPECTED.with(|e| *e.borrow() == actual) { TierSet::HOT } else { TierSet::empty() }
 }
 
 struct Faulty;
@@ -95,6 +97,10 @@ impl Guest for Faulty {
             "nan" => Mode::Nan,
             "text" => Mode::Text,
             "text-in-score" => Mode::TextInScore,
+            "text-in-configure" => {
+                log(Level::Info, &current_object::key());
+                Mode::Ok
+            }
             "reject" => return Err("rejected: mode = reject asks to be rejected".into()),
             other => return Err(format!("unknown mode `{other}`")),
         };
@@ -113,7 +119,8 @@ impl Guest for Faulty {
     fn place(write: WriteInfo) -> Placement {
         misbehave();
         if mode() == Mode::Text {
-            return Placement { tiers: text_matches(), ttl_ms: None };
+            let tiers = text_matches();
+            return Placement { tiers, ttl_ms: (!tiers.is_empty()).then_some(4242) };
         }
         Placement { tiers: TierSet::WARM, ttl_ms: write.requested_ttl_ms }
     }
