@@ -61,13 +61,8 @@ impl Guest for Component {
     }
 
     fn place(write: WriteInfo) -> Placement {
-        let (hot, warm, ttl_ms) = CONFIG.with(|c| {
-            let cfg = c.borrow();
-            // The key is read from the host (a copy into this component) only
-            // when there is a prefix rule to match it against.
-            let key = if cfg.rules.is_empty() { String::new() } else { current_object::key() };
-            crate::place(&cfg, &key, write.size, write.requested_ttl_ms)
-        });
+        let (hot, warm, ttl_ms) =
+            CONFIG.with(|c| crate::place(&c.borrow(), current_object::key, write.size, write.requested_ttl_ms));
         Placement { tiers: tiers(hot, warm), ttl_ms }
     }
 

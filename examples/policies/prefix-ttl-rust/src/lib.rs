@@ -43,8 +43,17 @@ pub struct Candidate {
 /// to the writer's requested TTL when that is shorter. Tiers: memory when the
 /// object fits; disk unless the object lives one minute or less (not worth a
 /// disk write).
-pub fn place(cfg: &Config, key: &str, size: u64, requested_ttl_ms: Option<u64>) -> (bool, bool, Option<u64>) {
-    let ttl = match (cfg.rule_ttl(key), requested_ttl_ms) {
+///
+/// `key` is called only when a prefix rule is configured: the component then
+/// reads the key from the host, a copy into its memory.
+pub fn place<K: AsRef<str>>(
+    cfg: &Config,
+    key: impl FnOnce() -> K,
+    size: u64,
+    requested_ttl_ms: Option<u64>,
+) -> (bool, bool, Option<u64>) {
+    let rule = if cfg.rules.is_empty() { cfg.default_ttl_ms } else { cfg.rule_ttl(key().as_ref()) };
+    let ttl = match (rule, requested_ttl_ms) {
         (Some(rule), Some(asked)) => Some(rule.min(asked)),
         (rule, asked) => rule.or(asked),
     };
@@ -105,11 +114,19 @@ mod tests {
 
     #[test]
     fn placement_follows_size_and_ttl() {
-        assert_eq!(place(&cfg(), "logs/a", 100, None), (true, true, Some(3_600_000)));
-        assert_eq!(place(&cfg(), "logs/a", 100, Some(5_000)), (true, false, Some(5_000)));
-        assert_eq!(place(&cfg(), "tmp/a", 10_000, None), (false, false, Some(30_000)));
-        assert_eq!(place(&cfg(), "other", 10_000, None), (false, true, None));
-        assert_eq!(place(&cfg(), "other", 10, Some(7_200_000)), (true, true, Some(7_200_000)));
+        assert_eq!(place(&cfg(), || "logs/a", 100, None), (true, true, Some(3_600_000)));
+        assert_eq!(place(&cfg(), || "logs/a", 100, Some(5_000)), (true, false, Some(5_000)));
+        assert_eq!(place(&cfg(), || "tmp/a", 10_000, None), (false, false, Some(30_000)));
+        assert_eq!(place(&cfg(), || "other", 10_000, None), (false, true, None));
+        assert_eq!(place(&cfg(), || "other", 10, Some(7_200_000)), (true, true, Some(7_200_000)));
+    }
+
+    #[test]
+    fn the_key_is_read_only_when_a_prefix_rule_is_configured() {
+        let pairs = [("default_ttl".to_owned(), "60".to_owned())];
+        let no_rules = Config::parse(&pairs, 1 << 20, 1 << 30).unwrap();
+        let unread = || -> &str { panic!("no prefix rule needs the key") };
+        assert_eq!(place(&no_rules, unread, 100, None), (true, false, Some(60_000)));
     }
 
     #[test]
