@@ -7,10 +7,10 @@
 //! - scoring: exactly one verdict per candidate, every score finite, or the
 //!   whole answer is rejected.
 //!
-//! Arguments borrow from the engine's data (see [`super::bindings`]): building
-//! them copies no strings. Eviction candidates cross as columns of numbers
-//! ([`Columns`]) without their keys: one copy per column instead of a store
-//! per field per candidate.
+//! Arguments carry numbers only; the text of an object reaches the policy
+//! through `current-object` (see `current_object.rs`). Eviction candidates
+//! cross as columns of numbers ([`Columns`]) without their keys: one copy per
+//! column instead of a store per field per candidate.
 
 use super::bindings as wit;
 use crate::policy::{Candidate, Capacities, ReadInfo, TierId, TierSet, Verdict, WriteInfo};
@@ -31,10 +31,12 @@ pub(crate) fn capacities(c: Capacities) -> Vec<wit::Capacity> {
     ]
 }
 
+/// The numbers of a write (its text is asked for through `current-object`).
 pub(crate) fn write_info(write: &WriteInfo<'_>) -> wit::WriteInfo {
     wit::WriteInfo { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms }
 }
 
+/// The numbers of a read (its text is asked for through `current-object`).
 pub(crate) fn read_info(read: &ReadInfo<'_>) -> wit::ReadInfo {
     wit::ReadInfo {
         size: read.size,
