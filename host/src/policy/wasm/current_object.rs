@@ -104,7 +104,10 @@ mod tests {
         kv.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect()
     }
 
-    fn seen(state: &mut HostState) -> wasmtime::Result<(String, Option<String>, Vec<(String, String)>)> {
+    /// What a policy would read: key, content type, metadata.
+    type Text = (String, Option<String>, Vec<(String, String)>);
+
+    fn seen(state: &mut HostState) -> wasmtime::Result<Text> {
         Ok((state.key()?, state.content_type()?, state.metadata()?))
     }
 
