@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
 use tiered::engine::Served;
-use tiered::store::{Fault, MemoryTier, SpoolWriter, Spooled, Tier, TierDouble};
+use tiered::store::{Fault, LocalColdTier, MemoryTier, SpoolWriter, Spooled, Tier, TierDouble};
 use tiered::{Error, ManualClock, SetOptions, TierId, TieredStore};
 
 struct Rig {
@@ -75,4 +76,45 @@ async fn a_file_write_fills_warm_as_placed_but_never_memory() -> anyhow::Result<
     }
     assert!(r.store.get_stream("absent", 1 << 20).await?.is_none());
     Ok(())
+}
+
+/// A large object read from cold is served from the stream the shared cold
+/// read opened when it found the object large: one cold read, not two. A
+/// caller that finds the stream taken opens its own.
+#[tokio::test]
+async fn a_large_cold_read_serves_the_stream_the_shared_read_opened() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
+    let store = TieredStore::builder().cold(cold.clone()).build()?;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    store.set("big", data.clone(), SetOptions::default()).await?;
+
+    for read in 1..=2 {
+        let before = cold.gets();
+        assert!(streamed(&store).await? == data, "read {read}: the bytes written");
+        assert_eq!(cold.gets() - before, 1, "read {read}: one cold read");
+    }
+
+    // Two readers on one shared read (held up in cold so both join it): one
+    // streams the shared read's stream, the other opens a second one.
+    cold.set_read_delay(Some(std::time::Duration::from_millis(200)));
+    let before = cold.gets();
+    let (a, b) = tokio::join!(streamed(&store), streamed(&store));
+    assert!(a? == data && b? == data, "both readers get the bytes written");
+    assert_eq!(cold.gets() - before, 2, "the shared read's stream and one more");
+    Ok(())
+}
+
+/// The body of a read of `big` that must stream from cold.
+async fn streamed(store: &TieredStore) -> anyhow::Result<Vec<u8>> {
+    let Some(Served::Stream(hit)) = store.get_stream("big", 4096).await? else {
+        anyhow::bail!("a 100,000-byte object read with a 4096-byte buffer must stream");
+    };
+    assert_eq!(hit.source, TierId::Cold);
+    let mut body = Vec::new();
+    let mut chunks = hit.body;
+    while let Some(chunk) = chunks.next().await {
+        body.extend_from_slice(&chunk?);
+    }
+    Ok(body)
 }

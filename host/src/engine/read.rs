@@ -39,8 +39,9 @@ pub(crate) enum FlightError {
     Unavailable(TierError),
     Corrupt(String, TierError),
     /// The object is larger than a streaming reader buffers
-    /// ([`super::read_stream`]); only such readers start these flights.
-    Large(String),
+    /// ([`super::read_stream`]); only such readers start these flights. The
+    /// stream the flight opened waits in the handoff for one caller.
+    Large(String, super::read_stream::Handoff),
 }
 
 impl From<FlightError> for Error {
@@ -48,7 +49,7 @@ impl From<FlightError> for Error {
         match e {
             FlightError::Unavailable(e) => Error::ColdUnavailable(e),
             FlightError::Corrupt(key, source) => Error::Corrupt { key, tier: TierId::Cold, source },
-            FlightError::Large(key) => Error::InvalidArgument(format!(
+            FlightError::Large(key, _) => Error::InvalidArgument(format!(
                 "object {key:?} is too large to read whole here; read it with get_stream (a concurrent streaming read found it large)"
             )),
         }

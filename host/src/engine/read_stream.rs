@@ -6,8 +6,9 @@
 //! Order: hot (small by construction: a hit is served whole) → warm → cold.
 //! A large warm copy is streamed from its file; a stale one is first checked
 //! against cold's ETag with a HEAD. A cold read first runs as a shared flight
-//! that answers small objects whole; when it finds a large object each caller
-//! opens its own stream (one more request, for large objects only).
+//! that answers small objects whole; when it finds a large object, it leaves
+//! the stream it opened in a [`Handoff`]: the first caller to come for it
+//! streams it, and any other caller of the same flight opens its own stream.
 //!
 //! **Verification.** Streams check their hash at the end ([`crate::store::stream`]).
 //! A mismatch ends the body with an error, so a client sees a broken transfer,
@@ -27,8 +28,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use parking_lot::Mutex;
 
 use super::TieredStore;
+use super::ordering::Ticket;
 use super::read::{Flight, FlightError, Hit, finish, verified};
 use super::stats::bump;
 use crate::error::{Error, TierError, TierErrorKind};
@@ -59,6 +62,28 @@ pub struct StreamHit {
 impl std::fmt::Debug for StreamHit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamHit").field("meta", &self.meta).field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
+/// The cold stream a shared read opened on a large object, with the ticket
+/// taken before it was opened, for one of the flight's callers to take.
+#[derive(Clone)]
+pub(crate) struct Handoff(Arc<Mutex<Option<(Ticket, ObjectStream)>>>);
+
+impl Handoff {
+    fn new(ticket: Ticket, stream: ObjectStream) -> Self {
+        Handoff(Arc::new(Mutex::new(Some((ticket, stream)))))
+    }
+
+    /// The stream, to the first caller; `None` to the others.
+    fn take(&self) -> Option<(Ticket, ObjectStream)> {
+        self.0.lock().take()
+    }
+}
+
+impl std::fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handoff").field("waiting", &self.0.lock().is_some()).finish()
     }
 }
 
@@ -95,11 +120,10 @@ impl TieredStore {
             }
         }
         inner.sketch.record(key);
-        let flight = inner.inflight.run(key, || self.cold_small(key, buffer_max)).await;
-        if !matches!(flight, Err(FlightError::Large(_))) {
-            return Ok(finish(flight)?.map(Served::Whole));
+        match inner.inflight.run(key, || self.cold_small(key, buffer_max)).await {
+            Err(FlightError::Large(_, handoff)) => self.cold_stream(key, buffer_max, handoff.take()).await,
+            flight => Ok(finish(flight)?.map(Served::Whole)),
         }
-        self.cold_stream(key, buffer_max).await
     }
 
     async fn whole(&self, key: &str) -> Result<Option<Served>, Error> {
@@ -123,12 +147,14 @@ impl TieredStore {
     }
 
     /// The shared cold read: small objects whole (and promoted), a large one
-    /// reported as [`FlightError::Large`].
+    /// reported as [`FlightError::Large`] with its stream left to a caller.
     async fn cold_small(&self, key: &str, buffer_max: u64) -> Flight {
         let cold = self.inner.cold.as_ref();
         let ticket = self.inner.stripes.ticket(key);
         let read = match cold.get_stream(key, buffer_max).await {
-            Ok(Some(Fetched::Stream(_))) => return Err(FlightError::Large(key.to_string())),
+            Ok(Some(Fetched::Stream(stream))) => {
+                return Err(FlightError::Large(key.to_string(), Handoff::new(ticket, stream)));
+            }
             Ok(Some(Fetched::Whole(object))) => verified(cold, key, Some(object)),
             Ok(None) => Ok(None),
             Err(err) => Err(err),
@@ -136,8 +162,17 @@ impl TieredStore {
         self.cold_outcome(key, read, ticket).await
     }
 
-    /// A large object streamed from cold (not promoted).
-    async fn cold_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
+    /// A large object streamed from cold: `opened` (the shared read's
+    /// stream, if this caller took it), else a stream of its own.
+    async fn cold_stream(
+        &self,
+        key: &str,
+        buffer_max: u64,
+        opened: Option<(Ticket, ObjectStream)>,
+    ) -> Result<Option<Served>, Error> {
+        if let Some((ticket, stream)) = opened {
+            return self.serve_cold_stream(key, ticket, stream).await;
+        }
         let cold = self.inner.cold.as_ref();
         let ticket = self.inner.stripes.ticket(key);
         let stream = match cold.get_stream(key, buffer_max).await {
@@ -151,6 +186,17 @@ impl TieredStore {
                 return Ok(finish(self.cold_outcome(key, read, ticket).await)?.map(Served::Whole));
             }
         };
+        self.serve_cold_stream(key, ticket, stream).await
+    }
+
+    /// Serves a large object's cold stream, teed for promotion when the
+    /// policy asks; `ticket` was taken before the stream was opened.
+    async fn serve_cold_stream(
+        &self,
+        key: &str,
+        ticket: Ticket,
+        stream: ObjectStream,
+    ) -> Result<Option<Served>, Error> {
         if stream.meta.codec != Codec::Identity {
             return self.whole(key).await;
         }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{KeyStream, MemoryTier, Resident, Tier, Usage};
+use super::{Fetched, KeyStream, MemoryTier, Resident, Tier, Usage};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
 
@@ -28,7 +28,8 @@ pub enum Fault {
     FailWrites,
     /// Every call fails.
     FailAll,
-    /// `get` returns the object with its bytes flipped (checksum no longer matches).
+    /// `get` (and `get_stream` of a small object) returns the object with its
+    /// bytes flipped (checksum no longer matches).
     CorruptReads,
 }
 
@@ -36,6 +37,7 @@ pub enum Fault {
 #[derive(Debug, Default)]
 pub struct Calls {
     pub get: AtomicU64,
+    pub get_stream: AtomicU64,
     pub head: AtomicU64,
     pub put: AtomicU64,
     pub delete: AtomicU64,
@@ -73,12 +75,36 @@ impl TierDouble {
         *self.read_delay.lock() = delay;
     }
 
+    /// Reads of an object: `get` and `get_stream` calls.
     pub fn gets(&self) -> u64 {
-        self.calls.get.load(Ordering::SeqCst)
+        self.calls.get.load(Ordering::SeqCst) + self.calls.get_stream.load(Ordering::SeqCst)
     }
 
     pub fn puts(&self) -> u64 {
         self.calls.put.load(Ordering::SeqCst)
+    }
+
+    /// The configured read delay, then the configured read fault.
+    async fn before_read(&self) -> Result<(), TierError> {
+        let delay = *self.read_delay.lock();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        self.check(false)
+    }
+
+    /// `object` as the double serves it: bytes flipped under `CorruptReads`.
+    fn as_read(&self, object: Object) -> Object {
+        if *self.fault.lock() != Fault::CorruptReads {
+            return object;
+        }
+        let mut flipped = object.data.to_vec();
+        if let Some(b) = flipped.first_mut() {
+            *b ^= 0xff;
+        } else {
+            flipped.push(0);
+        }
+        Object { meta: object.meta, data: Bytes::from(flipped) }
     }
 
     fn check(&self, write: bool) -> Result<(), TierError> {
@@ -113,24 +139,19 @@ impl Tier for TierDouble {
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
         count(&self.calls.get);
-        let delay = *self.read_delay.lock();
-        if let Some(delay) = delay {
-            tokio::time::sleep(delay).await;
-        }
-        self.check(false)?;
+        self.before_read().await?;
         let object = self.inner.get(key).await?;
-        if *self.fault.lock() == Fault::CorruptReads {
-            return Ok(object.map(|o| {
-                let mut flipped = o.data.to_vec();
-                if let Some(b) = flipped.first_mut() {
-                    *b ^= 0xff;
-                } else {
-                    flipped.push(0);
-                }
-                Object { meta: o.meta, data: Bytes::from(flipped) }
-            }));
-        }
-        Ok(object)
+        Ok(object.map(|o| self.as_read(o)))
+    }
+
+    /// Forwards to the wrapped tier, so a double over a file tier streams.
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        count(&self.calls.get_stream);
+        self.before_read().await?;
+        Ok(match self.inner.get_stream(key, buffer_max).await? {
+            Some(Fetched::Whole(o)) => Some(Fetched::Whole(self.as_read(o))),
+            other => other,
+        })
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
