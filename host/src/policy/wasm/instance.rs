@@ -10,6 +10,7 @@
 //! defined as a function that traps when called. A policy has no clock, file
 //! system or network.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
@@ -108,6 +109,21 @@ impl Instance {
             .map_err(failed("configure"))?
             .map_err(SetupError::Rejected)?;
         Ok((Instance { store, bindings }, identity))
+    }
+
+    /// Runs a `place` or `promote` decision about `object` (key, content
+    /// type, metadata: what `current-object` answers during the call) under a
+    /// deadline of `ticks` epoch ticks.
+    pub(crate) fn call_about<R>(
+        &mut self,
+        ticks: u64,
+        (key, content_type, metadata): (&str, Option<&str>, &BTreeMap<String, String>),
+        f: impl FnOnce(&Decisions, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        self.store.data_mut().current.set(key, content_type, metadata);
+        let answer = self.call(ticks, f);
+        self.store.data_mut().current.clear();
+        answer
     }
 
     /// Runs one decision under a deadline of `ticks` epoch ticks.

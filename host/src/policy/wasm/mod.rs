@@ -166,14 +166,8 @@ impl Policy for WasmPolicy {
     fn place(&self, write: &WriteInfo<'_>) -> Placement {
         self.decide("place", Timing::Sampled, |instance, ticks| {
             let arg = convert::write_info(write);
-            let answer = instance
-                .call(ticks, |d, s| {
-                    s.data_mut().current.set(write.key, write.content_type, write.metadata);
-                    let answer = d.call_place(&mut *s, arg);
-                    s.data_mut().current.clear();
-                    answer
-                })
-                .map_err(Failure::from_call)?;
+            let object = (write.key, write.content_type, write.metadata);
+            let answer = instance.call_about(ticks, object, |d, s| d.call_place(s, arg)).map_err(Failure::from_call)?;
             Ok(Placement { tiers: convert::tier_set(answer.tiers), ttl_ms: answer.ttl_ms })
         })
         .unwrap_or_else(|| self.fallback.place(write))
@@ -182,14 +176,9 @@ impl Policy for WasmPolicy {
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
         self.decide("promote", Timing::Sampled, |instance, ticks| {
             let arg = convert::read_info(read);
-            let answer = instance
-                .call(ticks, |d, s| {
-                    s.data_mut().current.set(read.key, read.content_type, read.metadata);
-                    let answer = d.call_promote(&mut *s, arg);
-                    s.data_mut().current.clear();
-                    answer
-                })
-                .map_err(Failure::from_call)?;
+            let object = (read.key, read.content_type, read.metadata);
+            let answer =
+                instance.call_about(ticks, object, |d, s| d.call_promote(s, arg)).map_err(Failure::from_call)?;
             Ok(convert::tier_set(answer))
         })
         .unwrap_or_else(|| self.fallback.promote(read))
