@@ -2,7 +2,8 @@
 //!
 //! - [`builder`]: construction and [`StoreConfig`].
 //! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
-//!   self-heal, expiry, and promotion as the policy decides.
+//!   self-heal and expiry; `promote`: the copies a read below hot leaves in
+//!   the upper tiers, as the policy decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
 //!   chose; delete and touch. [`write_file`]: the same cascade for a value
 //!   spooled to a file; [`read_stream`]: reads of large objects as streams,
@@ -25,6 +26,7 @@ pub mod codec;
 pub mod evict;
 pub(crate) mod inflight;
 pub(crate) mod ordering;
+mod promote;
 mod promote_stream;
 pub mod read;
 pub mod read_stream;

@@ -6,8 +6,7 @@
 //! counted and the read goes on to cold (self-heal); a failing warm tier is
 //! logged and treated as a miss. A cold copy that fails verification is an
 //! error, never served. Expired objects count as misses and are removed. A hit
-//! below hot asks the policy which upper tiers get a copy, and the copy is made
-//! only if no write to the key finished meanwhile ([`super::ordering`]).
+//! below hot asks the policy which upper tiers get a copy ([`super::promote`]).
 
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ use super::stats::bump;
 use crate::error::{Error, TierError, TierErrorKind};
 use crate::key;
 use crate::object::{Object, ObjectMeta};
-use crate::policy::{ReadInfo, TierId};
+use crate::policy::TierId;
 
 /// A value read from the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,50 +190,6 @@ impl TieredStore {
     /// Read one tier and verify what it returns (unless the tier already did).
     async fn read_tier(&self, tier: &dyn crate::store::Tier, key: &str) -> Result<Option<Object>, TierError> {
         verified(tier, key, tier.get(key).await?)
-    }
-
-    /// Ask the policy where a copy of a lower-tier hit goes, and make it.
-    pub(super) async fn promote(&self, object: &Object, served_by: TierId, ticket: super::ordering::Ticket) {
-        let inner = &self.inner;
-        let targets = self.promotion_targets(&object.meta, served_by, object.footprint());
-        if targets.is_empty() {
-            return;
-        }
-        let Some(_guard) = inner.stripes.fill_guard(ticket).await else {
-            tracing::debug!(key = %object.meta.key, "a write finished during the read; not caching the value read");
-            return;
-        };
-        for tier in targets {
-            if self.fill(tier, object.clone()).await {
-                bump(&inner.counters.tier(tier).promotions);
-            }
-        }
-        drop(_guard);
-        self.enforce_budgets().await;
-    }
-
-    /// The cache tiers above `served_by` the policy wants a copy in and
-    /// `footprint` bytes fit.
-    pub(super) fn promotion_targets(&self, meta: &ObjectMeta, served_by: TierId, footprint: u64) -> Vec<TierId> {
-        let now = self.inner.clock.now_ms();
-        let frequency = self.inner.sketch.estimate(&meta.key);
-        let info = ReadInfo {
-            key: &meta.key,
-            size: meta.size,
-            content_type: meta.content_type.as_deref(),
-            metadata: &meta.metadata,
-            served_by,
-            age_ms: now.saturating_sub(meta.created_ms),
-            access_count: u64::from(frequency),
-            frequency,
-            expires_in_ms: meta.expires_ms.map(|e| e.saturating_sub(now)),
-            now_ms: now,
-        };
-        let wanted = self.policy().promote(&info);
-        [TierId::Hot, TierId::Warm]
-            .into_iter()
-            .filter(|&t| t < served_by && wanted.contains(t) && self.fits_bytes(t, footprint))
-            .collect()
     }
 
     /// Remove an expired object everywhere, unless a write replaced it meanwhile.
