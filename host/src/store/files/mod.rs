@@ -12,6 +12,10 @@
 //! A file that cannot be deleted (a disk fault) leaves the index at once and
 //! the disk after the next successful write ([`Undeleted`]).
 //! All methods block: callers run them off the async executor.
+//!
+//! Opening the directory and rebuilding the index: `open.rs`.
+
+mod open;
 
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
@@ -56,62 +60,6 @@ struct IndexEntry {
 }
 
 impl FileStore {
-    /// Open (creating if needed) the directory and rebuild the index.
-    pub fn open(root: &Path, tier: &'static str, durable: bool, clock: Arc<dyn Clock>) -> Result<Self, TierError> {
-        let io = |what: &str, e| TierError::io(tier, format!("{what} {}", root.display()), e);
-        fs::create_dir_all(root.join("objects")).map_err(|e| io("cannot create", e))?;
-        let tmp = root.join("tmp");
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| io("cannot empty tmp/ in", e))?;
-        }
-        fs::create_dir_all(&tmp).map_err(|e| io("cannot create tmp/ in", e))?;
-        let store = FileStore {
-            root: root.to_path_buf(),
-            tier,
-            durable,
-            index: Mutex::new(LruCache::unbounded()),
-            bytes: AtomicU64::new(0),
-            undeleted: Undeleted::default(),
-            tmp_seq: AtomicU64::new(0),
-            clock,
-        };
-        store.rebuild_index().map_err(|e| io("cannot scan", e))?;
-        Ok(store)
-    }
-
-    fn rebuild_index(&self) -> std::io::Result<()> {
-        let mut found = Vec::new();
-        for fan in fs::read_dir(self.root.join("objects"))? {
-            let fan = fan?.path();
-            if !fan.is_dir() {
-                continue;
-            }
-            for file in fs::read_dir(&fan)? {
-                let path = file?.path();
-                match read_header(&path).map(|h| (h.meta, h.file_len)) {
-                    Ok((meta, len)) if path.file_name().is_some_and(|n| *n == *key_hash(&meta.key)) => {
-                        found.push((meta, len));
-                    }
-                    outcome => {
-                        tracing::warn!(tier = self.tier, path = %path.display(), ?outcome, "unreadable object file; removing it");
-                        let _ = fs::remove_file(&path);
-                    }
-                }
-            }
-        }
-        found.sort_by_key(|(meta, _)| meta.created_ms);
-        let mut index = self.index.lock();
-        for (meta, file_len) in found {
-            self.bytes.fetch_add(file_len, Ordering::Relaxed);
-            let access = Access { last_ms: meta.created_ms, count: 0 };
-            index.push(
-                meta.key,
-                IndexEntry { file_len, created_ms: meta.created_ms, expires_ms: meta.expires_ms, access },
-            );
-        }
-        Ok(())
-    }
-
     pub(super) fn path(&self, key: &str) -> PathBuf {
         let hash = key_hash(key);
         self.root.join("objects").join(&hash[..2]).join(hash)
