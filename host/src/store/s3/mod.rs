@@ -10,8 +10,9 @@
 //! - [`errors`]: SDK errors keep S3's code and message.
 //! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
 //!   aborted on failure so no upload is left behind.
-//! - [`download`]: a GetObject body forwarded as a verified stream for
-//!   objects larger than the caller buffers.
+//! - [`download`]: GetObject, read whole (conditionally, for revalidation)
+//!   or, for objects larger than the caller buffers, forwarded as a
+//!   verified stream.
 //! - [`listing`]: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
 //! - [`requests`]: the HTTP requests sent, counted by kind.
 //!
@@ -149,41 +150,6 @@ impl S3Tier {
     pub fn object_key(&self, key: &str) -> String {
         format!("{}{}", self.config.prefix, key)
     }
-
-    async fn fetch(&self, key: &str, if_none_match: Option<&str>) -> Result<Conditional, TierError> {
-        let request = self.client.get_object().bucket(&self.config.bucket).key(self.object_key(key));
-        let request = match if_none_match {
-            Some(etag) => request.if_none_match(format!("\"{etag}\"")),
-            None => request,
-        };
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(Conditional::Changed(None));
-            }
-            Err(err) if errors::status(&err) == Some(304) => return Ok(Conditional::NotModified),
-            Err(err) if errors::status(&err) == Some(404) => return Ok(Conditional::Changed(None)),
-            Err(err) => return Err(errors::convert("GetObject", key, err)),
-        };
-        let modified = response.last_modified().and_then(|t| t.to_millis().ok());
-        let length = response.content_length();
-        if let Some(len) = length.and_then(|l| u64::try_from(l).ok()).filter(|&l| l > self.config.max_object_bytes) {
-            let limit = self.config.max_object_bytes;
-            let message = format!("GetObject {key:?}: the object is {len} bytes; objects of at most {limit} are read");
-            return Err(TierError::new(crate::TierErrorKind::Rejected, "s3", message));
-        }
-        let mut meta =
-            meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
-                .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-        let data = download::read_body(key, length, response.body).await?;
-        if meta.checksum.is_empty() {
-            // Written by another tool: these bytes are the object.
-            meta.checksum = crate::object::checksum(&data);
-            meta.size = data.len() as u64;
-            meta.original_size = meta.size;
-        }
-        Ok(Conditional::Changed(Some(Object::new(meta, data))))
-    }
 }
 
 #[async_trait]
@@ -193,14 +159,14 @@ impl Tier for S3Tier {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
-        match self.fetch(key, None).await? {
+        match download::fetch(self, key, None).await? {
             Conditional::Changed(object) => Ok(object),
             Conditional::NotModified => unreachable!("no condition was sent"),
         }
     }
 
     async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        self.fetch(key, Some(etag)).await
+        download::fetch(self, key, Some(etag)).await
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
