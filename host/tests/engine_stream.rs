@@ -105,6 +105,32 @@ async fn a_large_cold_read_serves_the_stream_the_shared_read_opened() -> anyhow:
     Ok(())
 }
 
+/// Readers of one shared cold read that want less than a stream: a plain
+/// `get`, and a streaming reader whose buffer holds the object, each get the
+/// value whole (they read it on their own), while the reader that needs a
+/// stream gets one. (Here the reader that started the shared read takes its
+/// stream first; the buffer check in `Handoff::take` covers the other order,
+/// which a single-threaded join cannot produce.)
+#[tokio::test]
+async fn readers_joining_a_large_shared_read_get_what_they_asked_for() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
+    let store = TieredStore::builder().cold(cold.clone()).build()?;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    store.set("big", data.clone(), SetOptions::default()).await?;
+    cold.set_read_delay(Some(std::time::Duration::from_millis(200)));
+
+    // The streaming reader polls first, so it starts the shared read.
+    let (streaming, plain, roomy) = tokio::join!(streamed(&store), store.get("big"), store.get_stream("big", 1 << 20));
+    assert!(streaming? == data, "the reader with a 4096-byte buffer streams");
+    assert_eq!(plain?.as_deref(), Some(&data[..]), "a plain get joining the shared read gets the value");
+    match roomy?.expect("present") {
+        Served::Whole(hit) => assert!(hit.data == data, "whole, as its 1 MiB buffer allows"),
+        Served::Stream(_) => panic!("a reader whose buffer holds the object was handed a stream"),
+    }
+    Ok(())
+}
+
 /// The body of a read of `big` that must stream from cold.
 async fn streamed(store: &TieredStore) -> anyhow::Result<Vec<u8>> {
     let Some(Served::Stream(hit)) = store.get_stream("big", 4096).await? else {

@@ -4,7 +4,8 @@
 //! that served the read and have room receive it, and only if no write to the
 //! key finished since the read began ([`super::ordering`]): a read that raced
 //! a write must not cache the older value. Large objects streamed from cold
-//! are promoted by `promote_stream.rs`, with the same targets.
+//! are promoted into warm only, by the same policy call, in
+//! `promote_stream.rs`.
 
 use super::TieredStore;
 use super::ordering::Ticket;

@@ -76,13 +76,24 @@ impl TieredStore {
                     .inflight
                     .run(key, || self.revalidate(key, object, TierId::Hot, inner.stripes.ticket(key)))
                     .await;
-                return finish(flight);
+                return finish(self.wanted_whole(key, flight).await);
             }
         } else {
             bump(&inner.counters.gets_without_hot);
         }
         let flight = inner.inflight.run(key, || self.read_below_hot(key)).await;
-        finish(flight)
+        finish(self.wanted_whole(key, flight).await)
+    }
+
+    /// `flight`, for a reader that wants the value whole. Concurrent reads of
+    /// a key share one flight whoever started it; one started by a streaming
+    /// reader ends in [`FlightError::Large`] when the object is too large for
+    /// that reader's buffer, and this reader then reads it on its own.
+    async fn wanted_whole(&self, key: &str, flight: Flight) -> Flight {
+        match flight {
+            Err(FlightError::Large(..)) => self.read_below_hot(key).await,
+            other => other,
+        }
     }
 
     /// Whether `key` holds a live value (no access is counted, nothing is copied).

@@ -75,9 +75,11 @@ impl Handoff {
         Handoff(Arc::new(Mutex::new(Some((ticket, stream)))))
     }
 
-    /// The stream, to the first caller; `None` to the others.
-    fn take(&self) -> Option<(Ticket, ObjectStream)> {
-        self.0.lock().take()
+    /// The stream, to the first caller that would stream it (the object is
+    /// larger than its `buffer_max`); `None` to the others.
+    fn take(&self, buffer_max: u64) -> Option<(Ticket, ObjectStream)> {
+        let mut slot = self.0.lock();
+        if slot.as_ref().is_some_and(|(_, stream)| stream.meta.size > buffer_max) { slot.take() } else { None }
     }
 }
 
@@ -121,7 +123,7 @@ impl TieredStore {
         }
         inner.sketch.record(key);
         match inner.inflight.run(key, || self.cold_small(key, buffer_max)).await {
-            Err(FlightError::Large(_, handoff)) => self.cold_stream(key, buffer_max, handoff.take()).await,
+            Err(FlightError::Large(_, handoff)) => self.cold_stream(key, buffer_max, handoff.take(buffer_max)).await,
             flight => Ok(finish(flight)?.map(Served::Whole)),
         }
     }
