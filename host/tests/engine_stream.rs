@@ -131,6 +131,60 @@ async fn readers_joining_a_large_shared_read_get_what_they_asked_for() -> anyhow
     Ok(())
 }
 
+/// A large object streamed from cold is promoted into warm once read to the
+/// end, unless a write to the key finished after the cold stream was opened:
+/// the ordering ticket travels with the stream the shared read hands over.
+#[tokio::test]
+async fn a_handed_over_stream_promotes_only_if_no_write_raced_it() -> anyhow::Result<()> {
+    let (cold_dir, spool) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let warm = Arc::new(MemoryTier::new(8 << 20));
+    let store = TieredStore::builder()
+        .warm(warm.clone())
+        .cold(Arc::new(LocalColdTier::open(cold_dir.path())?))
+        .spool_dir(spool.path())
+        .build()?;
+    let old: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let new: Vec<u8> = old.iter().map(|b| b ^ 0x55).collect();
+    let promotions = |store: &TieredStore| store.stats().tier(TierId::Warm).map_or(0, |t| t.promotions);
+
+    // No race: read to the end, and warm gets the copy.
+    store.set("big", old.clone(), SetOptions::default()).await?;
+    warm.delete("big").await?;
+    assert!(streamed(&store).await? == old);
+    settled(spool.path()).await?;
+    assert_eq!(promotions(&store), 1);
+    assert!(warm.get("big").await?.is_some_and(|o| o.data == old), "the streamed copy was installed in warm");
+
+    // A write finishes between the stream's opening and its end.
+    warm.delete("big").await?;
+    let Some(Served::Stream(hit)) = store.get_stream("big", 4096).await? else {
+        anyhow::bail!("a 100,000-byte object read with a 4096-byte buffer must stream");
+    };
+    store.set("big", new.clone(), SetOptions::default()).await?;
+    let mut body = Vec::new();
+    let mut chunks = hit.body;
+    while let Some(chunk) = chunks.next().await {
+        body.extend_from_slice(&chunk?);
+    }
+    assert!(body == old, "the reader gets the version its stream was opened on");
+    settled(spool.path()).await?;
+    assert_eq!(promotions(&store), 1, "the older version was not promoted");
+    assert!(warm.get("big").await?.is_some_and(|o| o.data == new), "warm holds the write, not the read");
+    Ok(())
+}
+
+/// Waits until the spool directory is empty: the teed copy was installed or
+/// refused (its file is removed either way).
+async fn settled(spool: &std::path::Path) -> anyhow::Result<()> {
+    for _ in 0..500 {
+        if std::fs::read_dir(spool)?.next().is_none() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    anyhow::bail!("the teed copy was neither installed nor refused within 5 s")
+}
+
 /// The body of a read of `big` that must stream from cold.
 async fn streamed(store: &TieredStore) -> anyhow::Result<Vec<u8>> {
     let Some(Served::Stream(hit)) = store.get_stream("big", 4096).await? else {
