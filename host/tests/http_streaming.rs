@@ -13,7 +13,7 @@ mod support;
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use support::large::{self, object_files, spool_files, tmp_files};
 use support::raw_http::request;
 use support::server::Server;
@@ -94,6 +94,14 @@ async fn a_large_object_streamed_from_cold_is_promoted_into_warm_once_verified()
     // Warm starts empty: a read streams from cold and tees a copy, which is
     // installed only if the whole object passed verification.
     let server = Server::start(&data_dir, CONFIG).await?;
+    // A HEAD answers from cold's metadata and copies nothing.
+    let head = server.http.send(Method::HEAD, "/v1/objects/big", &[], "").await?;
+    assert_eq!((head.status, head.header("x-tiered-source")), (StatusCode::OK, Some("cold")));
+    assert_eq!(head.header("content-length"), Some(big.len().to_string().as_str()));
+    assert!(object_files(&data_dir.join("warm")).is_empty(), "a HEAD promotes nothing");
+    let metrics = String::from_utf8(server.http.get("/metrics").await?.body.to_vec())?;
+    let cold_hits = "tiered_tier_hits_total{tier=\"cold\",kind=\"local\"} 0";
+    assert!(metrics.contains(cold_hits), "a HEAD is not a read: {metrics}");
     let (status, _, body) = large::get(server.addr, "/v1/objects/bad").await?;
     assert_eq!(status, StatusCode::OK);
     assert!(body.map_or(true, |b| b.len() < big.len()), "a corrupt cold copy was served complete");

@@ -10,6 +10,7 @@
 //!   [`promote_stream`]: promoting one streamed from cold into warm.
 //! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
 //!   against cold's ETag before being served (several hosts, one bucket).
+//! - `lookup`: `head` and `exists`, metadata without reading a value.
 //! - [`evict`]: budget enforcement, one batched policy call per round.
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
 //! - [`snapshot`]: export / import of a versioned metadata snapshot.
@@ -25,6 +26,7 @@ pub mod builder;
 pub mod codec;
 pub mod evict;
 pub(crate) mod inflight;
+mod lookup;
 pub(crate) mod ordering;
 mod promote;
 mod promote_stream;

@@ -96,26 +96,6 @@ impl TieredStore {
         }
     }
 
-    /// Whether `key` holds a live value (no access is counted, nothing is copied).
-    pub async fn exists(&self, key: &str) -> Result<bool, Error> {
-        key::validate(key)?;
-        let now = self.inner.clock.now_ms();
-        if let Some(object) = self.inner.hot.as_ref().and_then(|h| h.peek(key))
-            && !self.is_stale(&object.meta, now)
-        {
-            return Ok(!object.meta.is_expired(now));
-        }
-        if let Some(warm) = &self.inner.warm {
-            match warm.head(key).await {
-                Ok(Some(meta)) if !meta.is_expired(now) && !self.is_stale(&meta, now) => return Ok(true),
-                Ok(_) => {}
-                Err(err) => tracing::warn!(key, tier = warm.name(), ?err, "head failed; asking cold"),
-            }
-        }
-        let meta = self.inner.cold.head(key).await.map_err(Error::ColdUnavailable)?;
-        Ok(meta.is_some_and(|m| !m.is_expired(now)))
-    }
-
     /// A warm read that failed is a miss: a corrupt copy is dropped (and
     /// counted), any other failure counted and logged.
     pub(super) async fn warm_read_failed(&self, key: &str, err: TierError) {

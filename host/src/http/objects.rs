@@ -3,7 +3,8 @@
 //! | request | engine | response |
 //! |---|---|---|
 //! | `PUT` body, `content-type`, `x-tiered-ttl`, `x-tiered-meta-*` | `set` / `set_file` | 201 created / 200 replaced, `{key,size,etag,tiers}` |
-//! | `GET` / `HEAD` (`If-None-Match`) | `get_stream` | 200 / 304 / 404, `x-tiered-source` |
+//! | `GET` (`If-None-Match`) | `get_stream` | 200 / 304 / 404, `x-tiered-source` |
+//! | `HEAD` (`If-None-Match`) | `head`: metadata only | as `GET`, no body |
 //! | `DELETE` | `delete` | 204, also when absent |
 //!
 //! Bodies above `stream_above_bytes` stream: a PUT body is spooled to a file
@@ -90,23 +91,39 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
+    if method == Method::HEAD {
+        // Metadata only: no value is read, no access counted, nothing copied.
+        let (meta, source) = state.store.head(&key).await?.ok_or(ApiError::NoSuchKey(key))?;
+        return respond(&state, &headers, &meta, source, meta.original_size, Body::empty);
+    }
     let served = state.store.get_stream(&key, state.stream_above_bytes).await?.ok_or(ApiError::NoSuchKey(key))?;
     let (meta, source, length) = match &served {
         Served::Whole(hit) => (hit.meta.clone(), hit.source, hit.data.len() as u64),
         Served::Stream(stream) => (stream.meta.clone(), stream.source, stream.meta.size),
     };
+    respond(&state, &headers, &meta, source, length, || match served {
+        Served::Whole(hit) => Body::from(hit.data),
+        Served::Stream(stream) => Body::from_stream(stream.body),
+    })
+}
+
+/// A read of `meta`'s value (`length` bytes) served by `source`: 304 when the
+/// client's `If-None-Match` names its ETag, else 200 with its headers and
+/// `body`.
+fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    meta: &ObjectMeta,
+    source: TierId,
+    length: u64,
+    body: impl FnOnce() -> Body,
+) -> Result<Response, ApiError> {
     let etag = meta.client_etag();
     let response = Response::builder().header(header::ETAG, quoted(&etag)).header("x-tiered-source", source.as_str());
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches_etag(v, &etag)) {
         return response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal);
     }
-    let response = described(response, &state, &meta, length);
-    let body = match served {
-        _ if method == Method::HEAD => Body::empty(),
-        Served::Whole(hit) => Body::from(hit.data),
-        Served::Stream(stream) => Body::from_stream(stream.body),
-    };
-    response.status(StatusCode::OK).body(body).map_err(internal)
+    described(response, state, meta, length).status(StatusCode::OK).body(body()).map_err(internal)
 }
 
 /// The headers describing a value of `length` bytes.
