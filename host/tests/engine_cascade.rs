@@ -7,37 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use support::rig::{holds, rig};
 use tiered::policy::{Candidate, FallbackPolicy, Placement, Policy, PolicyIdentity, ReadInfo, Verdict, WriteInfo};
 use tiered::store::{DiskTier, Fault, MemoryTier, Tier, TierDouble};
 use tiered::{Error, ManualClock, SetOptions, TierId, TierSet, TieredStore};
-
-/// hot (memory) + warm (double) + cold (double), on a manual clock.
-struct Rig {
-    store: TieredStore,
-    hot: Arc<MemoryTier>,
-    warm: Arc<TierDouble>,
-    cold: Arc<TierDouble>,
-    clock: ManualClock,
-}
-
-fn rig() -> Rig {
-    let clock = ManualClock::new(1_000_000);
-    let hot = Arc::new(MemoryTier::with_clock(1 << 20, Arc::new(clock.clone())));
-    let warm = Arc::new(TierDouble::wrapping(Arc::new(MemoryTier::with_clock(8 << 20, Arc::new(clock.clone())))));
-    let cold = Arc::new(TierDouble::new());
-    let store = TieredStore::builder()
-        .hot(hot.clone())
-        .warm(warm.clone())
-        .cold(cold.clone())
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .expect("store builds");
-    Rig { store, hot, warm, cold, clock }
-}
-
-async fn holds(tier: &dyn Tier, key: &str) -> bool {
-    tier.get(key).await.ok().flatten().is_some()
-}
 
 #[tokio::test]
 async fn a_write_is_acknowledged_only_after_cold_has_it() -> anyhow::Result<()> {

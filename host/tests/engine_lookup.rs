@@ -2,42 +2,17 @@
 //! of a live value, from the highest tier that has a trusted copy, without
 //! reading the value, counting an access or copying anything between tiers.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use tiered::store::{MemoryTier, Tier, TierDouble};
-use tiered::{ManualClock, SetOptions, TierId, TieredStore};
-
-/// hot (memory) + warm (double) + cold (double), on a manual clock.
-struct Rig {
-    store: TieredStore,
-    hot: Arc<MemoryTier>,
-    warm: Arc<TierDouble>,
-    cold: Arc<TierDouble>,
-    clock: ManualClock,
-}
-
-fn rig() -> anyhow::Result<Rig> {
-    let clock = ManualClock::new(1_000_000);
-    let hot = Arc::new(MemoryTier::with_clock(1 << 20, Arc::new(clock.clone())));
-    let warm = Arc::new(TierDouble::wrapping(Arc::new(MemoryTier::with_clock(8 << 20, Arc::new(clock.clone())))));
-    let cold = Arc::new(TierDouble::new());
-    let store = TieredStore::builder()
-        .hot(hot.clone())
-        .warm(warm.clone())
-        .cold(cold.clone())
-        .clock(Arc::new(clock.clone()))
-        .build()?;
-    Ok(Rig { store, hot, warm, cold, clock })
-}
-
-async fn holds(tier: &dyn Tier, key: &str) -> bool {
-    tier.get(key).await.ok().flatten().is_some()
-}
+use support::rig::{holds, rig};
+use tiered::store::Tier;
+use tiered::{SetOptions, TierId};
 
 #[tokio::test]
 async fn head_answers_from_the_highest_tier_holding_the_value() -> anyhow::Result<()> {
-    let r = rig()?;
+    let r = rig();
     r.store.set("k", "hello", SetOptions::default()).await?;
     let (meta, source) = r.store.head("k").await?.expect("written");
     assert_eq!((source, meta.original_size), (TierId::Hot, 5));
@@ -53,7 +28,7 @@ async fn head_answers_from_the_highest_tier_holding_the_value() -> anyhow::Resul
 
 #[tokio::test]
 async fn head_reads_no_value_and_copies_nothing() -> anyhow::Result<()> {
-    let r = rig()?;
+    let r = rig();
     r.store.set("k", "hello", SetOptions::default()).await?;
     r.hot.delete("k").await?;
     r.warm.delete("k").await?;
@@ -75,7 +50,7 @@ async fn head_reads_no_value_and_copies_nothing() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn an_expired_value_has_no_head() -> anyhow::Result<()> {
-    let r = rig()?;
+    let r = rig();
     let options = SetOptions { ttl: Some(Duration::from_secs(10)), ..SetOptions::default() };
     r.store.set("k", "short-lived", options).await?;
     assert!(r.store.head("k").await?.is_some());

@@ -11,6 +11,7 @@ pub mod model_run;
 pub mod mutate;
 pub mod proxy;
 pub mod raw_http;
+pub mod rig;
 pub mod rng;
 pub mod s3;
 #[path = "server.rs"]
