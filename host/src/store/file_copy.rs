@@ -27,7 +27,7 @@ use tokio::io::AsyncReadExt;
 use super::files::FileStore;
 use super::format::{self, Header, HeaderError, read_open_header};
 use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
-use crate::error::{TierError, TierErrorKind};
+use crate::error::TierError;
 use crate::object::ObjectMeta;
 
 impl FileStore {
@@ -35,25 +35,10 @@ impl FileStore {
     /// file whose xxh3 is `data_hash`), durably and atomically.
     pub fn write_from_file(&self, meta: &ObjectMeta, source: &Path, data_hash: u64) -> Result<(), TierError> {
         let key = meta.key.as_str();
-        let header = format::encode_header(meta, data_hash, 0).map_err(|e| {
-            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot store object {key:?}: {e}"))
-        })?;
-        let tmp = self.tmp_path(key);
-        let written = (|| {
-            let mut out = File::create(&tmp)?;
-            out.write_all(&header)?;
-            let copied = std::io::copy(&mut File::open(source)?, &mut out)?;
-            if copied != meta.size {
-                let message = format!("copied {copied} bytes of {}", meta.size);
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message));
-            }
-            out.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(TierError::io(self.tier, format!("cannot write object {key:?}"), e));
-        }
-        self.install(&tmp, meta, header.len() as u64 + meta.size)
+        let header = format::encode_header(meta, data_hash, 0).map_err(|e| self.unencodable("store", key, e))?;
+        self.write_via_tmp("write", meta, header.len() as u64 + meta.size, |out| {
+            copy_all(out, &header, source, meta.size).map_err(|e| self.io_failed("write", key, e))
+        })
     }
 
     /// Rewrite an object's expiry, copying its data through one chunk at a
@@ -62,7 +47,7 @@ impl FileStore {
         if self.file_len(key).is_none() {
             return Ok(None);
         }
-        let io = |e| TierError::io(self.tier, format!("cannot rewrite object {key:?}"), e);
+        let io = |e| self.io_failed("rewrite", key, e);
         let mut old = match File::open(self.path(key)) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -76,23 +61,14 @@ impl FileStore {
             return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
         }
         meta.expires_ms = expires_ms;
-        let header = format::encode_header(&meta, data_hash, 0).map_err(|e| {
-            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot rewrite object {key:?}: {e}"))
+        let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
+        self.write_via_tmp("rewrite", &meta, header.len() as u64 + meta.size, |out| {
+            match copy_verified(&mut old, out, &header, data_hash) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(self.corrupt(key, format::FormatError::HashMismatch)),
+                Err(e) => Err(io(e)),
+            }
         })?;
-        let tmp = self.tmp_path(key);
-        let copied = copy_verified(&mut old, &tmp, &header, data_hash);
-        match copied {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(self.corrupt(key, format::FormatError::HashMismatch));
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(io(e));
-            }
-        }
-        self.install(&tmp, &meta, header.len() as u64 + meta.size)?;
         Ok(Some(meta))
     }
 
@@ -131,11 +107,22 @@ impl FileStore {
     }
 }
 
-/// Write `header` then the rest of `data` to `tmp` (fsync'd), in chunks;
-/// `false` if the data does not match `data_hash`.
-fn copy_verified(data: &mut File, tmp: &Path, header: &[u8], data_hash: u64) -> std::io::Result<bool> {
+/// Write `header` then all of `source` (`size` bytes, copied by the kernel)
+/// to `out`.
+fn copy_all(out: &mut File, header: &[u8], source: &Path, size: u64) -> std::io::Result<()> {
+    out.write_all(header)?;
+    let copied = std::io::copy(&mut File::open(source)?, out)?;
+    if copied != size {
+        let message = format!("copied {copied} bytes of {size}");
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message));
+    }
+    Ok(())
+}
+
+/// Write `header` then the rest of `data` to `out`, in chunks; `false` if
+/// the data does not match `data_hash`.
+fn copy_verified(data: &mut File, out: &mut File, header: &[u8], data_hash: u64) -> std::io::Result<bool> {
     use std::io::Read;
-    let mut out = File::create(tmp)?;
     out.write_all(header)?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut buffer = vec![0u8; STREAM_CHUNK];
@@ -147,11 +134,7 @@ fn copy_verified(data: &mut File, tmp: &Path, header: &[u8], data_hash: u64) -> 
         hasher.update(&buffer[..n]);
         out.write_all(&buffer[..n])?;
     }
-    if hasher.digest() != data_hash {
-        return Ok(false);
-    }
-    out.sync_all()?;
-    Ok(true)
+    Ok(hasher.digest() == data_hash)
 }
 
 /// The rest of an open file, in chunks of at most [`STREAM_CHUNK`] bytes.

@@ -13,13 +13,15 @@
 //! the disk after the next successful write ([`Undeleted`]).
 //! All methods block: callers run them off the async executor.
 //!
-//! Opening the directory and rebuilding the index: `open.rs`.
+//! Opening the directory and rebuilding the index: `open.rs`; writing a
+//! file (tmp → fsync → rename → index): `write.rs`.
 
 mod open;
+mod write;
 
-use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io::ErrorKind;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +33,7 @@ use super::format::{self, FormatError, HeaderError, read_header};
 use super::undeleted::Undeleted;
 use super::{Access, Resident};
 use crate::clock::Clock;
-use crate::error::{TierError, TierErrorKind};
+use crate::error::TierError;
 use crate::key::key_hash;
 use crate::object::{Object, ObjectMeta};
 
@@ -105,63 +107,6 @@ impl FileStore {
             Err(HeaderError::Io(e)) => Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
             Err(HeaderError::Format(e)) => Err(self.corrupt(key, e)),
         }
-    }
-
-    /// Write an object durably and atomically, replacing any previous version.
-    pub fn write(&self, object: &Object) -> Result<(), TierError> {
-        let key = object.meta.key.as_str();
-        let encoded = format::encode(object).map_err(|e| {
-            TierError::new(TierErrorKind::Rejected, self.tier, format!("cannot store object {key:?}: {e}"))
-        })?;
-        let tmp = self.tmp_path(key);
-        let written = (|| {
-            let mut file = File::create(&tmp)?;
-            file.write_all(&encoded)?;
-            file.sync_all()
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(TierError::io(self.tier, format!("cannot write object {key:?}"), e));
-        }
-        self.install(&tmp, &object.meta, encoded.len() as u64)
-    }
-
-    /// A fresh temporary path for a write of `key`.
-    pub(super) fn tmp_path(&self, key: &str) -> PathBuf {
-        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        self.root.join("tmp").join(format!("{}.{seq}", key_hash(key)))
-    }
-
-    /// Rename a complete, fsync'd `tmp` file of `file_len` bytes into place
-    /// and index it (the temporary file is removed on failure).
-    pub(super) fn install(&self, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
-        let key = meta.key.as_str();
-        let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
-        let dest = self.path(key);
-        let parent = dest.parent().expect("object paths have a parent");
-        let mut index = self.index.lock();
-        let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(tmp, &dest));
-        if let Err(e) = renamed {
-            drop(index);
-            let _ = fs::remove_file(tmp);
-            return Err(io("cannot store", e));
-        }
-        let entry = IndexEntry {
-            file_len,
-            created_ms: meta.created_ms,
-            expires_ms: meta.expires_ms,
-            access: Access { last_ms: self.clock.now_ms(), count: 0 },
-        };
-        self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
-        if let Some(old) = index.push(key.to_string(), entry).filter(|(k, _)| k == key) {
-            self.bytes.fetch_sub(old.1.file_len, Ordering::Relaxed);
-        }
-        drop(index);
-        self.undeleted.retry(Some(&dest));
-        if self.durable {
-            File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
-        }
-        Ok(())
     }
 
     /// Remove an object's file; `true` if the index had it.
