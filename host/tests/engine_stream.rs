@@ -3,47 +3,41 @@
 //! cold, then caches) but never fills the memory tier; `get_stream` answers
 //! small objects whole through the ordinary read path.
 
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use support::rig::{holds, rig};
 use tiered::engine::Served;
 use tiered::store::{Fault, LocalColdTier, MemoryTier, SpoolWriter, Spooled, Tier, TierDouble};
-use tiered::{Error, ManualClock, SetOptions, TierId, TieredStore};
+use tiered::{Error, SetOptions, TierId, TieredStore};
 
-struct Rig {
-    store: TieredStore,
-    hot: Arc<MemoryTier>,
-    warm: Arc<TierDouble>,
-    cold: Arc<TierDouble>,
-    spool: tempfile::TempDir,
-}
-
-fn rig() -> anyhow::Result<Rig> {
-    let clock = ManualClock::new(1_000_000);
-    let hot = Arc::new(MemoryTier::with_clock(1 << 20, Arc::new(clock.clone())));
-    let warm = Arc::new(TierDouble::wrapping(Arc::new(MemoryTier::with_clock(8 << 20, Arc::new(clock.clone())))));
-    let cold = Arc::new(TierDouble::new());
-    let store =
-        TieredStore::builder().hot(hot.clone()).warm(warm.clone()).cold(cold.clone()).clock(Arc::new(clock)).build()?;
-    Ok(Rig { store, hot, warm, cold, spool: tempfile::tempdir()? })
-}
-
-async fn spooled(rig: &Rig, data: &[u8]) -> anyhow::Result<Spooled> {
-    let mut writer = SpoolWriter::create(rig.spool.path()).await?;
+async fn spooled(spool: &Path, data: &[u8]) -> anyhow::Result<Spooled> {
+    let mut writer = SpoolWriter::create(spool).await?;
     writer.write(data).await?;
     Ok(writer.finish().await?)
 }
 
-async fn holds(tier: &dyn Tier, key: &str) -> bool {
-    tier.get(key).await.ok().flatten().is_some()
+/// A store whose only tier is a local cold directory (behind a counting
+/// double), holding `big`: 100,000 bytes, which the readers below stream
+/// with a 4096-byte buffer. The directory lives as long as the guard.
+async fn big_in_cold() -> anyhow::Result<(tempfile::TempDir, Arc<TierDouble>, TieredStore, Vec<u8>)> {
+    let dir = tempfile::tempdir()?;
+    let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
+    let store = TieredStore::builder().cold(cold.clone()).build()?;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    store.set("big", data.clone(), SetOptions::default()).await?;
+    Ok((dir, cold, store, data))
 }
 
 #[tokio::test]
 async fn a_file_write_is_acknowledged_only_after_cold_has_it() -> anyhow::Result<()> {
-    let r = rig()?;
+    let (r, spool) = (rig(), tempfile::tempdir()?);
     r.store.set("k", "v1", SetOptions::default()).await?;
     r.cold.set_fault(Fault::FailWrites);
-    let file = spooled(&r, b"v2 from a file").await?;
+    let file = spooled(spool.path(), b"v2 from a file").await?;
     let err = r.store.set_file("k", &file, SetOptions::default()).await.unwrap_err();
     assert!(matches!(err, Error::ColdUnavailable(_)), "{err}");
     // The caches were invalidated first; cold still has v1, and reads see it.
@@ -55,13 +49,13 @@ async fn a_file_write_is_acknowledged_only_after_cold_has_it() -> anyhow::Result
 
 #[tokio::test]
 async fn a_file_write_fills_warm_as_placed_but_never_memory() -> anyhow::Result<()> {
-    let r = rig()?;
+    let (r, spool) = (rig(), tempfile::tempdir()?);
     let data = vec![7u8; 10_000];
     // The same bytes written from memory go to hot as well: the policy places them there.
     let from_memory = r.store.set("mem", data.clone(), SetOptions::default()).await?;
     assert_eq!(from_memory.tiers, [TierId::Hot, TierId::Warm, TierId::Cold]);
 
-    let file = spooled(&r, &data).await?;
+    let file = spooled(spool.path(), &data).await?;
     let outcome = r.store.set_file("file", &file, SetOptions::default()).await?;
     assert_eq!(outcome.tiers, [TierId::Warm, TierId::Cold]);
     assert_eq!(outcome.size, 10_000);
@@ -83,11 +77,7 @@ async fn a_file_write_fills_warm_as_placed_but_never_memory() -> anyhow::Result<
 /// caller that finds the stream taken opens its own.
 #[tokio::test]
 async fn a_large_cold_read_serves_the_stream_the_shared_read_opened() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
-    let store = TieredStore::builder().cold(cold.clone()).build()?;
-    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-    store.set("big", data.clone(), SetOptions::default()).await?;
+    let (_dir, cold, store, data) = big_in_cold().await?;
 
     for read in 1..=2 {
         let before = cold.gets();
@@ -113,11 +103,7 @@ async fn a_large_cold_read_serves_the_stream_the_shared_read_opened() -> anyhow:
 /// which a single-threaded join cannot produce.)
 #[tokio::test]
 async fn readers_joining_a_large_shared_read_get_what_they_asked_for() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
-    let store = TieredStore::builder().cold(cold.clone()).build()?;
-    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-    store.set("big", data.clone(), SetOptions::default()).await?;
+    let (_dir, cold, store, data) = big_in_cold().await?;
     cold.set_read_delay(Some(std::time::Duration::from_millis(200)));
 
     // The streaming reader polls first, so it starts the shared read.
