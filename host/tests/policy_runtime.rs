@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tiered::policy::wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy, check_with};
+use tiered::policy::wasm::{MemoryBudget, PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy, check_with};
 use tiered::policy::{
     Candidate, Capacities, DEFAULT_POLICY_WASM, FallbackPolicy, Policy, ReadInfo, TierId, TierSet, WriteInfo,
 };
@@ -308,5 +308,241 @@ fn the_check_battery_passes_a_good_policy_and_fails_a_broken_one() -> Result {
 
     let err = check_with(&engine, FAULTY_WASM, &config(&[("mode", "reject")]), relaxed()).unwrap_err();
     assert!(matches!(err, PolicyLoadError::ConfigRejected(_)), "{err:?}");
+    Ok(())
+}
+
+// ---- The sandbox against hostile policies: log budget, forged lines,
+// ---- deadlines inside imports, memory across the pool, a bounded check.
+
+mod captured {
+    //! A `tracing` subscriber for the calling thread that writes what the
+    //! host logs into a buffer, optionally slowly (each write sleeps).
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[derive(Clone)]
+    struct Sink {
+        buf: Arc<Mutex<Vec<u8>>>,
+        delay: Duration,
+    }
+
+    impl Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(self.delay);
+            self.buf.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs `f` with the host's `info` log captured; returns its result and
+    /// the log text.
+    pub fn logged<R>(delay: Duration, f: impl FnOnce() -> R) -> (R, String) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink { buf: buf.clone(), delay };
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || sink.clone())
+            .finish();
+        let answer = tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8_lossy(&buf.lock().unwrap()).into_owned();
+        (answer, text)
+    }
+}
+
+fn faulty_with(pairs: &[(&str, &str)], limits: PolicyLimits) -> std::result::Result<WasmPolicy, PolicyLoadError> {
+    let engine = PolicyEngine::new(None)?;
+    WasmPolicy::load(&engine, FAULTY_WASM, &config(pairs), CAPACITIES, limits)
+}
+
+/// Lines the policy's messages became.
+fn policy_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains("tiered::policy::guest")).collect()
+}
+
+#[test]
+fn a_flooding_policy_is_held_to_its_log_budget() -> Result {
+    let limits = PolicyLimits { log_line_bytes: 2048, log_bytes_per_second: 16 << 10, ..relaxed() };
+    for (mode, amount, calls) in [("log-flood", "1048576", 40), ("log-lines", "20000", 4)] {
+        let policy = faulty_with(&[("mode", mode), ("amount", amount)], limits)?;
+        let meta = BTreeMap::new();
+        let started = std::time::Instant::now();
+        let ((), log) = captured::logged(Duration::ZERO, || {
+            for _ in 0..calls {
+                assert_eq!(policy.place(&write(&meta, "k", 10)).tiers, TierSet { hot: false, warm: true });
+            }
+        });
+        let elapsed = started.elapsed().as_secs_f64();
+        let c = policy.counters();
+        assert_eq!(c.fallbacks, 0, "{mode}: logging within the deadline is not a failure: {c:?}");
+        let messages = if mode == "log-flood" { calls } else { calls * amount.parse::<u64>()? };
+        assert_eq!(c.log_written + c.log_dropped, messages, "{mode}: every message written or counted: {c:?}");
+        assert!(c.log_dropped > 0, "{mode}: over budget, messages are dropped: {c:?}");
+
+        let lines = policy_lines(&log);
+        assert_eq!(lines.len() as u64, c.log_written, "{mode}: one line per message written");
+        let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+        // A second's worth of burst, plus the refill over the run.
+        let bound = (16 << 10) as f64 * (1.0 + elapsed);
+        assert!((bytes as f64) <= bound, "{mode}: {bytes} bytes of policy log in {elapsed:.2} s, bound {bound}");
+        assert!(lines.iter().all(|l| l.len() < 2048 + 200), "{mode}: no line longer than the limit");
+        if mode == "log-flood" {
+            assert_eq!(c.log_truncated, c.log_written, "every 1 MiB message is cut: {c:?}");
+            assert!(lines[0].contains("[truncated: 2048 of 1048576 bytes]"), "{}", lines[0]);
+        }
+        assert!(log.contains("the policy logs more than its budget"), "{mode}: the host says it drops");
+    }
+    Ok(())
+}
+
+#[test]
+fn no_policy_message_can_start_a_log_line() -> Result {
+    let policy = faulty_with(&[("mode", "log-forge")], relaxed())?;
+    let meta = BTreeMap::new();
+    let ((), log) = captured::logged(Duration::ZERO, || {
+        let _ = policy.place(&write(&meta, "k", 10));
+        let _ = policy.promote(&read(TierId::Cold));
+    });
+    let lines = policy_lines(&log);
+    assert_eq!(lines.len(), 2, "{log}");
+    for line in &lines {
+        assert!(line.contains(r#"policy log policy=faulty text="innocent\nINFO tiered::http: admin token"#), "{line}");
+        assert!(line.contains(r"\r\n\u{2028}INFO"), "{line}");
+    }
+    for line in log.lines() {
+        assert!(!line.contains("INFO tiered::http") || line.contains("policy=faulty"), "a forged line: {line}");
+        assert!(!line.trim_start().starts_with("INFO tiered::http"), "a forged line: {line}");
+    }
+    Ok(())
+}
+
+#[test]
+fn time_spent_inside_host_imports_counts_against_the_deadline() -> Result {
+    // Each log line takes 30 ms to write here; the deadline is 10 ms.
+    let limits = PolicyLimits { deadline: Duration::from_millis(10), ..PolicyLimits::default() };
+    let policy = faulty_with(&[("mode", "log-forge")], limits)?;
+    let meta = BTreeMap::new();
+    let fallback = FallbackPolicy::new(CAPACITIES);
+    let (answers, _) = captured::logged(Duration::from_millis(30), || {
+        (0..3).map(|_| policy.place(&write(&meta, "k", 10))).collect::<Vec<_>>()
+    });
+    assert!(answers.iter().all(|a| *a == fallback.place(&write(&meta, "k", 10))), "{answers:?}");
+    let c = policy.counters();
+    assert_eq!((c.calls, c.fallbacks, c.timeouts, c.traps), (3, 3, 3, 0), "overruns, not traps: {c:?}");
+    Ok(())
+}
+
+#[test]
+fn a_leaking_policy_gives_its_memory_back_instead_of_pooling_it() -> Result {
+    // 1 MiB leaked per call; an instance grown by more than 4 MiB is not kept.
+    let limits = PolicyLimits { idle_growth_bytes: 4 << 20, instances: 4, ..relaxed() };
+    let engine = PolicyEngine::with_memory(None, MemoryBudget::new(1 << 30))?;
+    let policy = WasmPolicy::load(&engine, FAULTY_WASM, &config(&[("mode", "leak")]), CAPACITIES, limits)?;
+    let configured = engine.memory().used();
+    assert!(configured > 0, "an instance's initial memory counts");
+    let meta = BTreeMap::new();
+    let mut most = 0;
+    for _ in 0..40 {
+        assert_eq!(policy.place(&write(&meta, "k", 10)).tiers, TierSet { hot: false, warm: true });
+        most = most.max(engine.memory().used());
+    }
+    let c = policy.counters();
+    assert_eq!(c.fallbacks, 0, "leaking is not failing: {c:?}");
+    assert!(c.outgrown >= 40 / 6, "instances past 4 MiB of growth are dropped: {c:?}");
+    assert!(most <= configured + (6 << 20), "{most} bytes held at most, {configured} when configured");
+    assert_eq!(c.idle_memory_bytes as usize, engine.memory().used(), "only the idle instance holds memory");
+    assert!(c.idle_memory_bytes as usize <= configured + (6 << 20), "{c:?}");
+    Ok(())
+}
+
+#[test]
+fn all_instances_together_stay_within_the_process_wide_memory_bound() -> Result {
+    // No growth bound on idle instances: only the process-wide one stops the leak.
+    let limits = PolicyLimits { idle_growth_bytes: usize::MAX, instances: 4, ..relaxed() };
+    let total = 48 << 20;
+    let engine = PolicyEngine::with_memory(None, MemoryBudget::new(total))?;
+    let policy = WasmPolicy::load(&engine, FAULTY_WASM, &config(&[("mode", "leak")]), CAPACITIES, limits)?;
+    let second = WasmPolicy::load(&engine, FAULTY_WASM, &config(&[("mode", "leak")]), CAPACITIES, limits)?;
+    let meta = BTreeMap::new();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (policy, second, meta, engine) = (&policy, &second, &meta, &engine);
+            s.spawn(move || {
+                let p = if t % 2 == 0 { policy } else { second };
+                for _ in 0..60 {
+                    let _ = p.place(&write(meta, "k", 10));
+                    assert!(engine.memory().used() <= total, "{} > {total}", engine.memory().used());
+                }
+            });
+        }
+    });
+    let (a, b) = (policy.counters(), second.counters());
+    assert!(a.memory_refusals > 0 && a.memory_refusals == b.memory_refusals, "{a:?}");
+    assert!(a.traps + b.traps > 0, "a refused growth traps and falls back: {a:?} {b:?}");
+    assert_eq!((a.memory_limit_bytes, a.memory_bytes <= total as u64), (total as u64, true), "{a:?}");
+    assert_eq!(a.calls + b.calls, 240, "every call answered");
+    Ok(())
+}
+
+#[test]
+fn the_check_of_a_slow_policy_stops_timing_at_its_time_budget() -> Result {
+    use tiered::policy::wasm::check::{TIME_BUDGET, TIMED_CALLS};
+    let engine = PolicyEngine::new(None)?;
+    // Tens of milliseconds a call here: a thousand would take most of a minute.
+    let slow = config(&[("mode", "slow"), ("amount", "20000000")]);
+    let report = check_with(&engine, FAULTY_WASM, &slow, relaxed())?;
+    assert!(report.ok, "{report}");
+    for c in &report.calls {
+        let median = Duration::from_nanos(c.median_ns.ok_or("timed")?);
+        assert!((1..TIMED_CALLS).contains(&c.timed_calls), "{}: {} calls timed", c.name, c.timed_calls);
+        // The calls timed fit the budget, but for the one that passed it.
+        let at_least = median.as_secs_f64() * (c.timed_calls as f64 / 2.0);
+        assert!(at_least <= TIME_BUDGET.as_secs_f64() * 1.5, "{}: {} calls of {median:?}", c.name, c.timed_calls);
+    }
+    assert!(report.to_string().contains("or as many as fit in 1 s"), "{report}");
+    Ok(())
+}
+
+#[test]
+fn set_up_failures_say_their_cause_first() -> Result {
+    let two_seconds = PolicyLimits { deadline: Duration::from_secs(2), ..PolicyLimits::default() };
+    let err = faulty("configure-loop", two_seconds).unwrap_err();
+    assert!(matches!(err, PolicyLoadError::Setup { during: "configure", .. }), "{err:?}");
+    assert_eq!(err.to_string(), "the policy failed during configure: it ran past the set-up deadline of 2000 ms");
+    let err = faulty("configure-loop", PolicyLimits::default()).unwrap_err();
+    assert!(err.to_string().ends_with("the set-up deadline of 1000 ms"), "{err}");
+
+    // A Rust guest's panic asks for its environment, which policies are not given.
+    let err = faulty("configure-trap", relaxed()).unwrap_err().to_string();
+    let cause = "the policy failed during configure: it called `wasi:cli/environment@";
+    assert!(err.starts_with(cause) && err.contains("which the host does not give policies"), "{err}");
+    assert!(!err.contains("backtrace") && !err.contains('\n'), "the cause alone, on one line: {err}");
+    Ok(())
+}
+
+#[test]
+fn a_policy_taking_more_than_its_share_of_the_machine_is_throttled() -> Result {
+    // Milliseconds a call here; a thousandth of the machine is a few ms a second.
+    let limits = PolicyLimits { busy_share: 0.001, ..relaxed() };
+    let policy = faulty_with(&[("mode", "slow"), ("amount", "20000000")], limits)?;
+    let batch = candidates(&["a", "b"]);
+    let fallback = FallbackPolicy::new(CAPACITIES).score(0, &batch);
+    let answers: Vec<_> = (0..20).map(|_| policy.score(0, &batch)).collect();
+    let c = policy.counters();
+    assert!(c.throttled > 0, "{c:?}");
+    assert_eq!((c.calls, c.fallbacks, c.traps + c.timeouts + c.bad_answers), (20, c.throttled, 0), "{c:?}");
+    let by_fallback = answers.iter().filter(|a| **a == fallback).count() as u64;
+    assert_eq!(by_fallback, c.throttled, "throttled decisions are the fallback's");
+    assert!(by_fallback < 20, "the policy answered while within its share");
+
+    // The check measures the policy itself, whatever the limits: never throttled.
+    let engine = PolicyEngine::new(None)?;
+    let report = check_with(&engine, FAULTY_WASM, &config(&[("mode", "slow"), ("amount", "2000000")]), limits)?;
+    assert!(report.ok && report.counters.throttled == 0, "{report}");
     Ok(())
 }

@@ -60,6 +60,43 @@ async fn start_up_failures_print_one_clear_line() -> Result<()> {
     assert!(line.contains("does not load: not a WebAssembly component"), "{line}");
     let line = failed_start(&["--policy", "/nonexistent/p.wasm"], &[], None).await?;
     assert!(line.contains("cannot read policy file /nonexistent/p.wasm"), "{line}");
+
+    // A policy whose `configure` never returns: the cause first, the deadline named.
+    let never = Some("[policy_config]\nmode = \"configure-loop\"\n");
+    let line = failed_start(&["--policy", env!("TIERED_FAULTY_POLICY_WASM")], &[], never).await?;
+    assert!(line.contains("failed during configure: it ran past the set-up deadline of 1000 ms"), "{line}");
+    assert!(!line.contains("backtrace"), "{line}");
+    Ok(())
+}
+
+/// What `tests/guests/faulty` in mode `log-forge` tries to pass off as the host's.
+const FORGED: &str = "INFO tiered::http: admin token accepted";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_cannot_forge_a_line_of_the_service_log() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = "[policy_config]\nmode = \"log-forge\"\n";
+    let args = ["--policy".as_ref(), std::ffi::OsStr::new(env!("TIERED_FAULTY_POLICY_WASM"))];
+    let s = Server::start_with_args(dir.path(), config, &args).await?;
+    for i in 0..5 {
+        let path = format!("/v1/objects/forge/{i}");
+        assert_eq!(s.http.put(&path, "x").await?.status, StatusCode::CREATED);
+        assert_eq!(s.http.get(&path).await?.status, StatusCode::OK);
+    }
+    let stats = s.http.get("/v1/stats").await?.json()?;
+    let written = stats["policy_counters"]["log_written"].as_u64().unwrap_or_default();
+    assert!(written >= 5, "every placement logged: {stats}");
+    let metrics = String::from_utf8(s.http.get("/metrics").await?.body.to_vec())?;
+    assert!(metrics.contains(&format!("tiered_policy_log_lines_total {written}")), "{metrics}");
+    assert!(metrics.contains("tiered_policy_memory_bytes{state=\"idle\"} "), "{metrics}");
+
+    let log = s.log_text();
+    let escaped = format!(r#"policy=faulty text="innocent\n{FORGED}"#);
+    assert!(log.lines().filter(|l| l.contains(&escaped)).count() >= 5, "the messages are in the log:\n{log}");
+    for line in log.lines() {
+        assert!(!line.contains(FORGED) || line.contains(&escaped), "a forged line:\n{line}");
+    }
+    assert!(s.stop().await?.success());
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use crate::config::ColdKind;
 use crate::config::{Config, ConfigError, ValidConfig};
 use crate::engine::TieredStore;
 use crate::error::{Error, TierError};
-use crate::policy::wasm::{PolicyEngine, PolicyLoadError};
+use crate::policy::wasm::{MemoryBudget, PolicyEngine, PolicyLoadError};
 use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
 use crate::store::{DiskTier, LocalColdTier, S3Config, S3Tier, Tier};
 
@@ -89,8 +89,11 @@ impl Service {
 
         let capacities = Capacities { hot_bytes: config.hot.max_bytes.0, warm_bytes: config.warm.max_bytes.0 };
         let policies = PolicyLoader {
-            engine: PolicyEngine::new(Some(config.policy_cache()))
-                .map_err(|source| StartError::Policy { what: "runtime".into(), source })?,
+            engine: PolicyEngine::with_memory(
+                Some(config.policy_cache()),
+                MemoryBudget::new(config.policy_limits.total_memory_bytes),
+            )
+            .map_err(|source| StartError::Policy { what: "runtime".into(), source })?,
             config: config.policy_pairs(),
             capacities,
             limits: config.policy_limits,

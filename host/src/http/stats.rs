@@ -80,6 +80,16 @@ pub fn render(stats: &StoreStats, responses: impl Iterator<Item = (String, u64)>
         ("timeouts_total", "Policy calls stopped by the deadline.", p.timeouts),
         ("bad_answers_total", "Policy answers of the wrong shape.", p.bad_answers),
         ("rebuilds_total", "Policy instances rebuilt after a failure.", p.rebuilds),
+        (
+            "throttled_total",
+            "Decisions answered by the fallback because the policy took more than its CPU share.",
+            p.throttled,
+        ),
+        ("outgrown_total", "Policy instances dropped after a call because their memory grew too much.", p.outgrown),
+        ("memory_refusals_total", "Policy memory growths refused by the process-wide bound.", p.memory_refusals),
+        ("log_lines_total", "Messages the policy logged.", p.log_written),
+        ("log_truncated_total", "Policy messages cut to the longest line allowed.", p.log_truncated),
+        ("log_dropped_total", "Policy messages dropped because the policy was over its log budget.", p.log_dropped),
     ] {
         head(&mut out, &format!("tiered_policy_{name}"), "counter", help);
         let _ = writeln!(out, "tiered_policy_{name} {value}");
@@ -94,6 +104,17 @@ pub fn render(stats: &StoreStats, responses: impl Iterator<Item = (String, u64)>
         ),
     );
     let _ = writeln!(out, "tiered_policy_busy_seconds_total {}", p.busy_ns as f64 / 1e9);
+    head(
+        &mut out,
+        "tiered_policy_memory_bytes",
+        "gauge",
+        "Linear memory of policy instances: `idle` = the policy's pooled idle instances, `all` = every instance of \
+         the process.",
+    );
+    let _ = writeln!(out, "tiered_policy_memory_bytes{{state=\"idle\"}} {}", p.idle_memory_bytes);
+    let _ = writeln!(out, "tiered_policy_memory_bytes{{state=\"all\"}} {}", p.memory_bytes);
+    head(&mut out, "tiered_policy_memory_limit_bytes", "gauge", "Bound of the linear memory of all policy instances.");
+    let _ = writeln!(out, "tiered_policy_memory_limit_bytes {}", p.memory_limit_bytes);
     let id = &stats.policy;
     head(&mut out, "tiered_policy_info", "gauge", "The policy deciding (always 1).");
     let _ = writeln!(

@@ -36,18 +36,32 @@ pub(crate) struct CallClock {
 impl CallClock {
     /// Runs `call`, counting it and, if it is timed, its duration.
     pub(crate) fn run<R>(&self, timing: Timing, call: impl FnOnce() -> R) -> R {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let Some(weight) = weight(timing, draw()) else { return call() };
-        let started = Instant::now();
-        let answer = call();
-        self.record(weight, started.elapsed().as_nanos());
-        answer
+        self.run_measured(timing, call).0
     }
 
-    /// Adds a call of `ns` nanoseconds that stands for `weight` calls.
-    fn record(&self, weight: u64, ns: u128) {
-        let ns = u64::try_from(ns).unwrap_or(u64::MAX);
-        self.busy_ns.fetch_add(ns.saturating_mul(weight), Ordering::Relaxed);
+    /// [`CallClock::run`], also returning the nanoseconds the call stands for
+    /// in the estimate (its duration times its weight; 0 when not timed).
+    pub(crate) fn run_measured<R>(&self, timing: Timing, call: impl FnOnce() -> R) -> (R, u64) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Some(weight) = weight(timing, draw()) else { return (call(), 0) };
+        let started = Instant::now();
+        let answer = call();
+        let ns = self.record(weight, started.elapsed().as_nanos());
+        (answer, ns)
+    }
+
+    /// Counts a decision that was not asked of the policy (answered by the
+    /// fallback without a call).
+    pub(crate) fn skipped(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a call of `ns` nanoseconds that stands for `weight` calls;
+    /// returns what it added.
+    fn record(&self, weight: u64, ns: u128) -> u64 {
+        let weighted = u64::try_from(ns).unwrap_or(u64::MAX).saturating_mul(weight);
+        self.busy_ns.fetch_add(weighted, Ordering::Relaxed);
+        weighted
     }
 
     /// Calls made so far.

@@ -14,7 +14,8 @@ pub const DEFAULT_POLICY_WASM: &[u8] = include_bytes!(env!("TIERED_DEFAULT_POLIC
 /// `capacities`, on an engine shared by the whole process: the first call
 /// compiles the component, later calls only instantiate it (well under a
 /// millisecond). This is what a [`crate::TieredStore`] built without a policy
-/// runs.
+/// runs; being the project's own code, it is not throttled
+/// ([`PolicyLimits::unthrottled`](super::PolicyLimits::unthrottled)).
 pub fn default_policy(
     config: &[(String, String)],
     capacities: super::Capacities,
@@ -27,5 +28,11 @@ pub fn default_policy(
             ENGINE.get_or_init(|| engine)
         }
     };
-    super::WasmPolicy::load(engine, DEFAULT_POLICY_WASM, config, capacities, super::PolicyLimits::default())
+    super::WasmPolicy::load(
+        engine,
+        DEFAULT_POLICY_WASM,
+        config,
+        capacities,
+        super::PolicyLimits::default().unthrottled(),
+    )
 }

@@ -124,7 +124,8 @@ pub struct PolicyIdentity {
 pub struct PolicyCounters {
     /// Decisions asked (place + promote + score).
     pub calls: u64,
-    /// Decisions answered by the fallback because the policy failed.
+    /// Decisions answered by the fallback because the policy failed or was
+    /// throttled.
     pub fallbacks: u64,
     /// Of those, calls that trapped (including memory-limit failures).
     pub traps: u64,
@@ -138,4 +139,25 @@ pub struct PolicyCounters {
     /// placement and promotion estimated from one call in
     /// [`BUSY_SAMPLE_EVERY`](super::BUSY_SAMPLE_EVERY).
     pub busy_ns: u64,
+    /// Of the fallbacks, decisions not asked of the policy because its calls
+    /// had taken more than `[policy_limits] busy_share` of the machine.
+    pub throttled: u64,
+    /// Instances dropped after a call because their memory grew past
+    /// `[policy_limits] idle_growth_bytes`.
+    pub outgrown: u64,
+    /// Linear memory held by the policy's idle pooled instances, in bytes.
+    pub idle_memory_bytes: u64,
+    /// Linear memory held by all policy instances of the process (this
+    /// policy's and any other the same engine runs), in bytes.
+    pub memory_bytes: u64,
+    /// The bound of `memory_bytes` (`[policy_limits] total_memory_bytes`).
+    pub memory_limit_bytes: u64,
+    /// Memory growths refused because `memory_limit_bytes` was reached.
+    pub memory_refusals: u64,
+    /// Messages the policy logged.
+    pub log_written: u64,
+    /// Of those, messages cut to `[policy_limits] log_line_bytes`.
+    pub log_truncated: u64,
+    /// Messages dropped because the policy was over its log budget.
+    pub log_dropped: u64,
 }

@@ -68,7 +68,7 @@ impl PolicySource {
                 Arc::new(BuiltinPolicy::new(config, capacities).map_err(SimError::Policy)?)
             }
             PolicySource::Wasm { engine, wasm, config } => Arc::new(
-                WasmPolicy::load(engine, wasm, config, capacities, PolicyLimits::default())
+                WasmPolicy::load(engine, wasm, config, capacities, PolicyLimits::default().unthrottled())
                     .map_err(|e| SimError::Policy(e.to_string()))?,
             ),
         })

@@ -68,7 +68,8 @@ impl PolicyKit {
         let capacities = Capacities { hot_bytes: settings.hot_bytes.0, warm_bytes: settings.warm_bytes.0 };
         let engine = PolicyEngine::new(options.cache_dir.clone())?;
         let wasm = options.wasm.as_deref().unwrap_or(DEFAULT_POLICY_WASM);
-        let policy = WasmPolicy::load(&engine, wasm, &options.policy_config, capacities, PolicyLimits::default())?;
+        let policy =
+            WasmPolicy::load(&engine, wasm, &options.policy_config, capacities, PolicyLimits::default().unthrottled())?;
         let recorder = Arc::new(RecordingPolicy::new(Arc::new(policy)));
         let clock = ManualClock::new(settings.start_ms);
         let run = unique_suffix();

@@ -1,15 +1,18 @@
 //! The battery behind `tiered policy check FILE.wasm`: load the component,
-//! ask it a fixed set of decisions, time each one (median of
-//! [`TIMED_CALLS`] calls), and report who the policy is, what it answered, how
-//! fast, and whether any call needed the fallback. A policy that fails any
-//! call of the battery fails the check (`ok = false`, with the reasons).
+//! ask it a fixed set of decisions, time each one (the median of
+//! [`TIMED_CALLS`] calls, or of as many as fit in [`TIME_BUDGET`]), and report
+//! who the policy is, what it answered, how fast, and whether any call needed
+//! the fallback. A policy that fails any call of the battery fails the check
+//! (`ok = false`, with the reasons).
 //!
-//! A decision that fails on its first call is not timed (a looping policy
-//! would otherwise take `TIMED_CALLS` deadlines).
+//! The check is bounded in time: at most [`TIME_BUDGET`] (plus one call) per
+//! decision, so a policy that takes 15 ms a call is checked in seconds, not
+//! the minutes a fixed count would take. A decision that fails on its first
+//! call is not timed at all.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -18,8 +21,12 @@ use crate::policy::{
     Candidate, Capacities, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, WriteInfo,
 };
 
-/// Calls per timed decision.
+/// Most calls timed per decision.
 pub const TIMED_CALLS: usize = 1000;
+
+/// Longest time spent timing one decision: timing stops at [`TIMED_CALLS`]
+/// calls or after this long, whichever comes first.
+pub const TIME_BUDGET: Duration = Duration::from_secs(1);
 
 /// Budgets the battery configures the policy with (`tiered serve` defaults).
 const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 16 << 30 };
@@ -47,6 +54,8 @@ pub struct CallTiming {
     pub answer: String,
     /// Median wall time of one call, `None` when the call failed.
     pub median_ns: Option<u64>,
+    /// Calls the median is taken over (0 when the call failed).
+    pub timed_calls: usize,
 }
 
 /// Loads `wasm` with `config` and runs the battery under the default
@@ -67,6 +76,8 @@ pub fn check_with(
     limits: PolicyLimits,
 ) -> Result<CheckReport, PolicyLoadError> {
     let started = Instant::now();
+    // The battery measures the policy itself: never throttled.
+    let limits = limits.unthrottled();
     let policy = WasmPolicy::load(engine, wasm, config, CAPACITIES, limits)?;
     let load_ns = nanos(started);
 
@@ -111,11 +122,12 @@ pub fn check_with(
         if let Some(why) = failed(&before, &policy.counters()) {
             problems.push(format!("{name}: {why}; the fallback answered"));
             let answer = format!("{answer} (fallback)");
-            calls.push(CallTiming { name, answer, median_ns: None });
+            calls.push(CallTiming { name, answer, median_ns: None, timed_calls: 0 });
             continue;
         }
         let mut times: Vec<u64> = Vec::with_capacity(TIMED_CALLS);
-        for _ in 0..TIMED_CALLS {
+        let timing = Instant::now();
+        while times.len() < TIMED_CALLS && timing.elapsed() < TIME_BUDGET {
             let t = Instant::now();
             std::hint::black_box(decide(&policy));
             times.push(nanos(t));
@@ -124,7 +136,8 @@ pub fn check_with(
             problems.push(format!("{name}: {why} when called repeatedly"));
         }
         times.sort_unstable();
-        calls.push(CallTiming { name, answer, median_ns: Some(times[times.len() / 2]) });
+        let timed_calls = times.len();
+        calls.push(CallTiming { name, answer, median_ns: Some(times[timed_calls / 2]), timed_calls });
     }
 
     Ok(CheckReport {
@@ -212,11 +225,16 @@ impl fmt::Display for CheckReport {
         let how = if self.loaded_from_cache { "from the compile cache" } else { "compiled" };
         writeln!(f, "loaded     in {} ({how})", human_ns(self.load_ns))?;
         writeln!(f)?;
-        writeln!(f, "{:<20} {:>10}  answer", "decision", "median")?;
+        writeln!(f, "{:<20} {:>10} {:>6}  answer", "decision", "median", "calls")?;
         for c in &self.calls {
             let median = c.median_ns.map_or("failed".to_string(), human_ns);
-            writeln!(f, "{:<20} {median:>10}  {}", c.name, c.answer)?;
+            writeln!(f, "{:<20} {median:>10} {:>6}  {}", c.name, c.timed_calls, c.answer)?;
         }
+        writeln!(
+            f,
+            "(each median over the calls timed: {TIMED_CALLS} per decision, or as many as fit in {} s)",
+            TIME_BUDGET.as_secs_f64()
+        )?;
         writeln!(f)?;
         let c = &self.counters;
         writeln!(f, "{} calls, {} fallbacks, {} rebuilds", c.calls, c.fallbacks, c.rebuilds)?;

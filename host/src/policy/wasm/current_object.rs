@@ -18,13 +18,13 @@
 //! Outside `place` and `promote` there is no current object: the functions
 //! then trap. In `score` the call falls back; in `identity` or `configure` the
 //! instance cannot be built, so loading the policy fails.
+//!
+//! The import itself (the `Host` impl) is in `state.rs`, beside the rest of
+//! the `Store`'s data; this file holds the text and answers from it.
 
 use std::collections::BTreeMap;
 
 use wasmtime::format_err;
-
-use super::bindings::CurrentObjectHost;
-use super::limits::HostState;
 
 /// The text of the current call's object, kept in the `Store`.
 #[derive(Debug, Default)]
@@ -80,18 +80,21 @@ fn replace(buffer: &mut String, text: &str) {
     buffer.push_str(text);
 }
 
-impl CurrentObjectHost for HostState {
-    fn key(&mut self) -> wasmtime::Result<String> {
-        Ok(self.current.get("key")?.key.clone())
+impl CurrentObject {
+    /// `current-object.key`.
+    pub(crate) fn key(&self) -> wasmtime::Result<String> {
+        Ok(self.get("key")?.key.clone())
     }
 
-    fn content_type(&mut self) -> wasmtime::Result<Option<String>> {
-        let current = self.current.get("content-type")?;
+    /// `current-object.content-type`.
+    pub(crate) fn content_type(&self) -> wasmtime::Result<Option<String>> {
+        let current = self.get("content-type")?;
         Ok(current.has_content_type.then(|| current.content_type.clone()))
     }
 
-    fn metadata(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-        let current = self.current.get("metadata")?;
+    /// `current-object.metadata`.
+    pub(crate) fn metadata(&self) -> wasmtime::Result<Vec<(String, String)>> {
+        let current = self.get("metadata")?;
         Ok(current.metadata[..current.metadata_len].to_vec())
     }
 }
@@ -107,34 +110,34 @@ mod tests {
     /// What a policy would read: key, content type, metadata.
     type Text = (String, Option<String>, Vec<(String, String)>);
 
-    fn seen(state: &mut HostState) -> wasmtime::Result<Text> {
+    fn seen(state: &CurrentObject) -> wasmtime::Result<Text> {
         Ok((state.key()?, state.content_type()?, state.metadata()?))
     }
 
     #[test]
     fn each_call_sees_its_own_text_and_nothing_of_the_previous_one() -> wasmtime::Result<()> {
-        let mut state = HostState::new("test".into(), &super::super::PolicyLimits::default());
-        state.current.set("first", Some("text/plain"), &pairs(&[("a", "1"), ("b", "2")]));
-        let first = seen(&mut state)?;
+        let mut state = CurrentObject::default();
+        state.set("first", Some("text/plain"), &pairs(&[("a", "1"), ("b", "2")]));
+        let first = seen(&state)?;
         assert_eq!(
             first,
             ("first".into(), Some("text/plain".into()), vec![("a".into(), "1".into()), ("b".into(), "2".into())])
         );
 
-        state.current.set("second", None, &pairs(&[("c", "3")]));
-        assert_eq!(seen(&mut state)?, ("second".into(), None, vec![("c".into(), "3".into())]));
-        state.current.set("", Some(""), &BTreeMap::new());
-        assert_eq!(seen(&mut state)?, (String::new(), Some(String::new()), vec![]));
+        state.set("second", None, &pairs(&[("c", "3")]));
+        assert_eq!(seen(&state)?, ("second".into(), None, vec![("c".into(), "3".into())]));
+        state.set("", Some(""), &BTreeMap::new());
+        assert_eq!(seen(&state)?, (String::new(), Some(String::new()), vec![]));
         Ok(())
     }
 
     #[test]
     fn asking_outside_a_call_is_an_error() {
-        let mut state = HostState::new("test".into(), &super::super::PolicyLimits::default());
+        let mut state = CurrentObject::default();
         assert!(state.key().is_err(), "before any call");
-        state.current.set("k", None, &BTreeMap::new());
+        state.set("k", None, &BTreeMap::new());
         assert!(state.key().is_ok());
-        state.current.clear();
+        state.clear();
         let err = state.metadata().map_err(|e| e.to_string());
         assert_eq!(err, Err("current-object.metadata called outside `place` and `promote`".to_string()));
     }

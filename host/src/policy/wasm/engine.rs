@@ -4,9 +4,13 @@
 //!
 //! - **Epochs.** The engine is built with epoch interruption; a background
 //!   thread increments the epoch every [`EPOCH_TICK`] (1 ms) and each call sets
-//!   its deadline in ticks. The thread stops when the last clone of the
+//!   its deadline in ticks. The thread also counts the ticks in an
+//!   [`EpochClock`] the host imports read, since wasmtime checks the epoch
+//!   only inside guest code. The thread stops when the last clone of the
 //!   `PolicyEngine` is dropped (every loaded policy holds one, so a deadline
 //!   can never outlive its clock).
+//! - **Memory.** The engine holds the [`MemoryBudget`] every instance of every
+//!   policy it runs draws its linear memory from.
 //! - **Cache.** With a cache directory, the compiled artifact is written to
 //!   `<dir>/<sha256 of the wasm>-<engine compatibility hash>.cwasm` (a temp
 //!   file, then renamed) and loaded from there on the next start. Without one, every
@@ -28,6 +32,7 @@ use wasmtime::{Config, Engine};
 
 use super::PolicyLoadError;
 use super::limits::EPOCH_TICK;
+use super::memory::MemoryBudget;
 
 /// The shared runtime for policy components. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -37,6 +42,10 @@ pub struct PolicyEngine {
 
 struct Inner {
     engine: Engine,
+    /// The epochs elapsed, as the ticker counts them.
+    clock: EpochClock,
+    /// What all instances of this engine's policies may hold together.
+    memory: MemoryBudget,
     /// Where compiled artifacts are kept, if anywhere.
     cache_dir: Option<PathBuf>,
     /// Hex digest of `precompile_compatibility_hash`: artifacts compiled by an
@@ -54,8 +63,15 @@ struct Inner {
 
 impl PolicyEngine {
     /// An engine whose compiled artifacts are cached in `cache_dir` (created if
-    /// missing; `None` = always compile).
+    /// missing; `None` = always compile), with the default memory budget
+    /// ([`MemoryBudget::default_total`]).
     pub fn new(cache_dir: Option<PathBuf>) -> Result<Self, PolicyLoadError> {
+        PolicyEngine::with_memory(cache_dir, MemoryBudget::default())
+    }
+
+    /// [`PolicyEngine::new`] whose policies draw their linear memory from
+    /// `memory` (`[policy_limits] total_memory_bytes` in the service).
+    pub fn with_memory(cache_dir: Option<PathBuf>, memory: MemoryBudget) -> Result<Self, PolicyLoadError> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(PolicyLoadError::Engine)?;
@@ -66,11 +82,14 @@ impl PolicyEngine {
 
         let (stop, stopped) = mpsc::channel::<()>();
         let ticking = engine.clone();
+        let clock = EpochClock::default();
+        let counting = clock.clone();
         let ticker = std::thread::Builder::new()
             .name("tiered-policy-epoch".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EPOCH_TICK) {
                     ticking.increment_epoch();
+                    counting.tick();
                 }
             })
             .map_err(PolicyLoadError::Ticker)?;
@@ -78,6 +97,8 @@ impl PolicyEngine {
         Ok(PolicyEngine {
             inner: Arc::new(Inner {
                 engine,
+                clock,
+                memory,
                 cache_dir,
                 compat,
                 compiled: parking_lot::Mutex::new(Vec::new()),
@@ -94,6 +115,15 @@ impl PolicyEngine {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The budget all instances of this engine's policies share.
+    pub fn memory(&self) -> &MemoryBudget {
+        &self.inner.memory
+    }
+
+    pub(crate) fn clock(&self) -> &EpochClock {
+        &self.inner.clock
     }
 
     /// Compiles `wasm` (whose sha256 is `sha256`), or reuses what this engine
@@ -150,6 +180,23 @@ impl PolicyEngine {
     }
 }
 
+/// The count of epoch ticks since the engine started, readable from host code
+/// (wasmtime offers no way to read the engine's epoch). Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EpochClock(Arc<AtomicU64>);
+
+impl EpochClock {
+    /// Ticks so far.
+    pub(crate) fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// One more tick.
+    pub(crate) fn tick(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Compiled components an engine keeps in memory.
 const MAX_REMEMBERED: usize = 4;
 
@@ -180,6 +227,7 @@ impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PolicyEngine")
             .field("cache_dir", &self.cache_dir)
+            .field("memory", &self.memory)
             .field("compat", &self.compat)
             .finish_non_exhaustive()
     }

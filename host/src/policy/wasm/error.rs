@@ -2,9 +2,10 @@
 //! *after* loading never surface as errors: they become fallback decisions
 //! (see [`super::WasmPolicy`]).
 //!
-//! Messages name the failure; the cause is kept as the error's `source`, so
-//! print the chain (`{:#}` with anyhow) to see e.g.
-//! `does not implement tiered:policy/decisions@0.3.0: no exported instance named ...`.
+//! Messages name the failure; where wasmtime's error is the cause, it is kept
+//! as the error's `source`, so print the chain (`{:#}` with anyhow) to see
+//! e.g. `does not implement tiered:policy/decisions@0.3.0: no exported
+//! instance named ...`. A failed set-up says its cause in the message itself.
 
 use super::instance::{PrepareError, SetupError};
 
@@ -36,12 +37,16 @@ pub enum PolicyLoadError {
     )]
     OtherVersion { found: String },
     /// Instantiation, `identity` or `configure` trapped or ran out of time.
-    #[error("the policy failed during {during}")]
-    Setup {
-        during: &'static str,
-        #[source]
-        source: wasmtime::Error,
-    },
+    /// `cause` comes first in its own words: the set-up deadline by name and
+    /// value, or the trap's message (the guest's backtrace is logged at
+    /// debug level).
+    #[error("the policy failed during {during}: {cause}")]
+    Setup { during: &'static str, cause: String },
+    /// `identity` answered a name or version that cannot be used in logs and
+    /// metrics (empty, too long, or holding control characters, line
+    /// separators or bidirectional overrides).
+    #[error("the policy's identity is unusable: {0}")]
+    BadIdentity(String),
     /// `configure` rejected the `[policy_config]` table; the policy's message.
     #[error("the policy rejected its configuration: {0}")]
     ConfigRejected(String),
@@ -66,7 +71,8 @@ impl From<PrepareError> for PolicyLoadError {
 impl From<SetupError> for PolicyLoadError {
     fn from(err: SetupError) -> Self {
         match err {
-            SetupError::Failed { during, source } => PolicyLoadError::Setup { during, source },
+            SetupError::Failed { during, cause } => PolicyLoadError::Setup { during, cause },
+            SetupError::BadIdentity(why) => PolicyLoadError::BadIdentity(why),
             SetupError::Rejected(message) => PolicyLoadError::ConfigRejected(message),
         }
     }

@@ -14,12 +14,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, Store, Trap, WasmBacktrace};
 
 use super::bindings::{Capacity, Decisions, Identity, Policy as Bindings, PolicyPre};
-use super::limits::{HostState, PolicyLimits};
+use super::engine::EpochClock;
+use super::guest_log::GuestLog;
+use super::limits::PolicyLimits;
+use super::memory::{InstanceMemory, MemoryBudget};
+use super::state::{HostState, ImportOverran};
 
-/// What every instance of a policy is configured with.
+/// What every instance of a policy is configured with, and what its
+/// instances share.
 #[derive(Debug)]
 pub(crate) struct Setup {
     /// The host's `[policy_config]` pairs, handed to `configure`.
@@ -27,6 +32,12 @@ pub(crate) struct Setup {
     /// The cache tiers' budgets (hot, warm), handed to `configure`.
     pub(crate) capacities: Vec<Capacity>,
     pub(crate) limits: PolicyLimits,
+    /// The engine's process-wide memory budget.
+    pub(crate) memory: MemoryBudget,
+    /// The policy's log budget, shared by its instances.
+    pub(crate) log: GuestLog,
+    /// The engine's epoch count, for deadlines inside imports.
+    pub(crate) clock: EpochClock,
 }
 
 /// Why linking a component failed.
@@ -44,10 +55,71 @@ pub(crate) enum PrepareError {
 /// Why an instance could not be created.
 #[derive(Debug)]
 pub(crate) enum SetupError {
-    /// Instantiation, `identity` or `configure` trapped or ran out of time.
-    Failed { during: &'static str, source: wasmtime::Error },
+    /// Instantiation, `identity` or `configure` trapped or ran out of time;
+    /// `cause` says which: the set-up deadline by name and value, or the
+    /// [`trap_message`].
+    Failed { during: &'static str, cause: String },
+    /// `identity` answered a name or version that cannot be logged or shown.
+    BadIdentity(String),
     /// `configure` answered `Err(message)`.
     Rejected(String),
+}
+
+/// Whether `err` stopped a call at its deadline: `Some` with where (empty in
+/// the policy's own code, or the host import it was in), `None` otherwise.
+pub(crate) fn overrun(err: &wasmtime::Error) -> Option<String> {
+    if let Some(ImportOverran { import }) = err.downcast_ref::<ImportOverran>() {
+        return Some(format!(" (inside the host import `{import}`)"));
+    }
+    matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)).then(String::new)
+}
+
+/// What a trap was, in a few words for a person: the trap's own message,
+/// never the backtrace wasmtime puts in front of it (that goes to the debug
+/// log, see [`backtrace`]); a call to an import policies are not given is
+/// named as such.
+pub(crate) fn trap_message(err: &wasmtime::Error) -> String {
+    let root = err.root_cause().to_string();
+    // What `define_unknown_imports_as_traps` reports.
+    match root.strip_prefix("unknown import: `").and_then(|r| r.split_once('`')) {
+        Some((import, _)) => format!(
+            "it called `{import}`, which the host does not give policies (no clock, environment, file system or \
+             network; a Rust guest asks for its environment when it panics)"
+        ),
+        None => root,
+    }
+}
+
+/// The guest's stack when `err` happened, if wasmtime captured it.
+pub(crate) fn backtrace(err: &wasmtime::Error) -> Option<&WasmBacktrace> {
+    err.downcast_ref::<WasmBacktrace>()
+}
+
+/// Longest policy name or version accepted, in bytes.
+const MAX_IDENTITY_BYTES: usize = 128;
+
+/// Refuses a name or version that is empty (the name), too long, or holds a
+/// character that could break or disguise a log line (control characters,
+/// line separators, bidirectional overrides).
+fn check_identity(id: &Identity) -> Result<(), SetupError> {
+    for (what, text) in [("name", &id.name), ("version", &id.version)] {
+        let bad = text.chars().find(|&c| {
+            c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        });
+        if let Some(c) = bad {
+            return Err(SetupError::BadIdentity(format!("its {what} holds the character {c:?}")));
+        }
+        if text.len() > MAX_IDENTITY_BYTES {
+            return Err(SetupError::BadIdentity(format!(
+                "its {what} is {} bytes long (at most {MAX_IDENTITY_BYTES})",
+                text.len()
+            )));
+        }
+    }
+    if id.name.is_empty() {
+        return Err(SetupError::BadIdentity("its name is empty".into()));
+    }
+    Ok(())
 }
 
 /// Links `component` against the host: the `host` and `current-object`
@@ -82,6 +154,8 @@ fn other_version(engine: &Engine, component: &wasmtime::component::Component) ->
 pub(crate) struct Instance {
     store: Store<HostState>,
     bindings: Bindings,
+    /// Linear memory held once configured: what later growth is measured from.
+    configured_bytes: usize,
 }
 
 impl Instance {
@@ -92,15 +166,31 @@ impl Instance {
         name: Arc<str>,
         setup: &Setup,
     ) -> Result<(Self, Identity), SetupError> {
-        let failed = |during| move |source| SetupError::Failed { during, source };
-        let mut store = Store::new(pre.engine(), HostState::new(name, &setup.limits));
-        store.limiter(|state| &mut state.limits);
+        let failed = |during| {
+            move |err: wasmtime::Error| {
+                tracing::debug!(during, error = ?err, backtrace = ?backtrace(&err), "policy set-up failed");
+                let cause = match overrun(&err) {
+                    Some(inside) => {
+                        let ms = setup.limits.setup_deadline().as_millis();
+                        format!("it ran past the set-up deadline of {ms} ms{inside}")
+                    }
+                    None => trap_message(&err),
+                };
+                SetupError::Failed { during, cause }
+            }
+        };
+        let memory = InstanceMemory::new(setup.limits.memory_bytes, setup.memory.clone());
+        let state = HostState::new(name, memory, setup.log.clone(), setup.clock.clone());
+        let mut store = Store::new(pre.engine(), state);
+        store.limiter(|state| &mut state.memory);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(setup.limits.setup_ticks());
+        store.data_mut().start_call(setup.limits.setup_ticks());
 
         let bindings = pre.instantiate(&mut store).map_err(failed("instantiation"))?;
         let decisions = bindings.tiered_policy_decisions();
         let identity = decisions.call_identity(&mut store).map_err(failed("identity"))?;
+        check_identity(&identity)?;
         store.data_mut().name = Arc::from(identity.name.as_str());
 
         let pairs: Vec<(&str, &str)> = setup.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -108,7 +198,18 @@ impl Instance {
             .call_configure(&mut store, &pairs, &setup.capacities)
             .map_err(failed("configure"))?
             .map_err(SetupError::Rejected)?;
-        Ok((Instance { store, bindings }, identity))
+        let configured_bytes = store.data().memory.held();
+        Ok((Instance { store, bindings, configured_bytes }, identity))
+    }
+
+    /// Linear memory this instance holds, in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.store.data().memory.held()
+    }
+
+    /// How much its linear memory grew since it was configured, in bytes.
+    pub(crate) fn grown_bytes(&self) -> usize {
+        self.memory_bytes().saturating_sub(self.configured_bytes)
     }
 
     /// Runs a `place` or `promote` decision about `object` (key, content
@@ -133,6 +234,7 @@ impl Instance {
         f: impl FnOnce(&Decisions, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
         self.store.set_epoch_deadline(ticks);
+        self.store.data_mut().start_call(ticks);
         f(self.bindings.tiered_policy_decisions(), &mut self.store)
     }
 }

@@ -4,10 +4,16 @@
 //!
 //! - [`engine`]: [`PolicyEngine`], the shared wasmtime engine, its epoch ticker
 //!   (call deadlines) and the compiled-artifact cache.
-//! - [`limits`]: [`PolicyLimits`] (deadline, memory, pool size).
-//! - `bindings`: the one `bindgen!` of `wit/policy.wit`, and the `log` import.
-//! - `current_object`: the `current-object` import (the key, content type and
-//!   metadata of the object a `place` or `promote` is about).
+//! - [`limits`]: [`PolicyLimits`] (deadline, memory, pool, log budget).
+//! - `bindings`: the one `bindgen!` of `wit/policy.wit`.
+//! - `state`: the data of each instance's `Store`, and the host side of the
+//!   imports (`log`, `current-object`), each checking the call's deadline.
+//! - `current_object`: the text (key, content type, metadata) of the object
+//!   a `place` or `promote` is about.
+//! - `guest_log`: a policy's log lines, escaped onto one line and within a
+//!   per-policy budget.
+//! - [`memory`]: the process-wide [`MemoryBudget`] and each `Store`'s limiter.
+//! - `throttle`: the share of the machine's time a policy's calls may take.
 //! - `instance`: one configured instance in its own `Store`; linking.
 //! - `pool`: idle instances shared by concurrent calls; rebuilds after failures.
 //! - `convert`: native types to WIT records and back; answer validation.
@@ -29,24 +35,31 @@ mod convert;
 mod current_object;
 mod engine;
 mod error;
+mod guest_log;
 mod instance;
 mod limits;
+pub mod memory;
 mod pool;
 mod probes;
+mod state;
+mod throttle;
 
 pub use check::{CallTiming, CheckReport, check, check_with};
 pub use conformance::{ConformanceCheck, ConformanceReport, conformance};
 pub use engine::PolicyEngine;
 pub use error::PolicyLoadError;
 pub use limits::PolicyLimits;
+pub use memory::MemoryBudget;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use self::guest_log::GuestLog;
 use self::instance::{Instance, Setup};
 use self::pool::{Failure, Pool};
+use self::throttle::Throttle;
 use super::busy::{CallClock, Timing};
 use super::{
     Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId,
@@ -66,8 +79,10 @@ pub struct WasmPolicy {
     /// `identity.name`, shared with the instances' log lines.
     name: Arc<str>,
     pool: Pool,
-    /// Answers when the policy fails.
+    /// Answers when the policy fails or is throttled.
     fallback: FallbackPolicy,
+    /// Bounds the time its calls take.
+    throttle: Throttle,
     counters: Counters,
     /// Whether the compiled component came from the engine's cache.
     from_cache: bool,
@@ -91,7 +106,14 @@ impl WasmPolicy {
         let sha256 = hex::encode(Sha256::digest(wasm));
         let (component, from_cache) = engine.compile(wasm, &sha256).map_err(PolicyLoadError::Compile)?;
         let pre = instance::prepare(engine.engine(), &component)?;
-        let setup = Setup { config: config.to_vec(), capacities: convert::capacities(capacities), limits };
+        let setup = Setup {
+            config: config.to_vec(),
+            capacities: convert::capacities(capacities),
+            limits,
+            memory: engine.memory().clone(),
+            log: GuestLog::new(limits.log_line_bytes, limits.log_bytes_per_second),
+            clock: engine.clock().clone(),
+        };
         let (first, id) = Instance::new(&pre, Arc::from("(loading)"), &setup)?;
         let name: Arc<str> = Arc::from(id.name.as_str());
         tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, "policy loaded");
@@ -105,6 +127,11 @@ impl WasmPolicy {
             pool: Pool::new(pre, setup, name.clone(), first),
             name,
             fallback: FallbackPolicy::new(capacities),
+            throttle: Throttle::new(
+                engine.clock().clone(),
+                limits.busy_share,
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
             counters: Counters::default(),
             from_cache,
             _engine: engine.clone(),
@@ -139,9 +166,24 @@ impl WasmPolicy {
         timing: Timing,
         f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>,
     ) -> Option<R> {
-        let ticks = self.pool.call_ticks();
-        let outcome = self.counters.clock.run(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
         let c = &self.counters;
+        if let Err(say) = self.throttle.admit() {
+            c.clock.skipped();
+            c.fallbacks.fetch_add(1, Ordering::Relaxed);
+            if say {
+                tracing::warn!(
+                    policy = %self.name,
+                    throttled = self.throttle.throttled(),
+                    "the policy's calls take more than their share of the machine; decisions answered by the \
+                     fallback until it recovers ([policy_limits] busy_share)"
+                );
+            }
+            return None;
+        }
+        let ticks = self.pool.call_ticks();
+        let (outcome, busy_ns) =
+            c.clock.run_measured(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
+        self.throttle.spend(busy_ns);
         let err = match outcome {
             Ok(answer) => return Some(answer),
             Err(err) => err,
@@ -153,7 +195,10 @@ impl WasmPolicy {
             Failure::Trap(_) | Failure::Rebuild(_) => &c.traps,
         }
         .fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(policy = %self.name, call, ?err, "policy call failed; using fallback decision");
+        tracing::warn!(policy = %self.name, call, error = %err, "policy call failed; using fallback decision");
+        if let Some(backtrace) = err.backtrace() {
+            tracing::debug!(policy = %self.name, call, %backtrace, "where the policy failed");
+        }
         None
     }
 }
@@ -201,6 +246,8 @@ impl Policy for WasmPolicy {
     fn counters(&self) -> PolicyCounters {
         let c = &self.counters;
         let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let setup = self.pool.setup();
+        let log = setup.log.counts();
         PolicyCounters {
             calls: c.clock.calls(),
             fallbacks: get(&c.fallbacks),
@@ -209,6 +256,15 @@ impl Policy for WasmPolicy {
             bad_answers: get(&c.bad_answers),
             rebuilds: self.pool.rebuilds(),
             busy_ns: c.clock.busy_ns(),
+            throttled: self.throttle.throttled(),
+            outgrown: self.pool.outgrown(),
+            idle_memory_bytes: self.pool.idle_memory_bytes() as u64,
+            memory_bytes: setup.memory.used() as u64,
+            memory_limit_bytes: setup.memory.total() as u64,
+            memory_refusals: setup.memory.refused(),
+            log_written: log.written,
+            log_truncated: log.truncated,
+            log_dropped: log.dropped,
         }
     }
 }

@@ -8,18 +8,23 @@
 //! of returning it; the next call that finds the pool empty builds a fresh one
 //! (fresh `Store`, instantiate, `configure`) and counts it as a rebuild.
 //!
+//! An instance whose linear memory grew by more than
+//! [`PolicyLimits::idle_growth_bytes`] since it was configured is dropped too
+//! when its call ends, successful or not (counted in `outgrown`): idle
+//! instances would otherwise each keep what they grew, and a policy that
+//! leaks a little per call would hold the pool's size times its memory bound.
+//!
 //! [`PolicyLimits::instances`]: super::PolicyLimits::instances
+//! [`PolicyLimits::idle_growth_bytes`]: super::PolicyLimits::idle_growth_bytes
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::Mutex;
-use wasmtime::Trap;
-
 use super::bindings::PolicyPre;
-use super::instance::{Instance, Setup, SetupError};
-use super::limits::HostState;
+use super::instance::{self, Instance, Setup, SetupError};
+use super::state::HostState;
+use parking_lot::Mutex;
 
 /// Why a call did not produce a usable answer.
 pub(crate) enum Failure {
@@ -37,26 +42,40 @@ pub(crate) enum Failure {
 impl Failure {
     /// Sorts a wasmtime error from a call into deadline or trap.
     pub(crate) fn from_call(err: wasmtime::Error) -> Self {
-        match err.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => Failure::Timeout,
-            _ => Failure::Trap(err),
+        if instance::overrun(&err).is_some() { Failure::Timeout } else { Failure::Trap(err) }
+    }
+
+    /// The guest's stack, for a trap that has one.
+    pub(crate) fn backtrace(&self) -> Option<&wasmtime::WasmBacktrace> {
+        match self {
+            Failure::Trap(err) => instance::backtrace(err),
+            _ => None,
+        }
+    }
+}
+
+/// The cause alone, first: the trap's own message, not wasmtime's backtrace
+/// (see [`Failure::backtrace`]).
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Trap(err) => write!(f, "trap: {}", instance::trap_message(err)),
+            Failure::Timeout => write!(f, "deadline exceeded"),
+            Failure::BadAnswer(why) => write!(f, "wrong answer: {why}"),
+            Failure::Rebuild(SetupError::Failed { during, cause }) => {
+                write!(f, "no instance: {during} failed: {cause}")
+            }
+            Failure::Rebuild(SetupError::BadIdentity(why)) => write!(f, "no instance: unusable identity: {why}"),
+            Failure::Rebuild(SetupError::Rejected(why)) => {
+                write!(f, "no instance: configure rejected: {why}")
+            }
         }
     }
 }
 
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Trap(err) => write!(f, "trap: {err:#}"),
-            Failure::Timeout => write!(f, "deadline exceeded"),
-            Failure::BadAnswer(why) => write!(f, "wrong answer: {why}"),
-            Failure::Rebuild(SetupError::Failed { during, source }) => {
-                write!(f, "no instance: {during} failed: {source:#}")
-            }
-            Failure::Rebuild(SetupError::Rejected(why)) => {
-                write!(f, "no instance: configure rejected: {why}")
-            }
-        }
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -71,6 +90,8 @@ pub(crate) struct Pool {
     discarded: AtomicU64,
     /// Replacements built so far.
     rebuilds: AtomicU64,
+    /// Instances dropped after their call because they grew too much.
+    outgrown: AtomicU64,
 }
 
 impl Pool {
@@ -79,7 +100,15 @@ impl Pool {
     pub(crate) fn new(pre: PolicyPre<HostState>, setup: Setup, name: Arc<str>, first: Instance) -> Self {
         let mut idle = Vec::with_capacity(setup.limits.instances.max(1));
         idle.push(first);
-        Pool { pre, setup, name, idle: Mutex::new(idle), discarded: AtomicU64::new(0), rebuilds: AtomicU64::new(0) }
+        Pool {
+            pre,
+            setup,
+            name,
+            idle: Mutex::new(idle),
+            discarded: AtomicU64::new(0),
+            rebuilds: AtomicU64::new(0),
+            outgrown: AtomicU64::new(0),
+        }
     }
 
     /// Runs `f` on an instance; keeps the instance if `f` succeeds, drops it if
@@ -102,6 +131,22 @@ impl Pool {
     /// Instances built to replace failed ones.
     pub(crate) fn rebuilds(&self) -> u64 {
         self.rebuilds.load(Ordering::Relaxed)
+    }
+
+    /// Instances dropped after their call because their memory grew past
+    /// the idle bound.
+    pub(crate) fn outgrown(&self) -> u64 {
+        self.outgrown.load(Ordering::Relaxed)
+    }
+
+    /// Linear memory held by the idle instances, in bytes.
+    pub(crate) fn idle_memory_bytes(&self) -> usize {
+        self.idle.lock().iter().map(Instance::memory_bytes).sum()
+    }
+
+    /// What the policy's instances share (limits, log budget, memory budget).
+    pub(crate) fn setup(&self) -> &Setup {
+        &self.setup
     }
 
     /// Deadline of one decision call, in epoch ticks.
@@ -132,6 +177,12 @@ impl Pool {
     }
 
     fn give_back(&self, instance: Instance) {
+        let grown = instance.grown_bytes();
+        if grown > self.setup.limits.idle_growth_bytes {
+            self.outgrown.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(policy = %self.name, grown, "policy instance grew past the idle bound; dropped");
+            return;
+        }
         let mut idle = self.idle.lock();
         if idle.len() < self.setup.limits.instances.max(1) {
             idle.push(instance);
@@ -145,6 +196,7 @@ impl fmt::Debug for Pool {
             .field("policy", &self.name)
             .field("idle", &self.idle.lock().len())
             .field("rebuilds", &self.rebuilds())
+            .field("outgrown", &self.outgrown())
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,7 @@
 //! `text-in-score` and `text-in-configure` ask for the key where there is no
 //! current object.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
@@ -31,6 +31,11 @@ enum Mode {
     Nan,
     Text,
     TextInScore,
+    LogFlood,
+    LogLines,
+    LogForge,
+    Leak,
+    Slow,
 }
 
 /// The configured mode (an instance is single-threaded; an atomic avoids `unsafe`).
@@ -45,12 +50,28 @@ fn mode() -> Mode {
         5 => Mode::Nan,
         6 => Mode::Text,
         7 => Mode::TextInScore,
+        8 => Mode::LogFlood,
+        9 => Mode::LogLines,
+        10 => Mode::LogForge,
+        11 => Mode::Leak,
+        12 => Mode::Slow,
         _ => Mode::Ok,
     }
 }
 
+thread_local! {
+    /// The `amount` of the modes that take one (bytes, lines, spins).
+    static AMOUNT: Cell<u64> = const { Cell::new(0) };
+    /// What mode `leak` has leaked so far (kept, so it stays allocated).
+    static LEAKED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A log line that forges one of the host's own after a newline.
+const FORGED: &str = "INFO tiered::http: admin token accepted for 203.0.113.7";
+
 /// Misbehaves as configured, for the modes that break every decision.
 fn misbehave() {
+    let amount = AMOUNT.with(Cell::get);
     match mode() {
         Mode::Trap => panic!("faulty policy: mode = trap"),
         Mode::Loop => loop {
@@ -62,6 +83,20 @@ fn misbehave() {
                 // Reserve without touching: memory.grow, not memset, is what we want.
                 hoard.push(Vec::with_capacity(1 << 20));
                 std::hint::black_box(&hoard);
+            }
+        }
+        Mode::LogFlood => log(Level::Info, &"x".repeat(amount as usize)),
+        Mode::LogLines => {
+            for i in 0..amount {
+                log(Level::Info, &format!("line {i}"));
+            }
+        }
+        Mode::LogForge => log(Level::Info, &format!("innocent\n{FORGED}\r\n\u{2028}{FORGED}")),
+        Mode::Leak => LEAKED.with(|l| l.borrow_mut().push(vec![0x5a; amount as usize])),
+        Mode::Slow => {
+            let mut x = 0u64;
+            for i in 0..amount {
+                x = std::hint::black_box(x.wrapping_add(i));
             }
         }
         Mode::Ok | Mode::WrongLen | Mode::Nan | Mode::Text | Mode::TextInScore => {}
@@ -101,11 +136,32 @@ impl Guest for Faulty {
                 log(Level::Info, &current_object::key());
                 Mode::Ok
             }
+            "log-flood" => Mode::LogFlood,
+            "log-lines" => Mode::LogLines,
+            "log-forge" => Mode::LogForge,
+            "leak" => Mode::Leak,
+            "slow" => Mode::Slow,
             "reject" => return Err("rejected: mode = reject asks to be rejected".into()),
+            "configure-loop" => loop {
+                std::hint::black_box(());
+            },
+            "configure-trap" => panic!("faulty policy: mode = configure-trap"),
             other => return Err(format!("unknown mode `{other}`")),
         };
         MODE.store(mode as u8, Ordering::Relaxed);
         let get = |name: &str| config.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let default_amount = match mode {
+            Mode::LogFlood => 16 << 20,
+            Mode::LogLines => 100_000,
+            Mode::Leak => 1 << 20,
+            Mode::Slow => 10_000_000,
+            _ => 0,
+        };
+        let amount = match get("amount") {
+            Some(text) => text.parse().map_err(|_| format!("amount `{text}` is not a whole number"))?,
+            None => default_amount,
+        };
+        AMOUNT.with(|a| a.set(amount));
         let metadata = get("expect-metadata").map_or_else(Vec::new, |pairs| {
             pairs.split(',').filter_map(|p| p.split_once('=')).map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
         });

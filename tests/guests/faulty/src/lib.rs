@@ -12,8 +12,16 @@
 //! | `wrong-len` | `score` returns one verdict too few                            |
 //! | `nan`       | `score` returns NaN scores                                     |
 //! | `reject`    | `configure` rejects the configuration                          |
+//! | `configure-loop` | `configure` never returns                                 |
+//! | `configure-trap` | `configure` panics                                        |
+//! | `log-flood` | every decision logs one message of `amount` bytes (16 MiB)     |
+//! | `log-lines` | every decision logs `amount` short lines (100,000)             |
+//! | `log-forge` | every decision logs a message whose newlines forge host lines  |
+//! | `leak`      | every decision leaks `amount` bytes, written (1 MiB)           |
+//! | `slow`      | every decision spins `amount` iterations (10 million)          |
 //!
-//! `identity` and `configure` behave in every mode (except `reject`), so the
+//! `identity` and `configure` behave in every mode (except `reject` and the
+//! `configure-*` ones), so the
 //! policy loads and fails only when asked for decisions. Built for
 //! `wasm32-wasip2` by `host/build.rs`; natively the crate is empty.
 
