@@ -21,14 +21,15 @@ const NOW_MS: u64 = 1_700_000_000_000;
 
 fn bench(c: &mut Criterion) {
     let engine = PolicyEngine::new(None).expect("engine");
-    let wasm = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, PolicyLimits::default())
+    let wasm = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, PolicyLimits::default().unthrottled())
         .expect("the embedded default policy loads");
     let native = BuiltinPolicy::new(&[], CAPACITIES).expect("the builtin policy configures");
     let policies: [(&str, &dyn Policy); 2] = [("wasm", &wasm), ("native", &native)];
     // With a prefix TTL rule the policy reads the key (`current-object.key`).
     let rule = [("ttl.bench/".to_owned(), "1h".to_owned())];
-    let wasm_keyed = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &rule, CAPACITIES, PolicyLimits::default())
-        .expect("the embedded default policy loads with a TTL rule");
+    let wasm_keyed =
+        WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &rule, CAPACITIES, PolicyLimits::default().unthrottled())
+            .expect("the embedded default policy loads with a TTL rule");
     let native_keyed = BuiltinPolicy::new(&rule, CAPACITIES).expect("the builtin policy configures");
     let keyed: [(&str, &dyn Policy); 2] = [("wasm", &wasm_keyed), ("native", &native_keyed)];
 
