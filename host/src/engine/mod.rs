@@ -2,12 +2,12 @@
 //!
 //! - [`builder`]: construction and [`StoreConfig`].
 //! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
-//!   self-heal and expiry; `promote`: the copies a read below hot leaves in
-//!   the upper tiers, as the policy decides.
+//!   self-heal and expiry, whole or (for large objects) streamed; `promote`:
+//!   the copies a read below hot leaves in the upper tiers, as the policy
+//!   decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
-//!   chose; delete and touch. [`write_file`]: the same cascade for a value
-//!   spooled to a file; [`read_stream`]: reads of large objects as streams,
-//!   [`promote_stream`]: promoting one streamed from cold into warm.
+//!   chose, for a value in memory or spooled to a file; delete and touch.
+//!   `promote_stream`: promoting an object streamed from cold into warm.
 //! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
 //!   against cold's ETag before being served (several hosts, one bucket).
 //! - `lookup`: `head` and `exists`, metadata without reading a value.
@@ -31,14 +31,12 @@ pub(crate) mod ordering;
 mod promote;
 mod promote_stream;
 pub mod read;
-pub mod read_stream;
 mod revalidate;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;
 pub mod typed;
 pub mod write;
-pub mod write_file;
 
 use std::sync::Arc;
 
@@ -46,7 +44,7 @@ use parking_lot::RwLock;
 
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
-pub use read_stream::{Served, StreamHit};
+pub use read::{Served, StreamHit};
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};
