@@ -184,3 +184,50 @@ async fn streamed(store: &TieredStore) -> anyhow::Result<Vec<u8>> {
     }
     Ok(body)
 }
+
+/// Every served read is a get, streamed or not, so the cache hit ratio can
+/// never pass 1: a large object streamed from warm four times is four gets
+/// and four warm hits (the stats once said 0 gets, or 1, and a ratio of 4).
+#[tokio::test]
+async fn streamed_reads_from_warm_count_as_gets() -> anyhow::Result<()> {
+    let (warm_dir, cold_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let store = TieredStore::builder()
+        .hot(Arc::new(MemoryTier::new(1 << 20)))
+        .warm(Arc::new(tiered::store::DiskTier::open(warm_dir.path(), 8 << 20)?))
+        .cold(Arc::new(LocalColdTier::open(cold_dir.path())?))
+        .build()?;
+    let data = vec![9u8; 100_000];
+    let warm_only = SetOptions { skip: tiered::TierSet { hot: true, warm: false }, ..SetOptions::default() };
+    store.set("big", data.clone(), warm_only).await?;
+    for read in 1..=4 {
+        let Some(Served::Stream(hit)) = store.get_stream("big", 4096).await? else {
+            anyhow::bail!("read {read}: a 100,000-byte object read with a 4096-byte buffer must stream");
+        };
+        assert_eq!(hit.source, TierId::Warm, "read {read}");
+        let chunks: Vec<_> = hit.body.collect().await;
+        assert_eq!(chunks.into_iter().collect::<Result<Vec<_>, _>>()?.concat(), data);
+    }
+    let stats = store.stats();
+    let warm = stats.tier(TierId::Warm).expect("warm");
+    assert_eq!((stats.gets, warm.hits), (4, 4), "{stats:?}");
+    assert_eq!(stats.cache_hit_ratio, 1.0, "{stats:?}");
+    Ok(())
+}
+
+/// A small object found in warm by a streaming reader is served from that
+/// one read (verified, counted once), not thrown away and read again.
+#[tokio::test]
+async fn a_small_warm_object_is_read_once_by_a_streaming_reader() -> anyhow::Result<()> {
+    let r = rig();
+    let warm_only = SetOptions { skip: tiered::TierSet { hot: true, warm: false }, ..SetOptions::default() };
+    r.store.set("k", "small", warm_only).await?;
+    let before = r.warm.gets();
+    match r.store.get_stream("k", 1 << 20).await?.expect("present") {
+        Served::Whole(hit) => assert_eq!((hit.source, &hit.data[..]), (TierId::Warm, &b"small"[..])),
+        Served::Stream(stream) => anyhow::bail!("a small object was streamed: {stream:?}"),
+    }
+    assert_eq!(r.warm.gets() - before, 1, "one warm read");
+    let stats = r.store.stats();
+    assert_eq!((stats.gets, stats.tier(TierId::Warm).expect("warm").hits), (1, 1), "{stats:?}");
+    Ok(())
+}

@@ -96,24 +96,37 @@ impl TieredStore {
     /// The value with its metadata and the tier that served it.
     pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
         key::validate(key)?;
+        if let Some(served) = self.begin_get(key).await {
+            return served;
+        }
+        self.whole_below_hot(key).await
+    }
+
+    /// What every read does first, once: counts the get (a hot hit or miss,
+    /// or a get without a hot tier), records the access in the sketch, and
+    /// serves a hot hit (revalidated if stale). `None` when the read goes on
+    /// below hot.
+    async fn begin_get(&self, key: &str) -> Option<Result<Option<Hit>, Error>> {
         let inner = &self.inner;
         inner.sketch.record(key);
-        if let Some(hot) = &inner.hot {
-            let now = inner.clock.now_ms();
-            if let Some(object) = hot.get_at(key, now) {
-                if !self.is_stale(&object.meta, now) {
-                    return decode_hit(object, TierId::Hot).map(Some);
-                }
-                let flight = inner
-                    .inflight
-                    .run(key, || self.revalidate(key, object, TierId::Hot, inner.stripes.ticket(key)))
-                    .await;
-                return finish(self.wanted_whole(key, flight).await);
-            }
-        } else {
+        let Some(hot) = &inner.hot else {
             bump(&inner.counters.gets_without_hot);
+            return None;
+        };
+        let now = inner.clock.now_ms();
+        let object = hot.get_at(key, now)?;
+        if !self.is_stale(&object.meta, now) {
+            return Some(decode_hit(object, TierId::Hot).map(Some));
         }
-        let flight = inner.inflight.run(key, || self.read_below_hot(key)).await;
+        let flight =
+            inner.inflight.run(key, || self.revalidate(key, object, TierId::Hot, inner.stripes.ticket(key))).await;
+        Some(finish(self.wanted_whole(key, flight).await))
+    }
+
+    /// The value read whole from warm or cold, through the shared flight;
+    /// the get was counted already.
+    async fn whole_below_hot(&self, key: &str) -> Result<Option<Hit>, Error> {
+        let flight = self.inner.inflight.run(key, || self.read_below_hot(key)).await;
         finish(self.wanted_whole(key, flight).await)
     }
 
@@ -147,27 +160,39 @@ impl TieredStore {
         let inner = &self.inner;
         let ticket = inner.stripes.ticket(key);
         if let Some(warm) = &inner.warm {
-            let counters = &inner.counters.warm;
-            match self.read_tier(warm.as_ref(), key).await {
-                Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
-                    bump(&counters.expired);
-                    bump(&counters.misses);
-                    self.drop_copy(TierId::Warm, key).await;
-                }
-                Ok(Some(object)) if self.is_stale(&object.meta, inner.clock.now_ms()) => {
-                    return self.revalidate(key, object, TierId::Warm, ticket).await;
-                }
-                Ok(Some(object)) => {
-                    bump(&counters.hits);
-                    self.promote(&object, TierId::Warm, ticket).await;
-                    return Ok(Some((object, TierId::Warm)));
-                }
-                Ok(None) => bump(&counters.misses),
-                Err(err) => self.warm_read_failed(key, err).await,
+            let read = self.read_tier(warm.as_ref(), key).await;
+            if let Some(flight) = self.warm_outcome(key, read, ticket).await {
+                return flight;
             }
         }
         let read = self.read_tier(inner.cold.as_ref(), key).await;
         self.cold_outcome(key, read, ticket).await
+    }
+
+    /// Serve what warm returned (verified): a hit is promoted, a stale copy
+    /// revalidated, an expired or failed one dropped. `None` when the read
+    /// must go on to cold.
+    async fn warm_outcome(&self, key: &str, read: Result<Option<Object>, TierError>, ticket: Ticket) -> Option<Flight> {
+        let inner = &self.inner;
+        let counters = &inner.counters.warm;
+        match read {
+            Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
+                bump(&counters.expired);
+                bump(&counters.misses);
+                self.drop_copy(TierId::Warm, key).await;
+            }
+            Ok(Some(object)) if self.is_stale(&object.meta, inner.clock.now_ms()) => {
+                return Some(self.revalidate(key, object, TierId::Warm, ticket).await);
+            }
+            Ok(Some(object)) => {
+                bump(&counters.hits);
+                self.promote(&object, TierId::Warm, ticket).await;
+                return Some(Ok(Some((object, TierId::Warm))));
+            }
+            Ok(None) => bump(&counters.misses),
+            Err(err) => self.warm_read_failed(key, err).await,
+        }
+        None
     }
 
     /// Serve what cold returned: a hit is promoted, an expired object is
@@ -312,13 +337,19 @@ impl TieredStore {
     pub async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
         key::validate(key)?;
         let inner = &self.inner;
-        if inner.hot.as_ref().is_some_and(|h| h.peek(key).is_some()) {
-            return self.whole(key).await;
+        if let Some(served) = self.begin_get(key).await {
+            return Ok(served?.map(Served::Whole));
         }
         if let Some(warm) = &inner.warm {
             let counters = &inner.counters.warm;
+            let ticket = inner.stripes.ticket(key);
             match warm.get_stream(key, buffer_max).await {
-                Ok(Some(Fetched::Whole(_))) => return self.whole(key).await,
+                Ok(Some(Fetched::Whole(object))) => {
+                    let read = verified(warm.as_ref(), key, Some(object));
+                    if let Some(flight) = self.warm_outcome(key, read, ticket).await {
+                        return Ok(finish(flight)?.map(Served::Whole));
+                    }
+                }
                 Ok(Some(Fetched::Stream(stream))) => {
                     let now = inner.clock.now_ms();
                     if stream.meta.codec != Codec::Identity {
@@ -330,7 +361,6 @@ impl TieredStore {
                         self.drop_copy(TierId::Warm, key).await;
                     } else if !self.is_stale(&stream.meta, now) || self.still_current(key, &stream.meta).await {
                         bump(&counters.hits);
-                        inner.sketch.record(key);
                         return Ok(Some(Served::Stream(self.watched(key, TierId::Warm, stream))));
                     }
                 }
@@ -338,15 +368,16 @@ impl TieredStore {
                 Err(err) => self.warm_read_failed(key, err).await,
             }
         }
-        inner.sketch.record(key);
         match inner.inflight.run(key, || self.cold_small(key, buffer_max)).await {
             Err(FlightError::Large(_, handoff)) => self.cold_stream(key, buffer_max, handoff.take(buffer_max)).await,
             flight => Ok(finish(flight)?.map(Served::Whole)),
         }
     }
 
+    /// A value stored with a codec, read whole below hot instead of
+    /// streamed (the get was counted already).
     async fn whole(&self, key: &str) -> Result<Option<Served>, Error> {
-        Ok(self.get_with_metadata(key).await?.map(Served::Whole))
+        Ok(self.whole_below_hot(key).await?.map(Served::Whole))
     }
 
     /// A stale warm copy is current if cold still has its ETag (one HEAD); a
