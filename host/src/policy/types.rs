@@ -27,19 +27,6 @@ impl TierSet {
             TierId::Cold => true,
         }
     }
-
-    /// The names of the members, hot first, with cold appended.
-    pub fn with_cold(self) -> Vec<TierId> {
-        let mut tiers = Vec::with_capacity(3);
-        if self.hot {
-            tiers.push(TierId::Hot);
-        }
-        if self.warm {
-            tiers.push(TierId::Warm);
-        }
-        tiers.push(TierId::Cold);
-        tiers
-    }
 }
 
 /// An object being written.

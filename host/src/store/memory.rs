@@ -128,11 +128,6 @@ impl MemoryTier {
         self.shard(key).lock().map.peek(key).map(|e| e.object.clone())
     }
 
-    /// Access statistics of a resident key, without counting an access.
-    pub fn access_of(&self, key: &str) -> Option<Access> {
-        self.shard(key).lock().map.peek(key).map(|e| e.access)
-    }
-
     fn insert(&self, object: Object, now_ms: u64) -> Result<(), TierError> {
         let footprint = object.footprint();
         if footprint > self.capacity {
