@@ -1,36 +1,16 @@
 //! Expectations of a step (`expect.*` in the scenario) and their checking
-//! against what the step did ([`StepReport`]).
+//! against what the step did ([`StepReport`]). Whether they make sense for
+//! the step's action is the scenario's rule (`scenario.rs`).
 //!
 //! Every failed expectation becomes one message naming the field, what was
 //! expected and what happened, e.g. `expect.source: expected hot, got cold`.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::report::StepReport;
-use super::scenario::Action;
+pub use super::report::Source;
+use super::report::{StepReport, tier_list};
 use crate::policy::TierId;
 use crate::store::s3::requests::RequestCounts;
-
-/// Which tier served a get, or none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    Hot,
-    Warm,
-    Cold,
-    Miss,
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Source::Hot => "hot",
-            Source::Warm => "warm",
-            Source::Cold => "cold",
-            Source::Miss => "miss",
-        })
-    }
-}
 
 /// The TTL a put's placement should carry: milliseconds or `"never"`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -104,31 +84,6 @@ pub struct Expectations {
 }
 
 impl Expectations {
-    /// Whether the expectations make sense for `action`.
-    pub fn validate(&self, action: &Action) -> Result<(), String> {
-        if action.key().is_none() && !(self.held.is_empty() && self.not_in.is_empty()) {
-            return Err("`expect.in` / `expect.not_in` need a step with a key (use `check = KEY`)".into());
-        }
-        if self.source.is_some() && !matches!(action, Action::Get { .. }) {
-            return Err("`expect.source` is for `get` steps".into());
-        }
-        if self.ttl_ms.is_some() && !matches!(action, Action::Put { .. }) {
-            return Err("`expect.ttl_ms` is for `put` steps".into());
-        }
-        if let Some(TtlExpect::Word(word)) = &self.ttl_ms
-            && word != "never"
-        {
-            return Err(format!("`expect.ttl_ms` is a number of milliseconds or \"never\", not {word:?}"));
-        }
-        let clash = |held: &[TierId], not: &[TierId]| held.iter().find(|t| not.contains(t)).copied();
-        let clashes = std::iter::once(clash(&self.held, &self.not_in))
-            .chain(self.others.iter().map(|o| clash(&o.held, &o.not_in)));
-        if let Some(tier) = clashes.flatten().next() {
-            return Err(format!("tier {tier} is both in `in` and in `not_in`"));
-        }
-        Ok(())
-    }
-
     /// The failed expectations, as messages.
     pub fn check(&self, report: &StepReport) -> Vec<String> {
         let mut failures = Vec::new();
@@ -199,9 +154,4 @@ fn s3(name: &str, want: Option<S3Expect>, got: Option<RequestCounts>, failures: 
             failures.push(format!("{name}.{kind}: expected {want} request(s), got {got}"));
         }
     }
-}
-
-/// `hot, warm, cold`.
-pub fn tier_list(tiers: &[TierId]) -> String {
-    tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
 }

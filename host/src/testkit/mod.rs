@@ -3,14 +3,16 @@
 //! directory, drive a scripted scenario, and see where each object ended up
 //! and why. `tiered policy test` is its command line.
 //!
-//! - [`scenario`]: the TOML scenario format (steps and their `expect` table).
-//! - [`expect`]: the expectations and their checking.
+//! - [`scenario`]: the TOML scenario format (steps and their `expect` table),
+//!   and which expectations each kind of step may carry.
+//! - [`expect`]: the expectations and their checking against a step's report.
 //! - [`kit`]: [`PolicyKit`], the store under test on a manual clock, with
 //!   peeks into each tier and the S3 request counts.
 //! - [`recorder`]: the policy wrapped to record each answer it gives.
 //! - [`run`]: a scenario through a kit, step by step.
-//! - [`report`]: [`RunReport`], per step: placement, serving tier,
-//!   promotions, evictions, S3 requests, failed expectations.
+//! - [`report`]: [`RunReport`], per step: placement, serving tier
+//!   ([`report::Source`]), promotions, evictions, S3 requests, failed
+//!   expectations.
 //! - [`cli`]: the flags of `tiered policy test` and the S3 settings from the
 //!   environment ([`s3_config_from_env`]).
 //!

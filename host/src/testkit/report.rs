@@ -4,12 +4,32 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::expect::{Source, tier_list};
 use super::recorder::Decision;
 use crate::policy::{PolicyCounters, PolicyIdentity, TierId};
 use crate::store::s3::requests::RequestCounts;
+
+/// Which tier served a get, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Hot,
+    Warm,
+    Cold,
+    Miss,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Hot => "hot",
+            Source::Warm => "warm",
+            Source::Cold => "cold",
+            Source::Miss => "miss",
+        })
+    }
+}
 
 /// The policy's placement answer for a put.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -194,4 +214,9 @@ impl fmt::Display for RunReport {
             n => write!(f, "FAILED: {n} of {} step(s) had failed expectations", self.steps.len()),
         }
     }
+}
+
+/// `hot, warm, cold`.
+pub fn tier_list(tiers: &[TierId]) -> String {
+    tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
 }

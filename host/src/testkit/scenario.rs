@@ -27,8 +27,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::KitError;
-use super::expect::Expectations;
+use super::expect::{Expectations, TtlExpect};
 use crate::config::ByteSize;
+use crate::policy::TierId;
 
 /// A parsed scenario.
 #[derive(Clone, Debug, Deserialize)]
@@ -192,9 +193,34 @@ impl Step {
         } else {
             Action::Advance { ms: self.advance_ms.unwrap_or(0) }
         };
-        self.expect.validate(&action)?;
+        validate(&self.expect, &action)?;
         Ok(action)
     }
+}
+
+/// Whether a step's expectations make sense for its `action`.
+fn validate(expect: &Expectations, action: &Action) -> Result<(), String> {
+    if action.key().is_none() && !(expect.held.is_empty() && expect.not_in.is_empty()) {
+        return Err("`expect.in` / `expect.not_in` need a step with a key (use `check = KEY`)".into());
+    }
+    if expect.source.is_some() && !matches!(action, Action::Get { .. }) {
+        return Err("`expect.source` is for `get` steps".into());
+    }
+    if expect.ttl_ms.is_some() && !matches!(action, Action::Put { .. }) {
+        return Err("`expect.ttl_ms` is for `put` steps".into());
+    }
+    if let Some(TtlExpect::Word(word)) = &expect.ttl_ms
+        && word != "never"
+    {
+        return Err(format!("`expect.ttl_ms` is a number of milliseconds or \"never\", not {word:?}"));
+    }
+    let clash = |held: &[TierId], not: &[TierId]| held.iter().find(|t| not.contains(t)).copied();
+    let clashes = std::iter::once(clash(&expect.held, &expect.not_in))
+        .chain(expect.others.iter().map(|o| clash(&o.held, &o.not_in)));
+    if let Some(tier) = clashes.flatten().next() {
+        return Err(format!("tier {tier} is both in `in` and in `not_in`"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
