@@ -46,7 +46,8 @@ fn rig(policy: Arc<dyn Policy>) -> anyhow::Result<Rig> {
 fn wasm(bytes: &[u8], config: &[(&str, &str)]) -> anyhow::Result<Arc<dyn Policy>> {
     let config: Vec<(String, String)> = config.iter().map(|&(k, v)| (k.into(), v.into())).collect();
     let capacities = Capacities { hot_bytes: 1 << 20, warm_bytes: 16 << 10 };
-    let limits = PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() };
+    // A deadline no preemption reaches, and no throttle: the tests check the policy's own decisions.
+    let limits = PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled();
     Ok(Arc::new(WasmPolicy::load(&PolicyEngine::new(None)?, bytes, &config, capacities, limits)?))
 }
 

@@ -23,9 +23,11 @@ const FAULTY_WASM: &[u8] = include_bytes!(env!("TIERED_FAULTY_POLICY_WASM"));
 
 const CAPACITIES: Capacities = Capacities { hot_bytes: 64 << 20, warm_bytes: 1 << 30 };
 
-/// Default limits with a deadline no preemption reaches.
+/// Default limits with a deadline no preemption reaches, and no throttle (a
+/// busy machine must not turn the policy's answers into fallbacks; the
+/// throttle's own test sets a share).
 fn relaxed() -> PolicyLimits {
-    PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }
+    PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled()
 }
 
 fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
