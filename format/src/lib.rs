@@ -17,7 +17,7 @@
 //! - [`snapshot`]: the metadata snapshot and its import parser
 //!   (`tiered::engine::Snapshot`).
 //! - [`trace`]: CSV and libCacheSim `oracleGeneral` access traces
-//!   (`tiered::sim::trace`).
+//!   (`tiered_host::sim::trace`).
 
 pub mod file;
 pub mod key;

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy, check};
-use tiered::policy::{BuiltinPolicy, Capacities, DEFAULT_POLICY_WASM, Policy, ReadInfo, TierId, WriteInfo};
+use tiered::policy::{BuiltinPolicy, Capacities, Policy, ReadInfo, TierId, WriteInfo};
+use tiered_wasm::DEFAULT_POLICY_WASM;
+use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy, check};
 
 const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 16 << 30 };
 const NOW_MS: u64 = 1_700_000_000_000;

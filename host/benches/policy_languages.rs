@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tiered::policy::wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
 use tiered::policy::{Capacities, Policy, ReadInfo, TierId, WriteInfo};
+use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
 
 const FIRST_STARTS: usize = 3;
 const SECOND_STARTS: usize = 5;
@@ -116,7 +116,7 @@ fn measure(language: &'static str, wasm: &[u8], scratch: &Path) -> Row {
         expires_in_ms: None,
         now_ms: 1_700_000_000_000,
     };
-    let batch = tiered::policy::wasm::check::sample_batch(64);
+    let batch = tiered_wasm::check::sample_batch(64);
     let place = per_call(|| {
         std::hint::black_box(policy.place(&write));
     });

@@ -1,20 +1,20 @@
 //! The `tiered` binary: a thin command line over the library.
 //!
 //! - `tiered serve [--config FILE] [--policy FILE.wasm] [--listen ADDR] [--data-dir DIR]`:
-//!   the HTTP service ([`tiered::http`]). With no arguments it runs on the
+//!   the HTTP service ([`tiered_host::http`]). With no arguments it runs on the
 //!   embedded default: 127.0.0.1:7070, 256 MiB of memory, 4 GiB of disk under
 //!   `./tiered-data/warm`, `./tiered-data/cold` as the bucket, the built-in
 //!   policy component. Precedence: defaults < file < `TIERED_*` variables < flags.
 //! - `tiered policy check FILE.wasm [--json] [--config FILE] [--conformance] [--cache-dir DIR]`:
 //!   load a policy component and run the decision battery
-//!   ([`tiered::policy::wasm::check`]) and, with `--conformance`, the
-//!   conformance kit ([`tiered::policy::wasm::conformance`]).
+//!   ([`tiered_wasm::check`]) and, with `--conformance`, the
+//!   conformance kit ([`tiered_wasm::conformance`]).
 //! - `tiered policy test [FILE.wasm] --scenario FILE [--config FILE] [--json] [--local DIR]`:
 //!   run a scenario through a real store with the policy deciding and S3 (from
-//!   `TIERED_S3_*`) as cold ([`tiered::testkit`]); exits 1 naming each step
+//!   `TIERED_S3_*`) as cold ([`tiered_host::testkit`]); exits 1 naming each step
 //!   whose expectations failed.
 //! - `tiered simulate --trace FILE [...]`: replay a trace through the engine
-//!   beside LRU and Belady ([`tiered::sim`]; see docs/simulate.md).
+//!   beside LRU and Belady ([`tiered_host::sim`]; see docs/simulate.md).
 //!
 //! Logs go to stderr (`RUST_LOG`, default `info`). A failure to start prints
 //! one line, `tiered: error: ...`, and exits with status 1.
@@ -28,10 +28,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tiered::config::Config;
-use tiered::http::Service;
-use tiered::http::service::shutdown_signal;
-use tiered::policy::wasm::{PolicyEngine, PolicyLimits, check, conformance};
+use tiered_host::config::Config;
+use tiered_host::http::Service;
+use tiered_host::http::service::shutdown_signal;
+use tiered_wasm::{PolicyEngine, PolicyLimits, check, conformance};
 
 #[derive(Debug, Parser)]
 #[command(name = "tiered", version, about = "A tiered object store with a WebAssembly placement policy")]
@@ -48,7 +48,7 @@ enum Command {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Replay an access trace through the engine and a policy, beside LRU and Belady.
-    Simulate(tiered::sim::cli::SimulateArgs),
+    Simulate(tiered_host::sim::cli::SimulateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,7 +88,7 @@ enum PolicyCommand {
         cache_dir: Option<PathBuf>,
     },
     /// Run a scenario through a real store (S3 from TIERED_S3_* as cold) with the policy deciding.
-    Test(tiered::testkit::cli::PolicyTestArgs),
+    Test(tiered_host::testkit::cli::PolicyTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -122,7 +122,7 @@ fn init_tracing() {
 }
 
 /// Defaults < file < environment < flags, validated.
-fn serve_config(args: &ServeArgs) -> anyhow::Result<tiered::config::ValidConfig> {
+fn serve_config(args: &ServeArgs) -> anyhow::Result<tiered_host::config::ValidConfig> {
     let mut config = match &args.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
@@ -189,10 +189,10 @@ fn policy_check(
     Ok(ExitCode::FAILURE)
 }
 
-fn policy_test(args: &tiered::testkit::cli::PolicyTestArgs) -> anyhow::Result<ExitCode> {
+fn policy_test(args: &tiered_host::testkit::cli::PolicyTestArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    let report = runtime.block_on(tiered::testkit::cli::execute(args))?;
-    println!("{}", tiered::testkit::cli::render(&report, args.json));
+    let report = runtime.block_on(tiered_host::testkit::cli::execute(args))?;
+    println!("{}", tiered_host::testkit::cli::render(&report, args.json));
     if report.passed() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -200,9 +200,9 @@ fn policy_test(args: &tiered::testkit::cli::PolicyTestArgs) -> anyhow::Result<Ex
     Ok(ExitCode::FAILURE)
 }
 
-fn simulate(args: &tiered::sim::cli::SimulateArgs) -> anyhow::Result<ExitCode> {
+fn simulate(args: &tiered_host::sim::cli::SimulateArgs) -> anyhow::Result<ExitCode> {
     let output =
-        tiered::sim::cli::execute(args).with_context(|| format!("cannot simulate {}", args.trace.display()))?;
+        tiered_host::sim::cli::execute(args).with_context(|| format!("cannot simulate {}", args.trace.display()))?;
     println!("{output}");
     Ok(ExitCode::SUCCESS)
 }

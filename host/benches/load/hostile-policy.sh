@@ -29,7 +29,7 @@ if ! command -v wrk >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-cargo build --release --locked -p tiered --bin tiered >&2
+cargo build --release --locked -p tiered-host --bin tiered >&2
 cargo build --release --locked -p tiered-faulty-policy --target wasm32-wasip2 >&2
 TIERED="$CARGO_TARGET_DIR/release/tiered"
 FAULTY="$CARGO_TARGET_DIR/wasm32-wasip2/release/tiered_faulty_policy.wasm"

@@ -22,7 +22,7 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-cargo build --release --locked -p tiered --bin tiered >&2
+cargo build --release --locked -p tiered-host --bin tiered >&2
 TIERED="$CARGO_TARGET_DIR/release/tiered"
 
 WORK="$(mktemp -d)"

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, ValidConfig};
 pub use size::ByteSize;
 
-use crate::engine::StoreConfig;
-use crate::policy::wasm::PolicyLimits;
+use tiered::engine::StoreConfig;
+use tiered_wasm::PolicyLimits;
 
 /// The whole service configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,8 +115,8 @@ pub struct ColdConfig {
 impl ColdConfig {
     /// The S3 tier's settings (`kind = "s3"`); credentials come from the
     /// standard AWS chain.
-    pub fn s3(&self) -> crate::store::S3Config {
-        crate::store::S3Config {
+    pub fn s3(&self) -> tiered_s3::S3Config {
+        tiered_s3::S3Config {
             bucket: self.bucket.clone().unwrap_or_default(),
             prefix: self.prefix.clone().unwrap_or_default(),
             region: self.region.clone(),

@@ -3,7 +3,7 @@
 //! Every error response has the body `{"error": {"code", "message"}}`: `code`
 //! is a stable machine-readable word, `message` a sentence for people (for a
 //! bad key, the rule it broke). [`ApiError`] wraps the store's
-//! [`tiered::Error`](crate::Error) and the service's own failures; its
+//! [`tiered::Error`](tiered::Error) and the service's own failures; its
 //! [`IntoResponse`] is the mapping.
 
 use axum::Json;
@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::error::{Error, KeyError};
-use crate::policy::wasm::PolicyLoadError;
+use tiered::error::{Error, KeyError};
+use tiered_wasm::PolicyLoadError;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]

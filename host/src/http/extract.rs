@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::key;
+use tiered::key;
 
 /// The key in `path` after `prefix`, decoded and checked against the key rules.
 pub fn key_from_path(path: &str, prefix: &str) -> Result<String, ApiError> {

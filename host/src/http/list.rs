@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::error::Error;
+use tiered::error::Error;
 
 /// Keys per page when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 1000;

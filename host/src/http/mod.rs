@@ -1,4 +1,4 @@
-//! The HTTP service: routes translate HTTP to [`TieredStore`](crate::TieredStore)
+//! The HTTP service: routes translate HTTP to [`TieredStore`](tiered::TieredStore)
 //! calls and nothing more.
 //!
 //! - [`router`] (this file): the route table, the body limit, the JSON 404 /
@@ -73,7 +73,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// `/v1/objects/` names no key.
 async fn empty_key() -> ApiError {
-    ApiError::Key(crate::KeyError::Empty)
+    ApiError::Key(tiered::KeyError::Empty)
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

@@ -26,9 +26,9 @@ use super::error::ApiError;
 use super::extract::{key_from_path, seconds};
 use super::state::AppState;
 use super::upload::{Upload, receive};
-use crate::engine::{Served, SetOptions};
-use crate::object::ObjectMeta;
-use crate::policy::TierId;
+use tiered::engine::{Served, SetOptions};
+use tiered::object::ObjectMeta;
+use tiered::policy::TierId;
 
 /// The route prefix keys follow.
 pub const PREFIX: &str = "/v1/objects/";

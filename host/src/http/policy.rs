@@ -18,7 +18,7 @@ use axum::extract::rejection::BytesRejection;
 use super::error::ApiError;
 use super::extract::{Admin, body};
 use super::state::AppState;
-use crate::policy::{Policy, PolicyIdentity};
+use tiered::policy::{Policy, PolicyIdentity};
 
 /// `GET /v1/policy`.
 pub async fn info(State(state): State<Arc<AppState>>) -> Json<PolicyIdentity> {

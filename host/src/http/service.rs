@@ -16,11 +16,12 @@ use tokio::net::TcpListener;
 use super::state::{AppState, PolicyLoader, ResponseCounters};
 use crate::config::ColdKind;
 use crate::config::{Config, ConfigError, ValidConfig};
-use crate::engine::TieredStore;
-use crate::error::{Error, TierError};
-use crate::policy::wasm::{MemoryBudget, PolicyEngine, PolicyLoadError};
-use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy};
-use crate::store::{DiskTier, LocalColdTier, S3Config, S3Tier, Tier};
+use tiered::engine::TieredStore;
+use tiered::error::{Error, TierError};
+use tiered::policy::{Capacities, Policy};
+use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered_s3::{S3Config, S3Tier};
+use tiered_wasm::{DEFAULT_POLICY_WASM, MemoryBudget, PolicyEngine, PolicyLoadError};
 
 /// Why the service could not start. Each message names the thing at fault;
 /// the cause follows as the error's source.
@@ -104,7 +105,7 @@ impl Service {
         let admin_token = config.admin_token.clone();
         let body_idle_timeout = std::time::Duration::from_millis(config.body_idle_timeout_ms);
         let spool_dir = config.spool_dir();
-        crate::store::spool::empty_dir(&spool_dir)
+        tiered::store::spool::empty_dir(&spool_dir)
             .map_err(|source| StartError::DataDir { path: spool_dir.clone(), source })?;
         let state = AppState {
             store,

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::StatusCode;
 
-use crate::engine::TieredStore;
-use crate::policy::Capacities;
-use crate::policy::wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
+use tiered::engine::TieredStore;
+use tiered::policy::Capacities;
+use tiered_wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
 
 /// The state behind the router (shared as `Arc<AppState>`).
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! Observability routes: `GET /v1/stats` (JSON), `GET /metrics` (Prometheus
 //! text format 0.0.4), `GET /healthz`.
 //!
-//! Both views are one [`TieredStore::stats`](crate::TieredStore::stats)
+//! Both views are one [`TieredStore::stats`](tiered::TieredStore::stats)
 //! snapshot: per tier hits, misses, bytes, objects, evictions (and
 //! promotions, demotions, corrupt copies, errors, expiries, revalidations),
 //! gets and the cache hit ratio, the policy's calls and fallbacks. `/metrics`
@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::state::AppState;
-use crate::engine::{StoreStats, TierStats};
+use tiered::engine::{StoreStats, TierStats};
 
 /// `GET /v1/stats`.
 pub async fn stats(State(state): State<Arc<AppState>>) -> Json<StoreStats> {
@@ -100,7 +100,7 @@ pub fn render(stats: &StoreStats, responses: impl Iterator<Item = (String, u64)>
         "counter",
         &format!(
             "Time spent inside policy calls (placement and promotion estimated from one call in {}).",
-            crate::policy::BUSY_SAMPLE_EVERY
+            tiered::policy::BUSY_SAMPLE_EVERY
         ),
     );
     let _ = writeln!(out, "tiered_policy_busy_seconds_total {}", p.busy_ns as f64 / 1e9);

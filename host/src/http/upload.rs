@@ -9,7 +9,7 @@
 //! compression) however they were sent.
 //!
 //! Memory per upload: the network chunk in hand plus the spool writer's
-//! buffer ([`SPOOL_BUFFER`](crate::store::spool::SPOOL_BUFFER)). The spool
+//! buffer ([`SPOOL_BUFFER`](tiered::store::spool::SPOOL_BUFFER)). The spool
 //! file is removed when the [`Upload`] is dropped: after the write, on any
 //! error, and when the client disconnects (the handler is dropped with it).
 
@@ -19,8 +19,8 @@ use futures::StreamExt;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::error::Error;
-use crate::store::{SpoolWriter, Spooled};
+use tiered::error::Error;
+use tiered::store::{SpoolWriter, Spooled};
 
 /// A received PUT body.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use clap::Args;
 use super::simulator::{CacheSize, PolicySource, Simulator};
 use super::trace::{Format, Trace};
 use super::{Prices, SimError, plot};
-use crate::policy::{DEFAULT_POLICY_WASM, PolicyEngine};
+use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine};
 
 /// Flags of `tiered simulate`.
 #[derive(Debug, Args)]

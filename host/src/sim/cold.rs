@@ -20,9 +20,9 @@ use bytes::Bytes;
 use foldhash::fast::FixedState;
 use parking_lot::Mutex;
 
-use crate::error::TierError;
-use crate::object::{Codec, Object, ObjectMeta, checksum};
-use crate::store::{KeyStream, Tier, Usage};
+use tiered::error::TierError;
+use tiered::object::{Codec, Object, ObjectMeta, checksum};
+use tiered::store::{KeyStream, Tier, Usage};
 
 /// S3 requests and bytes seen by the simulated bucket.
 #[derive(Debug, Default)]

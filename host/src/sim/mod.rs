@@ -6,7 +6,7 @@
 //! - [`cold`]: [`SimCold`](cold::SimCold), the in-memory bucket that counts
 //!   S3 requests and bytes; [`warm`]: the memory tier standing in for the disk.
 //! - [`replay`]: the driver: the trace through a real
-//!   [`TieredStore`](crate::TieredStore) on a [`ManualClock`](crate::ManualClock)
+//!   [`TieredStore`](tiered::TieredStore) on a [`ManualClock`](tiered::ManualClock)
 //!   set from the trace's timestamps, memory standing in for the disk.
 //! - [`lru`] and [`belady`]: the baselines (native LRU tiers with no policy;
 //!   Belady's offline optimum for the hot tier).
@@ -56,7 +56,7 @@ pub enum SimError {
     #[error("cannot load the policy: {0}")]
     Policy(String),
     #[error("the engine failed: {0}")]
-    Store(#[from] crate::Error),
+    Store(#[from] tiered::Error),
     #[error("cannot start the replay's runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("cannot draw {path}: {message}")]

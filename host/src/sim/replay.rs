@@ -18,10 +18,10 @@ use super::SimError;
 use super::cold::{ColdCounts, SimCold};
 use super::trace::{Op, Trace};
 use super::warm::SimWarm;
-use crate::clock::ManualClock;
-use crate::engine::{SetOptions, StoreConfig, StoreStats, TieredStore};
-use crate::policy::{Capacities, Policy, TierId};
-use crate::store::MemoryTier;
+use tiered::clock::ManualClock;
+use tiered::engine::{SetOptions, StoreConfig, StoreStats, TieredStore};
+use tiered::policy::{Capacities, Policy, TierId};
+use tiered::store::MemoryTier;
 
 /// The virtual clock's reading at trace time 0 (2023-11-14), so TTLs and
 /// ages look like a real deployment's.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::belady::BeladyRun;
 use super::lru::LruRun;
 use super::replay::{EngineRun, S3Counts, Served};
-use crate::policy::TierId;
+use tiered::policy::TierId;
 
 /// S3 prices in US dollars. Defaults: AWS S3 Standard, us-east-1 (GET and
 /// HEAD $0.0004 per 1,000, PUT $0.005 per 1,000, transfer out to the

@@ -15,7 +15,8 @@ use super::report::{Prices, Report, Setting};
 use super::trace::Trace;
 use super::{SimError, belady, cold, lru};
 use crate::config::ByteSize;
-use crate::policy::{BuiltinPolicy, Capacities, Policy, PolicyEngine, PolicyLimits, WasmPolicy};
+use tiered::policy::{BuiltinPolicy, Capacities, Policy};
+use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
 
 /// A cache budget: bytes, or a share of the trace's unique bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -96,7 +97,7 @@ impl Simulator {
         let overheads: Vec<u64> = trace.keys.iter().map(|k| cold::footprint(k, 0)).collect();
         let unique_bytes = trace.first_sizes().iter().zip(&overheads).map(|(s, o)| s + o).sum();
         let next_uses = trace.next_uses();
-        let eviction_sample = crate::StoreConfig::default().eviction_sample;
+        let eviction_sample = tiered::StoreConfig::default().eviction_sample;
         Simulator {
             trace,
             policy,

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::clock::Clock;
-use crate::error::TierError;
-use crate::object::{Object, ObjectMeta};
-use crate::store::{KeyStream, MemoryTier, Resident, Tier, Usage};
+use tiered::clock::Clock;
+use tiered::error::TierError;
+use tiered::object::{Object, ObjectMeta};
+use tiered::store::{KeyStream, MemoryTier, Resident, Tier, Usage};
 
 /// The simulated warm tier.
 #[derive(Debug)]

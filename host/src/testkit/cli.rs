@@ -20,7 +20,7 @@ use super::run::run_scenario;
 use super::scenario::Scenario;
 use super::{KitError, RunReport};
 use crate::config::Config;
-use crate::store::S3Config;
+use tiered_s3::S3Config;
 
 /// Flags of `tiered policy test`.
 #[derive(Debug, Args)]

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, TierError};
-use crate::policy::PolicyLoadError;
+use tiered::error::{Error, TierError};
+use tiered_wasm::PolicyLoadError;
 
 /// A policy test that could not start or could not go on.
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 pub use super::report::Source;
 use super::report::{StepReport, tier_list};
-use crate::policy::TierId;
-use crate::store::s3::requests::RequestCounts;
+use tiered::policy::TierId;
+use tiered_s3::RequestCounts;
 
 /// The TTL a put's placement should carry: milliseconds or `"never"`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use super::recorder::{Decision, RecordingPolicy};
 use super::scenario::StoreSettings;
 use super::{KitError, unique_suffix};
-use crate::clock::ManualClock;
-use crate::engine::{StoreConfig, TieredStore};
-use crate::policy::{Capacities, DEFAULT_POLICY_WASM, Policy, PolicyEngine, PolicyIdentity, PolicyLimits, TierId};
-use crate::policy::{TierSet, WasmPolicy};
-use crate::store::s3::requests::RequestCounts;
-use crate::store::{DiskTier, LocalColdTier, MemoryTier, S3Config, S3Tier, Tier};
+use tiered::clock::ManualClock;
+use tiered::engine::{StoreConfig, TieredStore};
+use tiered::policy::{Capacities, Policy, PolicyIdentity, TierId, TierSet};
+use tiered::store::{DiskTier, LocalColdTier, MemoryTier, Tier};
+use tiered_s3::RequestCounts;
+use tiered_s3::{S3Config, S3Tier};
+use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine, PolicyLimits, WasmPolicy};
 
 /// Where the cold tier lives.
 #[derive(Clone, Debug)]
@@ -157,7 +158,7 @@ impl PolicyKit {
     /// The cache tiers holding a live copy of `key` (peeked, not read).
     pub async fn cached_in(&self, key: &str) -> TierSet {
         let now = self.store.now_ms();
-        let live = |meta: Option<Arc<crate::object::ObjectMeta>>| meta.is_some_and(|m| !m.is_expired(now));
+        let live = |meta: Option<Arc<tiered::object::ObjectMeta>>| meta.is_some_and(|m| !m.is_expired(now));
         let hot = match &self.hot {
             Some(t) => live(t.head(key).await.ok().flatten()),
             None => false,

@@ -17,8 +17,8 @@
 //!   environment ([`s3_config_from_env`]).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), tiered::testkit::KitError> {
-//! use tiered::testkit::{ColdChoice, KitOptions, Scenario, run_scenario, s3_config_from_env};
+//! # async fn demo() -> Result<(), tiered_host::testkit::KitError> {
+//! use tiered_host::testkit::{ColdChoice, KitOptions, Scenario, run_scenario, s3_config_from_env};
 //!
 //! let scenario = Scenario::from_file("examples/scenarios/default.toml".as_ref())?;
 //! let s3 = s3_config_from_env(|name| std::env::var(name).ok()).expect("TIERED_S3_BUCKET is set");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use crate::policy::{
+use tiered::policy::{
     Candidate, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict, WriteInfo,
 };
 

@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::recorder::Decision;
-use crate::policy::{PolicyCounters, PolicyIdentity, TierId};
-use crate::store::s3::requests::RequestCounts;
+use tiered::policy::{PolicyCounters, PolicyIdentity, TierId};
+use tiered_s3::RequestCounts;
 
 /// Which tier served a get, or none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,8 +19,8 @@ use super::kit::{KitOptions, PolicyKit};
 use super::recorder::Decision;
 use super::report::{Departure, PerTier, PlacementReport, RunReport, StepReport};
 use super::scenario::{Action, Scenario};
-use crate::engine::{SetOptions, StoreStats};
-use crate::policy::{TierId, TierSet};
+use tiered::engine::{SetOptions, StoreStats};
+use tiered::policy::{TierId, TierSet};
 
 /// Start a kit, run `scenario` on it, clean up (also when a step errs).
 pub async fn run_scenario(options: KitOptions, scenario: &Scenario, name: &str) -> Result<RunReport, KitError> {
@@ -158,7 +158,7 @@ fn value_for(step: usize, size: u64) -> Bytes {
 /// What the kit sees between two steps.
 struct Observation {
     stats: StoreStats,
-    s3: Option<crate::store::s3::requests::RequestCounts>,
+    s3: Option<tiered_s3::RequestCounts>,
     cached: Vec<(String, TierSet)>,
 }
 
@@ -173,7 +173,7 @@ impl Observation {
 
     /// Fill the report's counter deltas and departures.
     fn compare(&self, before: &Observation, report: &mut StepReport) {
-        let delta = |tier: TierId, f: fn(&crate::engine::TierStats) -> u64| {
+        let delta = |tier: TierId, f: fn(&tiered::engine::TierStats) -> u64| {
             let get = |o: &Observation| o.stats.tier(tier).map_or(0, f);
             get(self).saturating_sub(get(before))
         };
@@ -186,7 +186,7 @@ impl Observation {
             self.stats.policy_counters.fallbacks.saturating_sub(before.stats.policy_counters.fallbacks);
         if let (Some(now), Some(then)) = (self.s3, before.s3) {
             report.s3_total = Some(now);
-            report.s3 = Some(crate::store::s3::requests::RequestCounts {
+            report.s3 = Some(tiered_s3::RequestCounts {
                 get: now.get - then.get,
                 head: now.head - then.head,
                 put: now.put - then.put,

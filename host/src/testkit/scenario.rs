@@ -29,7 +29,7 @@ use serde::Deserialize;
 use super::KitError;
 use super::expect::{Expectations, TtlExpect};
 use crate::config::ByteSize;
-use crate::policy::TierId;
+use tiered::policy::TierId;
 
 /// A parsed scenario.
 #[derive(Clone, Debug, Deserialize)]

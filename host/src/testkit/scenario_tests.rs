@@ -2,8 +2,8 @@
 //! message says so.
 
 use super::*;
-use crate::policy::TierId;
 use crate::testkit::expect::{Source, TtlExpect};
+use tiered::policy::TierId;
 
 fn error_of(text: &str) -> String {
     Scenario::parse(text).expect_err("the scenario should be refused").to_string()

@@ -67,7 +67,7 @@ thread_local! {
 }
 
 /// A log line that forges one of the host's own after a newline.
-const FORGED: &str = "INFO tiered::http: admin token accepted for 203.0.113.7";
+const FORGED: &str = "INFO tiered_host::http: admin token accepted for 203.0.113.7";
 
 /// Misbehaves as configured, for the modes that break every decision.
 fn misbehave() {

@@ -1,0 +1,237 @@
+//! The cascade's promises, one test each: write order, promotion, expiry,
+//! single-flight, self-heal, ordering against racing writes, failing tiers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::support::rig::{holds, rig};
+use tiered::policy::{Candidate, FallbackPolicy, Placement, Policy, PolicyIdentity, ReadInfo, Verdict, WriteInfo};
+use tiered::store::{DiskTier, Fault, MemoryTier, Tier, TierDouble};
+use tiered::{Error, ManualClock, SetOptions, TierId, TierSet, TieredStore};
+
+#[tokio::test]
+async fn a_write_is_acknowledged_only_after_cold_has_it() -> anyhow::Result<()> {
+    let r = rig();
+    r.store.set("k", "v1", SetOptions::default()).await?;
+    r.cold.set_fault(Fault::FailWrites);
+    let err = r.store.set("k", "v2", SetOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::ColdUnavailable(_)), "{err}");
+    // The caches were invalidated before cold was tried: nobody holds v2, and
+    // reads see the old value, the one cold still has.
+    r.cold.set_fault(Fault::None);
+    assert!(!holds(r.hot.as_ref(), "k").await && !holds(r.warm.as_ref(), "k").await);
+    assert_eq!(r.store.get("k").await?.as_deref(), Some(&b"v1"[..]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn reads_bubble_up_and_promotion_is_the_policys_call() -> anyhow::Result<()> {
+    let r = rig();
+    let skip_caches = SetOptions { skip: TierSet::ALL, ..Default::default() };
+    let out = r.store.set("k", "value", skip_caches).await?;
+    assert_eq!(out.tiers, vec![TierId::Cold]);
+    assert!(!holds(r.hot.as_ref(), "k").await && !holds(r.warm.as_ref(), "k").await);
+    let mut sources = Vec::new();
+    for _ in 0..4 {
+        let hit = r.store.get_with_metadata("k").await?.expect("present");
+        assert_eq!(&hit.data[..], b"value");
+        sources.push(hit.source);
+    }
+    assert_eq!(sources[0], TierId::Cold);
+    assert_eq!(sources[3], TierId::Hot, "the default policy promotes a re-read object to hot: {sources:?}");
+    assert_eq!(r.cold.gets(), 1, "cold was read once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn expired_objects_are_misses_and_are_removed() -> anyhow::Result<()> {
+    let r = rig();
+    let opts = SetOptions { ttl: Some(Duration::from_secs(10)), ..Default::default() };
+    r.store.set("k", "v", opts).await?;
+    assert!(r.store.get("k").await?.is_some());
+    r.clock.advance_ms(10_001);
+    assert_eq!(r.store.get("k").await?, None);
+    assert!(!r.store.exists("k").await?);
+    // Hot dropped it on sight; the cold read removed it from warm and cold.
+    for tier in [r.hot.as_ref() as &dyn Tier, r.warm.as_ref(), r.cold.as_ref()] {
+        assert!(tier.head("k").await?.is_none(), "{} still holds the expired object", tier.name());
+    }
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_misses_share_one_cold_read() -> anyhow::Result<()> {
+    let r = rig();
+    r.store.set("k", "v", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+    r.cold.set_read_delay(Some(Duration::from_millis(50)));
+    let gets: Vec<_> = (0..100)
+        .map(|_| {
+            tokio::spawn({
+                let s = r.store.clone();
+                async move { s.get("k").await }
+            })
+        })
+        .collect();
+    for g in gets {
+        assert_eq!(g.await??.as_deref(), Some(&b"v"[..]));
+    }
+    assert_eq!(r.cold.gets(), 1, "100 concurrent misses, one cold read");
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_racing_a_write_never_caches_the_older_value() -> anyhow::Result<()> {
+    let r = rig();
+    r.store.set("k", "old", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+    r.cold.set_read_delay(Some(Duration::from_secs(5)));
+    // The read starts, and is inside its slow cold read ...
+    let read = tokio::spawn({
+        let s = r.store.clone();
+        async move { s.get("k").await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // ... when a write of the new value completes.
+    r.store.set("k", "new", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+    r.cold.set_read_delay(None);
+    let raced = read.await??;
+    assert!(raced.is_some(), "the racing read returns a value");
+    // Whatever it returned, it must not have copied the old value upward.
+    for tier in [r.hot.as_ref() as &dyn Tier, r.warm.as_ref()] {
+        if let Some(o) = tier.get("k").await? {
+            assert_eq!(&o.data[..], b"new", "{} holds a stale copy", tier.name());
+        }
+    }
+    for _ in 0..3 {
+        assert_eq!(r.store.get("k").await?.as_deref(), Some(&b"new"[..]));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_corrupt_cached_copy_is_dropped_and_refetched() -> anyhow::Result<()> {
+    let r = rig();
+    r.store
+        .set("k", "good bytes", SetOptions { skip: TierSet { hot: true, warm: false }, ..Default::default() })
+        .await?;
+    r.warm.set_fault(Fault::CorruptReads);
+    assert_eq!(r.store.get("k").await?.as_deref(), Some(&b"good bytes"[..]));
+    r.warm.set_fault(Fault::None);
+    let warm = r.store.stats().tier(TierId::Warm).cloned().expect("warm");
+    assert_eq!(warm.corrupt, 1);
+    assert_eq!(r.cold.gets(), 1, "served from cold after the warm copy failed verification");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_corrupt_cold_object_is_an_error_never_served() -> anyhow::Result<()> {
+    let r = rig();
+    r.store.set("k", "v", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+    r.cold.set_fault(Fault::CorruptReads);
+    let err = r.store.get("k").await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { tier: TierId::Cold, .. }), "{err}");
+    assert_eq!(r.store.stats().tier(TierId::Cold).map(|t| t.corrupt), Some(1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_warm_tier_is_a_miss_and_a_failing_cold_spares_cached_reads() -> anyhow::Result<()> {
+    let r = rig();
+    r.store.set("cached", "in hot", SetOptions::default()).await?;
+    r.store.set("cold-only", "in cold", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+    r.warm.set_fault(Fault::FailAll);
+    assert_eq!(r.store.get("cold-only").await?.as_deref(), Some(&b"in cold"[..]));
+    assert!(r.store.stats().tier(TierId::Warm).expect("warm").errors >= 1);
+    r.cold.set_fault(Fault::FailAll);
+    assert_eq!(r.store.get("cached").await?.as_deref(), Some(&b"in hot"[..]));
+    r.hot.delete("cold-only").await?;
+    assert!(matches!(r.store.get("cold-only").await, Err(Error::ColdUnavailable(_))));
+    // Recovery needs nothing but the tier coming back.
+    r.cold.set_fault(Fault::None);
+    r.warm.set_fault(Fault::None);
+    assert_eq!(r.store.get("cold-only").await?.as_deref(), Some(&b"in cold"[..]));
+    Ok(())
+}
+
+/// A policy that counts its calls and otherwise answers like the fallback.
+#[derive(Debug, Default)]
+struct Counting {
+    calls: AtomicU64,
+    inner: FallbackPolicy,
+}
+
+impl Policy for Counting {
+    fn identity(&self) -> PolicyIdentity {
+        self.inner.identity()
+    }
+    fn place(&self, w: &WriteInfo<'_>) -> Placement {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Placement { tiers: TierSet::ALL, ttl_ms: w.requested_ttl_ms }
+    }
+    fn promote(&self, r: &ReadInfo<'_>) -> TierSet {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.promote(r)
+    }
+    fn score(&self, now_ms: u64, c: &[Candidate]) -> Vec<Verdict> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.score(now_ms, c)
+    }
+}
+
+#[tokio::test]
+async fn a_hot_hit_never_consults_the_policy() -> anyhow::Result<()> {
+    let r = rig();
+    let policy = Arc::new(Counting::default());
+    r.store.set_policy(policy.clone());
+    r.store.set("k", "v", SetOptions::default()).await?;
+    let before = policy.calls.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        assert_eq!(r.store.get_with_metadata("k").await?.map(|h| h.source), Some(TierId::Hot));
+    }
+    assert_eq!(policy.calls.load(Ordering::SeqCst), before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_keys_are_rejected_before_anything_is_written() -> anyhow::Result<()> {
+    let r = rig();
+    for key in [String::new(), "x".repeat(1025), "a\0b".into(), "tab\there".into()] {
+        let err = r.store.set(&key, "v", SetOptions::default()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidKey(_)), "{key:?}: {err}");
+        assert!(matches!(r.store.get(&key).await, Err(Error::InvalidKey(_))));
+    }
+    assert_eq!(r.cold.puts(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn over_budget_tiers_evict_and_oversized_values_skip_them() -> anyhow::Result<()> {
+    let clock = ManualClock::new(0);
+    let dir = tempfile::tempdir()?;
+    let hot = Arc::new(MemoryTier::with_clock(64 * 1024, Arc::new(clock.clone())));
+    let warm = Arc::new(DiskTier::open_with_clock(dir.path(), 128 * 1024, Arc::new(clock.clone()))?);
+    let store = TieredStore::builder()
+        .hot(hot.clone())
+        .warm(warm.clone())
+        .cold(Arc::new(TierDouble::new()))
+        .clock(Arc::new(clock.clone()))
+        .build()?;
+    for i in 0..100 {
+        clock.advance_ms(10);
+        store.set(&format!("k{i}"), vec![i as u8; 2048], SetOptions::default()).await?;
+    }
+    let stats = store.stats();
+    for t in [TierId::Hot, TierId::Warm] {
+        let s = stats.tier(t).expect("tier");
+        assert!(s.bytes <= s.capacity.unwrap(), "{t} over budget: {s:?}");
+        assert!(s.evictions > 0, "{t} never evicted");
+    }
+    let before = store.stats().tier(TierId::Hot).unwrap().evictions;
+    let out = store.set("huge", vec![7u8; 100 * 1024], SetOptions::default()).await?;
+    assert!(!out.tiers.contains(&TierId::Hot), "a value larger than hot's whole budget skips hot");
+    assert_eq!(store.stats().tier(TierId::Hot).unwrap().evictions, before, "and evicts nothing there");
+    for i in 0..100 {
+        assert_eq!(store.get(&format!("k{i}")).await?.map(|b| b.len()), Some(2048), "k{i} lost");
+    }
+    Ok(())
+}

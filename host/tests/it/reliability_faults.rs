@@ -1,0 +1,207 @@
+//! Outages and slowness: cold slow or cutting connections (a loopback proxy
+//! in front of the S3 server), the disk tier read-only, the disk full.
+//!
+//! Promises: a cache-tier fault degrades to counted misses; a cold fault fails
+//! writes cleanly (nothing acknowledged) and fails reads only when no cache
+//! holds the object; recovery needs no restart. Cold stopped outright is
+//! `s3_outage.rs` (its own test binary: it halts the shared S3 server).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::support::faulty_fs::{Swapped, Tmpfs, skipped};
+use crate::support::proxy::{Mode, Proxy};
+use tiered::store::{DiskTier, LocalColdTier};
+use tiered::{Error, SetOptions, TierId, TierSet, TieredStore};
+use tiered_s3::S3Tier;
+
+fn tier_stats(store: &TieredStore, tier: TierId) -> tiered::engine::TierStats {
+    store.stats().tiers.into_iter().find(|t| t.tier == tier).expect("configured tier")
+}
+
+/// The S3 tier, reached through a fault proxy.
+async fn s3_behind_proxy(test: &str) -> anyhow::Result<Option<(S3Tier, Proxy)>> {
+    let Some(mut config) = crate::support::s3::config(test) else { return Ok(None) };
+    let endpoint = config.endpoint.clone().ok_or_else(|| anyhow::anyhow!("the proxy needs an S3 endpoint URL"))?;
+    let target: SocketAddr = tokio::net::lookup_host(endpoint.trim_start_matches("http://").trim_end_matches('/'))
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
+    let proxy = Proxy::start(target).await?;
+    config.endpoint = Some(proxy.url());
+    config.operation_timeout_ms = 1_500;
+    config.connect_timeout_ms = 1_000;
+    config.max_attempts = 2;
+    let tier = S3Tier::connect(config).await?;
+    tier.check().await?;
+    Ok(Some((tier, proxy)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<()> {
+    let Some((tier, proxy)) = s3_behind_proxy("faults-proxy").await? else { return Ok(()) };
+    let dir = tempfile::tempdir()?;
+    let store = TieredStore::builder()
+        .hot_bytes(1 << 20)
+        .warm(Arc::new(DiskTier::open(dir.path(), 8 << 20)?))
+        .cold(Arc::new(tier))
+        .policy(Arc::new(crate::support::Everywhere))
+        .build()?;
+    for mode in [Mode::Delay(4_000), Mode::Drop] {
+        let tag = format!("{mode:?}");
+        store.set("cached", "cached value", SetOptions::default()).await?;
+        store
+            .set(
+                "warm-only",
+                "warm value",
+                SetOptions { skip: TierSet { hot: true, warm: false }, ..Default::default() },
+            )
+            .await?;
+        store.set("cold-only", "cold value", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+        proxy.set(mode);
+        let errors_before = tier_stats(&store, TierId::Cold).errors;
+        let started = Instant::now();
+        assert_eq!(store.get("cached").await?.as_deref(), Some(&b"cached value"[..]), "{tag}: hot serves");
+        let warm = store.get_with_metadata("warm-only").await?.expect("warm copy");
+        assert_eq!((warm.source, &warm.data[..]), (TierId::Warm, &b"warm value"[..]), "{tag}: warm serves");
+        assert!(started.elapsed() < Duration::from_secs(1), "{tag}: cached reads do not wait for cold");
+        let err = store.get("cold-only").await.expect_err("only cold has it");
+        assert!(matches!(err, Error::ColdUnavailable(_)), "{tag}: {err}");
+        let err =
+            store.set(&format!("new-{tag}"), "never acknowledged", SetOptions::default()).await.expect_err("no ack");
+        assert!(matches!(err, Error::ColdUnavailable(_)), "{tag}: {err}");
+        assert!(tier_stats(&store, TierId::Cold).errors > errors_before, "{tag}: cold errors are counted");
+        assert!(started.elapsed() < Duration::from_secs(20), "{tag}: failures are bounded by the timeouts");
+
+        proxy.set(Mode::Pass);
+        // Recovery without a restart. A write that timed out may still have
+        // reached S3 (it was never acknowledged): it reads as absent or whole.
+        assert_eq!(store.get("cold-only").await?.as_deref(), Some(&b"cold value"[..]), "{tag}: recovered");
+        let maybe = store.get(&format!("new-{tag}")).await?;
+        assert!(maybe.as_deref().is_none_or(|v| v == b"never acknowledged"), "{tag}: {maybe:?}");
+        store.set("after", format!("after {tag}"), SetOptions::default()).await?;
+        assert_eq!(store.get("after").await?.as_deref(), Some(format!("after {tag}").as_bytes()));
+    }
+    Ok(())
+}
+
+/// warm on `warm_dir`, local cold elsewhere, no hot tier.
+fn disk_rig(warm_dir: &std::path::Path, cold_dir: &std::path::Path, budget: u64) -> anyhow::Result<TieredStore> {
+    Ok(TieredStore::builder()
+        .warm(Arc::new(DiskTier::open(warm_dir, budget)?))
+        .cold(Arc::new(LocalColdTier::open(cold_dir)?))
+        .policy(Arc::new(crate::support::Everywhere))
+        .build()?)
+}
+
+/// Writes keep being acknowledged and reads stay right while warm refuses
+/// writes; then it is back and caches again.
+async fn read_only_warm(
+    technique: &str,
+    make_ro: impl FnOnce() -> anyhow::Result<Box<dyn FnOnce() -> anyhow::Result<()>>>,
+    warm: &std::path::Path,
+    cold: &std::path::Path,
+) -> anyhow::Result<()> {
+    let store = disk_rig(warm, cold, 64 << 20)?;
+    for i in 0..20 {
+        store.set(&format!("k{i}"), format!("v{i}"), SetOptions::default()).await?;
+    }
+    let restore = make_ro()?;
+    let errors_before = tier_stats(&store, TierId::Warm).errors;
+    for i in 0..20 {
+        // Overwrites: the old copy in warm must never be served again.
+        store.set(&format!("k{i}"), format!("w{i}"), SetOptions::default()).await?;
+        store.set(&format!("new{i}"), format!("n{i}"), SetOptions::default()).await?;
+    }
+    for i in 0..20 {
+        assert_eq!(
+            store.get(&format!("k{i}")).await?.as_deref(),
+            Some(format!("w{i}").as_bytes()),
+            "{technique}: k{i}"
+        );
+        assert_eq!(store.get(&format!("new{i}")).await?.as_deref(), Some(format!("n{i}").as_bytes()), "{technique}");
+    }
+    assert!(tier_stats(&store, TierId::Warm).errors > errors_before, "{technique}: warm failures are counted");
+    restore()?;
+    store.set("back", "again", SetOptions::default()).await?;
+    let hit = store.get_with_metadata("back").await?.expect("written");
+    assert_eq!((hit.source, &hit.data[..]), (TierId::Warm, &b"again"[..]), "{technique}: warm caches again");
+    // The old copies the fault kept on disk went with that first successful
+    // write: a restart (the index rebuilt from the files) cannot bring them
+    // back, even after a crash (forgotten, not dropped: nothing runs at exit).
+    std::mem::forget(store);
+    let restarted = disk_rig(warm, cold, 64 << 20)?;
+    for i in 0..20 {
+        assert_eq!(
+            restarted.get(&format!("k{i}")).await?.as_deref(),
+            Some(format!("w{i}").as_bytes()),
+            "{technique}: k{i} after a restart"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_disk_tier_degrades_to_misses_objects_dir_replaced() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let objects = dir.path().join("warm").join("objects");
+    let make_ro = || -> anyhow::Result<Box<dyn FnOnce() -> anyhow::Result<()>>> {
+        let swapped = Swapped::swap(&objects)?;
+        Ok(Box::new(move || swapped.restore()))
+    };
+    read_only_warm("objects/ replaced by a file", make_ro, &dir.path().join("warm"), &dir.path().join("cold")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_disk_tier_degrades_to_misses_read_only_mount() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mount = match Tmpfs::mount(&dir.path().join("warm"), "16m") {
+        Ok(mount) => Arc::new(mount),
+        Err(why) => {
+            skipped("read-only mount", &format!("{why} (the objects/-replaced variant still runs)"));
+            return Ok(());
+        }
+    };
+    let m = mount.clone();
+    let make_ro = move || -> anyhow::Result<Box<dyn FnOnce() -> anyhow::Result<()>>> {
+        m.set_read_only(true)?;
+        Ok(Box::new(move || m.set_read_only(false)))
+    };
+    read_only_warm("read-only remount", make_ro, &mount.path, &dir.path().join("cold")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_tier_degrades_to_misses() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let warm_dir = dir.path().join("warm");
+    let _mount = match Tmpfs::mount(&warm_dir, "512k") {
+        Ok(mount) => mount,
+        Err(why) => {
+            skipped("disk full", &format!("needs a small tmpfs: {why}"));
+            return Ok(());
+        }
+    };
+    // A budget far above the 512 KiB the file system holds.
+    let store = disk_rig(&warm_dir, &dir.path().join("cold"), 64 << 20)?;
+    let value = |i: usize| crate::support::rng::value_for(&format!("f{i}"), i as u64, 30_000);
+    for i in 0..60 {
+        store.set(&format!("f{i}"), value(i), SetOptions::default()).await?;
+    }
+    let warm = tier_stats(&store, TierId::Warm);
+    assert!(warm.errors > 0, "the full disk was hit and counted: {warm:?}");
+    assert!(warm.objects < 60, "not everything fit: {warm:?}");
+    for i in 0..60 {
+        assert_eq!(store.get(&format!("f{i}")).await?.as_deref(), Some(&value(i)[..]), "f{i}");
+    }
+    let files = crate::support::files_under(&warm_dir.join("objects"));
+    let bytes: u64 = files.iter().map(|f| f.metadata().map(|m| m.len()).unwrap_or(0)).sum();
+    let warm = tier_stats(&store, TierId::Warm);
+    assert_eq!((warm.objects, warm.bytes), (files.len() as u64, bytes), "accounting matches the files");
+    assert!(crate::support::files_under(&warm_dir.join("tmp")).is_empty(), "no partial file left behind");
+    // Space freed: the tier caches again.
+    store.invalidate("f").await?;
+    store.set("later", value(0), SetOptions::default()).await?;
+    assert_eq!(store.get_with_metadata("later").await?.expect("written").source, TierId::Warm);
+    Ok(())
+}

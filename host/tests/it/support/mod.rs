@@ -1,0 +1,81 @@
+//! Shared helpers for the integration tests.
+
+pub mod contract;
+pub mod contract_stream;
+pub mod crash_run;
+pub mod decisions;
+pub mod examples;
+pub mod faulty_fs;
+pub mod history;
+pub mod large;
+pub mod model_run;
+pub mod mutate;
+pub mod proxy;
+pub mod raw_http;
+pub mod rig;
+pub mod rng;
+pub mod s3;
+pub mod server;
+pub mod staleness;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use tiered::object::{Object, ObjectMeta, checksum};
+
+/// An object as a writer would hand it to a tier.
+pub fn object(key: &str, data: &[u8], created_ms: u64) -> Object {
+    let data = Bytes::copy_from_slice(data);
+    let meta = ObjectMeta {
+        key: key.to_string(),
+        size: data.len() as u64,
+        original_size: data.len() as u64,
+        created_ms,
+        expires_ms: None,
+        checksum: checksum(&data),
+        codec: Default::default(),
+        content_type: Some("application/octet-stream".into()),
+        metadata: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
+        etag: None,
+        validated_ms: None,
+    };
+    Object::new(meta, data)
+}
+
+/// Every file name under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A policy that caches everything everywhere: placement in hot and warm,
+/// promotion of every lower-tier hit to every upper tier, least recently used
+/// evicted first. Tests use it to make caching deterministic.
+#[derive(Debug, Default)]
+pub struct Everywhere;
+
+impl tiered::policy::Policy for Everywhere {
+    fn identity(&self) -> tiered::policy::PolicyIdentity {
+        tiered::policy::FallbackPolicy::default().identity()
+    }
+    fn place(&self, w: &tiered::policy::WriteInfo<'_>) -> tiered::policy::Placement {
+        tiered::policy::Placement { tiers: tiered::TierSet::ALL, ttl_ms: w.requested_ttl_ms }
+    }
+    fn promote(&self, _: &tiered::policy::ReadInfo<'_>) -> tiered::TierSet {
+        tiered::TierSet::ALL
+    }
+    fn score(&self, now_ms: u64, c: &[tiered::policy::Candidate]) -> Vec<tiered::policy::Verdict> {
+        tiered::policy::FallbackPolicy::default().score(now_ms, c)
+    }
+}

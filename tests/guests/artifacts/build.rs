@@ -1,0 +1,15 @@
+//! Builds the test guests for `wasm32-wasip2`; `src/lib.rs` exposes them.
+
+use tiered_guest_build::{Guest, build};
+
+fn main() {
+    build(&[
+        Guest { package: "tiered-faulty-policy", dir: "tests/guests/faulty", env_var: "TIERED_FAULTY_POLICY_WASM" },
+        Guest { package: "tiered-lru-policy", dir: "tests/guests/lru", env_var: "TIERED_LRU_POLICY_WASM" },
+        Guest {
+            package: "tiered-old-contract-policy",
+            dir: "tests/guests/old-contract",
+            env_var: "TIERED_OLD_CONTRACT_POLICY_WASM",
+        },
+    ]);
+}

@@ -1,0 +1,231 @@
+//! # tiered-s3
+//!
+//! The S3 cold tier of [`tiered`], on `aws-sdk-s3`: the source of truth in
+//! production. A crate of its own so that an embedder who keeps objects in a
+//! local directory ([`tiered::store::LocalColdTier`]) never builds the AWS SDK.
+//!
+//! - [`S3Config`]: bucket, optional key prefix (several stores can share a
+//!   bucket), region, endpoint override and path-style addressing for MinIO,
+//!   Garage and other S3-compatible servers, timeouts and retries (the SDK's
+//!   own standard retry with backoff for throttling and 5xx). Credentials come
+//!   from the standard AWS chain (environment, profile, instance role).
+//! - [`meta`]: object metadata as one S3 user-metadata entry; a HEAD returns it
+//!   without the body, a GET returns both in one request.
+//! - [`errors`]: SDK errors keep S3's code and message.
+//! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
+//!   aborted on failure so no upload is left behind.
+//! - [`download`]: GetObject, read whole (conditionally, for revalidation)
+//!   or, for objects larger than the caller buffers, forwarded as a
+//!   verified stream.
+//! - [`listing`]: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
+//! - [`requests`]: the HTTP requests sent, counted by kind.
+//!
+//! Memory: through `get`/`put` a value is held whole in memory once
+//! (`Bytes`); multipart parts are zero-copy slices of it, and a download is
+//! written into one buffer sized from `Content-Length`. Through `put_file` an
+//! upload holds one part at a time; through `get_stream` a large download
+//! holds one network chunk at a time.
+//!
+//! Access statistics are never written to S3: reads only read.
+
+mod download;
+mod errors;
+mod listing;
+pub mod meta;
+mod requests;
+mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{BehaviorVersion, Region, retry::RetryConfig};
+use serde::{Deserialize, Serialize};
+
+use tiered::error::TierError;
+use tiered::object::{Object, ObjectMeta};
+use tiered::store::{Conditional, Fetched, KeyStream, Spooled, Tier, Usage};
+
+pub use requests::RequestCounts;
+
+/// Where and how to reach the bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Prepended to every key (e.g. `"service-a/"`).
+    pub prefix: String,
+    /// `None`: the standard chain (`AWS_REGION`, profile), else `us-east-1`.
+    pub region: Option<String>,
+    /// e.g. `http://127.0.0.1:9000` for MinIO; `None` for AWS.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), needed by most
+    /// S3-compatible servers.
+    pub path_style: bool,
+    /// Objects larger than this are uploaded in parts of this size.
+    pub multipart_threshold: u64,
+    /// Objects are read whole into memory: a GET of a larger one (written by
+    /// another tool) is refused with an error naming both sizes instead of
+    /// exhausting memory. The service sets it to its `max_body_bytes`.
+    pub max_object_bytes: u64,
+    pub connect_timeout_ms: u64,
+    /// Bound on a whole operation, retries included.
+    pub operation_timeout_ms: u64,
+    pub max_attempts: u32,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            bucket: String::new(),
+            prefix: String::new(),
+            region: None,
+            endpoint: None,
+            path_style: false,
+            multipart_threshold: 8 << 20,
+            max_object_bytes: 1 << 30,
+            connect_timeout_ms: 3_000,
+            operation_timeout_ms: 60_000,
+            max_attempts: 3,
+        }
+    }
+}
+
+/// The S3 cold tier.
+#[derive(Clone, Debug)]
+pub struct S3Tier {
+    client: Client,
+    config: Arc<S3Config>,
+    requests: requests::RequestCounter,
+}
+
+impl S3Tier {
+    /// Build a client from the standard AWS configuration chain plus `config`.
+    pub async fn connect(config: S3Config) -> Result<S3Tier, TierError> {
+        if config.bucket.is_empty() {
+            return Err(TierError::new(tiered::TierErrorKind::Rejected, "s3", "no bucket configured"));
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &config.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let shared = loader.load().await;
+        let counter = requests::RequestCounter::default();
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .interceptor(counter.clone())
+            .force_path_style(config.path_style)
+            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+                    .operation_timeout(Duration::from_millis(config.operation_timeout_ms))
+                    .build(),
+            );
+        if shared.region().is_none() {
+            builder = builder.region(Region::new("us-east-1"));
+        }
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Ok(S3Tier { client: Client::from_conf(builder.build()), config: Arc::new(config), requests: counter })
+    }
+
+    /// Check that the bucket exists and the credentials may use it.
+    pub async fn check(&self) -> Result<(), TierError> {
+        let request = self.client.head_bucket().bucket(&self.config.bucket);
+        request.send().await.map(|_| ()).map_err(|e| errors::convert("HeadBucket", &self.config.bucket, e))
+    }
+
+    /// HTTP requests sent so far, by kind (retries included).
+    pub fn requests(&self) -> RequestCounts {
+        self.requests.snapshot()
+    }
+
+    /// The SDK client (for tests and tools that inspect the bucket directly).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn config(&self) -> &S3Config {
+        &self.config
+    }
+
+    /// The S3 key of a store key.
+    pub fn object_key(&self, key: &str) -> String {
+        format!("{}{}", self.config.prefix, key)
+    }
+}
+
+#[async_trait]
+impl Tier for S3Tier {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
+        match download::fetch(self, key, None).await? {
+            Conditional::Changed(object) => Ok(object),
+            Conditional::NotModified => unreachable!("no condition was sent"),
+        }
+    }
+
+    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
+        download::fetch(self, key, Some(etag)).await
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        let request = self.client.head_object().bucket(&self.config.bucket).key(self.object_key(key));
+        match request.send().await {
+            Ok(r) => {
+                let modified = r.last_modified().and_then(|t| t.to_millis().ok());
+                meta::describe(key, r.metadata(), r.content_type(), r.e_tag(), r.content_length(), modified)
+            }
+            .map(|m| Some(Arc::new(m)))
+            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}"))),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) if errors::status(&err) == Some(404) => Ok(None),
+            Err(err) => Err(errors::convert("HeadObject", key, err)),
+        }
+    }
+
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
+        upload::put(self, object).await
+    }
+
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        upload::put_file(self, meta, file).await
+    }
+
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        download::get_stream(self, key, buffer_max).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, TierError> {
+        let existed = self.head(key).await?.is_some();
+        let request = self.client.delete_object().bucket(&self.config.bucket).key(self.object_key(key));
+        request.send().await.map_err(|e| errors::convert("DeleteObject", key, e))?;
+        Ok(existed)
+    }
+
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        upload::rewrite_expiry(self, key, expires_ms).await
+    }
+
+    fn list(&self, prefix: &str) -> KeyStream {
+        listing::keys(self.clone(), prefix.to_string())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
+        listing::delete_prefix(self, prefix).await
+    }
+
+    fn usage(&self) -> Usage {
+        Usage { bytes: 0, objects: 0, capacity: None }
+    }
+
+    fn tracks_usage(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,143 @@
+//! The conformance kit behind `tiered policy check FILE.wasm --conformance`:
+//! what every policy must do, whatever its language.
+//!
+//! 1. **Right shape**: every decision of the battery ([`super::probes`]) is
+//!    answered by the policy itself, never by the fallback: no trap, no
+//!    overrun deadline, one finite verdict per candidate.
+//! 2. **No trap on edge inputs**: an empty batch, a 1024-byte key (ASCII and
+//!    multibyte), size 0, size 2^63, no metadata, extreme counters, an
+//!    expired object, a batch of 1024 candidates.
+//! 3. **Deterministic**: the same input asked twice of one instance, and once
+//!    of a second, freshly configured instance, gets the same answer (the
+//!    host pools and rebuilds instances at will).
+//! 4. **Within the limits**: all of it under the [`PolicyLimits`] given (the
+//!    CLI uses the defaults `tiered serve` runs with), so a call that loops or
+//!    allocates without bound fails the kit.
+//!
+//! A failed load (not a component, wrong world, rejected configuration) is an
+//! error, as for [`super::check`].
+
+use std::fmt;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::probes::{self, Probe};
+use super::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
+use tiered::policy::{Capacities, Policy, PolicyCounters};
+
+/// Budgets the kit configures the policy with (`tiered serve` defaults).
+const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 4 << 30 };
+
+/// The outcome of [`conformance`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ConformanceReport {
+    /// Every check passed.
+    pub ok: bool,
+    pub checks: Vec<ConformanceCheck>,
+    /// Counters of the first instance after the battery.
+    pub counters: PolicyCounters,
+}
+
+/// One decision of the kit.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConformanceCheck {
+    pub name: &'static str,
+    /// `ordinary` or `edge`.
+    pub kind: &'static str,
+    pub passed: bool,
+    /// The policy's answer, or what went wrong.
+    pub detail: String,
+    /// Wall time of the first call.
+    pub elapsed_ns: u64,
+}
+
+/// Loads `wasm` twice (two independent instances) with `config` under
+/// `limits`, and runs the kit.
+pub fn conformance(
+    engine: &PolicyEngine,
+    wasm: &[u8],
+    config: &[(String, String)],
+    limits: PolicyLimits,
+) -> Result<ConformanceReport, PolicyLoadError> {
+    // The kit judges the policy itself: never throttled.
+    let limits = limits.unthrottled();
+    let first = WasmPolicy::load(engine, wasm, config, CAPACITIES, limits)?;
+    let second = WasmPolicy::load(engine, wasm, config, CAPACITIES, limits)?;
+    let battery = probes::ordinary().into_iter().map(|(n, p)| (n, "ordinary", p));
+    let battery = battery.chain(probes::edges().into_iter().map(|(n, p)| (n, "edge", p)));
+    let checks: Vec<ConformanceCheck> =
+        battery.map(|(name, kind, probe)| run(name, kind, &probe, &first, &second)).collect();
+    Ok(ConformanceReport { ok: checks.iter().all(|c| c.passed), checks, counters: first.counters() })
+}
+
+/// Asks `probe` of `first` twice and of `second` once.
+fn run(
+    name: &'static str,
+    kind: &'static str,
+    probe: &Probe,
+    first: &WasmPolicy,
+    second: &WasmPolicy,
+) -> ConformanceCheck {
+    let before = first.counters();
+    let started = Instant::now();
+    let answer = probe.ask(first);
+    let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let check = |passed, detail| ConformanceCheck { name, kind, passed, detail, elapsed_ns };
+    if let Some(why) = failure(&before, &first.counters()) {
+        return check(false, format!("{why}; the fallback answered"));
+    }
+    let again = probe.ask(first);
+    if let Some(why) = failure(&before, &first.counters()) {
+        return check(false, format!("{why} when asked again"));
+    }
+    let other_before = second.counters();
+    let other = probe.ask(second);
+    if let Some(why) = failure(&other_before, &second.counters()) {
+        return check(false, format!("{why} in a second instance"));
+    }
+    if again != answer {
+        return check(false, format!("not deterministic: {} then {}", short(&answer), short(&again)));
+    }
+    if other != answer {
+        return check(false, format!("instances disagree: {} vs {}", short(&answer), short(&other)));
+    }
+    check(true, short(&answer))
+}
+
+/// What the policy did wrong between two counter snapshots, if anything.
+fn failure(before: &PolicyCounters, after: &PolicyCounters) -> Option<String> {
+    if after.fallbacks == before.fallbacks {
+        return None;
+    }
+    let why: Vec<&str> = [
+        (after.traps > before.traps, "trapped"),
+        (after.timeouts > before.timeouts, "ran past its deadline"),
+        (after.bad_answers > before.bad_answers, "answered with the wrong shape"),
+    ]
+    .into_iter()
+    .filter_map(|(happened, what)| happened.then_some(what))
+    .collect();
+    Some(why.join(", "))
+}
+
+/// An answer cut to a readable length (a 1024-verdict list is long).
+fn short(answer: &str) -> String {
+    const MAX: usize = 160;
+    match answer.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &answer[..cut], answer.len()),
+        None => answer.to_owned(),
+    }
+}
+
+impl fmt::Display for ConformanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "conformance ({} checks: shape, edge inputs, determinism, limits)", self.checks.len())?;
+        for c in &self.checks {
+            let mark = if c.passed { "ok  " } else { "FAIL" };
+            writeln!(f, "  {mark} {:<8} {:<34} {}", c.kind, c.name, c.detail)?;
+        }
+        let failed = self.checks.iter().filter(|c| !c.passed).count();
+        if failed == 0 { write!(f, "conformance OK") } else { write!(f, "conformance FAILED: {failed} check(s)") }
+    }
+}

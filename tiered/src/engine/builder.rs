@@ -1,0 +1,165 @@
+//! Building a [`TieredStore`]: configuration is data ([`StoreConfig`]),
+//! construction is a builder ([`StoreBuilder`]).
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use tiered::store::{DiskTier, LocalColdTier};
+//! use tiered::TieredStore;
+//!
+//! let store = TieredStore::builder()
+//!     .hot_bytes(64 << 20)
+//!     .warm(Arc::new(DiskTier::open("./data/warm", 1 << 30)?))
+//!     .cold(Arc::new(LocalColdTier::open("./data/cold")?))
+//!     .build()?;
+//! store.set("greeting", "hello", Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+
+use super::{Inner, TieredStore, inflight, ordering, sketch, stats};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
+use crate::policy::{BuiltinPolicy, Capacities, Policy};
+use crate::store::{MemoryTier, Tier};
+
+/// Engine settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Gzip values on write (recorded per object; reads decode any codec).
+    pub compression: bool,
+    /// Values smaller than this are stored as-is even with compression on.
+    pub compress_min_bytes: usize,
+    /// Candidates per eviction round (one batched policy call each).
+    pub eviction_sample: usize,
+    /// Cached copies older than this are revalidated against cold (its ETag)
+    /// before being served; `None` = never (a single host owns the bucket).
+    pub max_staleness_ms: Option<u64>,
+    /// Distinct keys the frequency sketch is sized for.
+    pub sketch_keys: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            compression: false,
+            compress_min_bytes: 1024,
+            eviction_sample: 32,
+            max_staleness_ms: None,
+            sketch_keys: 1 << 20,
+        }
+    }
+}
+
+/// Builds a [`TieredStore`]. Only the cold tier is required.
+#[derive(Debug, Default)]
+pub struct StoreBuilder {
+    hot: Option<Arc<MemoryTier>>,
+    hot_bytes: Option<u64>,
+    warm: Option<Arc<dyn Tier>>,
+    cold: Option<Arc<dyn Tier>>,
+    policy: Option<Arc<dyn Policy>>,
+    clock: Option<Arc<dyn Clock>>,
+    config: StoreConfig,
+    spool_dir: Option<std::path::PathBuf>,
+}
+
+impl StoreBuilder {
+    /// A memory hot tier of `bytes` (on the store's clock).
+    pub fn hot_bytes(mut self, bytes: u64) -> Self {
+        self.hot_bytes = Some(bytes);
+        self
+    }
+
+    /// A hot tier built by the caller.
+    pub fn hot(mut self, tier: Arc<MemoryTier>) -> Self {
+        self.hot = Some(tier);
+        self
+    }
+
+    pub fn warm(mut self, tier: Arc<dyn Tier>) -> Self {
+        self.warm = Some(tier);
+        self
+    }
+
+    /// The source of truth (required).
+    pub fn cold(mut self, tier: Arc<dyn Tier>) -> Self {
+        self.cold = Some(tier);
+        self
+    }
+
+    /// The deciding policy. Default: [`BuiltinPolicy`], the default policy's
+    /// logic linked natively. The service runs the same code as a WebAssembly
+    /// component (`tiered_wasm::default_policy`); the decisions are identical.
+    pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The clock (default: the system clock). Tests and replays use
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    pub fn config(mut self, config: StoreConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where a large object streamed from cold is teed to, to be promoted
+    /// into warm once it has passed verification ([`super::promote_stream`]).
+    /// Without it, streamed reads promote nothing.
+    pub fn spool_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    pub fn compression(mut self, on: bool) -> Self {
+        self.config.compression = on;
+        self
+    }
+
+    /// The byte budgets of the cache tiers this builder will use.
+    pub fn capacities(&self) -> Capacities {
+        let hot = self.hot.as_ref().map(|h| h.usage().capacity).or(self.hot_bytes.map(Some)).flatten();
+        let warm = self.warm.as_ref().and_then(|w| w.usage().capacity);
+        Capacities { hot_bytes: hot.unwrap_or(0), warm_bytes: warm.unwrap_or(0) }
+    }
+
+    pub fn build(self) -> Result<TieredStore, Error> {
+        let capacities = self.capacities();
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let cold =
+            self.cold.ok_or_else(|| Error::InvalidArgument("a cold tier is required (the source of truth)".into()))?;
+        if self.config.eviction_sample == 0 {
+            return Err(Error::InvalidArgument("eviction_sample must be at least 1".into()));
+        }
+        let hot = self.hot.or_else(|| self.hot_bytes.map(|b| Arc::new(MemoryTier::with_clock(b, clock.clone()))));
+        let policy = match self.policy {
+            Some(p) => p,
+            None => Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?),
+        };
+        let inner = Inner {
+            hot,
+            warm: self.warm,
+            cold,
+            policy: RwLock::new(policy),
+            clock,
+            stripes: ordering::KeyStripes::new(),
+            inflight: inflight::Inflight::new(),
+            sketch: sketch::FrequencySketch::new(self.config.sketch_keys),
+            counters: stats::Counters::default(),
+            evicting: Default::default(),
+            config: self.config,
+            spool_dir: self.spool_dir,
+        };
+        Ok(TieredStore { inner: Arc::new(inner) })
+    }
+}

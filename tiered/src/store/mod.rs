@@ -1,0 +1,190 @@
+//! Tiers: where objects are stored.
+//!
+//! This file holds only the contract, [`Tier`]. Implementations sit beside it:
+//! - [`memory::MemoryTier`]: the hot tier, sharded LRU maps, byte-bounded;
+//! - [`disk::DiskTier`]: the warm tier, one file per object, byte-bounded,
+//!   survives restarts;
+//! - [`local_cold::LocalColdTier`]: a local directory standing in for a bucket;
+//! - the S3 cold tier lives in the `tiered-s3` crate, with the AWS SDK;
+//! - `double::TierDouble` (feature `test-util`): a test double that counts
+//!   calls and injects faults.
+//!
+//! [`files`] and [`format`] are the on-disk object directory and file format
+//! shared by the disk and local-cold tiers; [`file_copy`] writes and streams
+//! their large objects without holding them in memory.
+//!
+//! Large objects: [`spool`] holds a body in a temporary file while its
+//! checksums are computed, [`Tier::put_file`] stores from such a file, and
+//! [`Tier::get_stream`] reads as a self-verifying [`stream`] above a size.
+//!
+//! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
+//! statistics ([`Access`]) in memory; nothing about reads is ever written back.
+
+pub mod disk;
+#[cfg(any(test, feature = "test-util"))]
+pub mod double;
+pub mod file_copy;
+pub mod files;
+pub mod local_cold;
+pub mod memory;
+pub mod spool;
+pub mod stream;
+mod undeleted;
+
+// The object file format, defined in `tiered-format` (with the other parsers
+// of untrusted bytes, for fuzzing).
+pub use tiered_format::file as format;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::error::TierError;
+use crate::object::{Object, ObjectMeta};
+
+pub use disk::DiskTier;
+#[cfg(any(test, feature = "test-util"))]
+pub use double::{Fault, TierDouble};
+pub use local_cold::LocalColdTier;
+pub use memory::MemoryTier;
+pub use spool::{SpoolWriter, Spooled};
+pub use stream::{ChunkStream, Fetched, ObjectStream};
+
+/// A stream of keys, produced lazily.
+pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
+
+/// Volatile access statistics of a cached object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Last read or write in this tier, ms since the Unix epoch.
+    pub last_ms: u64,
+    /// Reads in this tier since the copy was made.
+    pub count: u64,
+}
+
+/// An object resident in a cache tier, as eviction and bootstrap see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resident {
+    pub key: String,
+    /// Bytes it costs in the tier.
+    pub footprint: u64,
+    pub created_ms: u64,
+    pub expires_ms: Option<u64>,
+    pub access: Access,
+}
+
+/// The answer to a conditional read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conditional {
+    /// The stored version still has the ETag the caller holds.
+    NotModified,
+    /// A different version (or `None`: the object is gone).
+    Changed(Option<Object>),
+}
+
+/// How full a tier is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub objects: u64,
+    /// The byte budget; `None` = unbounded (cold).
+    pub capacity: Option<u64>,
+}
+
+impl Usage {
+    pub fn over_budget(&self) -> bool {
+        self.capacity.is_some_and(|c| self.bytes > c)
+    }
+}
+
+/// A place objects are stored. Implementations are safe to share across tasks.
+#[async_trait]
+pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
+    /// Short implementation name for logs and errors (`memory`, `disk`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The object, verified; `Ok(None)` when absent. A copy that fails
+    /// verification is an error of kind `Corrupt` (the caller decides).
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError>;
+
+    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`).
+    /// The default reads the object and compares.
+    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
+        let object = self.get(key).await?;
+        match object {
+            Some(o) if o.meta.etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
+            other => Ok(Conditional::Changed(other)),
+        }
+    }
+
+    /// The metadata alone, without reading the bytes.
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError>;
+
+    /// Store the object, replacing any previous version. Returns the metadata
+    /// as stored (cold tiers fill in `etag`).
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError>;
+
+    /// Store an object whose stored bytes are in `file` (`meta` describes
+    /// them: size and checksum match the file). The default reads the file
+    /// into memory and calls [`put`](Tier::put): right for the memory tier and
+    /// test doubles; the file tiers and S3 copy from the file in bounded
+    /// chunks instead.
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        let data = tokio::fs::read(file.path())
+            .await
+            .map_err(|e| TierError::io(self.name(), format!("cannot read spool file for {:?}", meta.key), e))?;
+        self.put(Object { meta, data: data.into() }).await
+    }
+
+    /// The object, whole if it is at most `buffer_max` stored bytes, else as
+    /// a self-verifying stream; `Ok(None)` when absent. The default reads it
+    /// whole (tiers that only hold small objects in memory).
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        let _ = buffer_max;
+        Ok(self.get(key).await?.map(Fetched::Whole))
+    }
+
+    /// Remove the object; `true` if it was there.
+    async fn delete(&self, key: &str) -> Result<bool, TierError>;
+
+    /// Rewrite the expiry of a stored object; `None` when absent.
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError>;
+
+    /// Keys starting with `prefix`, in no particular order, produced lazily.
+    fn list(&self, prefix: &str) -> KeyStream;
+
+    /// Remove every object whose key starts with `prefix`; the count removed.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError>;
+
+    /// Remove everything.
+    async fn clear(&self) -> Result<(), TierError> {
+        self.delete_prefix("").await.map(|_| ())
+    }
+
+    fn usage(&self) -> Usage;
+
+    /// Whether [`usage`](Tier::usage) counts what the tier holds. A bucket
+    /// does not: counting it would take a full listing.
+    fn tracks_usage(&self) -> bool {
+        true
+    }
+
+    /// Whether `get` already verified the bytes against a checksum (the file
+    /// tiers do, with the header's data hash). The engine verifies the sha256
+    /// of what other tiers return.
+    fn verifies_reads(&self) -> bool {
+        false
+    }
+
+    /// Up to `max` eviction candidates, least recently used first. Tiers
+    /// without a budget return none.
+    fn eviction_sample(&self, _max: usize) -> Vec<Resident> {
+        Vec::new()
+    }
+
+    /// Every resident object (for bootstrap ranking). Unbounded tiers return none.
+    fn residents(&self) -> Vec<Resident> {
+        Vec::new()
+    }
+}
