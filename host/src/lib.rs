@@ -9,6 +9,8 @@
 //! Map of the crate:
 //! - [`config`]: the `tiered serve` configuration (TOML + environment).
 //! - [`http`]: the HTTP service: routes over the store, admin, stats.
+//! - [`tiers`]: the cache tiers assembled from byte budgets (0 disables a
+//!   tier), once for the service, `simulate` and the test kit.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
 //!   and Belady baselines.
 //! - [`testkit`] (feature `policy-testkit`): a policy run in a real store
@@ -20,3 +22,4 @@ pub mod http;
 pub mod sim;
 #[cfg(feature = "policy-testkit")]
 pub mod testkit;
+pub mod tiers;

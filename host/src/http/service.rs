@@ -16,11 +16,14 @@ use tokio::net::TcpListener;
 use super::state::{AppState, PolicyLoader, ResponseCounters};
 use crate::config::ColdKind;
 use crate::config::{Config, ConfigError, ValidConfig};
+use tiered::clock::SystemClock;
 use tiered::engine::TieredStore;
 use tiered::error::{Error, TierError};
 use tiered::policy::{Capacities, Policy};
 use tiered::store::{DiskTier, LocalColdTier, Tier};
 use tiered_s3::{S3Config, S3Tier};
+
+use crate::tiers::CacheTiers;
 use tiered_wasm::{DEFAULT_POLICY_WASM, MemoryBudget, PolicyEngine, PolicyLoadError};
 
 /// Why the service could not start. Each message names the thing at fault;
@@ -160,19 +163,13 @@ async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn
 
 /// The tiers the configuration asks for (a budget of 0 disables a cache tier).
 async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredStore, StartError> {
-    let mut builder = TieredStore::builder().config(config.store.clone()).policy(policy).spool_dir(config.spool_dir());
-    if config.hot.max_bytes.0 > 0 {
-        builder = builder.hot_bytes(config.hot.max_bytes.0);
-    }
-    if config.warm.max_bytes.0 > 0 {
+    let builder = TieredStore::builder().config(config.store.clone()).policy(policy).spool_dir(config.spool_dir());
+    let budgets = Capacities { hot_bytes: config.hot.max_bytes.0, warm_bytes: config.warm.max_bytes.0 };
+    let caches = CacheTiers::build(budgets, Arc::new(SystemClock), |budget| {
         let path = config.warm_dir();
-        let warm = DiskTier::open(&path, config.warm.max_bytes.0).map_err(|source| StartError::Tier {
-            tier: "warm",
-            path,
-            source,
-        })?;
-        builder = builder.warm(Arc::new(warm));
-    }
+        DiskTier::open(&path, budget).map_err(|source| StartError::Tier { tier: "warm", path, source })
+    })?;
+    let builder = caches.install(builder);
     let (cold, cold_at): (Arc<dyn Tier>, String) = match config.cold.kind {
         ColdKind::Local => {
             let path = config.cold_dir();

@@ -18,10 +18,10 @@ use super::SimError;
 use super::cold::{ColdCounts, SimCold};
 use super::trace::{Op, Trace};
 use super::warm::SimWarm;
+use crate::tiers::CacheTiers;
 use tiered::clock::ManualClock;
 use tiered::engine::{SetOptions, StoreConfig, StoreStats, TieredStore};
 use tiered::policy::{Capacities, Policy, TierId};
-use tiered::store::MemoryTier;
 
 /// The virtual clock's reading at trace time 0 (2023-11-14), so TTLs and
 /// ages look like a real deployment's.
@@ -101,14 +101,11 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
     let cold = Arc::new(SimCold::new(&trace.keys, &sizes, zeros));
     let clock = ManualClock::new(EPOCH_MS);
     let config = StoreConfig { eviction_sample: tiers.eviction_sample, ..StoreConfig::default() };
-    let mut builder = TieredStore::builder().cold(cold.clone()).clock(Arc::new(clock.clone())).config(config);
-    if tiers.hot_bytes > 0 {
-        builder = builder.hot(Arc::new(MemoryTier::with_clock(tiers.hot_bytes, Arc::new(clock.clone()))));
-    }
-    if tiers.warm_bytes > 0 {
-        builder = builder.warm(Arc::new(SimWarm::new(tiers.warm_bytes, Arc::new(clock.clone()))));
-    }
-    let store = builder.policy(policy).build()?;
+    let builder = TieredStore::builder().cold(cold.clone()).clock(Arc::new(clock.clone())).config(config);
+    let caches = CacheTiers::build(tiers.capacities(), Arc::new(clock.clone()), |budget| {
+        Ok::<_, SimError>(SimWarm::new(budget, Arc::new(clock.clone())))
+    })?;
+    let store = caches.install(builder).policy(policy).build()?;
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(SimError::Runtime)?;
     let bar = progress_bar(trace.requests.len() as u64, progress);
 

@@ -17,6 +17,8 @@ use tiered::clock::ManualClock;
 use tiered::engine::{StoreConfig, TieredStore};
 use tiered::policy::{Capacities, Policy, PolicyIdentity, TierId, TierSet};
 use tiered::store::{DiskTier, LocalColdTier, MemoryTier, Tier};
+
+use crate::tiers::CacheTiers;
 use tiered_s3::RequestCounts;
 use tiered_s3::{S3Config, S3Tier};
 use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine, PolicyLimits, WasmPolicy};
@@ -99,29 +101,20 @@ impl PolicyKit {
             }
         };
 
-        let mut builder = TieredStore::builder()
+        let builder = TieredStore::builder()
             .cold(cold)
             .policy(recorder.clone())
             .clock(Arc::new(clock.clone()))
             .config(StoreConfig { eviction_sample: settings.eviction_sample, ..StoreConfig::default() });
-        let hot = (settings.hot_bytes.0 > 0)
-            .then(|| Arc::new(MemoryTier::with_clock(settings.hot_bytes.0, Arc::new(clock.clone()))));
-        if let Some(hot) = &hot {
-            builder = builder.hot(hot.clone());
-        }
-        let warm = match settings.warm_bytes.0 {
-            0 => None,
-            bytes => {
-                let dir = std::env::temp_dir().join(format!("tiered-policy-test-warm-{run}"));
-                let tier = DiskTier::open_with_clock(&dir, bytes, Arc::new(clock.clone()))
-                    .map_err(|source| KitError::Tier { what: "warm tier", source })?;
-                dirs.push(dir);
-                Some(Arc::new(tier))
-            }
-        };
-        if let Some(warm) = &warm {
-            builder = builder.warm(warm.clone());
-        }
+        let caches = CacheTiers::build(capacities, Arc::new(clock.clone()), |budget| {
+            let dir = std::env::temp_dir().join(format!("tiered-policy-test-warm-{run}"));
+            let tier = DiskTier::open_with_clock(&dir, budget, Arc::new(clock.clone()))
+                .map_err(|source| KitError::Tier { what: "warm tier", source })?;
+            dirs.push(dir);
+            Ok::<_, KitError>(tier)
+        })?;
+        let builder = caches.install(builder);
+        let CacheTiers { hot, warm } = caches;
         let store = builder.build().map_err(|e| KitError::Scenario(e.to_string()))?;
         tracing::info!(cold = %cold_name, policy = %recorder.identity().name, "policy test store ready");
         Ok(PolicyKit { store, clock, hot, warm, s3, inspector, recorder, dirs, cold_name })
