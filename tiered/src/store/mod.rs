@@ -27,6 +27,7 @@ pub mod file_copy;
 pub mod files;
 pub mod local_cold;
 pub mod memory;
+mod resident;
 pub mod spool;
 pub mod stream;
 mod undeleted;
@@ -48,31 +49,12 @@ pub use disk::DiskTier;
 pub use double::{Fault, TierDouble};
 pub use local_cold::LocalColdTier;
 pub use memory::MemoryTier;
+pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};
 pub use stream::{ChunkStream, Fetched, ObjectStream};
 
 /// A stream of keys, produced lazily.
 pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
-
-/// Volatile access statistics of a cached object.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Access {
-    /// Last read or write in this tier, ms since the Unix epoch.
-    pub last_ms: u64,
-    /// Reads in this tier since the copy was made.
-    pub count: u64,
-}
-
-/// An object resident in a cache tier, as eviction and bootstrap see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resident {
-    pub key: String,
-    /// Bytes it costs in the tier.
-    pub footprint: u64,
-    pub created_ms: u64,
-    pub expires_ms: Option<u64>,
-    pub access: Access,
-}
 
 /// The answer to a conditional read.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use super::{FileStore, IndexEntry};
 use crate::clock::Clock;
 use crate::error::TierError;
 use crate::key::key_hash;
-use crate::store::Access;
 use crate::store::format::read_header;
+use crate::store::resident::Access;
 use crate::store::undeleted::Undeleted;
 
 impl FileStore {

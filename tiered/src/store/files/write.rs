@@ -15,8 +15,8 @@ use super::{FileStore, IndexEntry};
 use crate::error::{TierError, TierErrorKind};
 use crate::key::key_hash;
 use crate::object::{Object, ObjectMeta};
-use crate::store::Access;
 use crate::store::format::{self, FormatError};
+use crate::store::resident::Access;
 
 impl FileStore {
     /// Write an object durably and atomically, replacing any previous version.
