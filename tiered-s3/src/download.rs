@@ -1,5 +1,5 @@
-//! Reading objects with `GetObject`: whole ([`fetch`], optionally only if the
-//! ETag changed), or as a stream, the body forwarded chunk by chunk instead
+//! Reading objects with `GetObject`: whole ([`get`], or [`get_if_changed`]
+//! only if the ETag changed), or as a stream, the body forwarded chunk by chunk instead
 //! of collected, for objects larger than the caller buffers ([`get_stream`]).
 //!
 //! [`get_stream`] sends one request either way: the response's `Content-Length` decides whether
@@ -15,88 +15,63 @@ use std::sync::Arc;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::client::{BodyStream, GetReply};
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::Object;
 use tiered::store::Conditional;
 use tiered::store::stream::{Fetched, ObjectStream, verify_at_end};
 
-/// The object read whole; with `if_none_match`, `NotModified` when S3 still
-/// holds that ETag (a 304).
-pub(super) async fn fetch(tier: &S3Tier, key: &str, if_none_match: Option<&str>) -> Result<Conditional, TierError> {
-    let request = tier.client.get_object().bucket(&tier.config.bucket).key(tier.object_key(key));
-    let request = match if_none_match {
-        Some(etag) => request.if_none_match(format!("\"{etag}\"")),
-        None => request,
-    };
-    let response = match request.send().await {
-        Ok(r) => r,
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-            return Ok(Conditional::Changed(None));
-        }
-        Err(err) if errors::status(&err) == Some(304) => return Ok(Conditional::NotModified),
-        Err(err) if errors::status(&err) == Some(404) => return Ok(Conditional::Changed(None)),
-        Err(err) => return Err(errors::convert("GetObject", key, err)),
-    };
-    let modified = response.last_modified().and_then(|t| t.to_millis().ok());
-    let length = response.content_length();
-    if let Some(len) = length.and_then(|l| u64::try_from(l).ok()).filter(|&l| l > tier.config.max_object_bytes) {
+/// The object read whole.
+pub(super) async fn get(tier: &S3Tier, key: &str) -> Result<Option<Object>, TierError> {
+    match tier.client.get_object(&tier.object_key(key), None).await {
+        Ok(reply) => read_whole_bounded(tier, key, reply).await.map(Some),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(errors::convert("GetObject", key, err)),
+    }
+}
+
+/// The object read whole, unless S3 still holds `etag` (a 304: `NotModified`).
+pub(super) async fn get_if_changed(tier: &S3Tier, key: &str, etag: &str) -> Result<Conditional, TierError> {
+    match tier.client.get_object(&tier.object_key(key), Some(&format!("\"{etag}\""))).await {
+        Ok(reply) => read_whole_bounded(tier, key, reply).await.map(|o| Conditional::Changed(Some(o))),
+        Err(err) if err.is_not_modified() => Ok(Conditional::NotModified),
+        Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),
+        Err(err) => Err(errors::convert("GetObject", key, err)),
+    }
+}
+
+/// [`read_whole`], refusing an object larger than the tier reads whole.
+async fn read_whole_bounded(tier: &S3Tier, key: &str, reply: GetReply) -> Result<Object, TierError> {
+    if let Some(len) = reply.head.content_length.filter(|&l| l > tier.config.max_object_bytes) {
         let limit = tier.config.max_object_bytes;
         let message = format!("GetObject {key:?}: the object is {len} bytes; objects of at most {limit} are read");
-        return Err(TierError::new(tiered::TierErrorKind::Rejected, "s3", message));
+        return Err(TierError::new(TierErrorKind::Rejected, "s3", message));
     }
-    let mut meta =
-        meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
-            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-    let data = read_body(key, length, response.body).await?;
-    if meta.checksum.is_empty() {
-        // Written by another tool: these bytes are the object.
-        meta.checksum = tiered::object::checksum(&data);
-        meta.size = data.len() as u64;
-        meta.original_size = meta.size;
-    }
-    Ok(Conditional::Changed(Some(Object::new(meta, data))))
+    read_whole(key, reply).await
 }
 
 /// The object, whole up to `buffer_max` bytes, else as a verified stream.
 pub async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
-    let request = tier.client.get_object().bucket(&tier.config.bucket).key(tier.object_key(key));
-    let response = match request.send().await {
-        Ok(r) => r,
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
-        Err(err) if errors::status(&err) == Some(404) => return Ok(None),
+    let reply = match tier.client.get_object(&tier.object_key(key), None).await {
+        Ok(reply) => reply,
+        Err(err) if err.is_not_found() => return Ok(None),
         Err(err) => return Err(errors::convert("GetObject", key, err)),
     };
-    let modified = response.last_modified().and_then(|t| t.to_millis().ok());
-    let length = response.content_length();
-    let mut meta =
-        meta::describe(key, response.metadata(), response.content_type(), response.e_tag(), length, modified)
-            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?;
-    let streamed = length.and_then(|l| u64::try_from(l).ok()).is_none_or(|l| l > buffer_max);
+    let streamed = reply.head.content_length.is_none_or(|l| l > buffer_max);
     if !streamed {
-        let data = read_body(key, length, response.body).await?;
-        if meta.checksum.is_empty() {
-            meta.checksum = tiered::object::checksum(&data);
-            meta.size = data.len() as u64;
-            meta.original_size = meta.size;
-        }
-        return Ok(Some(Fetched::Whole(Object::new(meta, data))));
+        return read_whole(key, reply).await.map(|object| Some(Fetched::Whole(object)));
     }
+    let meta = describe(key, &reply)?;
     let owned_key = key.to_string();
-    let chunks = futures::stream::unfold(Some(response.body), move |body| {
-        let key = owned_key.clone();
-        async move {
-            let mut body = body?;
-            match body.next().await? {
-                Ok(chunk) => Some((Ok(chunk), Some(body))),
-                Err(e) => {
-                    let message = format!("GetObject {key:?}: body: {e}");
-                    Some((Err(TierError::new(TierErrorKind::Unavailable, "s3", message)), None))
-                }
-            }
-        }
-    })
-    .boxed();
+    let chunks = reply
+        .body
+        .map(move |chunk| {
+            chunk.map_err(|e| {
+                TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {owned_key:?}: body: {e}"))
+            })
+        })
+        .boxed();
     let chunks = if meta.checksum.is_empty() {
         // Written by another tool: nothing to verify against.
         chunks
@@ -110,18 +85,36 @@ pub async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Opt
     Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks })))
 }
 
+fn describe(key: &str, reply: &GetReply) -> Result<tiered::object::ObjectMeta, TierError> {
+    meta::describe(key, &reply.head).map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))
+}
+
+/// The object of a GET, its body read whole. An object another tool wrote
+/// carries no checksum: its bytes, as received, are the object. A body that
+/// ends before its `Content-Length` is an error, never a shorter object.
+async fn read_whole(key: &str, reply: GetReply) -> Result<Object, TierError> {
+    let mut meta = describe(key, &reply)?;
+    let length = reply.head.content_length;
+    let data = read_body(key, length, reply.body).await?;
+    if meta.checksum.is_empty() {
+        meta.checksum = tiered::object::checksum(&data);
+        meta.size = data.len() as u64;
+        meta.original_size = meta.size;
+    }
+    Ok(Object::new(meta, data))
+}
+
 /// The body, into one buffer sized from `Content-Length` (no second copy).
-pub(crate) async fn read_body(
-    key: &str,
-    length: Option<i64>,
-    mut body: aws_sdk_s3::primitives::ByteStream,
-) -> Result<bytes::Bytes, TierError> {
+async fn read_body(key: &str, length: Option<u64>, mut body: BodyStream) -> Result<bytes::Bytes, TierError> {
     let mut buffer = bytes::BytesMut::with_capacity(length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0));
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            TierError::new(tiered::TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}"))
-        })?;
+        let chunk = chunk
+            .map_err(|e| TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {e}")))?;
         buffer.extend_from_slice(&chunk);
+    }
+    if let Some(expected) = length.filter(|&l| l != buffer.len() as u64) {
+        let message = format!("GetObject {key:?}: body: {} of {expected} bytes arrived", buffer.len());
+        return Err(TierError::new(TierErrorKind::Unavailable, "s3", message));
     }
     Ok(buffer.freeze())
 }

@@ -9,9 +9,15 @@
 //!   Garage and other S3-compatible servers, timeouts and retries (the SDK's
 //!   own standard retry with backoff for throttling and 5xx). Credentials come
 //!   from the standard AWS chain (environment, profile, instance role).
+//! - [`client`]: the seam between the tier and the network, [`ObjectClient`]:
+//!   the S3 operations the tier uses, in its own types. `sdk` implements it on
+//!   `aws-sdk-s3`; with feature `mock`, [`mock::MockClient`] is an in-memory
+//!   bucket and [`failure::FailureClient`] injects a real server's failures,
+//!   so everything below runs in plain `cargo test` (the live suite against
+//!   Garage covers the SDK side).
 //! - [`meta`]: object metadata as one S3 user-metadata entry; a HEAD returns it
 //!   without the body, a GET returns both in one request.
-//! - [`errors`]: SDK errors keep S3's code and message.
+//! - `errors`: client errors keep S3's code and message.
 //! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
 //!   aborted on failure so no upload is left behind.
 //! - [`download`]: GetObject, read whole (conditionally, for revalidation)
@@ -28,11 +34,17 @@
 //!
 //! Access statistics are never written to S3: reads only read.
 
+pub mod client;
 mod download;
 mod errors;
+#[cfg(feature = "mock")]
+pub mod failure;
 mod listing;
 pub mod meta;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod requests;
+mod sdk;
 mod upload;
 
 use std::sync::Arc;
@@ -48,7 +60,10 @@ use tiered::error::TierError;
 use tiered::object::{Object, ObjectMeta};
 use tiered::store::{Conditional, Fetched, KeyStream, Spooled, Tier, Usage};
 
+pub use client::{ClientError, ObjectClient};
 pub use requests::RequestCounts;
+
+use sdk::SdkClient;
 
 /// Where and how to reach the bucket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +111,9 @@ impl Default for S3Config {
 /// The S3 cold tier.
 #[derive(Clone, Debug)]
 pub struct S3Tier {
-    client: Client,
+    client: Arc<dyn ObjectClient>,
+    /// The SDK client when the tier talks to a real server.
+    sdk: Option<Client>,
     config: Arc<S3Config>,
     requests: requests::RequestCounter,
 }
@@ -129,23 +146,33 @@ impl S3Tier {
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint_url(endpoint);
         }
-        Ok(S3Tier { client: Client::from_conf(builder.build()), config: Arc::new(config), requests: counter })
+        let sdk = Client::from_conf(builder.build());
+        let client = Arc::new(SdkClient::new(sdk.clone(), config.bucket.clone()));
+        Ok(S3Tier { client, sdk: Some(sdk), config: Arc::new(config), requests: counter })
+    }
+
+    /// A tier on another [`ObjectClient`] (an in-memory bucket in tests, a
+    /// client wrapped to inject failures, ...). `config.bucket` only names the
+    /// bucket in messages; timeouts and retries are the client's.
+    pub fn with_client(config: S3Config, client: Arc<dyn ObjectClient>) -> S3Tier {
+        S3Tier { client, sdk: None, config: Arc::new(config), requests: requests::RequestCounter::default() }
     }
 
     /// Check that the bucket exists and the credentials may use it.
     pub async fn check(&self) -> Result<(), TierError> {
-        let request = self.client.head_bucket().bucket(&self.config.bucket);
-        request.send().await.map(|_| ()).map_err(|e| errors::convert("HeadBucket", &self.config.bucket, e))
+        self.client.head_bucket().await.map_err(|e| errors::convert("HeadBucket", &self.config.bucket, e))
     }
 
-    /// HTTP requests sent so far, by kind (retries included).
+    /// HTTP requests sent so far, by kind (retries included), as the SDK sent
+    /// them; all zero on a tier built [`with_client`](Self::with_client).
     pub fn requests(&self) -> RequestCounts {
         self.requests.snapshot()
     }
 
-    /// The SDK client (for tests and tools that inspect the bucket directly).
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The SDK client (for tests and tools that inspect the bucket directly);
+    /// `None` on a tier built [`with_client`](Self::with_client).
+    pub fn sdk_client(&self) -> Option<&Client> {
+        self.sdk.as_ref()
     }
 
     pub fn config(&self) -> &S3Config {
@@ -165,27 +192,19 @@ impl Tier for S3Tier {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
-        match download::fetch(self, key, None).await? {
-            Conditional::Changed(object) => Ok(object),
-            Conditional::NotModified => unreachable!("no condition was sent"),
-        }
+        download::get(self, key).await
     }
 
     async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        download::fetch(self, key, Some(etag)).await
+        download::get_if_changed(self, key, etag).await
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-        let request = self.client.head_object().bucket(&self.config.bucket).key(self.object_key(key));
-        match request.send().await {
-            Ok(r) => {
-                let modified = r.last_modified().and_then(|t| t.to_millis().ok());
-                meta::describe(key, r.metadata(), r.content_type(), r.e_tag(), r.content_length(), modified)
-            }
-            .map(|m| Some(Arc::new(m)))
-            .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}"))),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-            Err(err) if errors::status(&err) == Some(404) => Ok(None),
+        match self.client.head_object(&self.object_key(key)).await {
+            Ok(head) => meta::describe(key, &head)
+                .map(|m| Some(Arc::new(m)))
+                .map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}"))),
+            Err(err) if err.is_not_found() => Ok(None),
             Err(err) => Err(errors::convert("HeadObject", key, err)),
         }
     }
@@ -204,8 +223,8 @@ impl Tier for S3Tier {
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
         let existed = self.head(key).await?.is_some();
-        let request = self.client.delete_object().bucket(&self.config.bucket).key(self.object_key(key));
-        request.send().await.map_err(|e| errors::convert("DeleteObject", key, e))?;
+        let deleted = self.client.delete_object(&self.object_key(key)).await;
+        deleted.map_err(|e| errors::convert("DeleteObject", key, e))?;
         Ok(existed)
     }
 

@@ -1,30 +1,47 @@
 //! Listing and bulk deletion: ListObjectsV2 pages fetched lazily as the
 //! stream is consumed, DeleteObjects in batches of at most 1000 keys.
 
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use futures::StreamExt;
 
 use crate::{S3Tier, errors};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::store::KeyStream;
 
-/// Keys under `prefix` (store keys: the tier's own prefix removed), page by page.
+/// Where a listing stands between pages.
+enum Cursor {
+    First,
+    Next(String),
+    Done,
+}
+
+/// Keys under `prefix` (store keys: the tier's own prefix removed), page by
+/// page: a page is requested only when the previous one is consumed, and a
+/// failed page ends the stream with its error.
 pub fn keys(tier: S3Tier, prefix: String) -> KeyStream {
     let full = tier.object_key(&prefix);
     let strip = tier.config.prefix.len();
-    let pages = tier.client.list_objects_v2().bucket(&tier.config.bucket).prefix(full).into_paginator().send();
-    let stream = futures::stream::unfold(pages, |mut pages| async move {
-        let page = pages.next().await?;
-        Some((page, pages))
-    })
-    .flat_map(move |page| {
-        let items: Vec<Result<String, TierError>> = match page {
-            Ok(page) => page.contents().iter().filter_map(|o| o.key()).map(|k| Ok(k[strip..].to_string())).collect(),
-            Err(err) => vec![Err(errors::convert("ListObjectsV2", &prefix, err))],
-        };
-        futures::stream::iter(items)
+    let pages = futures::stream::unfold(Cursor::First, move |cursor| {
+        let (tier, full, prefix) = (tier.clone(), full.clone(), prefix.clone());
+        async move {
+            let token = match cursor {
+                Cursor::First => None,
+                Cursor::Next(token) => Some(token),
+                Cursor::Done => return None,
+            };
+            match tier.client.list_page(&full, token).await {
+                Ok(page) => {
+                    let next = page.next_token.map_or(Cursor::Done, Cursor::Next);
+                    let keys = page.keys.into_iter().map(move |k| Ok(k[strip.min(k.len())..].to_string()));
+                    Some((futures::stream::iter(keys.collect::<Vec<_>>()), next))
+                }
+                Err(err) => Some((
+                    futures::stream::iter(vec![Err(errors::convert("ListObjectsV2", &prefix, err))]),
+                    Cursor::Done,
+                )),
+            }
+        }
     });
-    Box::pin(stream)
+    Box::pin(pages.flatten())
 }
 
 /// Delete every object under `prefix`; the count S3 confirmed.
@@ -45,37 +62,22 @@ pub async fn delete_prefix(tier: &S3Tier, prefix: &str) -> Result<u64, TierError
 }
 
 async fn delete_batch(tier: &S3Tier, keys: &[String]) -> Result<u64, TierError> {
-    let objects = keys
-        .iter()
-        .map(|k| ObjectIdentifier::builder().key(tier.object_key(k)).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TierError::new(TierErrorKind::Rejected, "s3", format!("DeleteObjects: {e}")))?;
-    let delete = Delete::builder()
-        .set_objects(Some(objects))
-        .quiet(false)
-        .build()
-        .map_err(|e| TierError::new(TierErrorKind::Rejected, "s3", format!("DeleteObjects: {e}")))?;
-    let response = tier
-        .client
-        .delete_objects()
-        .bucket(&tier.config.bucket)
-        .delete(delete)
-        .send()
-        .await
-        .map_err(|e| errors::convert("DeleteObjects", &keys[0], e))?;
-    if let Some(failed) = response.errors().first() {
+    let bucket_keys: Vec<String> = keys.iter().map(|k| tier.object_key(k)).collect();
+    let reply =
+        tier.client.delete_objects(&bucket_keys).await.map_err(|e| errors::convert("DeleteObjects", &keys[0], e))?;
+    if let Some(failed) = reply.failed.first() {
         return Err(TierError::new(
             TierErrorKind::Unavailable,
             "s3",
             format!(
                 "DeleteObjects: {} of {} keys failed, first {:?}: {}: {}",
-                response.errors().len(),
+                reply.failed.len(),
                 keys.len(),
-                failed.key().unwrap_or_default(),
-                failed.code().unwrap_or("Unknown"),
-                failed.message().unwrap_or_default()
+                failed.key,
+                failed.code,
+                failed.message
             ),
         ));
     }
-    Ok(response.deleted().len() as u64)
+    Ok(reply.deleted)
 }

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use tiered::object::{Codec, ObjectMeta};
 
+use crate::client::ObjectHead;
+
 /// The user-metadata name (without `x-amz-meta-`).
 pub const META_KEY: &str = "tiered";
 /// S3's limit on user metadata, in bytes.
@@ -65,11 +67,11 @@ pub fn encode(meta: &ObjectMeta) -> Result<String, String> {
 /// Rebuild the metadata of `key` from what S3 returned.
 pub fn decode(
     key: &str,
-    user: Option<&std::collections::HashMap<String, String>>,
+    user: &BTreeMap<String, String>,
     content_type: Option<&str>,
     etag: Option<&str>,
 ) -> Result<ObjectMeta, String> {
-    let value = user.and_then(|m| m.get(META_KEY)).ok_or("object has no tiered metadata (written by another tool?)")?;
+    let value = user.get(META_KEY).ok_or("object has no tiered metadata (written by another tool?)")?;
     let json = URL_SAFE_NO_PAD.decode(value).map_err(|e| format!("metadata is not base64: {e}"))?;
     let r: Record = serde_json::from_slice(&json).map_err(|e| format!("metadata does not parse: {e}"))?;
     if r.v != 1 {
@@ -92,23 +94,17 @@ pub fn decode(
 
 /// The metadata of `key` from a GET or HEAD: its `tiered` record, or for an
 /// object another tool wrote, what S3 reports (checksum left empty).
-pub fn describe(
-    key: &str,
-    user: Option<&std::collections::HashMap<String, String>>,
-    content_type: Option<&str>,
-    etag: Option<&str>,
-    length: Option<i64>,
-    last_modified_ms: Option<i64>,
-) -> Result<ObjectMeta, String> {
-    if user.is_some_and(|m| m.contains_key(META_KEY)) {
-        return decode(key, user, content_type, etag);
+pub fn describe(key: &str, head: &ObjectHead) -> Result<ObjectMeta, String> {
+    let (content_type, etag) = (head.content_type.as_deref(), head.etag.as_deref());
+    if head.metadata.contains_key(META_KEY) {
+        return decode(key, &head.metadata, content_type, etag);
     }
-    let size = length.and_then(|l| u64::try_from(l).ok()).unwrap_or(0);
+    let size = head.content_length.unwrap_or(0);
     Ok(ObjectMeta {
         key: key.to_string(),
         size,
         original_size: size,
-        created_ms: last_modified_ms.and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
+        created_ms: head.last_modified_ms.unwrap_or(0),
         expires_ms: None,
         checksum: String::new(),
         codec: Codec::Identity,
@@ -125,18 +121,26 @@ mod tests {
 
     #[test]
     fn an_object_without_a_record_is_described_from_s3s_headers() {
-        let meta = describe("k", None, Some("text/csv"), Some("\"abc\""), Some(12), Some(5_000)).unwrap();
+        let head = ObjectHead {
+            content_type: Some("text/csv".into()),
+            etag: Some("\"abc\"".into()),
+            content_length: Some(12),
+            last_modified_ms: Some(5_000),
+            ..ObjectHead::default()
+        };
+        let meta = describe("k", &head).unwrap();
         assert_eq!((meta.size, meta.created_ms, meta.checksum.as_str()), (12, 5_000, ""));
         assert_eq!((meta.content_type.as_deref(), meta.etag.as_deref()), (Some("text/csv"), Some("abc")));
     }
 
     #[test]
     fn a_record_round_trips() {
-        let mut meta = describe("k", None, None, None, Some(3), Some(1)).unwrap();
+        let mut head = ObjectHead { content_length: Some(3), last_modified_ms: Some(1), ..ObjectHead::default() };
+        let mut meta = describe("k", &head).unwrap();
         meta.checksum = "ff".into();
         meta.metadata.insert("owner".into(), "alice".into());
-        let user = std::collections::HashMap::from([(META_KEY.to_string(), encode(&meta).unwrap())]);
-        let back = describe("k", Some(&user), None, None, Some(3), Some(1)).unwrap();
+        head.metadata = BTreeMap::from([(META_KEY.to_string(), encode(&meta).unwrap())]);
+        let back = describe("k", &head).unwrap();
         assert_eq!(back, meta);
     }
 }

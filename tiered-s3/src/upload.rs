@@ -9,11 +9,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use crate::client::PutHead;
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::{Object, ObjectMeta};
@@ -43,32 +44,39 @@ impl Parts<'_> {
     }
 }
 
+/// S3's smallest part (all but the last).
+const MIN_PART_BYTES: u64 = 5 << 20;
+
 fn rejected(key: &str, message: String) -> TierError {
     TierError::new(TierErrorKind::Rejected, "s3", format!("object {key:?}: {message}"))
+}
+
+/// The content type and the one `tiered` metadata entry an object is stored with.
+fn put_head(meta: &ObjectMeta) -> Result<PutHead, TierError> {
+    let encoded = meta::encode(meta).map_err(|m| rejected(&meta.key, m))?;
+    Ok(PutHead {
+        content_type: meta.content_type.clone(),
+        metadata: BTreeMap::from([(meta::META_KEY.into(), encoded)]),
+    })
+}
+
+fn unquoted(etag: Option<String>) -> Option<String> {
+    etag.map(|e| e.trim_matches('"').to_string())
 }
 
 /// Store `object`, returning its metadata with S3's ETag.
 pub async fn put(tier: &S3Tier, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
     let key = object.meta.key.clone();
-    let encoded = meta::encode(&object.meta).map_err(|m| rejected(&key, m))?;
+    let head = put_head(&object.meta)?;
     let etag = if object.data.len() as u64 > tier.config.multipart_threshold {
-        multipart(tier, &object.meta, &encoded, Parts::Memory(&object.data)).await?
+        multipart(tier, &object.meta, head, Parts::Memory(&object.data)).await?
     } else {
-        let response = tier
-            .client
-            .put_object()
-            .bucket(&tier.config.bucket)
-            .key(tier.object_key(&key))
-            .set_content_type(object.meta.content_type.clone())
-            .metadata(meta::META_KEY, encoded)
-            .body(ByteStream::from(object.data.clone()))
-            .send()
-            .await
-            .map_err(|e| errors::convert("PutObject", &key, e))?;
-        response.e_tag().map(str::to_string)
+        let s3_key = tier.object_key(&key);
+        let put = tier.client.put_object(&s3_key, head, object.data.clone()).await;
+        put.map_err(|e| errors::convert("PutObject", &key, e))?
     };
     let mut stored = (*object.meta).clone();
-    stored.etag = etag.map(|e| e.trim_matches('"').to_string());
+    stored.etag = unquoted(etag);
     Ok(Arc::new(stored))
 }
 
@@ -80,39 +88,34 @@ pub async fn put_file(tier: &S3Tier, meta: Arc<ObjectMeta>, file: &Spooled) -> R
         let data = Parts::File(file.path()).read(&meta.key, 0, meta.size as usize).await?;
         return put(tier, Object { meta, data }).await;
     }
-    let encoded = meta::encode(&meta).map_err(|m| rejected(&meta.key, m))?;
-    let etag = multipart(tier, &meta, &encoded, Parts::File(file.path())).await?;
+    let head = put_head(&meta)?;
+    let etag = multipart(tier, &meta, head, Parts::File(file.path())).await?;
     let mut stored = (*meta).clone();
-    stored.etag = etag.map(|e| e.trim_matches('"').to_string());
+    stored.etag = unquoted(etag);
     Ok(Arc::new(stored))
 }
 
+/// A multipart upload, aborted when any step fails so no parts are left
+/// behind (an abort that fails too is logged: the bucket's lifecycle rule for
+/// incomplete uploads is then the only cleanup).
 async fn multipart(
     tier: &S3Tier,
     object: &ObjectMeta,
-    encoded: &str,
+    head: PutHead,
     parts: Parts<'_>,
 ) -> Result<Option<String>, TierError> {
     let key = object.key.as_str();
     let s3_key = tier.object_key(key);
-    let bucket = &tier.config.bucket;
-    let created = tier
+    let upload_id = tier
         .client
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(&s3_key)
-        .set_content_type(object.content_type.clone())
-        .metadata(meta::META_KEY, encoded)
-        .send()
+        .create_multipart_upload(&s3_key, head)
         .await
         .map_err(|e| errors::convert("CreateMultipartUpload", key, e))?;
-    let upload_id = created.upload_id().ok_or_else(|| rejected(key, "no upload id returned".into()))?.to_string();
     let result = upload_parts(tier, key, object.size, parts, &s3_key, &upload_id).await;
-    if result.is_err() {
-        let abort = tier.client.abort_multipart_upload().bucket(bucket).key(&s3_key).upload_id(&upload_id).send().await;
-        if let Err(err) = abort {
-            tracing::error!(key, upload_id, ?err, "could not abort a failed multipart upload");
-        }
+    if result.is_err()
+        && let Err(err) = tier.client.abort_multipart_upload(&s3_key, &upload_id).await
+    {
+        tracing::error!(key, upload_id, %err, "could not abort a failed multipart upload");
     }
     result
 }
@@ -125,36 +128,20 @@ async fn upload_parts(
     s3_key: &str,
     upload_id: &str,
 ) -> Result<Option<String>, TierError> {
-    let part_size = tier.config.multipart_threshold.max(5 << 20);
+    let part_size = tier.config.multipart_threshold.max(MIN_PART_BYTES);
     let mut parts = Vec::new();
     for (i, start) in (0..size).step_by(part_size as usize).enumerate() {
         let number = i as i32 + 1;
         let chunk = source.read(key, start, (part_size.min(size - start)) as usize).await?;
-        let response = tier
+        let etag = tier
             .client
-            .upload_part()
-            .bucket(&tier.config.bucket)
-            .key(s3_key)
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(ByteStream::from(chunk))
-            .send()
+            .upload_part(s3_key, upload_id, number, chunk)
             .await
             .map_err(|e| errors::convert("UploadPart", key, e))?;
-        parts
-            .push(CompletedPart::builder().part_number(number).set_e_tag(response.e_tag().map(str::to_string)).build());
+        parts.push((number, etag));
     }
-    let done = tier
-        .client
-        .complete_multipart_upload()
-        .bucket(&tier.config.bucket)
-        .key(s3_key)
-        .upload_id(upload_id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-        .send()
-        .await
-        .map_err(|e| errors::convert("CompleteMultipartUpload", key, e))?;
-    Ok(done.e_tag().map(str::to_string))
+    let done = tier.client.complete_multipart_upload(s3_key, upload_id, parts).await;
+    done.map_err(|e| errors::convert("CompleteMultipartUpload", key, e))
 }
 
 /// Rewrite an object's expiry with a server-side copy onto itself
@@ -168,34 +155,9 @@ pub async fn rewrite_expiry(
     let Some(current) = tiered::store::Tier::head(tier, key).await? else { return Ok(None) };
     let mut meta = (*current).clone();
     meta.expires_ms = expires_ms;
-    let encoded = meta::encode(&meta).map_err(|m| rejected(key, m))?;
-    let s3_key = tier.object_key(key);
-    let source = format!("{}/{}", tier.config.bucket, percent_encode_path(&s3_key));
-    let mut request = tier
-        .client
-        .copy_object()
-        .bucket(&tier.config.bucket)
-        .key(&s3_key)
-        .copy_source(source)
-        .metadata_directive(MetadataDirective::Replace)
-        .set_content_type(meta.content_type.clone())
-        .metadata(meta::META_KEY, encoded);
-    if let Some(etag) = &current.etag {
-        request = request.copy_source_if_match(format!("\"{etag}\""));
-    }
-    let response = request.send().await.map_err(|e| errors::convert("CopyObject", key, e))?;
-    meta.etag = response.copy_object_result().and_then(|r| r.e_tag()).map(|e| e.trim_matches('"').to_string());
+    let head = put_head(&meta)?;
+    let if_match = current.etag.as_ref().map(|etag| format!("\"{etag}\""));
+    let copied = tier.client.replace_metadata(&tier.object_key(key), head, if_match.as_deref()).await;
+    meta.etag = unquoted(copied.map_err(|e| errors::convert("CopyObject", key, e))?);
     Ok(Some(Arc::new(meta)))
-}
-
-/// Percent-encode a key for `x-amz-copy-source` (unreserved characters and `/` kept).
-fn percent_encode_path(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

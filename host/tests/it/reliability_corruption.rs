@@ -129,7 +129,8 @@ async fn a_damaged_s3_object_is_an_error_never_served() -> anyhow::Result<()> {
         .build()?;
     store.set("k", vec![b'x'; 3_000], SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
     // Rewrite the object with its metadata intact and one byte changed.
-    let (client, bucket, object_key) = (tier.client(), &tier.config().bucket, tier.object_key("k"));
+    let (client, bucket, object_key) =
+        (tier.sdk_client().expect("a live tier"), &tier.config().bucket, tier.object_key("k"));
     let original = client.get_object().bucket(bucket).key(&object_key).send().await?;
     let metadata = original.metadata().cloned().unwrap_or_default();
     let mut body = original.body.collect().await?.into_bytes().to_vec();

@@ -34,7 +34,8 @@ fn store_over(cold: &S3Tier) -> anyhow::Result<TieredStore> {
 
 /// The bytes of `key` read with a plain S3 call, not through the tier.
 async fn plain_get(tier: &S3Tier, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-    let request = tier.client().get_object().bucket(&tier.config().bucket).key(tier.object_key(key));
+    let request =
+        tier.sdk_client().expect("a live tier").get_object().bucket(&tier.config().bucket).key(tier.object_key(key));
     match request.send().await {
         Ok(r) => Ok(Some(r.body.collect().await?.into_bytes().to_vec())),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
@@ -45,7 +46,8 @@ async fn plain_get(tier: &S3Tier, key: &str) -> anyhow::Result<Option<Vec<u8>>> 
 /// Keys under the tier's prefix, listed with plain S3 calls.
 async fn plain_count(tier: &S3Tier, prefix: &str) -> anyhow::Result<usize> {
     let mut pages = tier
-        .client()
+        .sdk_client()
+        .expect("a live tier")
         .list_objects_v2()
         .bucket(&tier.config().bucket)
         .prefix(tier.object_key(prefix))
@@ -84,12 +86,18 @@ async fn a_write_lands_in_the_bucket_with_its_metadata() -> anyhow::Result<()> {
     // Checked with plain S3 calls: the bytes, the content type, the ETag and
     // the metadata record are in the bucket under the prefix.
     assert_eq!(plain_get(&tier, "docs/readme.txt").await?.as_deref(), Some(&b"hello, bucket"[..]));
-    let head = tier.client().head_object().bucket(&tier.config().bucket).key(tier.object_key("docs/readme.txt"));
+    let head = tier
+        .sdk_client()
+        .expect("a live tier")
+        .head_object()
+        .bucket(&tier.config().bucket)
+        .key(tier.object_key("docs/readme.txt"));
     let head = head.send().await?;
     assert_eq!(head.content_type(), Some("text/plain"));
     assert_eq!(head.content_length(), Some(13));
     assert_eq!(head.e_tag().map(|e| e.trim_matches('"')), Some(outcome.etag.as_str()));
-    let meta = tiered_s3::meta::decode("docs/readme.txt", head.metadata(), head.content_type(), head.e_tag())
+    let user = head.metadata().map(|m| m.clone().into_iter().collect()).unwrap_or_default();
+    let meta = tiered_s3::meta::decode("docs/readme.txt", &user, head.content_type(), head.e_tag())
         .map_err(anyhow::Error::msg)?;
     assert_eq!(meta.metadata.get("owner").map(String::as_str), Some("alice"));
     assert!(meta.expires_ms.is_some_and(|e| e > meta.created_ms), "the TTL travels with the object");
@@ -204,7 +212,7 @@ async fn a_50_mib_object_round_trips_through_multipart_upload() -> anyhow::Resul
     let got = store.get("large/blob").await?.expect("stored");
     assert!(got.len() == value.len() && got[..] == value[..], "the bytes come back unchanged");
 
-    let uploads = tier.client().list_multipart_uploads().bucket(&tier.config().bucket);
+    let uploads = tier.sdk_client().expect("a live tier").list_multipart_uploads().bucket(&tier.config().bucket);
     let uploads = uploads.prefix(tier.object_key("large/")).send().await?;
     assert!(uploads.uploads().is_empty(), "no multipart upload left behind");
     Ok(())
@@ -238,7 +246,12 @@ async fn touch_rewrites_the_expiry_with_a_server_side_copy() -> anyhow::Result<(
 async fn objects_written_by_other_tools_are_served_as_they_are() -> anyhow::Result<()> {
     let tier = live_tier!("foreign");
     let body = aws_sdk_s3::primitives::ByteStream::from_static(b"id,name\n1,alice\n");
-    let put = tier.client().put_object().bucket(&tier.config().bucket).key(tier.object_key("exports/users.csv"));
+    let put = tier
+        .sdk_client()
+        .expect("a live tier")
+        .put_object()
+        .bucket(&tier.config().bucket)
+        .key(tier.object_key("exports/users.csv"));
     put.content_type("text/csv").body(body).send().await?;
 
     let store = store_over(&tier)?;

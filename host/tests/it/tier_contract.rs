@@ -1,5 +1,6 @@
-//! The tier contract suite, run against every tier implementation here.
-//! (The S3 tier runs it in `s3_live.rs`.)
+//! The tier contract suite, run against every tier implementation here: the
+//! S3 tier on an in-memory bucket, so its logic meets the contract in every
+//! `cargo test` (and against a real server in `s3_live.rs`).
 
 use std::sync::Arc;
 
@@ -26,6 +27,13 @@ async fn local_cold_tier_meets_the_contract() -> anyhow::Result<()> {
     crate::support::contract::run(Arc::new(LocalColdTier::open(dir.path())?)).await?;
     assert_file_names_are_hashes(dir.path());
     Ok(())
+}
+
+#[tokio::test]
+async fn s3_tier_on_an_in_memory_bucket_meets_the_contract() -> anyhow::Result<()> {
+    let config = tiered_s3::S3Config { bucket: "mock".into(), prefix: "contract/".into(), ..Default::default() };
+    let client = Arc::new(tiered_s3::mock::MockClient::new());
+    crate::support::contract::run(Arc::new(tiered_s3::S3Tier::with_client(config, client))).await
 }
 
 #[tokio::test]

@@ -1,0 +1,186 @@
+//! The seam between the S3 tier and the network: [`ObjectClient`], the S3
+//! operations the tier uses, on one bucket, in the tier's own types.
+//!
+//! The tier's logic (what a 404 or a 304 means, aborting a failed multipart
+//! upload, paging a listing, verifying a body, mapping errors) sits above this
+//! trait and is the same whichever client is below it:
+//! - `SdkClient` (`sdk.rs`): `aws-sdk-s3`, what [`S3Tier::connect`] builds;
+//! - `mock::MockClient` (feature `mock`): an in-memory bucket;
+//! - `failure::FailureClient` (feature `mock`): wraps a client and injects
+//!   the failures a real server produces (errors, 503 SlowDown, timeouts,
+//!   truncated bodies), so the tier's error paths run in every `cargo test`.
+//!
+//! Keys here are bucket keys: the tier's prefix is already applied.
+//!
+//! [`S3Tier::connect`]: crate::S3Tier::connect
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+/// What an object's HEAD (or the head of its GET) says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectHead {
+    pub content_type: Option<String>,
+    /// User metadata (`x-amz-meta-*`), names without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    /// As the server sends it (quoted).
+    pub etag: Option<String>,
+    pub content_length: Option<u64>,
+    /// Last-Modified, ms since the Unix epoch.
+    pub last_modified_ms: Option<u64>,
+}
+
+/// The body of a GetObject, chunk by chunk as the network delivers it.
+pub type BodyStream = BoxStream<'static, Result<Bytes, ClientError>>;
+
+/// A GetObject answered with the object.
+pub struct GetReply {
+    pub head: ObjectHead,
+    pub body: BodyStream,
+}
+
+impl fmt::Debug for GetReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetReply").field("head", &self.head).finish_non_exhaustive()
+    }
+}
+
+/// What PutObject, CopyObject or CompleteMultipartUpload stores.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutHead {
+    pub content_type: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One page of ListObjectsV2.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    /// Set when more keys follow; pass it back for the next page.
+    pub next_token: Option<String>,
+}
+
+/// A key DeleteObjects could not delete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteFailure {
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What DeleteObjects did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteReply {
+    pub deleted: u64,
+    pub failed: Vec<DeleteFailure>,
+}
+
+/// A request that failed: S3's HTTP status, code and message when the server
+/// answered, or why no answer came.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{code}: {message}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+pub struct ClientError {
+    /// `None`: no answer (timeout, connection failure).
+    pub status: Option<u16>,
+    /// S3's error code (`NoSuchKey`, `SlowDown`, ...) or, without an answer,
+    /// `Timeout` / `DispatchFailure`.
+    pub code: String,
+    pub message: String,
+    #[source]
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ClientError {
+    /// An error the server answered with.
+    pub fn status(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ClientError { status: Some(status), code: code.into(), message: message.into(), source: None }
+    }
+
+    /// No answer: the request timed out.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        ClientError { status: None, code: "Timeout".into(), message: message.into(), source: None }
+    }
+
+    /// No answer: the request could not be sent or the connection broke.
+    pub fn dispatch(message: impl Into<String>) -> Self {
+        ClientError { status: None, code: "DispatchFailure".into(), message: message.into(), source: None }
+    }
+
+    /// The object (or upload) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404) || self.code == "NoSuchKey" || self.code == "NotFound"
+    }
+
+    /// An `If-None-Match` condition held: the caller's version is current.
+    pub fn is_not_modified(&self) -> bool {
+        self.status == Some(304)
+    }
+
+    /// Worth retrying later: throttling, a server error or no answer.
+    pub fn is_transient(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(s) => s >= 500 || s == 429 || self.code == "SlowDown" || self.code == "Throttling",
+        }
+    }
+}
+
+/// The S3 operations the tier uses, on one bucket.
+#[async_trait]
+pub trait ObjectClient: Send + Sync + fmt::Debug + 'static {
+    /// The bucket exists and the credentials may use it.
+    async fn head_bucket(&self) -> Result<(), ClientError>;
+
+    async fn head_object(&self, key: &str) -> Result<ObjectHead, ClientError>;
+
+    /// The object; with `if_none_match` (an ETag, quoted), a 304 error when
+    /// the object still has it.
+    async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError>;
+
+    /// Stores `body`; the new ETag.
+    async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError>;
+
+    /// Starts a multipart upload; its id.
+    async fn create_multipart_upload(&self, key: &str, head: PutHead) -> Result<String, ClientError>;
+
+    /// Uploads part `number` (from 1); the part's ETag.
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        body: Bytes,
+    ) -> Result<Option<String>, ClientError>;
+
+    /// Assembles the parts `(number, etag)`; the object's ETag.
+    async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<(i32, Option<String>)>,
+    ) -> Result<Option<String>, ClientError>;
+
+    async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), ClientError>;
+
+    /// Rewrites an object's content type and metadata with a server-side copy
+    /// onto itself, only if its ETag is still `if_match` (quoted); the new ETag.
+    async fn replace_metadata(
+        &self,
+        key: &str,
+        head: PutHead,
+        if_match: Option<&str>,
+    ) -> Result<Option<String>, ClientError>;
+
+    async fn delete_object(&self, key: &str) -> Result<(), ClientError>;
+
+    /// One page of the keys under `prefix`, in key order.
+    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError>;
+
+    /// Deletes up to 1000 keys in one request.
+    async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError>;
+}

@@ -1,0 +1,249 @@
+//! [`FailureClient`]: wraps an [`ObjectClient`] and injects the failures a
+//! real server produces (feature `mock`): an error answer for a chosen
+//! operation (503 `SlowDown`, 403 `AccessDenied`, a timeout, ...), after a
+//! number of successful calls and for a number of calls, or a GET whose body
+//! breaks off or ends short of its `Content-Length`.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use parking_lot::Mutex;
+
+use crate::client::{ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead};
+
+/// An operation of the seam.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    HeadBucket,
+    HeadObject,
+    GetObject,
+    PutObject,
+    CreateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ReplaceMetadata,
+    DeleteObject,
+    ListPage,
+    DeleteObjects,
+}
+
+/// What goes wrong.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The request fails with this error.
+    Error(ClientError),
+    /// GetObject: the body breaks off with a connection error after this
+    /// many bytes.
+    BodyBreaks(u64),
+    /// GetObject: the body ends cleanly after this many bytes, short of the
+    /// `Content-Length` the head announced.
+    BodyEndsShort(u64),
+}
+
+impl Failure {
+    /// 503 `SlowDown`: S3 asking the client to back off.
+    pub fn slow_down() -> Failure {
+        Failure::Error(ClientError::status(503, "SlowDown", "Please reduce your request rate."))
+    }
+
+    /// 403 `AccessDenied`.
+    pub fn access_denied() -> Failure {
+        Failure::Error(ClientError::status(403, "AccessDenied", "Access Denied"))
+    }
+
+    /// No answer within the timeout.
+    pub fn timeout() -> Failure {
+        Failure::Error(ClientError::timeout("operation timed out"))
+    }
+}
+
+#[derive(Debug)]
+struct Rule {
+    op: Op,
+    /// Successful calls to let through first.
+    skip: u64,
+    /// Calls left to fail (`u64::MAX`: every one).
+    times: u64,
+    failure: Failure,
+}
+
+/// A client that fails on command.
+pub struct FailureClient<C> {
+    inner: C,
+    rules: Mutex<Vec<Rule>>,
+}
+
+impl<C: fmt::Debug> fmt::Debug for FailureClient<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FailureClient").field("inner", &self.inner).field("rules", &*self.rules.lock()).finish()
+    }
+}
+
+impl<C: ObjectClient> FailureClient<C> {
+    pub fn new(inner: C) -> Self {
+        FailureClient { inner, rules: Mutex::default() }
+    }
+
+    /// The wrapped client.
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    /// The next call of `op` fails.
+    pub fn fail_once(&self, op: Op, failure: Failure) {
+        self.fail(op, 0, 1, failure);
+    }
+
+    /// After `skip` calls of `op` succeed, the next `times` fail
+    /// (`u64::MAX`: all of them, until [`heal`](Self::heal)).
+    pub fn fail(&self, op: Op, skip: u64, times: u64, failure: Failure) {
+        self.rules.lock().push(Rule { op, skip, times, failure });
+    }
+
+    /// Every rule is dropped: the client works again.
+    pub fn heal(&self) {
+        self.rules.lock().clear();
+    }
+
+    /// The failure this call of `op` meets, if any.
+    fn take(&self, op: Op) -> Option<Failure> {
+        let mut rules = self.rules.lock();
+        let rule = rules.iter_mut().find(|r| r.op == op)?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
+        let failure = rule.failure.clone();
+        if rule.times != u64::MAX {
+            rule.times -= 1;
+        }
+        rules.retain(|r| r.times > 0);
+        Some(failure)
+    }
+
+    fn check(&self, op: Op) -> Result<(), ClientError> {
+        match self.take(op) {
+            Some(Failure::Error(err)) => Err(err),
+            // Body failures only apply to GetObject.
+            Some(_) | None => Ok(()),
+        }
+    }
+}
+
+/// `body` cut after `limit` bytes, then ended by `end` (an error, or nothing).
+fn cut(body: crate::client::BodyStream, limit: u64, end: Option<ClientError>) -> crate::client::BodyStream {
+    let state = (body, limit, end, false);
+    futures::stream::unfold(state, |(mut body, left, end, done)| async move {
+        if done {
+            return None;
+        }
+        if left == 0 {
+            return end.clone().map(|e| (Err(e), (body, 0, None, true)));
+        }
+        match body.next().await? {
+            Ok(chunk) => {
+                let take = (chunk.len() as u64).min(left);
+                let piece: Bytes = chunk.slice(..take as usize);
+                Some((Ok(piece), (body, left - take, end, false)))
+            }
+            Err(e) => Some((Err(e), (body, 0, None, true))),
+        }
+    })
+    .boxed()
+}
+
+#[async_trait]
+impl<C: ObjectClient> ObjectClient for FailureClient<C> {
+    async fn head_bucket(&self) -> Result<(), ClientError> {
+        self.check(Op::HeadBucket)?;
+        self.inner.head_bucket().await
+    }
+
+    async fn head_object(&self, key: &str) -> Result<ObjectHead, ClientError> {
+        self.check(Op::HeadObject)?;
+        self.inner.head_object(key).await
+    }
+
+    async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError> {
+        let failure = self.take(Op::GetObject);
+        if let Some(Failure::Error(err)) = failure {
+            return Err(err);
+        }
+        let mut reply = self.inner.get_object(key, if_none_match).await?;
+        match failure {
+            Some(Failure::BodyBreaks(at)) => {
+                let broken = ClientError::dispatch("connection reset by peer");
+                reply.body = cut(reply.body, at, Some(broken));
+            }
+            Some(Failure::BodyEndsShort(at)) => reply.body = cut(reply.body, at, None),
+            Some(Failure::Error(_)) | None => {}
+        }
+        Ok(reply)
+    }
+
+    async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {
+        self.check(Op::PutObject)?;
+        self.inner.put_object(key, head, body).await
+    }
+
+    async fn create_multipart_upload(&self, key: &str, head: PutHead) -> Result<String, ClientError> {
+        self.check(Op::CreateMultipartUpload)?;
+        self.inner.create_multipart_upload(key, head).await
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        body: Bytes,
+    ) -> Result<Option<String>, ClientError> {
+        self.check(Op::UploadPart)?;
+        self.inner.upload_part(key, upload_id, number, body).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<(i32, Option<String>)>,
+    ) -> Result<Option<String>, ClientError> {
+        self.check(Op::CompleteMultipartUpload)?;
+        self.inner.complete_multipart_upload(key, upload_id, parts).await
+    }
+
+    async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), ClientError> {
+        self.check(Op::AbortMultipartUpload)?;
+        self.inner.abort_multipart_upload(key, upload_id).await
+    }
+
+    async fn replace_metadata(
+        &self,
+        key: &str,
+        head: PutHead,
+        if_match: Option<&str>,
+    ) -> Result<Option<String>, ClientError> {
+        self.check(Op::ReplaceMetadata)?;
+        self.inner.replace_metadata(key, head, if_match).await
+    }
+
+    async fn delete_object(&self, key: &str) -> Result<(), ClientError> {
+        self.check(Op::DeleteObject)?;
+        self.inner.delete_object(key).await
+    }
+
+    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError> {
+        self.check(Op::ListPage)?;
+        self.inner.list_page(prefix, token).await
+    }
+
+    async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {
+        self.check(Op::DeleteObjects)?;
+        self.inner.delete_objects(keys).await
+    }
+}

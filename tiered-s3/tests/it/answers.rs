@@ -1,0 +1,138 @@
+use futures::TryStreamExt;
+use tiered::TierErrorKind;
+use tiered::store::{Conditional, Fetched, Tier};
+use tiered_s3::failure::{Failure, Op};
+
+use super::{config, object, rig};
+
+#[tokio::test]
+async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
+    let (tier, _) = rig(config());
+    assert!(tier.get("absent").await?.is_none());
+    assert!(tier.head("absent").await?.is_none());
+    assert!(tier.get_stream("absent", 1 << 20).await?.is_none());
+    assert_eq!(tier.get_if_changed("absent", "abc").await?, Conditional::Changed(None));
+    assert!(!tier.delete("absent").await?, "nothing was there to delete");
+    assert!(tier.set_expiry("absent", Some(5)).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stored_object_comes_back_with_its_metadata_under_the_prefix() -> anyhow::Result<()> {
+    let (tier, bucket) = rig(config());
+    let stored = tier.put(object("docs/a", "first version")).await?;
+    assert!(stored.etag.as_deref().is_some_and(|e| !e.contains('"')), "the ETag is unquoted: {:?}", stored.etag);
+    assert_eq!(bucket.inner().keys(), ["store/docs/a"], "the tier's prefix is applied");
+    let got = tier.get("docs/a").await?.expect("stored");
+    assert!(got.verify());
+    assert_eq!((&got.data[..], got.meta.etag.clone()), (&b"first version"[..], stored.etag.clone()));
+    assert_eq!(got.meta.metadata.get("owner").map(String::as_str), Some("tests"));
+    let head = tier.head("docs/a").await?.expect("stored");
+    assert_eq!((head.size, head.content_type.as_deref()), (13, Some("text/plain")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_object() -> anyhow::Result<()> {
+    let (tier, bucket) = rig(config());
+    let stored = tier.put(object("k", "v1")).await?;
+    let etag = stored.etag.clone().expect("an ETag");
+    assert_eq!(tier.get_if_changed("k", &etag).await?, Conditional::NotModified);
+    assert_eq!(bucket.inner().bytes_read(), 0, "a 304 sends no body");
+    tier.put(object("k", "v2")).await?;
+    match tier.get_if_changed("k", &etag).await? {
+        Conditional::Changed(Some(o)) => assert_eq!(&o.data[..], b"v2"),
+        other => panic!("a new version: {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_304_to_an_unconditional_get_is_an_error_not_a_panic() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    tier.put(object("k", "v")).await?;
+    let not_modified = tiered_s3::ClientError::status(304, "NotModified", "Not Modified");
+    client.fail_once(Op::GetObject, Failure::Error(not_modified));
+    let err = tier.get("k").await.expect_err("a broken server's answer");
+    assert!(err.to_string().contains("GetObject") && err.to_string().contains("HTTP 304"), "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_object_written_by_another_tool_is_served_as_it_is() -> anyhow::Result<()> {
+    let (tier, bucket) = rig(config());
+    bucket.inner().put_foreign("store/exports/users.csv", "id,name\n1,alice\n", Some("text/csv"));
+    let got = tier.get("exports/users.csv").await?.expect("present");
+    assert!(got.verify(), "its checksum is computed from the bytes read");
+    assert_eq!((got.meta.size, got.meta.content_type.as_deref()), (16, Some("text/csv")));
+    let listed: Vec<String> = tier.list("exports/").try_collect().await?;
+    assert_eq!(listed, ["exports/users.csv"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    client.inner().put_foreign("store/foreign", vec![7u8; 100_000], None);
+    client.fail_once(Op::GetObject, Failure::BodyEndsShort(40_000));
+    let err = tier.get("foreign").await.expect_err("40 000 of 100 000 bytes");
+    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().contains("40000 of 100000"), "{err}");
+    assert_eq!(tier.get("foreign").await?.map(|o| o.data.len()), Some(100_000), "the next read is whole");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_body_that_breaks_off_fails_the_read_whole_or_streamed() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    tier.put(object("big", vec![1u8; 300_000])).await?;
+    client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
+    let err = tier.get("big").await.expect_err("the connection broke");
+    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+
+    client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
+    let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };
+    let err = stream.chunks.try_collect::<Vec<_>>().await.expect_err("the stream ends in an error");
+    assert!(err.to_string().contains("connection reset"), "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_fails_its_verification() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    tier.put(object("big", vec![3u8; 300_000])).await?;
+    client.fail_once(Op::GetObject, Failure::BodyEndsShort(200_000));
+    let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };
+    let err = stream.chunks.try_collect::<Vec<_>>().await.expect_err("200 000 of 300 000 bytes");
+    assert_eq!(err.kind(), TierErrorKind::Corrupt, "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_object_over_the_size_limit_is_refused_before_its_body_is_read() -> anyhow::Result<()> {
+    let (tier, bucket) = rig(tiered_s3::S3Config { max_object_bytes: 1_000, ..config() });
+    bucket.inner().put_foreign("store/huge", vec![0u8; 5_000], None);
+    let err = tier.get("huge").await.expect_err("too large to read whole");
+    assert_eq!(err.kind(), TierErrorKind::Rejected, "{err}");
+    assert!(err.to_string().contains("5000 bytes") && err.to_string().contains("1000"), "{err}");
+    assert_eq!(bucket.inner().bytes_read(), 0, "refused from its Content-Length");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expiry_rewrite_never_overwrites_a_concurrent_writers_version() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    tier.put(object("k", "mine")).await?;
+    let meta = tier.set_expiry("k", Some(99_000)).await?.expect("present");
+    assert_eq!(meta.expires_ms, Some(99_000));
+    assert_eq!(tier.head("k").await?.and_then(|m| m.expires_ms), Some(99_000));
+
+    // Another writer's version lands between the HEAD and the copy.
+    let conflict =
+        tiered_s3::ClientError::status(412, "PreconditionFailed", "At least one of the pre-conditions failed.");
+    client.fail_once(Op::ReplaceMetadata, Failure::Error(conflict));
+    let err = tier.set_expiry("k", Some(5)).await.expect_err("the precondition failed");
+    assert_eq!(err.kind(), TierErrorKind::Rejected, "{err}");
+    assert!(err.to_string().contains("PreconditionFailed"), "{err}");
+    Ok(())
+}

@@ -1,0 +1,75 @@
+use tiered::TierErrorKind;
+use tiered::store::{SpoolWriter, Tier};
+use tiered_s3::S3Config;
+use tiered_s3::failure::{Failure, Op};
+
+use super::{config, object, rig};
+
+/// Parts of the smallest size S3 accepts.
+fn multipart_config() -> S3Config {
+    S3Config { multipart_threshold: 5 << 20, ..config() }
+}
+
+fn value(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn a_large_object_goes_up_in_parts_and_reads_back_whole() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    let data = value(12 << 20);
+    let stored = tier.put(object("big", data.clone())).await?;
+    let mock = client.inner();
+    assert_eq!((mock.requests("upload_part"), mock.requests("put_object")), (3, 0), "5 + 5 + 2 MiB");
+    assert!(stored.etag.as_deref().is_some_and(|e| e.ends_with("-3")), "a multipart ETag: {:?}", stored.etag);
+    assert_eq!(mock.open_uploads(), 0);
+    let got = tier.get("big").await?.expect("stored");
+    assert!(got.data == data && got.verify());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_part_aborts_the_upload_and_stores_nothing() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    client.fail(Op::UploadPart, 1, 1, Failure::slow_down());
+    let err = tier.put(object("big", value(12 << 20))).await.expect_err("part 2 fails");
+    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().contains("UploadPart"), "{err}");
+    let mock = client.inner();
+    assert_eq!(mock.requests("abort_multipart_upload"), 1);
+    assert_eq!(mock.open_uploads(), 0, "no parts left behind");
+    assert!(tier.get("big").await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    client.fail_once(Op::CompleteMultipartUpload, Failure::slow_down());
+    let err = tier.put(object("big", value(11 << 20))).await.expect_err("completion fails");
+    assert!(err.to_string().contains("CompleteMultipartUpload"), "{err}");
+    assert_eq!(client.inner().open_uploads(), 0);
+
+    client.fail_once(Op::UploadPart, Failure::access_denied());
+    client.fail_once(Op::AbortMultipartUpload, Failure::slow_down());
+    let err = tier.put(object("big", value(11 << 20))).await.expect_err("a part fails, then the abort");
+    assert!(err.to_string().contains("UploadPart") && err.to_string().contains("AccessDenied"), "{err}");
+    assert_eq!(err.kind(), TierErrorKind::Rejected);
+    assert_eq!(client.inner().open_uploads(), 1, "left for the bucket's lifecycle rule, and logged");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_spooled_file_goes_up_one_part_at_a_time() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    let dir = tempfile::tempdir()?;
+    let data = value(11 << 20);
+    let mut writer = SpoolWriter::create(dir.path()).await?;
+    writer.write(&data).await?;
+    let spooled = writer.finish().await?;
+    let meta = object("from-file", data.clone()).meta;
+    tier.put_file(meta, &spooled).await?;
+    assert_eq!(client.inner().requests("upload_part"), 3);
+    assert_eq!(tier.get("from-file").await?.map(|o| o.data == data), Some(true));
+    Ok(())
+}
