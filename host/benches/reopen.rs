@@ -9,7 +9,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use tiered::store::{DiskTier, Tier};
+use tiered::store::{CacheTier, DiskTier, Tier};
 
 fn main() {
     let n: usize = std::env::var("REOPEN_OBJECTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tiered::clock::Clock;
 use tiered::engine::StoreBuilder;
 use tiered::policy::Capacities;
-use tiered::store::{MemoryTier, Tier};
+use tiered::store::{CacheTier, MemoryTier};
 
 /// The cache tiers built from byte budgets ([`Capacities`]), kept as their own types so a
 /// caller can inspect them (the test kit reads the warm directory).
@@ -19,7 +19,7 @@ pub struct CacheTiers<W> {
     pub warm: Option<Arc<W>>,
 }
 
-impl<W: Tier> CacheTiers<W> {
+impl<W: CacheTier> CacheTiers<W> {
     /// Builds each tier whose budget is not 0: hot in memory on `clock`, warm
     /// by `open_warm(budget)` (not called when warm is disabled).
     pub fn build<E>(

@@ -89,9 +89,11 @@ fn describe(key: &str, reply: &GetReply) -> Result<tiered::object::ObjectMeta, T
     meta::describe(key, &reply.head).map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))
 }
 
-/// The object of a GET, its body read whole. An object another tool wrote
-/// carries no checksum: its bytes, as received, are the object. A body that
-/// ends before its `Content-Length` is an error, never a shorter object.
+/// The object of a GET, its body read whole and checked against the sha256
+/// recorded when it was written (`Corrupt` if it differs). An object another
+/// tool wrote carries no checksum: its bytes, as received, are the object. A
+/// body that ends before its `Content-Length` is an error, never a shorter
+/// object.
 async fn read_whole(key: &str, reply: GetReply) -> Result<Object, TierError> {
     let mut meta = describe(key, &reply)?;
     let length = reply.head.content_length;
@@ -101,7 +103,11 @@ async fn read_whole(key: &str, reply: GetReply) -> Result<Object, TierError> {
         meta.size = data.len() as u64;
         meta.original_size = meta.size;
     }
-    Ok(Object::new(meta, data))
+    let object = Object::new(meta, data);
+    if !object.verify() {
+        return Err(TierError::corrupt("s3", format!("object {key:?}: bytes do not match the recorded checksum")));
+    }
+    Ok(object)
 }
 
 /// The body, into one buffer sized from `Content-Length` (no second copy).

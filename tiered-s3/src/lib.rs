@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use tiered::error::TierError;
 use tiered::object::{Object, ObjectMeta};
-use tiered::store::{Conditional, Fetched, KeyStream, Spooled, Tier, Usage};
+use tiered::store::{Conditional, Fetched, KeyStream, SourceTier, Spooled, Tier};
 
 pub use client::{ClientError, ObjectClient};
 pub use requests::RequestCounts;
@@ -195,10 +195,6 @@ impl Tier for S3Tier {
         download::get(self, key).await
     }
 
-    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        download::get_if_changed(self, key, etag).await
-    }
-
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
         match self.client.head_object(&self.object_key(key)).await {
             Ok(head) => meta::describe(key, &head)
@@ -239,12 +235,11 @@ impl Tier for S3Tier {
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
         listing::delete_prefix(self, prefix).await
     }
+}
 
-    fn usage(&self) -> Usage {
-        Usage { bytes: 0, objects: 0, capacity: None }
-    }
-
-    fn tracks_usage(&self) -> bool {
-        false
+#[async_trait]
+impl SourceTier for S3Tier {
+    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
+        download::get_if_changed(self, key, etag).await
     }
 }

@@ -92,6 +92,18 @@ impl MockClient {
         self.store(key, data.into(), head);
     }
 
+    /// Flips the first byte stored under a bucket key, keeping its metadata
+    /// and ETag: bytes that rotted, or a body altered on the way.
+    pub fn damage(&self, key: &str) {
+        if let Some(stored) = self.bucket.lock().objects.get_mut(key) {
+            let mut data = stored.data.to_vec();
+            if let Some(b) = data.first_mut() {
+                *b ^= 0xff;
+            }
+            stored.data = Bytes::from(data);
+        }
+    }
+
     /// The bytes stored under a bucket key.
     pub fn object(&self, key: &str) -> Option<Bytes> {
         self.bucket.lock().objects.get(key).map(|o| o.data.clone())

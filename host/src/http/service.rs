@@ -20,7 +20,7 @@ use tiered::clock::SystemClock;
 use tiered::engine::TieredStore;
 use tiered::error::{Error, TierError};
 use tiered::policy::{Capacities, Policy};
-use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered::store::{DiskTier, LocalColdTier, SourceTier};
 use tiered_s3::{S3Config, S3Tier};
 
 use crate::tiers::CacheTiers;
@@ -170,7 +170,7 @@ async fn build_store(config: &Config, policy: Arc<dyn Policy>) -> Result<TieredS
         DiskTier::open(&path, budget).map_err(|source| StartError::Tier { tier: "warm", path, source })
     })?;
     let builder = caches.install(builder);
-    let (cold, cold_at): (Arc<dyn Tier>, String) = match config.cold.kind {
+    let (cold, cold_at): (Arc<dyn SourceTier>, String) = match config.cold.kind {
         ColdKind::Local => {
             let path = config.cold_dir();
             let cold = LocalColdTier::open(&path).map_err(|source| StartError::Tier { tier: "cold", path, source })?;

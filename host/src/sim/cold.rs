@@ -7,9 +7,9 @@
 //! get misses and the replay writes it again (one S3 PUT).
 //!
 //! Object bytes are slices of one shared zero buffer, so a replay costs no
-//! memory per object beyond its metadata. The tier reports
-//! [`verifies_reads`](Tier::verifies_reads): its objects are immutable
-//! in-memory values that cannot rot, so the engine skips re-hashing them.
+//! memory per object beyond its metadata. Its reads are not hashed: its
+//! objects are immutable in-memory values that cannot rot (a tier's `get`
+//! verifies what could have changed, and nothing here can).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 
 use tiered::error::TierError;
 use tiered::object::{Codec, Object, ObjectMeta, checksum};
-use tiered::store::{KeyStream, Tier, Usage};
+use tiered::store::{KeyStream, SourceTier, Tier};
 
 /// S3 requests and bytes seen by the simulated bucket.
 #[derive(Debug, Default)]
@@ -175,15 +175,9 @@ impl Tier for SimCold {
         }
         Ok(removed)
     }
-
-    fn usage(&self) -> Usage {
-        Usage { bytes: 0, objects: 0, capacity: None }
-    }
-
-    fn verifies_reads(&self) -> bool {
-        true
-    }
 }
+
+impl SourceTier for SimCold {}
 
 /// Bytes an object of `size` under `key` costs a cache tier in a replay
 /// (value + metadata, as [`Object::footprint`] counts it).

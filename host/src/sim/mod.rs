@@ -4,7 +4,8 @@
 //!
 //! - [`trace`]: CSV and libCacheSim `oracleGeneral` parsing into a [`Trace`].
 //! - [`cold`]: [`SimCold`](cold::SimCold), the in-memory bucket that counts
-//!   S3 requests and bytes; [`warm`]: the memory tier standing in for the disk.
+//!   S3 requests and bytes (the warm tier of a replay is a
+//!   plain memory tier with the warm budget).
 //! - [`replay`]: the driver: the trace through a real
 //!   [`TieredStore`](tiered::TieredStore) on a [`ManualClock`](tiered::ManualClock)
 //!   set from the trace's timestamps, memory standing in for the disk.
@@ -30,7 +31,6 @@ pub mod replay;
 pub mod report;
 pub mod simulator;
 pub mod text;
-pub mod warm;
 
 // Trace parsing, defined in `tiered-format` (with the other parsers of
 // untrusted bytes, for fuzzing).

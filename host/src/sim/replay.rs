@@ -1,9 +1,9 @@
 //! The replay driver: a trace through the real [`TieredStore`] on a
 //! [`ManualClock`] set from the trace's timestamps.
 //!
-//! Hot is the engine's [`MemoryTier`] as in the service; warm is
-//! [`SimWarm`], a memory tier standing in for the disk (same byte budget, no
-//! file I/O); cold is [`SimCold`]. Every policy decision is real. A `get` that finds
+//! Hot is the engine's [`MemoryTier`] as in the service; warm is another
+//! memory tier standing in for the disk (same byte budget, no file I/O); cold
+//! is [`SimCold`]. Every policy decision is real. A `get` that finds
 //! nothing (the key was deleted) is followed by a `set` of the trace's size,
 //! as an application filling a cache-aside miss would.
 
@@ -17,11 +17,11 @@ use serde::Serialize;
 use super::SimError;
 use super::cold::{ColdCounts, SimCold};
 use super::trace::{Op, Trace};
-use super::warm::SimWarm;
 use crate::tiers::CacheTiers;
 use tiered::clock::ManualClock;
 use tiered::engine::{SetOptions, StoreConfig, StoreStats, TieredStore};
 use tiered::policy::{Capacities, Policy, TierId};
+use tiered::store::MemoryTier;
 
 /// The virtual clock's reading at trace time 0 (2023-11-14), so TTLs and
 /// ages look like a real deployment's.
@@ -103,7 +103,7 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
     let config = StoreConfig { eviction_sample: tiers.eviction_sample, ..StoreConfig::default() };
     let builder = TieredStore::builder().cold(cold.clone()).clock(Arc::new(clock.clone())).config(config);
     let caches = CacheTiers::build(tiers.capacities(), Arc::new(clock.clone()), |budget| {
-        Ok::<_, SimError>(SimWarm::new(budget, Arc::new(clock.clone())))
+        Ok::<_, SimError>(MemoryTier::with_clock(budget, Arc::new(clock.clone())))
     })?;
     let store = caches.install(builder).policy(policy).build()?;
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(SimError::Runtime)?;

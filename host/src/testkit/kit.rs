@@ -16,7 +16,7 @@ use super::{KitError, unique_suffix};
 use tiered::clock::ManualClock;
 use tiered::engine::{StoreConfig, TieredStore};
 use tiered::policy::{Capacities, Policy, PolicyIdentity, TierId, TierSet};
-use tiered::store::{DiskTier, LocalColdTier, MemoryTier, Tier};
+use tiered::store::{DiskTier, LocalColdTier, MemoryTier, SourceTier, Tier};
 
 use crate::tiers::CacheTiers;
 use tiered_s3::RequestCounts;
@@ -56,7 +56,7 @@ pub struct PolicyKit {
     /// The store's S3 tier, for its request counts.
     s3: Option<S3Tier>,
     /// Cold as seen by a second client: lookups and clean-up go through it.
-    inspector: Arc<dyn Tier>,
+    inspector: Arc<dyn SourceTier>,
     recorder: Arc<RecordingPolicy>,
     /// Directories this run created (warm, local cold), removed at the end.
     dirs: Vec<PathBuf>,
@@ -78,7 +78,7 @@ impl PolicyKit {
         let run = unique_suffix();
         let mut dirs = Vec::new();
 
-        let (cold, s3, inspector, cold_name): (Arc<dyn Tier>, _, Arc<dyn Tier>, _) = match options.cold {
+        let (cold, s3, inspector, cold_name): (Arc<dyn SourceTier>, _, Arc<dyn SourceTier>, _) = match options.cold {
             ColdChoice::S3(mut config) => {
                 config.prefix = format!("{}tiered-policy-test/{run}/", config.prefix);
                 let name = format!("s3://{}/{}", config.bucket, config.prefix);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tiered::engine::{Snapshot, SnapshotError};
-use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered::store::{CacheTier, DiskTier, LocalColdTier, Tier};
 use tiered::{Codec, SetOptions, TierId, TierSet, TieredStore};
 
 fn on_disk(root: &std::path::Path, hot: u64, warm: u64) -> anyhow::Result<(TieredStore, Arc<DiskTier>)> {

@@ -21,7 +21,7 @@ async fn spooled(spool: &Path, data: &[u8]) -> anyhow::Result<Spooled> {
 /// A store whose only tier is a local cold directory (behind a counting
 /// double), holding `big`: 100,000 bytes, which the readers below stream
 /// with a 4096-byte buffer. The directory lives as long as the guard.
-async fn big_in_cold() -> anyhow::Result<(tempfile::TempDir, Arc<TierDouble>, TieredStore, Vec<u8>)> {
+async fn big_in_cold() -> anyhow::Result<(tempfile::TempDir, Arc<TierDouble<LocalColdTier>>, TieredStore, Vec<u8>)> {
     let dir = tempfile::tempdir()?;
     let cold = Arc::new(TierDouble::wrapping(Arc::new(LocalColdTier::open(dir.path())?)));
     let store = TieredStore::builder().cold(cold.clone()).build()?;

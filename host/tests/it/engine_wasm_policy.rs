@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tiered::policy::{Capacities, FallbackPolicy, Policy};
-use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered::store::{CacheTier, DiskTier, LocalColdTier, Tier};
 use tiered::{SetOptions, TierId, TieredStore};
 use tiered_wasm::DEFAULT_POLICY_WASM;
 use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};

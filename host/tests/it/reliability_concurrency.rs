@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::support::model_run::{Plan, run};
 use crate::support::rng::Rng;
-use tiered::store::{DiskTier, LocalColdTier, Tier};
+use tiered::store::{DiskTier, LocalColdTier, SourceTier};
 use tiered::{StoreConfig, TieredStore};
 
 fn plan() -> Plan {
@@ -20,7 +20,7 @@ fn plan() -> Plan {
     Plan { tasks: 16, ops_per_task: if soak { 4_000 } else { 400 }, keys: 12 }
 }
 
-fn store(warm_dir: &std::path::Path, cold: Arc<dyn Tier>) -> anyhow::Result<TieredStore> {
+fn store(warm_dir: &std::path::Path, cold: Arc<dyn SourceTier>) -> anyhow::Result<TieredStore> {
     Ok(TieredStore::builder()
         .hot_bytes(96 << 10)
         .warm(Arc::new(DiskTier::open(warm_dir, 192 << 10)?))
@@ -45,7 +45,7 @@ fn report(name: &str, outcome: &crate::support::model_run::Outcome) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reads_never_go_back_in_time_with_local_cold() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let cold: Arc<dyn Tier> = Arc::new(LocalColdTier::open(dir.path().join("cold"))?);
+    let cold: Arc<dyn SourceTier> = Arc::new(LocalColdTier::open(dir.path().join("cold"))?);
     let store = store(&dir.path().join("warm"), cold.clone())?;
     let outcome = run(store, cold, plan(), &mut Rng::from_env("concurrency/local")).await?;
     report("concurrency/local", &outcome);
@@ -56,7 +56,7 @@ async fn reads_never_go_back_in_time_with_local_cold() -> anyhow::Result<()> {
 async fn reads_never_go_back_in_time_with_s3() -> anyhow::Result<()> {
     let Some(tier) = crate::support::s3::tier("concurrency").await? else { return Ok(()) };
     let dir = tempfile::tempdir()?;
-    let cold: Arc<dyn Tier> = Arc::new(tier);
+    let cold: Arc<dyn SourceTier> = Arc::new(tier);
     let store = store(&dir.path().join("warm"), cold.clone())?;
     let mut plan = plan();
     plan.ops_per_task /= 2;

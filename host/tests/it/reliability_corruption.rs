@@ -138,7 +138,8 @@ async fn a_damaged_s3_object_is_an_error_never_served() -> anyhow::Result<()> {
     client.put_object().bucket(bucket).key(&object_key).set_metadata(Some(metadata)).body(body.into()).send().await?;
     let err = store.get("k").await.expect_err("a damaged S3 object");
     assert!(matches!(err, Error::Corrupt { tier: TierId::Cold, .. }), "{err}");
-    assert!(tier.get("k").await.is_ok(), "the tier returns it; the engine refuses it");
+    let err = tier.get("k").await.expect_err("the tier checks what it reads");
+    assert_eq!(err.kind(), tiered::TierErrorKind::Corrupt, "{err}");
     assert!(store.get("k").await.is_err() && warm_stats(&store).objects == 0, "nothing was cached");
     Ok(())
 }

@@ -17,8 +17,8 @@ use crate::support::mutate::fuzz;
 use bytes::Bytes;
 use tiered::engine::Snapshot;
 use tiered::key::{MAX_KEY_BYTES, key_hash};
-use tiered::store::Tier;
 use tiered::store::format::{self, decode};
+use tiered::store::{CacheTier, Tier};
 use tiered_host::http::extract::key_from_path;
 
 #[test]

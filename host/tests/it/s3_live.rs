@@ -63,7 +63,7 @@ async fn plain_count(tier: &S3Tier, prefix: &str) -> anyhow::Result<usize> {
 #[tokio::test]
 async fn s3_tier_meets_the_tier_contract() -> anyhow::Result<()> {
     let tier = live_tier!("contract");
-    crate::support::contract::run(Arc::new(tier)).await
+    crate::support::contract::run(crate::support::contract::Role::Source(Arc::new(tier))).await
 }
 
 #[tokio::test]

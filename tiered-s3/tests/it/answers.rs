@@ -1,6 +1,6 @@
 use futures::TryStreamExt;
 use tiered::TierErrorKind;
-use tiered::store::{Conditional, Fetched, Tier};
+use tiered::store::{Conditional, Fetched, SourceTier, Tier};
 use tiered_s3::failure::{Failure, Op};
 
 use super::{config, object, rig};
@@ -134,5 +134,22 @@ async fn an_expiry_rewrite_never_overwrites_a_concurrent_writers_version() -> an
     let err = tier.set_expiry("k", Some(5)).await.expect_err("the precondition failed");
     assert_eq!(err.kind(), TierErrorKind::Rejected, "{err}");
     assert!(err.to_string().contains("PreconditionFailed"), "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bytes_that_do_not_match_their_checksum_are_corrupt_whole_or_streamed() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    tier.put(object("small", "a value of some bytes")).await?;
+    tier.put(object("large", vec![9u8; 200_000])).await?;
+    client.inner().damage("store/small");
+    client.inner().damage("store/large");
+    let err = tier.get("small").await.expect_err("damaged");
+    assert_eq!(err.kind(), TierErrorKind::Corrupt, "{err}");
+    let err = tier.get_stream("small", 1 << 20).await.expect_err("damaged, read whole");
+    assert_eq!(err.kind(), TierErrorKind::Corrupt, "{err}");
+    let Some(Fetched::Stream(stream)) = tier.get_stream("large", 1_000).await? else { panic!("streamed") };
+    let err = stream.chunks.try_collect::<Vec<_>>().await.expect_err("damaged, found at the end");
+    assert_eq!(err.kind(), TierErrorKind::Corrupt, "{err}");
     Ok(())
 }

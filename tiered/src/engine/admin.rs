@@ -65,8 +65,14 @@ impl TieredStore {
             if let (TierId::Hot, Some(hot)) = (tier, &inner.hot) {
                 (s.hits, s.misses) = hot.hit_counts();
             }
-            let usage = t.usage();
-            (s.bytes, s.objects, s.capacity) = (usage.bytes, usage.objects, usage.capacity);
+            // A bucket is not counted (it would take a listing): zeros.
+            let usage = match self.cache(tier) {
+                Some(cache) => Some(cache.usage()),
+                None => inner.cold.stored(),
+            };
+            if let Some(usage) = usage {
+                (s.bytes, s.objects, s.capacity) = (usage.bytes, usage.objects, usage.capacity);
+            }
             tiers.push(s);
         }
         let gets = match &inner.hot {

@@ -25,7 +25,7 @@ use super::{Inner, TieredStore, inflight, ordering, sketch, stats};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::policy::{BuiltinPolicy, Capacities, Policy};
-use crate::store::{MemoryTier, Tier};
+use crate::store::{CacheTier, MemoryTier, SourceTier};
 
 /// Engine settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +61,8 @@ impl Default for StoreConfig {
 pub struct StoreBuilder {
     hot: Option<Arc<MemoryTier>>,
     hot_bytes: Option<u64>,
-    warm: Option<Arc<dyn Tier>>,
-    cold: Option<Arc<dyn Tier>>,
+    warm: Option<Arc<dyn CacheTier>>,
+    cold: Option<Arc<dyn SourceTier>>,
     policy: Option<Arc<dyn Policy>>,
     clock: Option<Arc<dyn Clock>>,
     config: StoreConfig,
@@ -82,13 +82,13 @@ impl StoreBuilder {
         self
     }
 
-    pub fn warm(mut self, tier: Arc<dyn Tier>) -> Self {
+    pub fn warm(mut self, tier: Arc<dyn CacheTier>) -> Self {
         self.warm = Some(tier);
         self
     }
 
     /// The source of truth (required).
-    pub fn cold(mut self, tier: Arc<dyn Tier>) -> Self {
+    pub fn cold(mut self, tier: Arc<dyn SourceTier>) -> Self {
         self.cold = Some(tier);
         self
     }

@@ -11,7 +11,7 @@
 use super::TieredStore;
 use super::stats::bump;
 use crate::policy::{Candidate, TierId};
-use crate::store::{Resident, Tier};
+use crate::store::{CacheTier, Resident};
 
 /// Rounds per call, a bound against a policy that never frees enough.
 const MAX_ROUNDS: usize = 1024;
@@ -28,7 +28,7 @@ impl TieredStore {
         }
     }
 
-    async fn evict(&self, tier: TierId, cache: &dyn Tier) {
+    async fn evict(&self, tier: TierId, cache: &dyn CacheTier) {
         let inner = &self.inner;
         let _round = inner.evicting[(tier == TierId::Warm) as usize].lock().await;
         for _ in 0..MAX_ROUNDS {

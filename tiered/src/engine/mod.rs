@@ -51,7 +51,7 @@ pub use write::{SetOptions, SetOutcome};
 
 use crate::clock::Clock;
 use crate::policy::{Policy, TierId};
-use crate::store::{MemoryTier, Tier};
+use crate::store::{CacheTier, MemoryTier, SourceTier, Tier};
 
 /// A tiered object store. Cheap to clone; clones share everything.
 #[derive(Clone, Debug)]
@@ -64,9 +64,9 @@ struct Inner {
     /// The hot tier is always memory: its hit path is synchronous and never
     /// calls the policy.
     hot: Option<Arc<MemoryTier>>,
-    warm: Option<Arc<dyn Tier>>,
+    warm: Option<Arc<dyn CacheTier>>,
     /// The source of truth.
-    cold: Arc<dyn Tier>,
+    cold: Arc<dyn SourceTier>,
     /// Swapped whole on reload; in-flight calls finish on the old one.
     policy: RwLock<Arc<dyn Policy>>,
     clock: Arc<dyn Clock>,
@@ -117,9 +117,9 @@ impl TieredStore {
         tiers
     }
 
-    fn cache(&self, tier: TierId) -> Option<Arc<dyn Tier>> {
+    fn cache(&self, tier: TierId) -> Option<Arc<dyn CacheTier>> {
         match tier {
-            TierId::Hot => self.inner.hot.clone().map(|h| h as Arc<dyn Tier>),
+            TierId::Hot => self.inner.hot.clone().map(|h| h as Arc<dyn CacheTier>),
             TierId::Warm => self.inner.warm.clone(),
             TierId::Cold => None,
         }
@@ -127,8 +127,8 @@ impl TieredStore {
 
     fn tier(&self, tier: TierId) -> Option<Arc<dyn Tier>> {
         match tier {
-            TierId::Cold => Some(self.inner.cold.clone()),
-            cache => self.cache(cache),
+            TierId::Cold => Some(self.inner.cold.clone() as Arc<dyn Tier>),
+            cache => self.cache(cache).map(|c| c as Arc<dyn Tier>),
         }
     }
 }

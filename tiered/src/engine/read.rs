@@ -258,16 +258,14 @@ fn decode_hit(object: Object, source: TierId) -> Result<Hit, Error> {
     Ok(Hit { data, meta: object.meta, source })
 }
 
-/// Check what a tier returned for `key` (unless the tier verifies its own reads).
+/// Check that what a tier returned is the object asked for (its bytes the
+/// tier has verified: the [`Tier::get`](crate::store::Tier::get) contract).
 pub(super) fn verified(
     tier: &dyn crate::store::Tier,
     key: &str,
     object: Option<Object>,
 ) -> Result<Option<Object>, TierError> {
     match object {
-        Some(object) if !tier.verifies_reads() && !object.verify() => {
-            Err(TierError::corrupt(tier.name(), format!("object {key:?}: bytes do not match the recorded checksum")))
-        }
         Some(object) if object.meta.key != key => {
             Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", object.meta.key)))
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::files::FileStore;
-use super::{Fetched, KeyStream, Resident, Spooled, Tier, Usage};
+use super::{CacheTier, Fetched, KeyStream, Resident, Spooled, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
@@ -123,13 +123,11 @@ impl Tier for DiskTier {
         let (files, prefix) = (self.files.clone(), prefix.to_string());
         blocking("disk", move || remove_prefix(&files, &prefix)).await
     }
+}
 
+impl CacheTier for DiskTier {
     fn usage(&self) -> Usage {
         Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: Some(self.capacity) }
-    }
-
-    fn verifies_reads(&self) -> bool {
-        true
     }
 
     fn eviction_sample(&self, max: usize) -> Vec<Resident> {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{Fetched, KeyStream, MemoryTier, Resident, Tier, Usage};
+use super::{CacheTier, Fetched, KeyStream, MemoryTier, Resident, SourceTier, Tier, Usage};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
 
@@ -46,10 +46,11 @@ pub struct Calls {
     pub delete_prefix: AtomicU64,
 }
 
-/// A counting, fault-injecting tier.
+/// A counting, fault-injecting tier over a real one (`T`): a cache tier when
+/// `T` is one, a source of truth when `T` is one.
 #[derive(Debug)]
-pub struct TierDouble {
-    inner: Arc<dyn Tier>,
+pub struct TierDouble<T = MemoryTier> {
+    inner: Arc<T>,
     fault: Mutex<Fault>,
     read_delay: Mutex<Option<Duration>>,
     pub calls: Calls,
@@ -60,9 +61,11 @@ impl TierDouble {
     pub fn new() -> Self {
         Self::wrapping(Arc::new(MemoryTier::new(u64::MAX)))
     }
+}
 
+impl<T: Tier> TierDouble<T> {
     /// A double over any tier.
-    pub fn wrapping(inner: Arc<dyn Tier>) -> Self {
+    pub fn wrapping(inner: Arc<T>) -> Self {
         TierDouble { inner, fault: Mutex::new(Fault::None), read_delay: Mutex::new(None), calls: Calls::default() }
     }
 
@@ -93,10 +96,12 @@ impl TierDouble {
         self.check(false)
     }
 
-    /// `object` as the double serves it: bytes flipped under `CorruptReads`.
-    fn as_read(&self, object: Object) -> Object {
+    /// `object` as the double serves it. Under `CorruptReads` its bytes are
+    /// flipped, as if they had rotted, and the double, keeping the contract,
+    /// finds it out and answers `Corrupt`.
+    fn as_read(&self, object: Object) -> Result<Object, TierError> {
         if *self.fault.lock() != Fault::CorruptReads {
-            return object;
+            return Ok(object);
         }
         let mut flipped = object.data.to_vec();
         if let Some(b) = flipped.first_mut() {
@@ -104,7 +109,11 @@ impl TierDouble {
         } else {
             flipped.push(0);
         }
-        Object { meta: object.meta, data: Bytes::from(flipped) }
+        let rotted = Object { meta: object.meta, data: Bytes::from(flipped) };
+        match rotted.verify() {
+            true => Ok(rotted),
+            false => Err(TierError::corrupt("double", format!("object {:?}: bytes do not match", rotted.meta.key))),
+        }
     }
 
     fn check(&self, write: bool) -> Result<(), TierError> {
@@ -132,7 +141,7 @@ fn count(counter: &AtomicU64) {
 }
 
 #[async_trait]
-impl Tier for TierDouble {
+impl<T: Tier> Tier for TierDouble<T> {
     fn name(&self) -> &'static str {
         "double"
     }
@@ -141,7 +150,7 @@ impl Tier for TierDouble {
         count(&self.calls.get);
         self.before_read().await?;
         let object = self.inner.get(key).await?;
-        Ok(object.map(|o| self.as_read(o)))
+        object.map(|o| self.as_read(o)).transpose()
     }
 
     /// Forwards to the wrapped tier, so a double over a file tier streams.
@@ -149,7 +158,7 @@ impl Tier for TierDouble {
         count(&self.calls.get_stream);
         self.before_read().await?;
         Ok(match self.inner.get_stream(key, buffer_max).await? {
-            Some(Fetched::Whole(o)) => Some(Fetched::Whole(self.as_read(o))),
+            Some(Fetched::Whole(o)) => Some(Fetched::Whole(self.as_read(o)?)),
             other => other,
         })
     }
@@ -193,7 +202,9 @@ impl Tier for TierDouble {
         self.check(true)?;
         self.inner.delete_prefix(prefix).await
     }
+}
 
+impl<T: CacheTier> CacheTier for TierDouble<T> {
     fn usage(&self) -> Usage {
         self.inner.usage()
     }
@@ -206,3 +217,10 @@ impl Tier for TierDouble {
         self.inner.residents()
     }
 }
+
+/// Conditional reads go through the double's own `get`, so its faults and
+/// counts apply to them.
+impl<T: SourceTier> SourceTier for TierDouble<T> {}
+
+/// Over a memory tier, the double is the tests' stand-in for cold.
+impl SourceTier for TierDouble<MemoryTier> {}

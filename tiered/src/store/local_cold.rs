@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::disk::{blocking, remove_prefix, rewrite_expiry};
 use super::files::FileStore;
-use super::{Fetched, KeyStream, Spooled, Tier, Usage};
+use super::{Fetched, KeyStream, SourceTier, Spooled, Tier, Usage};
 use crate::clock::SystemClock;
 use crate::error::TierError;
 use crate::object::{Object, ObjectMeta};
@@ -39,8 +39,9 @@ impl Tier for LocalColdTier {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
-        let (files, key) = (self.files.clone(), key.to_string());
-        blocking("local", move || files.read(&key)).await
+        let (files, owned) = (self.files.clone(), key.to_string());
+        let object = blocking("local", move || files.read(&owned)).await?;
+        object.map(|o| checked(key, o)).transpose()
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
@@ -69,8 +70,11 @@ impl Tier for LocalColdTier {
     }
 
     async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
-        let (files, key) = (self.files.clone(), key.to_string());
-        blocking("local", move || files.open_stream(&key, buffer_max)).await
+        let (files, owned) = (self.files.clone(), key.to_string());
+        match blocking("local", move || files.open_stream(&owned, buffer_max)).await? {
+            Some(Fetched::Whole(object)) => checked(key, object).map(|o| Some(Fetched::Whole(o))),
+            other => Ok(other),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
@@ -91,8 +95,21 @@ impl Tier for LocalColdTier {
         let (files, prefix) = (self.files.clone(), prefix.to_string());
         blocking("local", move || remove_prefix(&files, &prefix)).await
     }
+}
 
-    fn usage(&self) -> Usage {
-        Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: None }
+impl SourceTier for LocalColdTier {
+    fn stored(&self) -> Option<Usage> {
+        Some(Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: None })
+    }
+}
+
+/// A whole object read from the source of truth is checked against its
+/// sha256, as a bucket's is: the file's own data hash guards the file, the
+/// sha256 the object written.
+fn checked(key: &str, object: Object) -> Result<Object, TierError> {
+    if object.verify() {
+        Ok(object)
+    } else {
+        Err(TierError::corrupt("local", format!("object {key:?}: bytes do not match the recorded checksum")))
     }
 }

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::{Access, KeyStream, Resident, Tier, Usage};
+use super::{Access, CacheTier, KeyStream, Resident, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
@@ -230,7 +230,9 @@ impl Tier for MemoryTier {
         let removed = self.matching_keys(prefix).iter().filter(|k| self.remove(k)).count();
         Ok(removed as u64)
     }
+}
 
+impl CacheTier for MemoryTier {
     fn usage(&self) -> Usage {
         Usage {
             bytes: self.bytes.load(Ordering::Relaxed),

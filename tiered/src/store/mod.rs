@@ -1,6 +1,9 @@
 //! Tiers: where objects are stored.
 //!
-//! This file holds only the contract, [`Tier`]. Implementations sit beside it:
+//! This file holds only the contracts: [`Tier`] (store, read, delete, list),
+//! and the two roles a tier plays, [`CacheTier`] (a byte-bounded cache: hot,
+//! warm) and [`SourceTier`] (the source of truth: cold). Implementations sit
+//! beside it:
 //! - [`memory::MemoryTier`]: the hot tier, sharded LRU maps, byte-bounded;
 //! - [`disk::DiskTier`]: the warm tier, one file per object, byte-bounded,
 //!   survives restarts;
@@ -65,12 +68,12 @@ pub enum Conditional {
     Changed(Option<Object>),
 }
 
-/// How full a tier is.
+/// How full a cache tier is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     pub bytes: u64,
     pub objects: u64,
-    /// The byte budget; `None` = unbounded (cold).
+    /// The byte budget; `None` = unbounded (a test double's).
     pub capacity: Option<u64>,
 }
 
@@ -80,25 +83,21 @@ impl Usage {
     }
 }
 
-/// A place objects are stored. Implementations are safe to share across tasks.
+/// What every tier does: store, read, delete and list objects.
+/// Implementations are safe to share across tasks.
+///
+/// A tier plays one of two roles, each a trait of its own: a byte-bounded
+/// cache ([`CacheTier`]: hot, warm) or the source of truth ([`SourceTier`]:
+/// cold). What a tier can do is its type.
 #[async_trait]
 pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
     /// Short implementation name for logs and errors (`memory`, `disk`, ...).
     fn name(&self) -> &'static str;
 
     /// The object, verified; `Ok(None)` when absent. A copy that fails
-    /// verification is an error of kind `Corrupt` (the caller decides).
+    /// verification is an error of kind `Corrupt` (the caller decides): the
+    /// engine serves what a tier returns without checking its bytes again.
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError>;
-
-    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`).
-    /// The default reads the object and compares.
-    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        let object = self.get(key).await?;
-        match object {
-            Some(o) if o.meta.etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
-            other => Ok(Conditional::Changed(other)),
-        }
-    }
 
     /// The metadata alone, without reading the bytes.
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError>;
@@ -143,30 +142,39 @@ pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
     async fn clear(&self) -> Result<(), TierError> {
         self.delete_prefix("").await.map(|_| ())
     }
+}
 
+/// A byte-bounded cache tier (hot, warm): it counts what it holds against a
+/// budget and offers its residents to eviction and bootstrap. It keeps
+/// volatile access statistics ([`Access`]) and may lose anything at any time.
+pub trait CacheTier: Tier {
+    /// What it holds and its budget.
     fn usage(&self) -> Usage;
 
-    /// Whether [`usage`](Tier::usage) counts what the tier holds. A bucket
-    /// does not: counting it would take a full listing.
-    fn tracks_usage(&self) -> bool {
-        true
+    /// Up to `max` eviction candidates, least recently used first.
+    fn eviction_sample(&self, max: usize) -> Vec<Resident>;
+
+    /// Every resident object (for bootstrap ranking).
+    fn residents(&self) -> Vec<Resident>;
+}
+
+/// The source of truth (cold): unbounded, never evicts, and answers
+/// conditional reads so cached copies can be revalidated.
+#[async_trait]
+pub trait SourceTier: Tier {
+    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`).
+    /// The default reads the object and compares.
+    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
+        let object = self.get(key).await?;
+        match object {
+            Some(o) if o.meta.etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
+            other => Ok(Conditional::Changed(other)),
+        }
     }
 
-    /// Whether `get` already verified the bytes against a checksum (the file
-    /// tiers do, with the header's data hash). The engine verifies the sha256
-    /// of what other tiers return.
-    fn verifies_reads(&self) -> bool {
-        false
-    }
-
-    /// Up to `max` eviction candidates, least recently used first. Tiers
-    /// without a budget return none.
-    fn eviction_sample(&self, _max: usize) -> Vec<Resident> {
-        Vec::new()
-    }
-
-    /// Every resident object (for bootstrap ranking). Unbounded tiers return none.
-    fn residents(&self) -> Vec<Resident> {
-        Vec::new()
+    /// What it holds, when that is known without a listing (a local
+    /// directory keeps an index; a bucket does not): `None` otherwise.
+    fn stored(&self) -> Option<Usage> {
+        None
     }
 }

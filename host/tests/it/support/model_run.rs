@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tiered::store::Tier;
+use tiered::store::SourceTier;
 use tiered::{SetOptions, TieredStore};
 
 use super::history::{History, Read, Write};
@@ -34,7 +34,7 @@ fn key_name(i: u64) -> String {
 }
 
 /// Run `plan` against `store` (whose cold tier is `cold`).
-pub async fn run(store: TieredStore, cold: Arc<dyn Tier>, plan: Plan, rng: &mut Rng) -> anyhow::Result<Outcome> {
+pub async fn run(store: TieredStore, cold: Arc<dyn SourceTier>, plan: Plan, rng: &mut Rng) -> anyhow::Result<Outcome> {
     let history = Arc::new(History::default());
     let next_id = Arc::new(std::sync::atomic::AtomicU64::new(1));
     let mut tasks = Vec::new();

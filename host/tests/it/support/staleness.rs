@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tiered::store::Tier;
+use tiered::store::SourceTier;
 use tiered::{ManualClock, SetOptions, StoreConfig, TierId, TieredStore};
 
 use super::Everywhere;
@@ -11,7 +11,7 @@ use super::Everywhere;
 pub const MAX_STALENESS_MS: u64 = 1_000;
 
 /// A host: a hot tier over `cold`, revalidating after [`MAX_STALENESS_MS`].
-pub fn host(cold: Arc<dyn Tier>, clock: &ManualClock) -> anyhow::Result<TieredStore> {
+pub fn host(cold: Arc<dyn SourceTier>, clock: &ManualClock) -> anyhow::Result<TieredStore> {
     let config = StoreConfig { max_staleness_ms: Some(MAX_STALENESS_MS), ..Default::default() };
     Ok(TieredStore::builder()
         .hot_bytes(1 << 20)
@@ -33,7 +33,7 @@ fn seen(value: &str, source: TierId) -> Option<(String, TierId)> {
 
 /// `a` and `b` are the same cold store (bucket + prefix) reached through two
 /// independent handles, as two hosts would.
-pub async fn two_hosts(a: Arc<dyn Tier>, b: Arc<dyn Tier>) -> anyhow::Result<()> {
+pub async fn two_hosts(a: Arc<dyn SourceTier>, b: Arc<dyn SourceTier>) -> anyhow::Result<()> {
     let clock = ManualClock::new(1_700_000_000_000);
     let (host_a, host_b) = (host(a, &clock)?, host(b, &clock)?);
 
