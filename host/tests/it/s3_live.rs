@@ -61,12 +61,6 @@ async fn plain_count(tier: &S3Tier, prefix: &str) -> anyhow::Result<usize> {
 }
 
 #[tokio::test]
-async fn s3_tier_meets_the_tier_contract() -> anyhow::Result<()> {
-    let tier = live_tier!("contract");
-    crate::support::contract::run(crate::support::contract::Role::Source(Arc::new(tier))).await
-}
-
-#[tokio::test]
 async fn a_write_lands_in_the_bucket_with_its_metadata() -> anyhow::Result<()> {
     let tier = live_tier!("write-through");
     let warm_dir = tempfile::tempdir()?;

@@ -5,8 +5,7 @@ use tiered_s3::failure::{Failure, Op};
 
 use super::{config, object, rig};
 
-#[tokio::test]
-async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
+pub async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
     let (tier, _) = rig(config());
     assert!(tier.get("absent").await?.is_none());
     assert!(tier.head("absent").await?.is_none());
@@ -17,8 +16,7 @@ async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_stored_object_comes_back_with_its_metadata_under_the_prefix() -> anyhow::Result<()> {
+pub async fn a_stored_object_comes_back_with_its_metadata_under_the_prefix() -> anyhow::Result<()> {
     let (tier, bucket) = rig(config());
     let stored = tier.put(object("docs/a", "first version")).await?;
     assert!(stored.etag.as_deref().is_some_and(|e| !e.contains('"')), "the ETag is unquoted: {:?}", stored.etag);
@@ -32,8 +30,7 @@ async fn a_stored_object_comes_back_with_its_metadata_under_the_prefix() -> anyh
     Ok(())
 }
 
-#[tokio::test]
-async fn an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_object() -> anyhow::Result<()> {
+pub async fn an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_object() -> anyhow::Result<()> {
     let (tier, bucket) = rig(config());
     let stored = tier.put(object("k", "v1")).await?;
     let etag = stored.etag.clone().expect("an ETag");
@@ -47,8 +44,7 @@ async fn an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_object(
     Ok(())
 }
 
-#[tokio::test]
-async fn a_304_to_an_unconditional_get_is_an_error_not_a_panic() -> anyhow::Result<()> {
+pub async fn a_304_to_an_unconditional_get_is_an_error_not_a_panic() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("k", "v")).await?;
     let not_modified = tiered_s3::ClientError::status(304, "NotModified", "Not Modified");
@@ -58,8 +54,7 @@ async fn a_304_to_an_unconditional_get_is_an_error_not_a_panic() -> anyhow::Resu
     Ok(())
 }
 
-#[tokio::test]
-async fn an_object_written_by_another_tool_is_served_as_it_is() -> anyhow::Result<()> {
+pub async fn an_object_written_by_another_tool_is_served_as_it_is() -> anyhow::Result<()> {
     let (tier, bucket) = rig(config());
     bucket.inner().put_foreign("store/exports/users.csv", "id,name\n1,alice\n", Some("text/csv"));
     let got = tier.get("exports/users.csv").await?.expect("present");
@@ -70,8 +65,7 @@ async fn an_object_written_by_another_tool_is_served_as_it_is() -> anyhow::Resul
     Ok(())
 }
 
-#[tokio::test]
-async fn a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object() -> anyhow::Result<()> {
+pub async fn a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     client.inner().put_foreign("store/foreign", vec![7u8; 100_000], None);
     client.fail_once(Op::GetObject, Failure::BodyEndsShort(40_000));
@@ -82,8 +76,7 @@ async fn a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object() 
     Ok(())
 }
 
-#[tokio::test]
-async fn a_body_that_breaks_off_fails_the_read_whole_or_streamed() -> anyhow::Result<()> {
+pub async fn a_body_that_breaks_off_fails_the_read_whole_or_streamed() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("big", vec![1u8; 300_000])).await?;
     client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
@@ -97,8 +90,7 @@ async fn a_body_that_breaks_off_fails_the_read_whole_or_streamed() -> anyhow::Re
     Ok(())
 }
 
-#[tokio::test]
-async fn a_stream_cut_short_fails_its_verification() -> anyhow::Result<()> {
+pub async fn a_stream_cut_short_fails_its_verification() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("big", vec![3u8; 300_000])).await?;
     client.fail_once(Op::GetObject, Failure::BodyEndsShort(200_000));
@@ -108,8 +100,7 @@ async fn a_stream_cut_short_fails_its_verification() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn an_object_over_the_size_limit_is_refused_before_its_body_is_read() -> anyhow::Result<()> {
+pub async fn an_object_over_the_size_limit_is_refused_before_its_body_is_read() -> anyhow::Result<()> {
     let (tier, bucket) = rig(tiered_s3::S3Config { max_object_bytes: 1_000, ..config() });
     bucket.inner().put_foreign("store/huge", vec![0u8; 5_000], None);
     let err = tier.get("huge").await.expect_err("too large to read whole");
@@ -119,8 +110,7 @@ async fn an_object_over_the_size_limit_is_refused_before_its_body_is_read() -> a
     Ok(())
 }
 
-#[tokio::test]
-async fn an_expiry_rewrite_never_overwrites_a_concurrent_writers_version() -> anyhow::Result<()> {
+pub async fn an_expiry_rewrite_never_overwrites_a_concurrent_writers_version() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("k", "mine")).await?;
     let meta = tier.set_expiry("k", Some(99_000)).await?.expect("present");
@@ -137,8 +127,7 @@ async fn an_expiry_rewrite_never_overwrites_a_concurrent_writers_version() -> an
     Ok(())
 }
 
-#[tokio::test]
-async fn bytes_that_do_not_match_their_checksum_are_corrupt_whole_or_streamed() -> anyhow::Result<()> {
+pub async fn bytes_that_do_not_match_their_checksum_are_corrupt_whole_or_streamed() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("small", "a value of some bytes")).await?;
     tier.put(object("large", vec![9u8; 200_000])).await?;

@@ -4,8 +4,7 @@ use tiered_s3::failure::{Failure, Op};
 
 use super::{config, object, rig};
 
-#[tokio::test]
-async fn throttling_and_timeouts_are_unavailable_and_name_s3s_code() -> anyhow::Result<()> {
+pub async fn throttling_and_timeouts_are_unavailable_and_name_s3s_code() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     client.fail_once(Op::PutObject, Failure::slow_down());
     let err = tier.put(object("k", "v")).await.expect_err("503 SlowDown");
@@ -24,8 +23,7 @@ async fn throttling_and_timeouts_are_unavailable_and_name_s3s_code() -> anyhow::
     Ok(())
 }
 
-#[tokio::test]
-async fn refusals_are_rejected_not_retried_as_outages() -> anyhow::Result<()> {
+pub async fn refusals_are_rejected_not_retried_as_outages() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     client.fail_once(Op::GetObject, Failure::access_denied());
     let err = tier.get("k").await.expect_err("403");
@@ -38,8 +36,7 @@ async fn refusals_are_rejected_not_retried_as_outages() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_failed_delete_reports_and_a_failed_head_before_it_deletes_nothing() -> anyhow::Result<()> {
+pub async fn a_failed_delete_reports_and_a_failed_head_before_it_deletes_nothing() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     tier.put(object("k", "v")).await?;
     client.fail_once(Op::DeleteObject, Failure::slow_down());

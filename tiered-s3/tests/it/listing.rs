@@ -5,8 +5,7 @@ use tiered_s3::mock::MockClient;
 
 use super::{config, object, rig_with};
 
-#[tokio::test]
-async fn a_listing_follows_continuation_tokens_page_by_page() -> anyhow::Result<()> {
+pub async fn a_listing_follows_continuation_tokens_page_by_page() -> anyhow::Result<()> {
     let (tier, client) = rig_with(config(), MockClient::with_page_size(2));
     for key in ["a/1", "a/2", "a/3", "a/4", "a/5", "b/1"] {
         tier.put(object(key, key.as_bytes().to_vec())).await?;
@@ -22,8 +21,7 @@ async fn a_listing_follows_continuation_tokens_page_by_page() -> anyhow::Result<
     Ok(())
 }
 
-#[tokio::test]
-async fn a_failed_page_ends_the_listing_with_its_error() -> anyhow::Result<()> {
+pub async fn a_failed_page_ends_the_listing_with_its_error() -> anyhow::Result<()> {
     let (tier, client) = rig_with(config(), MockClient::with_page_size(2));
     for i in 0..5 {
         tier.put(object(&format!("k{i}"), "v")).await?;
@@ -36,8 +34,7 @@ async fn a_failed_page_ends_the_listing_with_its_error() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_prefix_is_deleted_in_batches_of_at_most_1000() -> anyhow::Result<()> {
+pub async fn a_prefix_is_deleted_in_batches_of_at_most_1000() -> anyhow::Result<()> {
     let (tier, client) = rig_with(config(), MockClient::new());
     for i in 0..2_500 {
         tier.put(object(&format!("logs/{i:05}"), "x")).await?;

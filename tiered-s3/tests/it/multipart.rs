@@ -14,8 +14,7 @@ fn value(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
-#[tokio::test]
-async fn a_large_object_goes_up_in_parts_and_reads_back_whole() -> anyhow::Result<()> {
+pub async fn a_large_object_goes_up_in_parts_and_reads_back_whole() -> anyhow::Result<()> {
     let (tier, client) = rig(multipart_config());
     let data = value(12 << 20);
     let stored = tier.put(object("big", data.clone())).await?;
@@ -28,8 +27,7 @@ async fn a_large_object_goes_up_in_parts_and_reads_back_whole() -> anyhow::Resul
     Ok(())
 }
 
-#[tokio::test]
-async fn a_failed_part_aborts_the_upload_and_stores_nothing() -> anyhow::Result<()> {
+pub async fn a_failed_part_aborts_the_upload_and_stores_nothing() -> anyhow::Result<()> {
     let (tier, client) = rig(multipart_config());
     client.fail(Op::UploadPart, 1, 1, Failure::slow_down());
     let err = tier.put(object("big", value(12 << 20))).await.expect_err("part 2 fails");
@@ -42,8 +40,7 @@ async fn a_failed_part_aborts_the_upload_and_stores_nothing() -> anyhow::Result<
     Ok(())
 }
 
-#[tokio::test]
-async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error() -> anyhow::Result<()> {
+pub async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error() -> anyhow::Result<()> {
     let (tier, client) = rig(multipart_config());
     client.fail_once(Op::CompleteMultipartUpload, Failure::slow_down());
     let err = tier.put(object("big", value(11 << 20))).await.expect_err("completion fails");
@@ -59,8 +56,7 @@ async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error
     Ok(())
 }
 
-#[tokio::test]
-async fn a_spooled_file_goes_up_one_part_at_a_time() -> anyhow::Result<()> {
+pub async fn a_spooled_file_goes_up_one_part_at_a_time() -> anyhow::Result<()> {
     let (tier, client) = rig(multipart_config());
     let dir = tempfile::tempdir()?;
     let data = value(11 << 20);

@@ -5,15 +5,16 @@
 //! warm) and [`SourceTier`] (the source of truth: cold). Implementations sit
 //! beside it:
 //! - [`memory::MemoryTier`]: the hot tier, sharded LRU maps, byte-bounded;
-//! - [`disk::DiskTier`]: the warm tier, one file per object, byte-bounded,
-//!   survives restarts;
-//! - [`local_cold::LocalColdTier`]: a local directory standing in for a bucket;
+//! - [`file_tier`]: objects as files, one implementation in two roles:
+//!   [`DiskTier`], the warm tier (byte-bounded, survives restarts), and
+//!   [`LocalColdTier`], a local directory standing in for a bucket;
 //! - the S3 cold tier lives in the `tiered-s3` crate, with the AWS SDK;
 //! - `double::TierDouble` (feature `test-util`): a test double that counts
-//!   calls and injects faults.
+//!   calls and injects faults; `contract` (same feature): the contracts as
+//!   rules any implementation can be checked against.
 //!
 //! [`files`] and [`format`] are the on-disk object directory and file format
-//! shared by the disk and local-cold tiers; [`file_copy`] writes and streams
+//! under the file tiers; [`file_copy`] writes and streams
 //! their large objects without holding them in memory.
 //!
 //! Large objects: [`spool`] holds a body in a temporary file while its
@@ -23,12 +24,13 @@
 //! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
 //! statistics ([`Access`]) in memory; nothing about reads is ever written back.
 
-pub mod disk;
+#[cfg(any(test, feature = "test-util"))]
+pub mod contract;
 #[cfg(any(test, feature = "test-util"))]
 pub mod double;
 pub mod file_copy;
+pub mod file_tier;
 pub mod files;
-pub mod local_cold;
 pub mod memory;
 mod resident;
 pub mod spool;
@@ -47,10 +49,9 @@ use futures::stream::BoxStream;
 use crate::error::TierError;
 use crate::object::{Object, ObjectMeta};
 
-pub use disk::DiskTier;
 #[cfg(any(test, feature = "test-util"))]
 pub use double::{Fault, TierDouble};
-pub use local_cold::LocalColdTier;
+pub use file_tier::{DiskTier, FileTier, LocalColdTier};
 pub use memory::MemoryTier;
 pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};

@@ -1,7 +1,5 @@
 //! Shared helpers for the integration tests.
 
-pub mod contract;
-pub mod contract_stream;
 pub mod crash_run;
 pub mod decisions;
 pub mod examples;

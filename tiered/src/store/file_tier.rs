@@ -1,0 +1,243 @@
+//! [`FileTier`]: objects as files in a local directory ([`FileStore`]), one
+//! implementation in two roles:
+//! - [`DiskTier`] (role [`Cache`]): the warm tier, byte-bounded, surviving
+//!   restarts (the index is rebuilt from the file headers at open);
+//! - [`LocalColdTier`] (role [`Source`]): a local directory standing in for a
+//!   bucket, the embedded default's source of truth: directory entries are
+//!   fsync'd too, no byte budget, an ETag per version (the first 32 hex
+//!   digits of the object's sha256, as S3 gives an MD5), and whole reads are
+//!   checked against the object's sha256 as a bucket's are. The directory
+//!   belongs to one process (its index lives in that process's memory);
+//!   several hosts sharing a source of truth use a bucket.
+//!
+//! Files are named by a hash of the key, never by the key, so no key reaches
+//! outside the directory. Every read is verified against the header's data
+//! hash. Reads of objects up to [`INLINE_READ_MAX`] bytes run on the calling
+//! task: from the page cache they cost less than a hop to the blocking pool.
+//! Larger reads and all writes run on the blocking pool.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::files::FileStore;
+use super::{CacheTier, Fetched, KeyStream, Resident, SourceTier, Spooled, Tier, Usage};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{TierError, TierErrorKind};
+use crate::object::{Object, ObjectMeta};
+
+/// Objects up to this many bytes are read without leaving the calling task.
+pub const INLINE_READ_MAX: u64 = 256 * 1024;
+
+/// What a [`FileTier`]'s role decides: its name, durability, what a write
+/// must satisfy and what a read is checked against.
+pub trait FileRole: Send + Sync + std::fmt::Debug + 'static {
+    /// The tier's name in logs and errors.
+    const NAME: &'static str;
+    /// fsync directory entries after renames.
+    const DURABLE: bool;
+
+    /// The metadata a write is stored with, or why it is refused.
+    fn admit(&self, meta: &ObjectMeta, footprint: u64) -> Result<Option<ObjectMeta>, TierError>;
+
+    /// A whole object read, checked beyond the file's data hash.
+    fn check(&self, key: &str, object: Object) -> Result<Object, TierError>;
+}
+
+/// The warm role: a byte budget.
+#[derive(Clone, Copy, Debug)]
+pub struct Cache {
+    capacity: u64,
+}
+
+/// The source-of-truth role: ETags, sha256-checked reads, durable renames.
+#[derive(Clone, Copy, Debug)]
+pub struct Source;
+
+impl FileRole for Cache {
+    const NAME: &'static str = "disk";
+    const DURABLE: bool = false;
+
+    /// Refuses an object that alone would exceed the tier's budget.
+    fn admit(&self, _meta: &ObjectMeta, footprint: u64) -> Result<Option<ObjectMeta>, TierError> {
+        if footprint > self.capacity {
+            let message = format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity);
+            return Err(TierError::new(TierErrorKind::Rejected, Self::NAME, message));
+        }
+        Ok(None)
+    }
+
+    fn check(&self, _key: &str, object: Object) -> Result<Object, TierError> {
+        Ok(object)
+    }
+}
+
+impl FileRole for Source {
+    const NAME: &'static str = "local";
+    const DURABLE: bool = true;
+
+    /// Gives the version its ETag.
+    fn admit(&self, meta: &ObjectMeta, _footprint: u64) -> Result<Option<ObjectMeta>, TierError> {
+        let mut meta = meta.clone();
+        meta.etag = Some(meta.checksum[..32].to_string());
+        Ok(Some(meta))
+    }
+
+    /// The file's data hash guards the file; the sha256 the object written.
+    fn check(&self, key: &str, object: Object) -> Result<Object, TierError> {
+        if object.verify() {
+            Ok(object)
+        } else {
+            Err(TierError::corrupt(Self::NAME, format!("object {key:?}: bytes do not match the recorded checksum")))
+        }
+    }
+}
+
+/// A tier of files in a local directory, in the role `R`.
+#[derive(Debug, Clone)]
+pub struct FileTier<R> {
+    files: Arc<FileStore>,
+    role: R,
+}
+
+/// The on-disk warm tier.
+pub type DiskTier = FileTier<Cache>;
+
+/// The local-directory cold tier.
+pub type LocalColdTier = FileTier<Source>;
+
+impl FileTier<Cache> {
+    /// Open (or create) a warm tier in `dir` holding at most `capacity` bytes.
+    pub fn open(dir: impl AsRef<Path>, capacity: u64) -> Result<Self, TierError> {
+        Self::open_with_clock(dir, capacity, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(dir: impl AsRef<Path>, capacity: u64, clock: Arc<dyn Clock>) -> Result<Self, TierError> {
+        let files = FileStore::open(dir.as_ref(), Cache::NAME, Cache::DURABLE, clock)?;
+        Ok(FileTier { files: Arc::new(files), role: Cache { capacity } })
+    }
+}
+
+impl FileTier<Source> {
+    /// Open (or create) the cold directory.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, TierError> {
+        let files = FileStore::open(dir.as_ref(), Source::NAME, Source::DURABLE, Arc::new(SystemClock))?;
+        Ok(FileTier { files: Arc::new(files), role: Source })
+    }
+}
+
+impl<R: FileRole + Clone> FileTier<R> {
+    /// Runs blocking file work on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&FileStore) -> Result<T, TierError> + Send + 'static,
+    ) -> Result<T, TierError> {
+        let files = self.files.clone();
+        tokio::task::spawn_blocking(move || work(&files))
+            .await
+            .map_err(|e| TierError::new(TierErrorKind::Unavailable, R::NAME, format!("file task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl<R: FileRole + Clone> Tier for FileTier<R> {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
+        let object = match self.files.file_len(key) {
+            None => return Ok(None),
+            Some(len) if len <= INLINE_READ_MAX => self.files.read(key)?,
+            Some(_) => {
+                let owned = key.to_string();
+                self.blocking(move |files| files.read(&owned)).await?
+            }
+        };
+        object.map(|o| self.role.check(key, o)).transpose()
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        let owned = key.to_string();
+        Ok(self.blocking(move |files| files.read_meta(&owned)).await?.map(Arc::new))
+    }
+
+    async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
+        let object = match self.role.admit(&object.meta, object.footprint())? {
+            Some(meta) => Object::new(meta, object.data),
+            None => object,
+        };
+        let stored = object.meta.clone();
+        self.blocking(move |files| files.write(&object)).await?;
+        Ok(stored)
+    }
+
+    async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        let stored = match self.role.admit(&meta, meta.size + meta.footprint())? {
+            Some(meta) => Arc::new(meta),
+            None => meta,
+        };
+        let (written, path, hash) = (stored.clone(), file.path().to_path_buf(), file.data_hash);
+        self.blocking(move |files| files.write_from_file(&written, &path, hash)).await?;
+        Ok(stored)
+    }
+
+    async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        let owned = key.to_string();
+        match self.blocking(move |files| files.open_stream(&owned, buffer_max)).await? {
+            Some(Fetched::Whole(object)) => self.role.check(key, object).map(|o| Some(Fetched::Whole(o))),
+            other => Ok(other),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, TierError> {
+        let owned = key.to_string();
+        self.blocking(move |files| files.remove(&owned)).await
+    }
+
+    /// Rewrites the file atomically (the data copied through one chunk at a
+    /// time, verified on the way).
+    async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
+        let owned = key.to_string();
+        Ok(self.blocking(move |files| files.rewrite_expiry(&owned, expires_ms)).await?.map(Arc::new))
+    }
+
+    fn list(&self, prefix: &str) -> KeyStream {
+        Box::pin(futures::stream::iter(self.files.keys(prefix).into_iter().map(Ok)))
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
+        let prefix = prefix.to_string();
+        self.blocking(move |files| {
+            let mut removed = 0;
+            for key in files.keys(&prefix) {
+                if files.remove(&key)? {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+impl CacheTier for FileTier<Cache> {
+    fn usage(&self) -> Usage {
+        Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: Some(self.role.capacity) }
+    }
+
+    fn eviction_sample(&self, max: usize) -> Vec<Resident> {
+        self.files.least_recent(max)
+    }
+
+    fn residents(&self) -> Vec<Resident> {
+        self.files.residents()
+    }
+}
+
+impl SourceTier for FileTier<Source> {
+    fn stored(&self) -> Option<Usage> {
+        Some(Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: None })
+    }
+}
