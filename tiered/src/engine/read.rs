@@ -5,8 +5,10 @@
 //! ([`super::inflight`]). A warm copy that fails verification is dropped,
 //! counted and the read goes on to cold (self-heal); a failing warm tier is
 //! logged and treated as a miss. A cold copy that fails verification is an
-//! error, never served. Expired objects count as misses and are removed. A hit
-//! below hot asks the policy which upper tiers get a copy ([`super::promote`]).
+//! error, never served. Expired objects count as misses and are removed, by
+//! one rule for every path, whole or streamed ([`TieredStore::expired`]). A
+//! hit below hot asks the policy which upper tiers get a copy
+//! ([`super::promote`]). Stale copies are revalidated ([`super::revalidate`]).
 //!
 //! # Streaming reads
 //!
@@ -17,7 +19,7 @@
 //!
 //! Order: hot (small by construction: a hit is served whole) → warm → cold.
 //! A large warm copy is streamed from its file; a stale one is first checked
-//! against cold's ETag with a HEAD. A cold read first runs as a shared flight
+//! against cold's ETag with a HEAD ([`TieredStore::still_current`]). A cold read first runs as a shared flight
 //! that answers small objects whole; when it finds a large object, it leaves
 //! the stream it opened in a [`Handoff`]: the first caller to come for it
 //! streams it, and any other caller of the same flight opens its own stream.
@@ -176,11 +178,7 @@ impl TieredStore {
         let inner = &self.inner;
         let counters = &inner.counters.warm;
         match read {
-            Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
-                bump(&counters.expired);
-                bump(&counters.misses);
-                self.drop_copy(TierId::Warm, key).await;
-            }
+            Ok(Some(object)) if self.expired(TierId::Warm, key, &object.meta, ticket).await => {}
             Ok(Some(object)) if self.is_stale(&object.meta, inner.clock.now_ms()) => {
                 return Some(self.revalidate(key, object, TierId::Warm, ticket).await);
             }
@@ -206,12 +204,7 @@ impl TieredStore {
         let inner = &self.inner;
         let counters = &inner.counters.cold;
         match read {
-            Ok(Some(object)) if object.meta.is_expired(inner.clock.now_ms()) => {
-                bump(&counters.expired);
-                bump(&counters.misses);
-                self.remove_expired(key, ticket).await;
-                Ok(None)
-            }
+            Ok(Some(object)) if self.expired(TierId::Cold, key, &object.meta, ticket).await => Ok(None),
             Ok(Some(object)) => {
                 bump(&counters.hits);
                 let object = self.stamp_validated(object);
@@ -240,8 +233,26 @@ impl TieredStore {
         verified(tier, key, tier.get(key).await?)
     }
 
+    /// Whether the copy of `key` met in `tier` has expired; if so it is
+    /// counted (expired, and a miss) and removed: from warm alone when met
+    /// there (cold may hold a newer version), everywhere when met in cold.
+    /// Every read path asks this, once per copy it meets.
+    pub(super) async fn expired(&self, tier: TierId, key: &str, meta: &ObjectMeta, ticket: Ticket) -> bool {
+        if !meta.is_expired(self.inner.clock.now_ms()) {
+            return false;
+        }
+        let counters = self.inner.counters.tier(tier);
+        bump(&counters.expired);
+        bump(&counters.misses);
+        match tier {
+            TierId::Cold => self.remove_expired(key, ticket).await,
+            cache => self.drop_copy(cache, key).await,
+        }
+        true
+    }
+
     /// Remove an expired object everywhere, unless a write replaced it meanwhile.
-    pub(super) async fn remove_expired(&self, key: &str, ticket: Ticket) {
+    async fn remove_expired(&self, key: &str, ticket: Ticket) {
         let Some(_guard) = self.inner.stripes.fill_guard(ticket).await else { return };
         for tier in [TierId::Hot, TierId::Warm] {
             self.drop_copy(tier, key).await;
@@ -353,10 +364,8 @@ impl TieredStore {
                     if stream.meta.codec != Codec::Identity {
                         return self.whole(key).await;
                     }
-                    if stream.meta.is_expired(now) {
-                        bump(&counters.expired);
-                        bump(&counters.misses);
-                        self.drop_copy(TierId::Warm, key).await;
+                    if self.expired(TierId::Warm, key, &stream.meta, ticket).await {
+                        // On to cold.
                     } else if !self.is_stale(&stream.meta, now) || self.still_current(key, &stream.meta).await {
                         bump(&counters.hits);
                         return Ok(Some(Served::Stream(self.watched(key, TierId::Warm, stream))));
@@ -376,22 +385,6 @@ impl TieredStore {
     /// streamed (the get was counted already).
     async fn whole(&self, key: &str) -> Result<Option<Served>, Error> {
         Ok(self.whole_below_hot(key).await?.map(Served::Whole))
-    }
-
-    /// A stale warm copy is current if cold still has its ETag (one HEAD); a
-    /// changed one is dropped. If cold cannot answer, the copy is served.
-    async fn still_current(&self, key: &str, meta: &ObjectMeta) -> bool {
-        match self.inner.cold.head(key).await {
-            Ok(Some(cold)) if cold.etag.is_some() && cold.etag == meta.etag => true,
-            Ok(_) => {
-                self.drop_copy(TierId::Warm, key).await;
-                false
-            }
-            Err(err) => {
-                tracing::warn!(key, %err, "cannot revalidate a stale warm copy; serving it");
-                true
-            }
-        }
     }
 
     /// The shared cold read: small objects whole (and promoted), a large one
@@ -448,10 +441,7 @@ impl TieredStore {
         if stream.meta.codec != Codec::Identity {
             return self.whole(key).await;
         }
-        if stream.meta.is_expired(self.inner.clock.now_ms()) {
-            bump(&self.inner.counters.cold.expired);
-            bump(&self.inner.counters.cold.misses);
-            self.remove_expired(key, ticket).await;
+        if self.expired(TierId::Cold, key, &stream.meta, ticket).await {
             return Ok(None);
         }
         bump(&self.inner.counters.cold.hits);

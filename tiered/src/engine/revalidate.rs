@@ -16,6 +16,13 @@
 //! - *Cold unreachable*: the stale copy is served (stale-if-error) and the
 //!   failure logged and counted; reads of cached keys survive an outage.
 //!
+//! A stale warm copy about to be *streamed* ([`still_current`]) is checked
+//! with a HEAD instead: a conditional GET that found it changed would bring
+//! the new version's whole body, and a large object is never held whole. A
+//! changed copy is dropped and the read goes on to cold's stream.
+//!
+//! [`still_current`]: TieredStore::still_current
+//!
 //! Without the setting (`None`, the default) copies are never revalidated:
 //! right for a single host owning its bucket.
 //!
@@ -96,6 +103,27 @@ impl TieredStore {
                 count_cached_hit(self, source);
                 tracing::warn!(key, tier = %source, %err, "cannot revalidate against cold; serving the cached copy");
                 Ok(Some((cached, source)))
+            }
+        }
+    }
+}
+
+impl TieredStore {
+    /// A stale warm copy about to be streamed is current if cold still has
+    /// its ETag (one HEAD); a changed one is dropped. If cold cannot answer,
+    /// the copy is served.
+    pub(super) async fn still_current(&self, key: &str, meta: &ObjectMeta) -> bool {
+        bump(&self.inner.counters.warm.revalidations);
+        match self.inner.cold.head(key).await {
+            Ok(Some(cold)) if cold.etag.is_some() && cold.etag == meta.etag => true,
+            Ok(_) => {
+                self.drop_copy(TierId::Warm, key).await;
+                false
+            }
+            Err(err) => {
+                bump(&self.inner.counters.cold.errors);
+                tracing::warn!(key, %err, "cannot revalidate a stale warm copy; serving it");
+                true
             }
         }
     }
