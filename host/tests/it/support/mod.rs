@@ -21,24 +21,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use tiered::object::{Object, ObjectMeta, checksum};
 
-/// An object as a writer would hand it to a tier.
-pub fn object(key: &str, data: &[u8], created_ms: u64) -> Object {
-    let data = Bytes::copy_from_slice(data);
-    let meta = ObjectMeta {
-        key: key.to_string(),
-        size: data.len() as u64,
-        original_size: data.len() as u64,
-        created_ms,
-        expires_ms: None,
-        checksum: checksum(&data),
-        codec: Default::default(),
-        content_type: Some("application/octet-stream".into()),
-        metadata: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
-        etag: None,
-        validated_ms: None,
-    };
-    Object::new(meta, data)
-}
+/// An object as a writer would hand it to a tier (the contract's own).
+pub use tiered::store::contract::object;
 
 /// Every file name under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

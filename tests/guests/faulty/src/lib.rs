@@ -23,7 +23,8 @@
 //! `identity` and `configure` behave in every mode (except `reject` and the
 //! `configure-*` ones), so the
 //! policy loads and fails only when asked for decisions. Built for
-//! `wasm32-wasip2` by `host/build.rs`; natively the crate is empty.
+//! `wasm32-wasip2` by `tests/guests/artifacts` (its build script); natively the crate
+//! is empty.
 
 #[cfg(target_arch = "wasm32")]
 mod component;

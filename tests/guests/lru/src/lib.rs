@@ -9,7 +9,7 @@
 //!   first; never demotes.
 //!
 //! It ignores sizes and frequencies on purpose. Built for `wasm32-wasip2` by
-//! `host/build.rs`; natively the crate is empty.
+//! `tests/guests/artifacts` (its build script); natively the crate is empty.
 
 #[cfg(target_arch = "wasm32")]
 mod component;
