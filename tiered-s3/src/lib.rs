@@ -91,6 +91,31 @@ pub struct S3Config {
     pub max_attempts: u32,
 }
 
+impl S3Config {
+    /// The settings in `TIERED_S3_*` variables (read through `var`), as the
+    /// test suites, `tiered policy test` and the live trials take them:
+    /// `TIERED_S3_BUCKET` (required: `None` when unset or empty),
+    /// `TIERED_S3_PREFIX`, `TIERED_S3_REGION`, `TIERED_S3_ENDPOINT`, and
+    /// `TIERED_S3_PATH_STYLE` (default: on when an endpoint is set). The
+    /// whole operation is bounded at 20 s. Credentials come from the standard
+    /// AWS chain.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<S3Config> {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        let bucket = var("TIERED_S3_BUCKET")?;
+        let endpoint = var("TIERED_S3_ENDPOINT");
+        let path_style = var("TIERED_S3_PATH_STYLE").map_or(endpoint.is_some(), |v| matches!(v.as_str(), "1" | "true"));
+        Some(S3Config {
+            bucket,
+            prefix: var("TIERED_S3_PREFIX").unwrap_or_default(),
+            region: var("TIERED_S3_REGION"),
+            endpoint,
+            path_style,
+            operation_timeout_ms: 20_000,
+            ..S3Config::default()
+        })
+    }
+}
+
 impl Default for S3Config {
     fn default() -> Self {
         S3Config {

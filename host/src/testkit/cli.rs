@@ -47,21 +47,9 @@ pub struct PolicyTestArgs {
 }
 
 /// The S3 settings in the environment (read through `var`), or `None` when
-/// `TIERED_S3_BUCKET` is unset or empty.
+/// `TIERED_S3_BUCKET` is unset or empty ([`S3Config::from_env`]).
 pub fn s3_config_from_env(var: impl Fn(&str) -> Option<String>) -> Option<S3Config> {
-    let var = |name: &str| var(name).filter(|v| !v.is_empty());
-    let bucket = var("TIERED_S3_BUCKET")?;
-    let endpoint = var("TIERED_S3_ENDPOINT");
-    let path_style = var("TIERED_S3_PATH_STYLE").map_or(endpoint.is_some(), |v| matches!(v.as_str(), "1" | "true"));
-    Some(S3Config {
-        bucket,
-        prefix: var("TIERED_S3_PREFIX").unwrap_or_default(),
-        region: var("TIERED_S3_REGION"),
-        endpoint,
-        path_style,
-        operation_timeout_ms: 20_000,
-        ..S3Config::default()
-    })
+    S3Config::from_env(var)
 }
 
 /// Run the scenario the flags name; the report, ready to print.

@@ -86,20 +86,11 @@ macro_rules! test {
 
 /// The live server's settings, or why there are none.
 fn live_config() -> Result<S3Config, String> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let bucket = var("TIERED_S3_BUCKET").ok_or("live S3 trials need TIERED_S3_BUCKET (see tests/s3/garage.sh)")?;
-    let endpoint = var("TIERED_S3_ENDPOINT");
-    let path_style = var("TIERED_S3_PATH_STYLE").map_or(endpoint.is_some(), |v| matches!(v.as_str(), "1" | "true"));
+    let config = S3Config::from_env(|name| std::env::var(name).ok())
+        .ok_or("live S3 trials need TIERED_S3_BUCKET (see tests/s3/garage.sh)")?;
     let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    Ok(S3Config {
-        bucket,
-        prefix: format!("tiered-tests/contract-{run:x}-{}/", std::process::id()),
-        region: var("TIERED_S3_REGION"),
-        endpoint,
-        path_style,
-        operation_timeout_ms: 20_000,
-        ..S3Config::default()
-    })
+    let prefix = format!("{}tiered-tests/contract-{run:x}-{}/", config.prefix, std::process::id());
+    Ok(S3Config { prefix, ..config })
 }
 
 fn contract_trials(live: &Result<S3Config, String>) -> Vec<Trial> {

@@ -16,11 +16,6 @@ pub mod s3;
 pub mod server;
 pub mod staleness;
 
-use std::collections::BTreeMap;
-
-use bytes::Bytes;
-use tiered::object::{Object, ObjectMeta, checksum};
-
 /// An object as a writer would hand it to a tier (the contract's own).
 pub use tiered::store::contract::object;
 

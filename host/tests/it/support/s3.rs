@@ -22,7 +22,7 @@ use tiered_s3::{S3Config, S3Tier};
 /// The settings, or `None` (with a message on the terminal) to skip.
 pub fn config(test: &str) -> Option<S3Config> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let Some(bucket) = var("TIERED_S3_BUCKET") else {
+    if var("TIERED_S3_BUCKET").is_none() {
         assert!(
             var("TIERED_S3_REQUIRED").is_none(),
             "TIERED_S3_REQUIRED is set but TIERED_S3_BUCKET is not: start a server with tests/s3/garage.sh start"
@@ -33,18 +33,13 @@ pub fn config(test: &str) -> Option<S3Config> {
             "SKIPPED {test}: live S3 test needs TIERED_S3_BUCKET (see tests/s3/garage.sh or the README)"
         );
         return None;
-    };
-    let endpoint = var("TIERED_S3_ENDPOINT");
-    let path_style = var("TIERED_S3_PATH_STYLE").map_or(endpoint.is_some(), |v| matches!(v.as_str(), "1" | "true"));
+    }
+    let config = S3Config::from_env(var).expect("TIERED_S3_BUCKET is set");
     Some(S3Config {
-        bucket,
-        prefix: format!("tiered-tests/{test}-{:016x}/", unique()),
-        region: var("TIERED_S3_REGION"),
-        endpoint,
-        path_style,
+        prefix: format!("{}tiered-tests/{test}-{:016x}/", config.prefix, unique()),
         // Short timeouts: the outage test must not wait a minute per request.
         operation_timeout_ms: 20_000,
-        ..Default::default()
+        ..config
     })
 }
 
