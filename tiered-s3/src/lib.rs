@@ -18,13 +18,13 @@
 //! - [`meta`]: object metadata as one S3 user-metadata entry; a HEAD returns it
 //!   without the body, a GET returns both in one request.
 //! - `errors`: client errors keep S3's code and message.
-//! - [`upload`]: single PUT, or multipart above [`S3Config::multipart_threshold`],
+//! - `upload`: single PUT, or multipart above [`S3Config::multipart_threshold`],
 //!   aborted on failure so no upload is left behind.
-//! - [`download`]: GetObject, read whole (conditionally, for revalidation)
+//! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
 //!   verified stream.
-//! - [`listing`]: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
-//! - [`requests`]: the HTTP requests sent, counted by kind.
+//! - `listing`: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
+//! - `requests`: the HTTP requests sent, counted by kind.
 //!
 //! Memory: through `get`/`put` a value is held whole in memory once
 //! (`Bytes`); multipart parts are zero-copy slices of it, and a download is
