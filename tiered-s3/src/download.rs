@@ -33,7 +33,7 @@ pub(super) async fn get(tier: &S3Tier, key: &str) -> Result<Option<Object>, Tier
 
 /// The object read whole, unless S3 still holds `etag` (a 304: `NotModified`).
 pub(super) async fn get_if_changed(tier: &S3Tier, key: &str, etag: &str) -> Result<Conditional, TierError> {
-    match tier.client.get_object(&tier.object_key(key), Some(&format!("\"{etag}\""))).await {
+    match tier.client.get_object(&tier.object_key(key), Some(&meta::quoted(etag))).await {
         Ok(reply) => read_whole_bounded(tier, key, reply).await.map(|o| Conditional::Changed(Some(o))),
         Err(err) if err.is_not_modified() => Ok(Conditional::NotModified),
         Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),

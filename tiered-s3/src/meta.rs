@@ -87,9 +87,19 @@ pub fn decode(
         codec: r.codec,
         content_type: content_type.map(str::to_string),
         metadata: r.metadata,
-        etag: etag.map(|e| e.trim_matches('"').to_string()),
+        etag: etag.map(unquoted),
         validated_ms: None,
     })
+}
+
+/// An ETag as the tier keeps it: without S3's quotes.
+pub(crate) fn unquoted(etag: &str) -> String {
+    etag.trim_matches('"').to_string()
+}
+
+/// An ETag as S3 compares it in `If-None-Match` and `x-amz-copy-source-if-match`.
+pub(crate) fn quoted(etag: &str) -> String {
+    format!("\"{etag}\"")
 }
 
 /// The metadata of `key` from a GET or HEAD: its `tiered` record, or for an
@@ -110,7 +120,7 @@ pub fn describe(key: &str, head: &ObjectHead) -> Result<ObjectMeta, String> {
         codec: Codec::Identity,
         content_type: content_type.map(str::to_string),
         metadata: BTreeMap::new(),
-        etag: etag.map(|e| e.trim_matches('"').to_string()),
+        etag: etag.map(unquoted),
         validated_ms: None,
     })
 }

@@ -60,10 +60,6 @@ fn put_head(meta: &ObjectMeta) -> Result<PutHead, TierError> {
     })
 }
 
-fn unquoted(etag: Option<String>) -> Option<String> {
-    etag.map(|e| e.trim_matches('"').to_string())
-}
-
 /// Store `object`, returning its metadata with S3's ETag.
 pub async fn put(tier: &S3Tier, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
     let key = object.meta.key.clone();
@@ -76,7 +72,7 @@ pub async fn put(tier: &S3Tier, object: Object) -> Result<Arc<ObjectMeta>, TierE
         put.map_err(|e| errors::convert("PutObject", &key, e))?
     };
     let mut stored = (*object.meta).clone();
-    stored.etag = unquoted(etag);
+    stored.etag = etag.as_deref().map(meta::unquoted);
     Ok(Arc::new(stored))
 }
 
@@ -91,7 +87,7 @@ pub async fn put_file(tier: &S3Tier, meta: Arc<ObjectMeta>, file: &Spooled) -> R
     let head = put_head(&meta)?;
     let etag = multipart(tier, &meta, head, Parts::File(file.path())).await?;
     let mut stored = (*meta).clone();
-    stored.etag = unquoted(etag);
+    stored.etag = etag.as_deref().map(meta::unquoted);
     Ok(Arc::new(stored))
 }
 
@@ -156,8 +152,8 @@ pub async fn rewrite_expiry(
     let mut meta = (*current).clone();
     meta.expires_ms = expires_ms;
     let head = put_head(&meta)?;
-    let if_match = current.etag.as_ref().map(|etag| format!("\"{etag}\""));
+    let if_match = current.etag.as_deref().map(meta::quoted);
     let copied = tier.client.replace_metadata(&tier.object_key(key), head, if_match.as_deref()).await;
-    meta.etag = unquoted(copied.map_err(|e| errors::convert("CopyObject", key, e))?);
+    meta.etag = copied.map_err(|e| errors::convert("CopyObject", key, e))?.as_deref().map(meta::unquoted);
     Ok(Some(Arc::new(meta)))
 }

@@ -32,7 +32,7 @@ pub const INLINE_READ_MAX: u64 = 256 * 1024;
 
 /// What a [`FileTier`]'s role decides: its name, durability, what a write
 /// must satisfy and what a read is checked against.
-pub trait FileRole: Send + Sync + std::fmt::Debug + 'static {
+pub trait FileRole: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// The tier's name in logs and errors.
     const NAME: &'static str;
     /// fsync directory entries after renames.
@@ -127,7 +127,7 @@ impl FileTier<Source> {
     }
 }
 
-impl<R: FileRole + Clone> FileTier<R> {
+impl<R: FileRole> FileTier<R> {
     /// Runs blocking file work on the blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -141,7 +141,7 @@ impl<R: FileRole + Clone> FileTier<R> {
 }
 
 #[async_trait]
-impl<R: FileRole + Clone> Tier for FileTier<R> {
+impl<R: FileRole> Tier for FileTier<R> {
     fn name(&self) -> &'static str {
         R::NAME
     }
