@@ -1,14 +1,15 @@
-//! Reading objects with `GetObject`: whole ([`get`], or [`get_if_changed`]
-//! only if the ETag changed), or as a stream, the body forwarded chunk by chunk instead
-//! of collected, for objects larger than the caller buffers ([`get_stream`]).
+//! Reading objects with `GetObject`: whole ([`get`]), or whole up to the
+//! caller's buffer and streamed above it ([`get_stream`]), either of them only
+//! if the ETag changed ([`get_if_changed`]).
 //!
-//! [`get_stream`] sends one request either way: the response's `Content-Length` decides whether
-//! the body is read whole (at most `buffer_max` bytes, as [`S3Tier::get`]
-//! would) or handed on as a stream. The sha256 recorded in the object's
-//! metadata is computed over the chunks as they pass and checked at the end
-//! ([`verify_at_end`]): a mismatch ends the stream with `Corrupt`. An object
-//! written by another tool carries no checksum and is passed through as S3
-//! sends it.
+//! Each sends one request: the response's `Content-Length` decides whether
+//! the body is read whole (at most `buffer_max` bytes, and never more than the
+//! tier's `max_object_bytes`, as [`S3Tier::get`] would) or handed on as a
+//! stream, the body forwarded chunk by chunk instead of collected. The sha256
+//! recorded in the object's metadata is computed over the chunks as they pass
+//! and checked at the end ([`verify_at_end`]): a mismatch ends the stream
+//! with `Corrupt`. An object written by another tool carries no checksum and
+//! is passed through as S3 sends it.
 
 use std::sync::Arc;
 
@@ -31,10 +32,24 @@ pub(super) async fn get(tier: &S3Tier, key: &str) -> Result<Option<Object>, Tier
     }
 }
 
-/// The object read whole, unless S3 still holds `etag` (a 304: `NotModified`).
-pub(super) async fn get_if_changed(tier: &S3Tier, key: &str, etag: &str) -> Result<Conditional, TierError> {
+/// The object, whole up to `buffer_max` bytes, else as a verified stream.
+pub(super) async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+    match tier.client.get_object(&tier.object_key(key), None).await {
+        Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(Some),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(errors::convert("GetObject", key, err)),
+    }
+}
+
+/// [`get_stream`], unless S3 still holds `etag` (a 304: `NotModified`).
+pub(super) async fn get_if_changed(
+    tier: &S3Tier,
+    key: &str,
+    etag: &str,
+    buffer_max: u64,
+) -> Result<Conditional, TierError> {
     match tier.client.get_object(&tier.object_key(key), Some(&meta::quoted(etag))).await {
-        Ok(reply) => read_whole_bounded(tier, key, reply).await.map(|o| Conditional::Changed(Some(o))),
+        Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(|f| Conditional::Changed(Some(f))),
         Err(err) if err.is_not_modified() => Ok(Conditional::NotModified),
         Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),
         Err(err) => Err(errors::convert("GetObject", key, err)),
@@ -51,16 +66,12 @@ async fn read_whole_bounded(tier: &S3Tier, key: &str, reply: GetReply) -> Result
     read_whole(key, reply).await
 }
 
-/// The object, whole up to `buffer_max` bytes, else as a verified stream.
-pub async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
-    let reply = match tier.client.get_object(&tier.object_key(key), None).await {
-        Ok(reply) => reply,
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(err) => return Err(errors::convert("GetObject", key, err)),
-    };
+/// A reply's body: read whole if its length is known and at most
+/// `buffer_max`, else handed on as a verified stream.
+async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> Result<Fetched, TierError> {
     let streamed = reply.head.content_length.is_none_or(|l| l > buffer_max);
     if !streamed {
-        return read_whole(key, reply).await.map(|object| Some(Fetched::Whole(object)));
+        return read_whole_bounded(tier, key, reply).await.map(Fetched::Whole);
     }
     let meta = describe(key, &reply)?;
     let owned_key = key.to_string();
@@ -82,7 +93,7 @@ pub async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Opt
             hex::encode(h.finalize()) == expected
         })
     };
-    Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks })))
+    Ok(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks }))
 }
 
 fn describe(key: &str, reply: &GetReply) -> Result<tiered::object::ObjectMeta, TierError> {

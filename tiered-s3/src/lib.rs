@@ -264,7 +264,7 @@ impl Tier for S3Tier {
 
 #[async_trait]
 impl SourceTier for S3Tier {
-    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        download::get_if_changed(self, key, etag).await
+    async fn get_if_changed(&self, key: &str, etag: &str, buffer_max: u64) -> Result<Conditional, TierError> {
+        download::get_if_changed(self, key, etag, buffer_max).await
     }
 }

@@ -4,9 +4,9 @@
 //! expectation holds, exits non-zero naming the step when one does not, and
 //! leaves nothing behind in the bucket.
 //!
-//! S3 settings come from `TIERED_S3_*` (see `support/s3.rs`): without them the
-//! S3 tests print SKIPPED (or fail under `TIERED_S3_REQUIRED=1`). A missing
-//! example component is handled as in `support/examples.rs`.
+//! S3 settings come from `TIERED_S3_*` (see `support/s3.rs`); the S3 tests
+//! are `#[ignore]`d, run by `tests/run-all` against the server it starts. A
+//! missing example component is handled as in `support/examples.rs`.
 
 use crate::support::examples;
 use crate::support::s3;
@@ -45,7 +45,7 @@ fn repo() -> PathBuf {
 /// Runs `scenario` with `--json`, asserts it passed, and checks the run's
 /// prefix is empty afterwards.
 async fn passes(test: &str, wasm: Option<&Path>, scenario: &Path) -> Result<()> {
-    let Some(s3) = s3::config(test) else { return Ok(()) };
+    let s3 = s3::config(test);
     let (status, stdout, stderr) = server::run_to_exit(policy_test(&s3, wasm, scenario, &["--json"])).await?;
     ensure!(status.success(), "{} failed ({status}):\n{stdout}\n{stderr}", scenario.display());
     let report: serde_json::Value = serde_json::from_str(&stdout).context("the --json report")?;
@@ -72,31 +72,37 @@ async fn example_passes(name: &str) -> Result<()> {
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn default_policy_scenario_passes_against_s3() -> Result<()> {
     passes("scenario-default", None, &repo().join("examples/scenarios/default.toml")).await
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn prefix_ttl_rust_scenario_passes_against_s3() -> Result<()> {
     example_passes("prefix-ttl-rust").await
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn prefix_ttl_python_scenario_passes_against_s3() -> Result<()> {
     example_passes("prefix-ttl-python").await
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn prefix_ttl_js_scenario_passes_against_s3() -> Result<()> {
     example_passes("prefix-ttl-js").await
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn prefix_ttl_c_scenario_passes_against_s3() -> Result<()> {
     example_passes("prefix-ttl-c").await
 }
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn size_admission_rust_scenario_passes_against_s3() -> Result<()> {
     example_passes("size-admission-rust").await
 }
@@ -117,8 +123,9 @@ expect.in = ["hot"]
 "#;
 
 #[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn a_failed_expectation_exits_non_zero_naming_the_step() -> Result<()> {
-    let Some(s3) = s3::config("scenario-wrong") else { return Ok(()) };
+    let s3 = s3::config("scenario-wrong");
     let dir = tempfile::tempdir()?;
     let scenario = dir.path().join("wrong.toml");
     std::fs::write(&scenario, WRONG)?;

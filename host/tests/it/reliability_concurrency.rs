@@ -53,8 +53,9 @@ async fn reads_never_go_back_in_time_with_local_cold() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn reads_never_go_back_in_time_with_s3() -> anyhow::Result<()> {
-    let Some(tier) = crate::support::s3::tier("concurrency").await? else { return Ok(()) };
+    let tier = crate::support::s3::tier("concurrency").await?;
     let dir = tempfile::tempdir()?;
     let cold: Arc<dyn SourceTier> = Arc::new(tier);
     let store = store(&dir.path().join("warm"), cold.clone())?;

@@ -120,8 +120,9 @@ async fn a_damaged_cold_object_is_an_error_never_served() -> anyhow::Result<()> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn a_damaged_s3_object_is_an_error_never_served() -> anyhow::Result<()> {
-    let Some(tier) = crate::support::s3::tier("corrupt").await? else { return Ok(()) };
+    let tier = crate::support::s3::tier("corrupt").await?;
     let dir = tempfile::tempdir()?;
     let store = TieredStore::builder()
         .warm(Arc::new(DiskTier::open(dir.path().join("warm"), 1 << 20)?))

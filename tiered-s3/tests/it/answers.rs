@@ -10,7 +10,7 @@ pub async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
     assert!(tier.get("absent").await?.is_none());
     assert!(tier.head("absent").await?.is_none());
     assert!(tier.get_stream("absent", 1 << 20).await?.is_none());
-    assert_eq!(tier.get_if_changed("absent", "abc").await?, Conditional::Changed(None));
+    assert!(matches!(tier.get_if_changed("absent", "abc", 1 << 20).await?, Conditional::Changed(None)));
     assert!(!tier.delete("absent").await?, "nothing was there to delete");
     assert!(tier.set_expiry("absent", Some(5)).await?.is_none());
     Ok(())
@@ -34,13 +34,24 @@ pub async fn an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_obj
     let (tier, bucket) = rig(config());
     let stored = tier.put(object("k", "v1")).await?;
     let etag = stored.etag.clone().expect("an ETag");
-    assert_eq!(tier.get_if_changed("k", &etag).await?, Conditional::NotModified);
+    assert!(matches!(tier.get_if_changed("k", &etag, 1 << 20).await?, Conditional::NotModified));
     assert_eq!(bucket.inner().bytes_read(), 0, "a 304 sends no body");
     tier.put(object("k", "v2")).await?;
-    match tier.get_if_changed("k", &etag).await? {
-        Conditional::Changed(Some(o)) => assert_eq!(&o.data[..], b"v2"),
-        other => panic!("a new version: {other:?}"),
+    match tier.get_if_changed("k", &etag, 1 << 20).await? {
+        Conditional::Changed(Some(Fetched::Whole(o))) => assert_eq!(&o.data[..], b"v2"),
+        other => panic!("a new version, whole: {other:?}"),
     }
+    // Above the reader's buffer, the new version is streamed from the same
+    // single conditional request.
+    let before = bucket.inner().requests("get_object");
+    match tier.get_if_changed("k", &etag, 1).await? {
+        Conditional::Changed(Some(Fetched::Stream(stream))) => {
+            let chunks: Vec<_> = stream.chunks.try_collect().await?;
+            assert_eq!(chunks.concat(), b"v2");
+        }
+        other => panic!("a new version, streamed: {other:?}"),
+    }
+    assert_eq!(bucket.inner().requests("get_object") - before, 1, "one request");
     Ok(())
 }
 

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
-use super::{Inner, TieredStore, inflight, ordering, sketch, stats};
+use super::read::flight::Inflight;
+use super::{Inner, TieredStore, ordering, sketch, stats};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::policy::{BuiltinPolicy, Capacities, Policy};
@@ -153,7 +154,7 @@ impl StoreBuilder {
             policy: RwLock::new(policy),
             clock,
             stripes: ordering::KeyStripes::new(),
-            inflight: inflight::Inflight::new(),
+            inflight: Inflight::new(),
             sketch: sketch::FrequencySketch::new(self.config.sketch_keys),
             counters: stats::Counters::default(),
             evicting: Default::default(),

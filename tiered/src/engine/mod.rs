@@ -1,15 +1,12 @@
 //! The cascade: [`TieredStore`] runs reads up and writes down the tiers.
 //!
 //! - [`builder`]: construction and [`StoreConfig`].
-//! - [`read`]: hot → warm → cold, with single-flight ([`inflight`]), checksum
-//!   self-heal and expiry, whole or (for large objects) streamed; `promote`:
-//!   the copies a read below hot leaves in the upper tiers, as the policy
-//!   decides.
+//! - [`read`]: hot → warm → cold, one path for whole and streamed reads:
+//!   single-flight, checksum self-heal, expiry, revalidation of stale copies
+//!   against cold's ETag (several hosts, one bucket), and promotion: the
+//!   copies a read below hot leaves in the upper tiers, as the policy decides.
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
 //!   chose, for a value in memory or spooled to a file; delete and touch.
-//!   `promote_stream`: promoting an object streamed from cold into warm.
-//! - [`revalidate`]: cached copies older than `max_staleness_ms` are checked
-//!   against cold's ETag before being served (several hosts, one bucket).
 //! - `lookup`: `head` and `exists`, metadata without reading a value.
 //! - [`evict`]: budget enforcement, one batched policy call per round.
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
@@ -25,13 +22,9 @@ pub mod bootstrap;
 pub mod builder;
 pub mod codec;
 pub mod evict;
-pub(crate) mod inflight;
 mod lookup;
 pub(crate) mod ordering;
-mod promote;
-mod promote_stream;
 pub mod read;
-mod revalidate;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;
@@ -72,7 +65,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     config: StoreConfig,
     stripes: ordering::KeyStripes,
-    inflight: inflight::Inflight<read::Flight>,
+    inflight: read::flight::Inflight<read::flight::Flight>,
     sketch: sketch::FrequencySketch,
     counters: stats::Counters,
     /// Serializes eviction rounds per tier (hot, warm).

@@ -311,15 +311,26 @@ async fn a_conditional_read_answers_by_etag(role: Role) -> Result<(), Failure> {
     let name = source.name();
     let stored = source.put(object("docs/a", b"first", 1_000)).await.map_err(failed(name, "put"))?;
     let etag = stored.etag.clone().ok_or_else(|| format!("{name}: the source of truth gives a version an ETag"))?;
-    let answer = source.get_if_changed("docs/a", &etag).await.map_err(failed(name, "get_if_changed"))?;
-    ensure!(answer == Conditional::NotModified, "{name}: an unchanged ETag is not modified: {answer:?}");
+    let answer = source.get_if_changed("docs/a", &etag, 1 << 20).await.map_err(failed(name, "get_if_changed"))?;
+    ensure!(matches!(answer, Conditional::NotModified), "{name}: an unchanged ETag is not modified: {answer:?}");
     source.put(object("docs/a", b"second", 2_000)).await.map_err(failed(name, "put"))?;
-    match source.get_if_changed("docs/a", &etag).await.map_err(failed(name, "get_if_changed"))? {
-        Conditional::Changed(Some(o)) => ensure!(&o.data[..] == b"second", "{name}: the new version"),
-        other => return Err(format!("{name}: a changed object returns it, not {other:?}")),
+    match source.get_if_changed("docs/a", &etag, 1 << 20).await.map_err(failed(name, "get_if_changed"))? {
+        Conditional::Changed(Some(Fetched::Whole(o))) => ensure!(&o.data[..] == b"second", "{name}: the new version"),
+        other => return Err(format!("{name}: a changed object returns it whole, not {other:?}")),
     }
-    let absent = source.get_if_changed("absent", &etag).await.map_err(failed(name, "get_if_changed"))?;
-    ensure!(absent == Conditional::Changed(None), "{name}: an absent object is a change to nothing");
+    // Above the caller's buffer, a tier that streams sends the new version
+    // as a verified stream (one that holds objects in memory, whole).
+    let bytes = match source.get_if_changed("docs/a", &etag, 3).await.map_err(failed(name, "get_if_changed"))? {
+        Conditional::Changed(Some(Fetched::Whole(o))) => o.data.to_vec(),
+        Conditional::Changed(Some(Fetched::Stream(stream))) => {
+            let chunks: Vec<_> = stream.chunks.try_collect().await.map_err(failed(name, "stream"))?;
+            chunks.concat()
+        }
+        other => return Err(format!("{name}: a changed object above the buffer is returned, not {other:?}")),
+    };
+    ensure!(bytes == b"second", "{name}: the new version above the buffer: {bytes:?}");
+    let absent = source.get_if_changed("absent", &etag, 1 << 20).await.map_err(failed(name, "get_if_changed"))?;
+    ensure!(matches!(absent, Conditional::Changed(None)), "{name}: an absent object is a change to nothing");
     Ok(())
 }
 

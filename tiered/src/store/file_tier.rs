@@ -184,6 +184,13 @@ impl<R: FileRole> Tier for FileTier<R> {
     }
 
     async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+        // A file no longer than the buffer holds an object that fits it:
+        // read whole, as `get` does (small ones without a blocking task).
+        match self.files.file_len(key) {
+            None => return Ok(None),
+            Some(len) if len <= buffer_max => return Ok(self.get(key).await?.map(Fetched::Whole)),
+            Some(_) => {}
+        }
         let owned = key.to_string();
         match self.blocking(move |files| files.open_stream(&owned, buffer_max)).await? {
             Some(Fetched::Whole(object)) => self.role.check(key, object).map(|o| Some(Fetched::Whole(o))),

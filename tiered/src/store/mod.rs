@@ -61,12 +61,13 @@ pub use stream::{ChunkStream, Fetched, ObjectStream};
 pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
 
 /// The answer to a conditional read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Conditional {
     /// The stored version still has the ETag the caller holds.
     NotModified,
-    /// A different version (or `None`: the object is gone).
-    Changed(Option<Object>),
+    /// A different version, whole or streamed as by [`Tier::get_stream`]
+    /// (`None`: the object is gone).
+    Changed(Option<Fetched>),
 }
 
 /// How full a cache tier is.
@@ -163,16 +164,16 @@ pub trait CacheTier: Tier {
 /// conditional reads so cached copies can be revalidated.
 #[async_trait]
 pub trait SourceTier: Tier {
-    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`).
-    /// The default reads the object and compares.
-    async fn get_if_changed(&self, key: &str, etag: &str) -> Result<Conditional, TierError> {
-        let object = self.get(key).await?;
-        match object {
-            Some(o) if o.meta.etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
+    /// The object only if its ETag differs from `etag` (S3: `If-None-Match`),
+    /// whole if it is at most `buffer_max` stored bytes, else streamed, as by
+    /// [`Tier::get_stream`]: one request, and a large new version is never
+    /// held whole. The default reads the object and compares.
+    async fn get_if_changed(&self, key: &str, etag: &str, buffer_max: u64) -> Result<Conditional, TierError> {
+        match self.get_stream(key, buffer_max).await? {
+            Some(found) if found.meta().etag.as_deref() == Some(etag) => Ok(Conditional::NotModified),
             other => Ok(Conditional::Changed(other)),
         }
     }
-
     /// What it holds, when that is known without a listing (a local
     /// directory keeps an index; a bucket does not): `None` otherwise.
     fn stored(&self) -> Option<Usage> {

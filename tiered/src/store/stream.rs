@@ -45,6 +45,16 @@ pub enum Fetched {
     Stream(ObjectStream),
 }
 
+impl Fetched {
+    /// The object's metadata, whole or streamed.
+    pub fn meta(&self) -> &Arc<ObjectMeta> {
+        match self {
+            Fetched::Whole(object) => &object.meta,
+            Fetched::Stream(stream) => &stream.meta,
+        }
+    }
+}
+
 /// Wrap `chunks` so that the total length and a hash computed over them are
 /// checked at the end; `check(hasher)` says whether the hash matches. A
 /// mismatch ends the stream with `Corrupt` from `tier`.

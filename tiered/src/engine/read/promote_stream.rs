@@ -3,7 +3,7 @@
 //! file (the store's `spool_dir`), and once the last byte has passed the
 //! stream's verification the file is installed in warm, as any promotion is,
 //! under the ordering check of the ticket taken before the cold read
-//! ([`super::ordering`]): if a write to the key finished meanwhile, the copy
+//! ([`crate::engine::ordering`]): if a write to the key finished meanwhile, the copy
 //! is dropped.
 //!
 //! The verified stream releases its last chunk only after the hash matched
@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use super::TieredStore;
-use super::ordering::Ticket;
-use super::stats::bump;
+use crate::engine::TieredStore;
+use crate::engine::ordering::Ticket;
+use crate::engine::stats::bump;
 use crate::object::ObjectMeta;
 use crate::policy::TierId;
 use crate::store::{ChunkStream, SpoolWriter, Spooled};

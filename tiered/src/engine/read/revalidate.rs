@@ -16,12 +16,9 @@
 //! - *Cold unreachable*: the stale copy is served (stale-if-error) and the
 //!   failure logged and counted; reads of cached keys survive an outage.
 //!
-//! A stale warm copy about to be *streamed* ([`still_current`]) is checked
-//! with a HEAD instead: a conditional GET that found it changed would bring
-//! the new version's whole body, and a large object is never held whole. A
-//! changed copy is dropped and the read goes on to cold's stream.
-//!
-//! [`still_current`]: TieredStore::still_current
+//! A copy about to be streamed is revalidated the same way: the conditional
+//! read is bounded by the reader's buffer, so a changed large object comes
+//! back as cold's stream, never held whole.
 //!
 //! Without the setting (`None`, the default) copies are never revalidated:
 //! right for a single host owning its bucket.
@@ -30,23 +27,24 @@
 
 use std::sync::Arc;
 
-use super::TieredStore;
-use super::ordering::Ticket;
-use super::read::{Flight, verified};
-use super::stats::bump;
+use super::flight::{FlightError, Opened};
+use super::{Found, settled};
+use crate::engine::TieredStore;
+use crate::engine::ordering::Ticket;
+use crate::engine::stats::bump;
 use crate::object::{Object, ObjectMeta};
 use crate::policy::TierId;
-use crate::store::Conditional;
+use crate::store::{Conditional, Fetched};
 
 impl TieredStore {
     /// Whether a cached copy must be revalidated before it is served.
-    pub(super) fn is_stale(&self, meta: &ObjectMeta, now_ms: u64) -> bool {
+    pub(in crate::engine) fn is_stale(&self, meta: &ObjectMeta, now_ms: u64) -> bool {
         self.inner.config.max_staleness_ms.is_some_and(|max| meta.is_stale(now_ms, max))
     }
 
     /// Record that `object`, just read from cold, is current as of now (only
     /// when revalidation is on; otherwise the field stays unused).
-    pub(super) fn stamp_validated(&self, object: Object) -> Object {
+    pub(in crate::engine) fn stamp_validated(&self, object: Object) -> Object {
         if self.inner.config.max_staleness_ms.is_none() {
             return object;
         }
@@ -56,7 +54,7 @@ impl TieredStore {
     }
 
     /// [`stamp_validated`](Self::stamp_validated) for metadata alone.
-    pub(super) fn stamp_validated_meta(&self, meta: Arc<ObjectMeta>) -> Arc<ObjectMeta> {
+    pub(in crate::engine) fn stamp_validated_meta(&self, meta: Arc<ObjectMeta>) -> Arc<ObjectMeta> {
         if self.inner.config.max_staleness_ms.is_none() {
             return meta;
         }
@@ -65,67 +63,65 @@ impl TieredStore {
         Arc::new(meta)
     }
 
-    /// Check a stale cached copy against cold and serve the current version.
-    pub(super) async fn revalidate(&self, key: &str, cached: Object, source: TierId, ticket: Ticket) -> Flight {
+    /// Check a stale cached copy against cold and serve the current version:
+    /// one conditional read, whole up to `buffer_max` bytes, else streamed.
+    pub(super) async fn revalidate(
+        &self,
+        key: &str,
+        cached: Fetched,
+        source: TierId,
+        ticket: Ticket,
+        buffer_max: u64,
+    ) -> Result<Option<Found>, FlightError> {
         let inner = &self.inner;
         bump(&inner.counters.tier(source).revalidations);
-        let answer = match cached.meta.etag.as_deref() {
-            Some(etag) => inner.cold.get_if_changed(key, etag).await,
+        let answer = match cached.meta().etag.as_deref() {
+            Some(etag) => inner.cold.get_if_changed(key, etag, buffer_max).await,
             // A copy without a cold ETag cannot be compared: read cold in full.
-            None => inner.cold.get(key).await.map(Conditional::Changed),
+            None => inner.cold.get_stream(key, buffer_max).await.map(Conditional::Changed),
         };
         match answer {
             Ok(Conditional::NotModified) => {
                 count_cached_hit(self, source);
-                let fresh = self.stamp_validated(cached);
-                match source {
-                    TierId::Hot => {
-                        if let Some(_guard) = inner.stripes.fill_guard(ticket).await {
-                            self.fill(TierId::Hot, fresh.clone()).await;
-                        }
-                    }
-                    _ => self.promote(&fresh, source, ticket).await,
-                }
-                Ok(Some((fresh, source)))
+                Ok(Some(self.still_current(cached, source, ticket).await))
             }
             Ok(Conditional::Changed(found)) => {
                 tracing::debug!(key, tier = %source, "cached copy is out of date; serving cold's version");
                 if source == TierId::Warm {
                     bump(&inner.counters.warm.misses);
                 }
+                drop(cached);
                 self.drop_copy(TierId::Hot, key).await;
                 self.drop_copy(TierId::Warm, key).await;
-                let read = verified(inner.cold.as_ref(), key, found);
+                let read = settled(inner.cold.as_ref(), key, found).await;
                 self.cold_outcome(key, read, ticket).await
             }
             Err(err) => {
                 bump(&inner.counters.cold.errors);
                 count_cached_hit(self, source);
                 tracing::warn!(key, tier = %source, %err, "cannot revalidate against cold; serving the cached copy");
-                Ok(Some((cached, source)))
+                Ok(Some(match cached {
+                    Fetched::Whole(object) => Found::Whole(object, source),
+                    Fetched::Stream(stream) => Found::Stream(Opened { ticket, stream, source }),
+                }))
             }
         }
     }
-}
 
-impl TieredStore {
-    /// A stale warm copy about to be streamed is current if cold still has
-    /// its ETag (one HEAD); a changed one is dropped. If cold cannot answer,
-    /// the copy is served.
-    pub(super) async fn still_current(&self, key: &str, meta: &ObjectMeta) -> bool {
-        bump(&self.inner.counters.warm.revalidations);
-        match self.inner.cold.head(key).await {
-            Ok(Some(cold)) if cold.etag.is_some() && cold.etag == meta.etag => true,
-            Ok(_) => {
-                self.drop_copy(TierId::Warm, key).await;
-                false
-            }
-            Err(err) => {
-                bump(&self.inner.counters.cold.errors);
-                tracing::warn!(key, %err, "cannot revalidate a stale warm copy; serving it");
-                true
-            }
+    /// A stale copy cold confirmed (or could not answer for), served. A whole
+    /// one has its validation time renewed: a hot copy in place, a warm copy
+    /// where the policy promotes it (the file on disk is not rewritten for a
+    /// timestamp). A streamed warm copy is served as it is.
+    async fn still_current(&self, cached: Fetched, source: TierId, ticket: Ticket) -> Found {
+        let Fetched::Whole(object) = cached else { return self.cached_hit(cached, source, ticket).await };
+        let fresh = self.stamp_validated(object);
+        if source != TierId::Hot {
+            return self.cached_hit(Fetched::Whole(fresh), source, ticket).await;
         }
+        if let Some(_guard) = self.inner.stripes.fill_guard(ticket).await {
+            self.fill(TierId::Hot, fresh.clone()).await;
+        }
+        Found::Whole(fresh, source)
     }
 }
 

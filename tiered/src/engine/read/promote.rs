@@ -2,20 +2,20 @@
 //! tiers get a copy of the object read (`promote`, with the object's text
 //! lent through `current-object`), the tiers it names that are above the one
 //! that served the read and have room receive it, and only if no write to the
-//! key finished since the read began ([`super::ordering`]): a read that raced
+//! key finished since the read began ([`crate::engine::ordering`]): a read that raced
 //! a write must not cache the older value. Large objects streamed from cold
 //! are promoted into warm only, by the same policy call, in
 //! `promote_stream.rs`.
 
-use super::TieredStore;
-use super::ordering::Ticket;
-use super::stats::bump;
+use crate::engine::TieredStore;
+use crate::engine::ordering::Ticket;
+use crate::engine::stats::bump;
 use crate::object::{Object, ObjectMeta};
 use crate::policy::{ReadInfo, TierId};
 
 impl TieredStore {
     /// Ask the policy where a copy of a lower-tier hit goes, and make it.
-    pub(super) async fn promote(&self, object: &Object, served_by: TierId, ticket: Ticket) {
+    pub(in crate::engine) async fn promote(&self, object: &Object, served_by: TierId, ticket: Ticket) {
         let inner = &self.inner;
         let targets = self.promotion_targets(&object.meta, served_by, object.footprint());
         if targets.is_empty() {

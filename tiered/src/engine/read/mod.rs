@@ -1,0 +1,421 @@
+//! Reads: hot → warm → cold, one path for every reader.
+//!
+//! A reader says how many bytes it takes in memory: [`get`] and
+//! [`get_with_metadata`] take any size (`WHOLE`), [`get_stream`] at most its
+//! `buffer_max`, and an object above that is served as a stream of chunks,
+//! never held whole. Everything else is the same path, counted the same way:
+//! every read is one get (a hot hit or miss, or a get without a hot tier), and
+//! each tier read below hot counts one hit or miss in that tier, so the hit
+//! ratio cannot exceed 1.
+//!
+//! - **Hot.** A hit costs one shard lock and a sketch update; it never calls
+//!   the policy. Hot holds small objects only: a hit is served whole.
+//! - **Below hot**, concurrent misses on one key share one read
+//!   ([`flight`]): warm, then cold. A tier answers whole up to the reader's
+//!   buffer and with a self-verifying stream above it
+//!   ([`Tier::get_stream`](crate::store::Tier::get_stream)); objects stored
+//!   with a codec other than `identity` are always read whole. A stream
+//!   cannot be shared: the flight hands it to one caller and the others read
+//!   on their own ([`flight::Handoff`]).
+//! - **Expiry**: an expired copy counts as a miss and is removed, by one rule
+//!   for every path ([`TieredStore::expired`]).
+//! - **Staleness**: a copy past `max_staleness_ms` is revalidated with one
+//!   conditional read of cold ([`revalidate`]), whole or streamed alike.
+//! - **Promotion**: a hit below hot asks the policy which upper tiers get a
+//!   copy ([`promote`]); a large object streamed from cold is teed into a
+//!   spool file and installed in warm once verified ([`promote_stream`];
+//!   needs the store's `spool_dir`). It never goes to hot.
+//! - **Verification and self-heal.** Tiers verify what they return; a stream
+//!   checks its hash at the end ([`crate::store::stream`]), so a mismatch ends
+//!   the body with an error and a client sees a broken transfer, never a
+//!   complete wrong body. A corrupt or failing warm copy is dropped, counted
+//!   and the read goes on to cold (a streamed one is dropped once the mismatch
+//!   is found); a corrupt cold copy is an error, never served.
+//!
+//! [`get`]: TieredStore::get
+//! [`get_with_metadata`]: TieredStore::get_with_metadata
+//! [`get_stream`]: TieredStore::get_stream
+
+pub(crate) mod flight;
+mod promote;
+mod promote_stream;
+mod revalidate;
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+
+use super::TieredStore;
+use super::ordering::Ticket;
+use super::stats::bump;
+use crate::error::{Error, TierError, TierErrorKind};
+use crate::key;
+use crate::object::{Codec, Object, ObjectMeta};
+use crate::policy::TierId;
+use crate::store::{ChunkStream, Fetched, ObjectStream, Tier};
+use flight::{Flight, FlightError, Handoff, Opened};
+
+/// The buffer of a reader that takes any value whole.
+const WHOLE: u64 = u64::MAX;
+
+/// A value read from the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The value, decoded (decompressed).
+    pub data: Bytes,
+    pub meta: Arc<ObjectMeta>,
+    /// The tier that served it.
+    pub source: TierId,
+}
+
+/// What [`TieredStore::get_stream`] serves.
+#[derive(Debug)]
+pub enum Served {
+    /// A value small enough to hold, decoded.
+    Whole(Hit),
+    /// A large value, as stored (codec `identity`), in chunks.
+    Stream(StreamHit),
+}
+
+/// A large value being read.
+pub struct StreamHit {
+    pub meta: Arc<ObjectMeta>,
+    /// The tier that serves it.
+    pub source: TierId,
+    /// The bytes; a final `Err` means the transfer is broken (I/O failure or
+    /// a checksum mismatch found at the end).
+    pub body: BoxStream<'static, Result<Bytes, Error>>,
+}
+
+impl std::fmt::Debug for StreamHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamHit").field("meta", &self.meta).field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
+/// What a read below hot found: a value whole, or a stream it opened.
+enum Found {
+    Whole(Object, TierId),
+    Stream(Opened),
+}
+
+/// [`Found`] as the flight shares it: an opened stream waits in a handoff.
+fn shared(key: &str, found: Result<Option<Found>, FlightError>) -> Flight {
+    match found? {
+        Some(Found::Whole(object, source)) => Ok(Some((object, source))),
+        Some(Found::Stream(opened)) => Err(FlightError::Large(key.to_string(), Handoff::new(opened))),
+        None => Ok(None),
+    }
+}
+
+impl TieredStore {
+    /// The value of `key`, or `None` when absent or expired.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>, Error> {
+        Ok(self.get_with_metadata(key).await?.map(|hit| hit.data))
+    }
+
+    /// The value with its metadata and the tier that served it.
+    pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
+        match self.read(key, WHOLE).await? {
+            Some(Served::Whole(hit)) => Ok(Some(hit)),
+            // A tier may stream a body whose length it does not know in
+            // advance: read it to its (verified) end.
+            Some(Served::Stream(stream)) => {
+                let data = stream.body.try_collect::<BytesMut>().await?.freeze();
+                Ok(Some(Hit { data, meta: stream.meta, source: stream.source }))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The value of `key`: whole if it is at most `buffer_max` stored bytes,
+    /// else streamed. `None` when absent or expired.
+    pub async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
+        self.read(key, buffer_max).await
+    }
+
+    /// The read path: hot, then below hot through the shared flight.
+    async fn read(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
+        key::validate(key)?;
+        let inner = &self.inner;
+        inner.sketch.record(key);
+        let flight = match &inner.hot {
+            None => {
+                bump(&inner.counters.gets_without_hot);
+                inner.inflight.run(key, || self.below_hot(key, buffer_max)).await
+            }
+            Some(hot) => {
+                let now = inner.clock.now_ms();
+                match hot.get_at(key, now) {
+                    Some(object) if !self.is_stale(&object.meta, now) => {
+                        return decode_hit(object, TierId::Hot).map(|hit| Some(Served::Whole(hit)));
+                    }
+                    Some(object) => {
+                        let ticket = inner.stripes.ticket(key);
+                        let cached = Fetched::Whole(object);
+                        let revalidate = || async {
+                            shared(key, self.revalidate(key, cached, TierId::Hot, ticket, buffer_max).await)
+                        };
+                        inner.inflight.run(key, revalidate).await
+                    }
+                    None => inner.inflight.run(key, || self.below_hot(key, buffer_max)).await,
+                }
+            }
+        };
+        match flight {
+            Err(FlightError::Large(_, handoff)) => match handoff.take(buffer_max) {
+                Some(opened) => Ok(Some(self.serve_stream(key, opened).await)),
+                // Another caller streams the flight's copy, or this reader
+                // wants more of it in memory than the starter: its own read.
+                None => match self.read_below_hot(key, buffer_max).await? {
+                    Some(Found::Stream(opened)) => Ok(Some(self.serve_stream(key, opened).await)),
+                    Some(Found::Whole(object, source)) => decode_hit(object, source).map(|h| Some(Served::Whole(h))),
+                    None => Ok(None),
+                },
+            },
+            other => Ok(finish(other)?.map(Served::Whole)),
+        }
+    }
+
+    /// The shared read below hot.
+    async fn below_hot(&self, key: &str, buffer_max: u64) -> Flight {
+        shared(key, self.read_below_hot(key, buffer_max).await)
+    }
+
+    /// Warm, then cold: the first copy found that is live and current.
+    async fn read_below_hot(&self, key: &str, buffer_max: u64) -> Result<Option<Found>, FlightError> {
+        let inner = &self.inner;
+        let ticket = inner.stripes.ticket(key);
+        if let Some(warm) = &inner.warm {
+            let read = fetch(warm.as_ref(), key, buffer_max).await;
+            if let Some(found) = self.warm_outcome(key, read, ticket, buffer_max).await {
+                return found;
+            }
+        }
+        let read = fetch(inner.cold.as_ref(), key, buffer_max).await;
+        self.cold_outcome(key, read, ticket).await
+    }
+
+    /// Serve what warm returned (verified): a hit is promoted, a stale copy
+    /// revalidated, an expired or failed one dropped. `None` when the read
+    /// must go on to cold.
+    async fn warm_outcome(
+        &self,
+        key: &str,
+        read: Result<Option<Fetched>, TierError>,
+        ticket: Ticket,
+        buffer_max: u64,
+    ) -> Option<Result<Option<Found>, FlightError>> {
+        let inner = &self.inner;
+        let counters = &inner.counters.warm;
+        match read {
+            Ok(Some(found)) => {
+                let meta = found.meta().clone();
+                if self.expired(TierId::Warm, key, &meta, ticket).await {
+                    return None;
+                }
+                if self.is_stale(&meta, inner.clock.now_ms()) {
+                    return Some(self.revalidate(key, found, TierId::Warm, ticket, buffer_max).await);
+                }
+                bump(&counters.hits);
+                return Some(Ok(Some(self.cached_hit(found, TierId::Warm, ticket).await)));
+            }
+            Ok(None) => bump(&counters.misses),
+            Err(err) => self.warm_read_failed(key, err).await,
+        }
+        None
+    }
+
+    /// A live, current cached copy, served: promoted when whole (a streamed
+    /// warm copy is large, and large objects never go to hot).
+    async fn cached_hit(&self, found: Fetched, source: TierId, ticket: Ticket) -> Found {
+        match found {
+            Fetched::Whole(object) => {
+                self.promote(&object, source, ticket).await;
+                Found::Whole(object, source)
+            }
+            Fetched::Stream(stream) => Found::Stream(Opened { ticket, stream, source }),
+        }
+    }
+
+    /// A warm read that failed is a miss: a corrupt copy is dropped (and
+    /// counted), any other failure counted and logged.
+    async fn warm_read_failed(&self, key: &str, err: TierError) {
+        let counters = &self.inner.counters.warm;
+        bump(&counters.misses);
+        if err.kind() == TierErrorKind::Corrupt {
+            bump(&counters.corrupt);
+            tracing::warn!(key, tier = err.tier(), %err, "corrupt cached copy; dropping it and reading cold");
+            self.drop_copy(TierId::Warm, key).await;
+        } else {
+            bump(&counters.errors);
+            tracing::warn!(key, tier = err.tier(), %err, "read failed; treating as miss");
+        }
+    }
+
+    /// Serve what cold returned: a hit is promoted (a stream when it is
+    /// served, by the tee), an expired object is removed, a corrupt one is an
+    /// error.
+    async fn cold_outcome(
+        &self,
+        key: &str,
+        read: Result<Option<Fetched>, TierError>,
+        ticket: Ticket,
+    ) -> Result<Option<Found>, FlightError> {
+        let inner = &self.inner;
+        let counters = &inner.counters.cold;
+        let meta = match &read {
+            Ok(Some(found)) => Some(found.meta().clone()),
+            _ => None,
+        };
+        if let Some(meta) = meta
+            && self.expired(TierId::Cold, key, &meta, ticket).await
+        {
+            return Ok(None);
+        }
+        match read {
+            Ok(Some(Fetched::Whole(object))) => {
+                bump(&counters.hits);
+                let object = self.stamp_validated(object);
+                self.promote(&object, TierId::Cold, ticket).await;
+                Ok(Some(Found::Whole(object, TierId::Cold)))
+            }
+            Ok(Some(Fetched::Stream(stream))) => {
+                bump(&counters.hits);
+                Ok(Some(Found::Stream(Opened { ticket, stream, source: TierId::Cold })))
+            }
+            Ok(None) => {
+                bump(&counters.misses);
+                Ok(None)
+            }
+            Err(err) if err.kind() == TierErrorKind::Corrupt => {
+                bump(&counters.corrupt);
+                tracing::error!(key, tier = inner.cold.name(), %err, "cold copy is corrupt; refusing to serve it");
+                Err(FlightError::Corrupt(key.to_string(), err))
+            }
+            Err(err) => {
+                bump(&counters.errors);
+                tracing::warn!(key, tier = inner.cold.name(), %err, "cold read failed");
+                Err(FlightError::Unavailable(err))
+            }
+        }
+    }
+
+    /// A stream opened below hot, served: from cold, teed for promotion when
+    /// the policy asks (`ticket` was taken before the stream was opened).
+    async fn serve_stream(&self, key: &str, opened: Opened) -> Served {
+        let Opened { ticket, stream: ObjectStream { meta, chunks }, source } = opened;
+        let chunks = match source {
+            TierId::Cold => self.tee_for_promotion(&meta, ticket, chunks).await,
+            _ => chunks,
+        };
+        Served::Stream(self.watched(key, source, ObjectStream { meta, chunks }))
+    }
+
+    /// Whether the copy of `key` met in `tier` has expired; if so it is
+    /// counted (expired, and a miss) and removed: from warm alone when met
+    /// there (cold may hold a newer version), everywhere when met in cold.
+    /// Every read path asks this, once per copy it meets.
+    pub(super) async fn expired(&self, tier: TierId, key: &str, meta: &ObjectMeta, ticket: Ticket) -> bool {
+        if !meta.is_expired(self.inner.clock.now_ms()) {
+            return false;
+        }
+        let counters = self.inner.counters.tier(tier);
+        bump(&counters.expired);
+        bump(&counters.misses);
+        match tier {
+            TierId::Cold => self.remove_expired(key, ticket).await,
+            cache => self.drop_copy(cache, key).await,
+        }
+        true
+    }
+
+    /// Remove an expired object everywhere, unless a write replaced it meanwhile.
+    async fn remove_expired(&self, key: &str, ticket: Ticket) {
+        let Some(_guard) = self.inner.stripes.fill_guard(ticket).await else { return };
+        for tier in [TierId::Hot, TierId::Warm] {
+            self.drop_copy(tier, key).await;
+        }
+        if let Err(err) = self.inner.cold.delete(key).await {
+            tracing::warn!(key, ?err, "could not remove an expired object from cold");
+        }
+        self.inner.stripes.bump(key);
+    }
+}
+
+/// One tier's answer for `key`, whole up to `buffer_max` stored bytes, else a
+/// stream; [`settled`].
+async fn fetch(tier: &dyn Tier, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
+    let found = tier.get_stream(key, buffer_max).await?;
+    settled(tier, key, found).await
+}
+
+/// What a tier returned for `key`, checked to be that object (its bytes the
+/// tier has verified: the [`Tier::get`] contract); an object stored with a
+/// codec is read whole instead of streamed (it is decoded in memory).
+async fn settled(tier: &dyn Tier, key: &str, found: Option<Fetched>) -> Result<Option<Fetched>, TierError> {
+    let found = match found {
+        Some(Fetched::Stream(stream)) if stream.meta.codec != Codec::Identity => {
+            drop(stream);
+            tier.get(key).await?.map(Fetched::Whole)
+        }
+        other => other,
+    };
+    match found {
+        Some(found) if found.meta().key != key => {
+            Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", found.meta().key)))
+        }
+        other => Ok(other),
+    }
+}
+
+fn decode_hit(object: Object, source: TierId) -> Result<Hit, Error> {
+    let data = super::codec::decode(&object.meta, object.data)?;
+    Ok(Hit { data, meta: object.meta, source })
+}
+
+fn finish(flight: Flight) -> Result<Option<Hit>, Error> {
+    match flight.map_err(Error::from)? {
+        Some((object, source)) => decode_hit(object, source).map(Some),
+        None => Ok(None),
+    }
+}
+
+impl TieredStore {
+    /// The stream's chunks with its failures counted and mapped: a corrupt
+    /// warm copy is dropped once the mismatch is found.
+    fn watched(&self, key: &str, source: TierId, stream: ObjectStream) -> StreamHit {
+        let (store, key) = (self.clone(), key.to_string());
+        let ObjectStream { meta, chunks } = stream;
+        let body = map_failures(chunks, move |err| store.stream_failed(&key, source, err));
+        StreamHit { meta, source, body }
+    }
+
+    fn stream_failed(&self, key: &str, source: TierId, err: TierError) -> Error {
+        let counters = self.inner.counters.tier(source);
+        if err.kind() != TierErrorKind::Corrupt {
+            bump(&counters.errors);
+            tracing::warn!(key, tier = err.tier(), %err, "streamed read failed; the transfer is broken");
+            return if source == TierId::Cold { Error::ColdUnavailable(err) } else { Error::Tier(err) };
+        }
+        bump(&counters.corrupt);
+        if source == TierId::Cold {
+            tracing::error!(key, tier = err.tier(), %err, "cold copy is corrupt; the transfer was broken off");
+        } else {
+            tracing::warn!(key, tier = err.tier(), %err, "corrupt cached copy streamed; breaking the transfer and dropping it");
+            let (store, owned) = (self.clone(), key.to_string());
+            tokio::spawn(async move { store.drop_copy(source, &owned).await });
+        }
+        Error::Corrupt { key: key.to_string(), tier: source, source: err }
+    }
+}
+
+/// `chunks` with each error turned into an [`Error`] by `failed`.
+fn map_failures(
+    chunks: ChunkStream,
+    failed: impl Fn(TierError) -> Error + Send + 'static,
+) -> BoxStream<'static, Result<Bytes, Error>> {
+    chunks.map(move |item| item.map_err(&failed)).boxed()
+}
