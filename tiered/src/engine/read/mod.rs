@@ -36,7 +36,7 @@
 //! [`get_with_metadata`]: TieredStore::get_with_metadata
 //! [`get_stream`]: TieredStore::get_stream
 
-pub(crate) mod flight;
+pub(super) mod flight;
 mod promote;
 mod promote_stream;
 mod revalidate;
