@@ -7,7 +7,7 @@
 //! are promoted into warm only, by the same policy call, in
 //! `promote_stream.rs`.
 
-use crate::engine::TieredStore;
+use super::TieredStore;
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
 use crate::object::{Object, ObjectMeta};

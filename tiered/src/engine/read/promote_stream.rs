@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use crate::engine::TieredStore;
+use super::TieredStore;
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
 use crate::object::ObjectMeta;

@@ -27,9 +27,9 @@
 
 use std::sync::Arc;
 
+use super::TieredStore;
 use super::flight::{FlightError, Opened};
 use super::{Found, settled};
-use crate::engine::TieredStore;
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
 use crate::object::{Object, ObjectMeta};
