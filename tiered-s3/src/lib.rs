@@ -63,6 +63,10 @@ use tiered::store::{Conditional, Fetched, KeyStream, SourceTier, Spooled, Tier};
 pub use client::{ClientError, ObjectClient};
 pub use requests::RequestCounts;
 
+/// Histogram of S3 requests (each attempt), in seconds, by `operation` and
+/// `outcome` (see `requests.rs`).
+pub const REQUEST_SECONDS: &str = "tiered_s3_request_duration_seconds";
+
 use sdk::SdkClient;
 
 /// Where and how to reach the bucket.

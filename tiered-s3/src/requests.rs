@@ -1,17 +1,26 @@
-//! Counting the HTTP requests the S3 tier sends, by kind.
+//! Counting and timing the HTTP requests the S3 tier sends, by kind.
 //!
 //! An SDK interceptor sees every attempt just before it is transmitted
 //! (retries included), so the counts are what the bucket's bill and request
 //! logs would show. They back the live tests' request-count assertions
 //! ("100 concurrent reads → one GET") and are available to operators through
 //! [`S3Tier::requests`](crate::S3Tier::requests).
+//!
+//! Each attempt is also timed, from just before it is sent to the end of the
+//! attempt (the response's headers; a streamed body is not included), and
+//! recorded through the [`metrics`] facade as the histogram
+//! [`REQUEST_SECONDS`](crate::REQUEST_SECONDS), labelled `operation` (the
+//! kinds of [`RequestCounts`]) and `outcome` (`2xx`, `3xx`, `4xx`, `5xx`, or
+//! `error` when no response came: a timeout, a refused connection).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
-use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_s3::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use serde::Serialize;
 
 /// Requests sent so far, by kind.
@@ -63,22 +72,71 @@ impl RequestCounter {
         }
     }
 
-    fn counter(&self, method: &str, uri: &str, is_copy: bool) -> &AtomicU64 {
-        let query = uri.split_once('?').map_or("", |(_, q)| q);
-        let has = |param: &str| query.split('&').any(|p| p == param || p.starts_with(&format!("{param}=")));
+    fn counter(&self, kind: Kind) -> &AtomicU64 {
         let c = &self.counts;
-        match method {
-            "HEAD" => &c.head,
-            "GET" if has("list-type") => &c.list,
-            "GET" => &c.get,
-            "PUT" if is_copy => &c.copy,
-            "PUT" => &c.put,
-            "POST" if has("delete") => &c.delete,
-            "POST" | "DELETE" if has("uploads") || has("uploadId") => &c.multipart,
-            "DELETE" => &c.delete,
-            _ => &c.multipart,
+        match kind {
+            Kind::Get => &c.get,
+            Kind::Head => &c.head,
+            Kind::Put => &c.put,
+            Kind::Copy => &c.copy,
+            Kind::List => &c.list,
+            Kind::Delete => &c.delete,
+            Kind::Multipart => &c.multipart,
         }
     }
+}
+
+/// A request's kind, as [`RequestCounts`] counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Get,
+    Head,
+    Put,
+    Copy,
+    List,
+    Delete,
+    Multipart,
+}
+
+impl Kind {
+    fn of(method: &str, uri: &str, is_copy: bool) -> Kind {
+        let query = uri.split_once('?').map_or("", |(_, q)| q);
+        let has = |param: &str| query.split('&').any(|p| p == param || p.starts_with(&format!("{param}=")));
+        match method {
+            "HEAD" => Kind::Head,
+            "GET" if has("list-type") => Kind::List,
+            "GET" => Kind::Get,
+            "PUT" if is_copy => Kind::Copy,
+            "PUT" => Kind::Put,
+            "POST" if has("delete") => Kind::Delete,
+            "POST" | "DELETE" if has("uploads") || has("uploadId") => Kind::Multipart,
+            "DELETE" => Kind::Delete,
+            _ => Kind::Multipart,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Get => "get",
+            Kind::Head => "head",
+            Kind::Put => "put",
+            Kind::Copy => "copy",
+            Kind::List => "list",
+            Kind::Delete => "delete",
+            Kind::Multipart => "multipart",
+        }
+    }
+}
+
+/// The attempt in flight: when it was sent, and what it is.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    sent: Instant,
+    kind: Kind,
+}
+
+impl Storable for Attempt {
+    type Storer = StoreReplace<Self>;
 }
 
 impl Intercept for RequestCounter {
@@ -90,11 +148,36 @@ impl Intercept for RequestCounter {
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request();
         let is_copy = request.headers().contains_key("x-amz-copy-source");
-        self.counter(request.method(), request.uri(), is_copy).fetch_add(1, Ordering::Relaxed);
+        let kind = Kind::of(request.method(), request.uri(), is_copy);
+        self.counter(kind).fetch_add(1, Ordering::Relaxed);
+        cfg.interceptor_state().store_put(Attempt { sent: Instant::now(), kind });
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Only attempts that were sent; taken, so a later attempt that fails
+        // before it is sent is not timed against this one's start.
+        let Some(attempt) = cfg.load::<Attempt>().copied() else { return Ok(()) };
+        cfg.interceptor_state().unset::<Attempt>();
+        let outcome = match context.inner().response().map(|r| r.status().as_u16() / 100) {
+            Some(2) => "2xx",
+            Some(3) => "3xx",
+            Some(4) => "4xx",
+            Some(_) => "5xx",
+            None => "error",
+        };
+        let seconds = attempt.sent.elapsed().as_secs_f64();
+        metrics::histogram!(crate::REQUEST_SECONDS, "operation" => attempt.kind.as_str(), "outcome" => outcome)
+            .record(seconds);
         Ok(())
     }
 }
@@ -120,7 +203,7 @@ mod tests {
             ("DELETE", "http://h/b/k", false),
         ];
         for (method, uri, copy) in cases {
-            c.counter(method, uri, copy).fetch_add(1, Ordering::Relaxed);
+            c.counter(Kind::of(method, uri, copy)).fetch_add(1, Ordering::Relaxed);
         }
         let expected = RequestCounts { get: 1, head: 1, put: 2, copy: 1, list: 1, delete: 2, multipart: 3 };
         assert_eq!(c.snapshot(), expected);

@@ -33,6 +33,14 @@
 //! logged, counted ([`PolicyCounters`]), and answered by [`FallbackPolicy`];
 //! the instance that failed is dropped and a fresh one (new `Store`,
 //! instantiate, `configure`) is built by the next call that needs one.
+//!
+//! **Latency.** Timed calls are recorded through the [`metrics`] facade as
+//! the histogram [`CALL_SECONDS`], labelled `call` (`place`, `promote`,
+//! `score`): every scoring call, and the placements and promotions the busy
+//! clock samples (one in [`tiered::policy::BUSY_SAMPLE_EVERY`]).
+
+/// Histogram of policy calls, in seconds (placements and promotions sampled).
+pub const CALL_SECONDS: &str = "tiered_policy_call_duration_seconds";
 
 mod bindings;
 pub mod check;
@@ -189,9 +197,12 @@ impl WasmPolicy {
             return None;
         }
         let ticks = self.pool.call_ticks();
-        let (outcome, busy_ns) =
+        let (outcome, measured) =
             c.clock.run_measured(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
-        self.throttle.spend(busy_ns);
+        self.throttle.spend(measured.weighted_ns);
+        if let Some(elapsed) = measured.elapsed {
+            metrics::histogram!(CALL_SECONDS, "call" => call).record(elapsed.as_secs_f64());
+        }
         let err = match outcome {
             Ok(answer) => return Some(answer),
             Err(err) => err,

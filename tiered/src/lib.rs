@@ -58,6 +58,7 @@
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod metrics;
 pub mod policy;
 pub mod store;
 

@@ -6,7 +6,8 @@
 //! - [`objects`]: `PUT/GET/HEAD/DELETE /v1/objects/{key}`; [`list`]:
 //!   `GET /v1/objects`.
 //! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`.
-//! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`.
+//! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`; [`metrics`]: the
+//!   Prometheus recorder and the per-request latency histogram.
 //! - [`extract`]: keys from paths, the admin check, bodies within the limit;
 //!   [`upload`]: object PUT bodies, buffered when small, spooled when large.
 //! - [`timeout`]: the request-body idle timeout (408 for a stalled upload).
@@ -25,6 +26,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod list;
+pub mod metrics;
 pub mod objects;
 pub mod policy;
 pub mod service;
@@ -67,7 +69,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout::body_idle_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_declared_oversize))
-        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(metrics::observe))
         .with_state(state)
 }
 
@@ -102,18 +105,17 @@ async fn refuse_declared_oversize(State(state): State<Arc<AppState>>, request: R
     next.run(request).await
 }
 
-/// One debug line per request (status, latency); counts responses by class.
-/// Failures are logged where they are mapped ([`error`]).
-async fn log_request(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+/// One debug line per request (status, latency). Failures are logged where
+/// they are mapped ([`error`]); requests are counted and timed by
+/// [`metrics::observe`].
+async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let line =
         tracing::enabled!(tracing::Level::DEBUG).then(|| (request.method().clone(), request.uri().path().to_owned()));
     let response = next.run(request).await;
-    let status = response.status();
-    state.responses.record(status);
     if let Some((method, path)) = line {
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::debug!(%method, path, status = status.as_u16(), micros, "request");
+        tracing::debug!(%method, path, status = response.status().as_u16(), micros, "request");
     }
     response
 }

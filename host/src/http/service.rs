@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use super::state::{AppState, PolicyLoader, ResponseCounters};
+use super::state::{AppState, PolicyLoader};
 use crate::config::ColdKind;
 use crate::config::{Config, ConfigError, ValidConfig};
 use tiered::clock::SystemClock;
@@ -72,6 +72,8 @@ pub enum StartError {
     },
     #[error("cannot build the store")]
     Store(#[source] Error),
+    #[error("cannot set up /metrics")]
+    Metrics(#[from] super::metrics::ExporterError),
 }
 
 /// A bound, ready service.
@@ -102,6 +104,7 @@ impl Service {
             capacities,
             limits: config.policy_limits,
         };
+        let metrics = super::metrics::Exporter::install()?;
         let policy = load_policy(&config, &policies).await?;
         let store = build_store(&config, policy).await?;
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);
@@ -119,7 +122,7 @@ impl Service {
             max_object_bytes: config.max_object_bytes.0,
             spool_dir,
             body_idle_timeout,
-            responses: ResponseCounters::default(),
+            metrics,
         };
         Ok(Service { listener, addr, state: Arc::new(state) })
     }

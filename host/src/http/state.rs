@@ -1,9 +1,5 @@
 //! What every handler shares: the store, the means to load a replacement
-//! policy, the admin token, the body limits and the request counters.
-
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use axum::http::StatusCode;
+//! policy, the admin token, the body limits and the metrics exporter.
 
 use tiered::engine::TieredStore;
 use tiered::policy::Capacities;
@@ -27,8 +23,8 @@ pub struct AppState {
     pub spool_dir: std::path::PathBuf,
     /// Longest pause allowed while a request body arrives (408 beyond).
     pub body_idle_timeout: std::time::Duration,
-    /// Responses sent, by status class, for `/metrics`.
-    pub responses: ResponseCounters,
+    /// The process's Prometheus recorder, for `/metrics`.
+    pub metrics: &'static super::metrics::Exporter,
 }
 
 /// Everything needed to load a policy component the way the service does.
@@ -61,22 +57,6 @@ impl AppState {
 /// Compares without an early exit on the first differing byte.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Responses by status class (1xx-5xx).
-#[derive(Debug, Default)]
-pub struct ResponseCounters([AtomicU64; 5]);
-
-impl ResponseCounters {
-    pub fn record(&self, status: StatusCode) {
-        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
-        self.0[class].fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `(class, count)` for `1xx`..`5xx`.
-    pub fn snapshot(&self) -> impl Iterator<Item = (String, u64)> + '_ {
-        self.0.iter().enumerate().map(|(i, n)| (format!("{}xx", i + 1), n.load(Ordering::Relaxed)))
-    }
 }
 
 #[cfg(test)]

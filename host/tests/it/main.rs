@@ -20,6 +20,7 @@ mod engine_staleness;
 mod engine_stream;
 mod engine_wasm_policy;
 mod http_streaming;
+mod observability;
 mod policy_current_object;
 mod policy_languages;
 mod policy_languages_serve;

@@ -3,6 +3,7 @@
 //! with empty caches. Skipped (with a message) without live S3 settings.
 
 use crate::support::large;
+use crate::support::prometheus;
 use crate::support::s3;
 use crate::support::server;
 
@@ -38,6 +39,11 @@ async fn the_service_stores_into_the_bucket() -> Result<()> {
     assert_eq!(put.status, StatusCode::CREATED, "{put:?}");
     let got = server.http.get("/v1/objects/reports%2F2026.csv").await?;
     assert_eq!((got.status, got.header("x-tiered-source")), (StatusCode::OK, Some("hot")));
+    // Every S3 request is timed: here one PutObject, and no GetObject (hot served).
+    let s3_requests = "tiered_s3_request_duration_seconds";
+    let (scrape, text) = prometheus::scrape(&server).await?;
+    assert_eq!(prometheus::count(&scrape, s3_requests, &[("operation", "put"), ("outcome", "2xx")]), 1.0, "{text}");
+    assert_eq!(prometheus::count(&scrape, s3_requests, &[("operation", "get")]), 0.0, "{text}");
     server.stop().await?;
 
     // In the bucket, under the prefix, as written.
@@ -50,6 +56,8 @@ async fn the_service_stores_into_the_bucket() -> Result<()> {
     let got = other.http.get("/v1/objects/reports%2F2026.csv").await?;
     assert_eq!((got.status, got.header("x-tiered-source")), (StatusCode::OK, Some("cold")));
     assert_eq!(&got.body[..], b"a,b\n1,2\n");
+    let (scrape, text) = prometheus::scrape(&other).await?;
+    assert_eq!(prometheus::count(&scrape, s3_requests, &[("operation", "get"), ("outcome", "2xx")]), 1.0, "{text}");
     other.stop().await?;
     Ok(())
 }

@@ -8,8 +8,11 @@
 //! Rounds for one tier are serialized; each re-reads the usage, so concurrent
 //! writers never over-evict.
 
+use std::time::Instant;
+
 use super::TieredStore;
 use super::stats::bump;
+use crate::metrics::EVICTION_ROUND_SECONDS;
 use crate::policy::{Candidate, TierId};
 use crate::store::{CacheTier, Resident};
 
@@ -34,6 +37,7 @@ impl TieredStore {
         for _ in 0..MAX_ROUNDS {
             let usage = cache.usage();
             let Some(capacity) = usage.capacity.filter(|&c| usage.bytes > c) else { return };
+            let started = Instant::now();
             let sample = cache.eviction_sample(inner.config.eviction_sample);
             if sample.is_empty() {
                 return;
@@ -62,6 +66,8 @@ impl TieredStore {
                     break;
                 }
             }
+            metrics::histogram!(EVICTION_ROUND_SECONDS, "tier" => tier.as_str())
+                .record(started.elapsed().as_secs_f64());
         }
         tracing::warn!(tier = %tier, "eviction stopped after {MAX_ROUNDS} rounds; tier still over budget");
     }

@@ -26,6 +26,16 @@ pub enum Timing {
     Always,
 }
 
+/// What [`CallClock::run_measured`] measured of one call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measured {
+    /// The nanoseconds the call stands for in the estimate: its duration
+    /// times its weight; 0 when it was not timed.
+    pub weighted_ns: u64,
+    /// How long the call took, when it was timed.
+    pub elapsed: Option<std::time::Duration>,
+}
+
 /// Calls made and the (estimated) time spent in them.
 #[derive(Debug, Default)]
 pub struct CallClock {
@@ -39,15 +49,15 @@ impl CallClock {
         self.run_measured(timing, call).0
     }
 
-    /// [`CallClock::run`], also returning the nanoseconds the call stands for
-    /// in the estimate (its duration times its weight; 0 when not timed).
-    pub fn run_measured<R>(&self, timing: Timing, call: impl FnOnce() -> R) -> (R, u64) {
+    /// [`CallClock::run`], also returning what was measured.
+    pub fn run_measured<R>(&self, timing: Timing, call: impl FnOnce() -> R) -> (R, Measured) {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let Some(weight) = weight(timing, draw()) else { return (call(), 0) };
+        let Some(weight) = weight(timing, draw()) else { return (call(), Measured::default()) };
         let started = Instant::now();
         let answer = call();
-        let ns = self.record(weight, started.elapsed().as_nanos());
-        (answer, ns)
+        let elapsed = started.elapsed();
+        let weighted_ns = self.record(weight, elapsed.as_nanos());
+        (answer, Measured { weighted_ns, elapsed: Some(elapsed) })
     }
 
     /// Counts a decision that was not asked of the policy (answered by the

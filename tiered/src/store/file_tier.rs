@@ -18,6 +18,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 
@@ -128,6 +129,14 @@ impl FileTier<Source> {
 }
 
 impl<R: FileRole> FileTier<R> {
+    /// Records an operation that began at `started`
+    /// ([`DISK_OPERATION_SECONDS`](crate::metrics::DISK_OPERATION_SECONDS)).
+    fn timed(&self, operation: &'static str, started: Instant) {
+        let seconds = started.elapsed().as_secs_f64();
+        metrics::histogram!(crate::metrics::DISK_OPERATION_SECONDS, "kind" => R::NAME, "operation" => operation)
+            .record(seconds);
+    }
+
     /// Runs blocking file work on the blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -147,6 +156,7 @@ impl<R: FileRole> Tier for FileTier<R> {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
+        let started = Instant::now();
         let object = match self.files.file_len(key) {
             None => return Ok(None),
             Some(len) if len <= INLINE_READ_MAX => self.files.read(key)?,
@@ -155,6 +165,7 @@ impl<R: FileRole> Tier for FileTier<R> {
                 self.blocking(move |files| files.read(&owned)).await?
             }
         };
+        self.timed("read", started);
         object.map(|o| self.role.check(key, o)).transpose()
     }
 
@@ -168,8 +179,9 @@ impl<R: FileRole> Tier for FileTier<R> {
             Some(meta) => Object::new(meta, object.data),
             None => object,
         };
-        let stored = object.meta.clone();
+        let (stored, started) = (object.meta.clone(), Instant::now());
         self.blocking(move |files| files.write(&object)).await?;
+        self.timed("write", started);
         Ok(stored)
     }
 
@@ -179,7 +191,9 @@ impl<R: FileRole> Tier for FileTier<R> {
             None => meta,
         };
         let (written, path, hash) = (stored.clone(), file.path().to_path_buf(), file.data_hash);
+        let started = Instant::now();
         self.blocking(move |files| files.write_from_file(&written, &path, hash)).await?;
+        self.timed("write", started);
         Ok(stored)
     }
 

@@ -8,6 +8,7 @@ pub mod history;
 pub mod large;
 pub mod model_run;
 pub mod mutate;
+pub mod prometheus;
 pub mod proxy;
 pub mod raw_http;
 pub mod rig;

@@ -1,0 +1,290 @@
+//! `/metrics`: the Prometheus exposition, written by a metrics library.
+//!
+//! The crates record through the [`metrics`] facade, as they log through
+//! `tracing`: the library (`tiered`: disk-tier operations, eviction rounds),
+//! `tiered-s3` (every S3 request, retries included), `tiered-wasm` (policy
+//! calls) and this service (HTTP requests, [`observe`]). Without a recorder
+//! installed, as in an embedder that wants none, a record costs one atomic
+//! load. The service installs `metrics-exporter-prometheus`'s recorder once
+//! per process ([`Exporter::install`]) and renders it on each scrape
+//! ([`Exporter::scrape`]), after copying in the store's counters
+//! ([`TieredStore::stats`](tiered::TieredStore::stats)), whose names are
+//! those of the hand-written exposition this replaces. `docs/http.md` lists
+//! every metric.
+//!
+//! Histograms have buckets chosen for what they time: HTTP requests from
+//! 50 µs to 10 s, S3 requests from 1 ms to 30 s, policy calls from 100 ns to
+//! 10 ms, disk-tier operations and eviction rounds from 10 µs to 1 s.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use parking_lot::Mutex;
+use tiered::engine::{StoreStats, TierStats};
+use tiered::policy::PolicyIdentity;
+
+/// HTTP request latency: route, method, status class, serving tier.
+pub const HTTP_REQUEST_SECONDS: &str = "tiered_http_request_duration_seconds";
+
+const HTTP_BUCKETS: &[f64] =
+    &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const S3_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const POLICY_BUCKETS: &[f64] = &[1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 1e-4, 1e-3, 1e-2];
+const LOCAL_BUCKETS: &[f64] = &[1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 1.0];
+
+/// The process's Prometheus recorder.
+#[derive(Debug)]
+pub struct Exporter {
+    handle: PrometheusHandle,
+    /// The policy last reported as deciding (its info series is set to 0
+    /// when another replaces it).
+    deciding: Mutex<Option<PolicyIdentity>>,
+}
+
+static EXPORTER: OnceLock<Exporter> = OnceLock::new();
+
+/// Why the recorder could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExporterError {
+    #[error("cannot build the Prometheus recorder: {0}")]
+    Build(#[from] metrics_exporter_prometheus::BuildError),
+    #[error("another metrics recorder is installed in this process")]
+    Taken,
+}
+
+impl Exporter {
+    /// The process's exporter, installed as the global recorder on first
+    /// use; later services in the process share it.
+    pub fn install() -> Result<&'static Exporter, ExporterError> {
+        static INSTALLING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = INSTALLING.lock();
+        if let Some(exporter) = EXPORTER.get() {
+            return Ok(exporter);
+        }
+        let mut builder = PrometheusBuilder::new();
+        for (name, values) in [
+            (HTTP_REQUEST_SECONDS, HTTP_BUCKETS),
+            (tiered_s3::REQUEST_SECONDS, S3_BUCKETS),
+            (tiered_wasm::CALL_SECONDS, POLICY_BUCKETS),
+            (tiered::metrics::DISK_OPERATION_SECONDS, LOCAL_BUCKETS),
+            (tiered::metrics::EVICTION_ROUND_SECONDS, LOCAL_BUCKETS),
+        ] {
+            builder = builder.set_buckets_for_metric(Matcher::Full(name.to_string()), values)?;
+        }
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).map_err(|_| ExporterError::Taken)?;
+        describe();
+        Ok(EXPORTER.get_or_init(|| Exporter { handle, deciding: Mutex::new(None) }))
+    }
+
+    /// The exposition: the store's counters as of now, then every series.
+    pub fn scrape(&self, stats: &StoreStats) -> String {
+        self.copy_stats(stats);
+        self.handle.render()
+    }
+
+    fn copy_stats(&self, stats: &StoreStats) {
+        for t in &stats.tiers {
+            let labels = [("tier", t.tier.to_string()), ("kind", t.kind.to_string())];
+            for (name, value) in tier_counters(t) {
+                counter!(format!("tiered_tier_{name}"), &labels[..]).absolute(value);
+            }
+            gauge!("tiered_tier_bytes", &labels[..]).set(t.bytes as f64);
+            gauge!("tiered_tier_objects", &labels[..]).set(t.objects as f64);
+            if let Some(capacity) = t.capacity {
+                gauge!("tiered_tier_capacity_bytes", &labels[..]).set(capacity as f64);
+            }
+        }
+        counter!("tiered_gets_total").absolute(stats.gets);
+        gauge!("tiered_cache_hit_ratio").set(stats.cache_hit_ratio);
+        let p = &stats.policy_counters;
+        for (name, value) in [
+            ("calls_total", p.calls),
+            ("fallbacks_total", p.fallbacks),
+            ("traps_total", p.traps),
+            ("timeouts_total", p.timeouts),
+            ("bad_answers_total", p.bad_answers),
+            ("rebuilds_total", p.rebuilds),
+            ("throttled_total", p.throttled),
+            ("outgrown_total", p.outgrown),
+            ("memory_refusals_total", p.memory_refusals),
+            ("log_lines_total", p.log_written),
+            ("log_truncated_total", p.log_truncated),
+            ("log_dropped_total", p.log_dropped),
+        ] {
+            counter!(format!("tiered_policy_{name}")).absolute(value);
+        }
+        gauge!("tiered_policy_busy_seconds_total").set(p.busy_ns as f64 / 1e9);
+        gauge!("tiered_policy_memory_bytes", "state" => "idle").set(p.idle_memory_bytes as f64);
+        gauge!("tiered_policy_memory_bytes", "state" => "all").set(p.memory_bytes as f64);
+        gauge!("tiered_policy_memory_limit_bytes").set(p.memory_limit_bytes as f64);
+        let mut deciding = self.deciding.lock();
+        if deciding.as_ref() != Some(&stats.policy)
+            && let Some(previous) = deciding.replace(stats.policy.clone())
+        {
+            gauge!("tiered_policy_info", &info_labels(&previous)[..]).set(0.0);
+        }
+        gauge!("tiered_policy_info", &info_labels(&stats.policy)[..]).set(1.0);
+    }
+}
+
+fn info_labels(id: &PolicyIdentity) -> [(&'static str, String); 4] {
+    [
+        ("name", id.name.clone()),
+        ("version", id.version.clone()),
+        ("interface", id.interface.clone()),
+        ("sha256", id.sha256.clone().unwrap_or_default()),
+    ]
+}
+
+/// Per-tier counters: name (after `tiered_tier_`), value.
+fn tier_counters(t: &TierStats) -> [(&'static str, u64); 9] {
+    [
+        ("hits_total", t.hits),
+        ("misses_total", t.misses),
+        ("evictions_total", t.evictions),
+        ("demotions_total", t.demotions),
+        ("promotions_total", t.promotions),
+        ("corrupt_total", t.corrupt),
+        ("errors_total", t.errors),
+        ("expired_total", t.expired),
+        ("revalidations_total", t.revalidations),
+    ]
+}
+
+/// Help texts, once per process.
+fn describe() {
+    for (name, help) in [
+        ("tiered_tier_hits_total", "Reads served by the tier."),
+        ("tiered_tier_misses_total", "Reads the tier could not serve."),
+        ("tiered_tier_evictions_total", "Objects evicted to stay within the budget."),
+        ("tiered_tier_demotions_total", "Evicted hot objects copied down to warm."),
+        ("tiered_tier_promotions_total", "Copies made into the tier by reads."),
+        ("tiered_tier_corrupt_total", "Copies that failed verification."),
+        ("tiered_tier_errors_total", "Operations of the tier that failed."),
+        ("tiered_tier_expired_total", "Expired objects found and removed."),
+        ("tiered_tier_revalidations_total", "Cached copies revalidated against cold."),
+        ("tiered_gets_total", "Reads answered by the store."),
+        ("tiered_policy_calls_total", "Decisions asked of the policy."),
+        ("tiered_policy_fallbacks_total", "Decisions answered by the fallback because the policy failed."),
+        ("tiered_policy_traps_total", "Policy calls that trapped."),
+        ("tiered_policy_timeouts_total", "Policy calls stopped by the deadline."),
+        ("tiered_policy_bad_answers_total", "Policy answers of the wrong shape."),
+        ("tiered_policy_rebuilds_total", "Policy instances rebuilt after a failure."),
+        (
+            "tiered_policy_throttled_total",
+            "Decisions answered by the fallback because the policy took more than its CPU share.",
+        ),
+        ("tiered_policy_outgrown_total", "Policy instances dropped after a call because their memory grew too much."),
+        ("tiered_policy_memory_refusals_total", "Policy memory growths refused by the process-wide bound."),
+        ("tiered_policy_log_lines_total", "Messages the policy logged."),
+        ("tiered_policy_log_truncated_total", "Policy messages cut to the longest line allowed."),
+        ("tiered_policy_log_dropped_total", "Policy messages dropped because the policy was over its log budget."),
+        ("tiered_http_responses_total", "HTTP responses sent, by status class."),
+    ] {
+        describe_counter!(name, help);
+    }
+    for (name, help) in [
+        ("tiered_tier_bytes", "Bytes stored in the tier."),
+        ("tiered_tier_objects", "Objects stored in the tier."),
+        ("tiered_tier_capacity_bytes", "Byte budget of the tier (cache tiers only)."),
+        ("tiered_cache_hit_ratio", "Share of reads served by hot or warm."),
+        (
+            "tiered_policy_busy_seconds_total",
+            "Time spent inside policy calls (placement and promotion estimated from a sample of calls).",
+        ),
+        (
+            "tiered_policy_memory_bytes",
+            "Linear memory of policy instances: `idle` = the policy's pooled idle instances, `all` = every \
+             instance of the process.",
+        ),
+        ("tiered_policy_memory_limit_bytes", "Bound of the linear memory of all policy instances."),
+        ("tiered_policy_info", "The policy deciding (1), and those replaced since the process started (0)."),
+    ] {
+        describe_gauge!(name, help);
+    }
+    for (name, help) in [
+        (HTTP_REQUEST_SECONDS, "HTTP requests, by route, method, status class and serving tier."),
+        (tiered_s3::REQUEST_SECONDS, "S3 requests (each attempt), by operation and outcome."),
+        (tiered_wasm::CALL_SECONDS, "Policy calls, by call (placement and promotion: a sample of calls)."),
+        (tiered::metrics::DISK_OPERATION_SECONDS, "Disk-tier reads and writes, by tier and operation."),
+        (tiered::metrics::EVICTION_ROUND_SECONDS, "Eviction rounds, by tier."),
+    ] {
+        describe_histogram!(name, metrics::Unit::Seconds, help);
+    }
+}
+
+/// Middleware, outermost: times each request, refused ones included, and
+/// records it by route (the route's pattern, never the key), method, status
+/// class and the tier that served it (`x-tiered-source`; `none` when no tier
+/// did).
+pub async fn observe(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = route_name(request.uri().path());
+    let method = method_name(request.method());
+    let response = next.run(request).await;
+    let status = status_class(response.status().as_u16());
+    let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
+        Some(b"hot") => "hot",
+        Some(b"warm") => "warm",
+        Some(b"cold") => "cold",
+        _ => "none",
+    };
+    counter!("tiered_http_responses_total", "class" => status).increment(1);
+    histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method, "status" => status, "tier" => tier)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The route a path belongs to, as a label value (a finite set: keys never
+/// become labels).
+fn route_name(path: &str) -> &'static str {
+    const EXACT: [&str; 8] = [
+        "/healthz",
+        "/metrics",
+        "/v1/stats",
+        "/v1/objects",
+        "/v1/invalidate",
+        "/v1/bootstrap/hot",
+        "/v1/bootstrap/warm",
+        "/v1/policy",
+    ];
+    if let Some(route) = EXACT.iter().find(|&&r| r == path) {
+        return route;
+    }
+    if path.starts_with("/v1/objects/") {
+        "/v1/objects/:key"
+    } else if path.starts_with("/v1/touch/") {
+        "/v1/touch/:key"
+    } else {
+        "other"
+    }
+}
+
+fn method_name(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        _ => "other",
+    }
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
+}

@@ -1,0 +1,77 @@
+//! `/metrics` read as Prometheus reads it: a scripted workload against the
+//! real binary, then the exposition parsed with a text-format parser (not
+//! matched as strings), and each histogram's counts compared with what the
+//! workload did.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use axum::http::{Method, StatusCode};
+
+use crate::support::prometheus::{count, scrape, value};
+use crate::support::server::Server;
+
+const NONE: &[(&str, &str)] = &[];
+
+/// A small hot tier (evictions happen), warm on disk, cold a local directory.
+const CONFIG: &str = "[hot]\nmax_bytes = \"64KiB\"\n[warm]\nmax_bytes = \"64MiB\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn histograms_count_every_request_by_route_method_status_and_tier() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), CONFIG).await?;
+    let value_of = |i: usize| vec![b'v'; 1000 + i];
+    let puts = 120;
+    for i in 0..puts {
+        let put = s.http.send(Method::PUT, &format!("/v1/objects/k{i}"), NONE, value_of(i)).await?;
+        assert_eq!(put.status, StatusCode::CREATED);
+    }
+    let mut served: HashMap<String, f64> = HashMap::new();
+    for i in 0..puts {
+        let got = s.http.get(&format!("/v1/objects/k{i}")).await?;
+        assert_eq!(got.status, StatusCode::OK);
+        let tier = got.header("x-tiered-source").context("a served GET names its tier")?.to_string();
+        *served.entry(tier).or_default() += 1.0;
+    }
+    assert_eq!(s.http.get("/v1/objects/absent").await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.http.send(Method::HEAD, "/v1/objects/k0", NONE, "").await?.status, StatusCode::OK);
+    assert_eq!(s.http.get("/no/such/route").await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.http.get("/v1/stats").await?.status, StatusCode::OK);
+
+    let (scrape, text) = scrape(&s).await?;
+
+    let http = "tiered_http_request_duration_seconds";
+    let objects = ("route", "/v1/objects/:key");
+    // The start-up probe polls /healthz until the server answers.
+    let probes = count(&scrape, http, &[("route", "/healthz"), ("status", "2xx")]);
+    assert!(probes >= 1.0, "the start-up probe:\n{text}");
+    let total = puts as f64 * 2.0 + 4.0 + probes;
+    assert_eq!(count(&scrape, http, &[]), total, "every request before the scrape, once:\n{text}");
+    let put_count = count(&scrape, http, &[objects, ("method", "PUT"), ("status", "2xx"), ("tier", "none")]);
+    assert_eq!(put_count, puts as f64);
+    for (tier, n) in &served {
+        let gets = count(&scrape, http, &[objects, ("method", "GET"), ("status", "2xx"), ("tier", tier.as_str())]);
+        assert_eq!(gets, *n, "GETs served by {tier}");
+    }
+    assert!(served.len() > 1, "the small hot tier leaves some reads to warm: {served:?}");
+    assert_eq!(count(&scrape, http, &[objects, ("method", "GET"), ("status", "4xx"), ("tier", "none")]), 1.0);
+    assert_eq!(count(&scrape, http, &[objects, ("method", "HEAD"), ("status", "2xx")]), 1.0);
+    assert_eq!(count(&scrape, http, &[("route", "other"), ("status", "4xx")]), 1.0);
+    assert_eq!(count(&scrape, http, &[("route", "/v1/stats")]), 1.0);
+    assert_eq!(value(&scrape, "tiered_http_responses_total", &[("class", "2xx")]), Some(total - 2.0));
+
+    // Cold is a local directory: each PUT is one write to it.
+    let disk = "tiered_disk_operation_duration_seconds";
+    assert_eq!(count(&scrape, disk, &[("kind", "local"), ("operation", "write")]), puts as f64);
+    // Each eviction round asks the policy to score once.
+    let rounds = count(&scrape, "tiered_eviction_round_duration_seconds", &[]);
+    assert!(rounds > 0.0, "64 KiB of hot holds fewer than 120 objects of 1 KiB:\n{text}");
+    assert_eq!(count(&scrape, "tiered_policy_call_duration_seconds", &[("call", "score")]), rounds);
+
+    // The store's counters keep their names and types.
+    let hot = [("tier", "hot"), ("kind", "memory")];
+    assert_eq!(value(&scrape, "tiered_tier_hits_total", &hot), served.get("hot").copied());
+    assert_eq!(value(&scrape, "tiered_gets_total", &[]), Some(puts as f64 + 1.0));
+    assert_eq!(value(&scrape, "tiered_policy_info", &[("name", "tiered-default")]), Some(1.0));
+    Ok(())
+}
