@@ -17,9 +17,9 @@ SECONDS_PER_RUN="${2:-10}"
 CONNECTIONS="${3:-64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tiered-target}"
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
-fi
+NEED_NGINX=1
+# shellcheck source=lib.sh
+source host/benches/load/lib.sh
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 cargo build --release --locked -p tiered-host --bin tiered >&2
@@ -27,32 +27,20 @@ TIERED="$CARGO_TARGET_DIR/release/tiered"
 
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"  # nginx workers run as an unprivileged user
+TIERED_PIDS=()
 cleanup() {
-    [[ -n "${TIERED_PID:-}" ]] && kill "$TIERED_PID" 2>/dev/null || true
+    for pid in "${TIERED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
     sleep 0.5
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 head -c 1024 /dev/urandom >"$WORK/1k"
 
-# tiered, on its defaults, with request logs off.
+# tiered, on its defaults.
 TIERED_PORT="$(free_port)"
-RUST_LOG=warn "$TIERED" serve --listen "127.0.0.1:$TIERED_PORT" --data-dir "$WORK/tiered" 2>"$WORK/tiered.log" &
-TIERED_PID=$!
-for _ in $(seq 600); do
-    curl -sf "http://127.0.0.1:$TIERED_PORT/healthz" >/dev/null && break
-    sleep 0.1
-done
-curl -sf -X PUT --data-binary @"$WORK/1k" "http://127.0.0.1:$TIERED_PORT/v1/objects/bench/1k" >/dev/null
-SOURCE="$(curl -sf -D - -o /dev/null "http://127.0.0.1:$TIERED_PORT/v1/objects/bench/1k" | tr -d '\r' |
-    sed -n 's/^x-tiered-source: //p')"
-[[ "$SOURCE" == "hot" ]] || { echo "expected a hot hit, got '$SOURCE'" >&2; exit 1; }
+start_tiered "$TIERED" "$TIERED_PORT" "$WORK/tiered"
 
 # nginx, static file handler, no access log.
 NGINX_PORT="$(free_port)"
@@ -81,20 +69,14 @@ EOF
 "$NGINX" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NGINX_PORT/1k" >/dev/null && break; sleep 0.1; done
 cmp <(curl -sf "http://127.0.0.1:$NGINX_PORT/1k") "$WORK/1k"
-cmp <(curl -sf "http://127.0.0.1:$TIERED_PORT/v1/objects/bench/1k") "$WORK/1k"
-
-run() {
-    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$1" | awk '/Requests\/sec/ {print $2}'
-}
 
 declare -a T N
 echo "round  tiered req/s  nginx req/s  ratio"
 for i in $(seq "$ROUNDS"); do
-    t="$(run "http://127.0.0.1:$TIERED_PORT/v1/objects/bench/1k")"
-    n="$(run "http://127.0.0.1:$NGINX_PORT/1k")"
+    t="$(rps "http://127.0.0.1:$TIERED_PORT/v1/objects/bench/1k")"
+    n="$(rps "http://127.0.0.1:$NGINX_PORT/1k")"
     T+=("$t"); N+=("$n")
     printf "%5d  %12.0f  %11.0f  %5.2f\n" "$i" "$t" "$n" "$(echo "$t / $n" | bc -l)"
 done
-median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mt="$(median "${T[@]}")"; mn="$(median "${N[@]}")"
 printf "median tiered %.0f req/s, nginx %.0f req/s, ratio %.2f\n" "$mt" "$mn" "$(echo "$mt / $mn" | bc -l)"

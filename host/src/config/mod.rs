@@ -62,6 +62,24 @@ pub struct Config {
     pub policy_limits: PolicyLimits,
     /// Engine settings (compression, eviction sample, max staleness...).
     pub store: StoreConfig,
+    /// What `/metrics` reports.
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Latency histograms (HTTP requests, S3 requests, policy calls, disk
+    /// tiers, eviction rounds); `false` keeps the counters and gauges only.
+    /// Process-wide: the first service started in a process decides.
+    pub histograms: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { histograms: true }
+    }
 }
 
 /// The memory tier.
@@ -145,6 +163,7 @@ impl Default for Config {
             policy_config: BTreeMap::new(),
             policy_limits: PolicyLimits::default(),
             store: StoreConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

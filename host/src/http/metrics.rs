@@ -16,17 +16,22 @@
 //! 50 µs to 10 s, S3 requests from 1 ms to 30 s, policy calls from 100 ns to
 //! 10 ms, disk-tier operations and eviction rounds from 10 µs to 1 s.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics::{
+    Key, KeyName, Metadata, SharedString, Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use parking_lot::Mutex;
 use tiered::engine::{StoreStats, TierStats};
 use tiered::policy::PolicyIdentity;
+
+use super::state::AppState;
 
 /// HTTP request latency: route, method, status class, serving tier.
 pub const HTTP_REQUEST_SECONDS: &str = "tiered_http_request_duration_seconds";
@@ -41,6 +46,8 @@ const LOCAL_BUCKETS: &[f64] = &[1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.
 #[derive(Debug)]
 pub struct Exporter {
     handle: PrometheusHandle,
+    /// Whether latency histograms are recorded (`[metrics] histograms`).
+    histograms: bool,
     /// The policy last reported as deciding (its info series is set to 0
     /// when another replaces it).
     deciding: Mutex<Option<PolicyIdentity>>,
@@ -59,8 +66,10 @@ pub enum ExporterError {
 
 impl Exporter {
     /// The process's exporter, installed as the global recorder on first
-    /// use; later services in the process share it.
-    pub fn install() -> Result<&'static Exporter, ExporterError> {
+    /// use; later services in the process share it (and its `histograms`
+    /// setting). Without histograms, every histogram recorded in the process
+    /// is dropped at the recorder and the HTTP one is not even recorded.
+    pub fn install(histograms: bool) -> Result<&'static Exporter, ExporterError> {
         static INSTALLING: Mutex<()> = Mutex::new(());
         let _one_at_a_time = INSTALLING.lock();
         if let Some(exporter) = EXPORTER.get() {
@@ -78,9 +87,13 @@ impl Exporter {
         }
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        metrics::set_global_recorder(recorder).map_err(|_| ExporterError::Taken)?;
-        describe();
-        Ok(EXPORTER.get_or_init(|| Exporter { handle, deciding: Mutex::new(None) }))
+        let installed = match histograms {
+            true => metrics::set_global_recorder(recorder).map_err(drop),
+            false => metrics::set_global_recorder(WithoutHistograms(recorder)).map_err(drop),
+        };
+        installed.map_err(|_| ExporterError::Taken)?;
+        describe(histograms);
+        Ok(EXPORTER.get_or_init(|| Exporter { handle, histograms, deciding: Mutex::new(None) }))
     }
 
     /// The exposition: the store's counters as of now, then every series.
@@ -159,7 +172,7 @@ fn tier_counters(t: &TierStats) -> [(&'static str, u64); 9] {
 }
 
 /// Help texts, once per process.
-fn describe() {
+fn describe(histograms: bool) {
     for (name, help) in [
         ("tiered_tier_hits_total", "Reads served by the tier."),
         ("tiered_tier_misses_total", "Reads the tier could not serve."),
@@ -209,6 +222,9 @@ fn describe() {
     ] {
         describe_gauge!(name, help);
     }
+    if !histograms {
+        return;
+    }
     for (name, help) in [
         (HTTP_REQUEST_SECONDS, "HTTP requests, by route, method, status class and serving tier."),
         (tiered_s3::REQUEST_SECONDS, "S3 requests (each attempt), by operation and outcome."),
@@ -216,15 +232,20 @@ fn describe() {
         (tiered::metrics::DISK_OPERATION_SECONDS, "Disk-tier reads and writes, by tier and operation."),
         (tiered::metrics::EVICTION_ROUND_SECONDS, "Eviction rounds, by tier."),
     ] {
-        describe_histogram!(name, metrics::Unit::Seconds, help);
+        describe_histogram!(name, Unit::Seconds, help);
     }
 }
 
-/// Middleware, outermost: times each request, refused ones included, and
-/// records it by route (the route's pattern, never the key), method, status
-/// class and the tier that served it (`x-tiered-source`; `none` when no tier
-/// did).
-pub async fn observe(request: Request, next: Next) -> Response {
+/// Middleware, outermost: counts each response by status class and, with
+/// histograms on, times each request, refused ones included, by route (the
+/// route's pattern, never the key), method, status class and the tier that
+/// served it (`x-tiered-source`; `none` when no tier did).
+pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if !state.metrics.histograms {
+        let response = next.run(request).await;
+        counter!("tiered_http_responses_total", "class" => status_class(response.status().as_u16())).increment(1);
+        return response;
+    }
     let started = Instant::now();
     let route = route_name(request.uri().path());
     let method = method_name(request.method());
@@ -240,6 +261,34 @@ pub async fn observe(request: Request, next: Next) -> Response {
     histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method, "status" => status, "tier" => tier)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// A recorder that keeps counters and gauges and drops every histogram.
+#[derive(Debug)]
+struct WithoutHistograms(PrometheusRecorder);
+
+impl metrics::Recorder for WithoutHistograms {
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.0.describe_counter(key, unit, description);
+    }
+
+    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.0.describe_gauge(key, unit, description);
+    }
+
+    fn describe_histogram(&self, _key: KeyName, _unit: Option<Unit>, _description: SharedString) {}
+
+    fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> metrics::Counter {
+        self.0.register_counter(key, metadata)
+    }
+
+    fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> metrics::Gauge {
+        self.0.register_gauge(key, metadata)
+    }
+
+    fn register_histogram(&self, _key: &Key, _metadata: &Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
 }
 
 /// The route a path belongs to, as a label value (a finite set: keys never

@@ -70,7 +70,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), timeout::body_idle_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(middleware::from_fn(log_request))
-        .layer(middleware::from_fn(metrics::observe))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)
 }
 

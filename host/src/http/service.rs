@@ -104,7 +104,7 @@ impl Service {
             capacities,
             limits: config.policy_limits,
         };
-        let metrics = super::metrics::Exporter::install()?;
+        let metrics = super::metrics::Exporter::install(config.metrics.histograms)?;
         let policy = load_policy(&config, &policies).await?;
         let store = build_store(&config, policy).await?;
         let max_body_bytes = usize::try_from(config.max_body_bytes.0).unwrap_or(usize::MAX);

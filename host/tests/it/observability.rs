@@ -75,3 +75,22 @@ async fn histograms_count_every_request_by_route_method_status_and_tier() -> Res
     assert_eq!(value(&scrape, "tiered_policy_info", &[("name", "tiered-default")]), Some(1.0));
     Ok(())
 }
+
+/// `[metrics] histograms = false`: counters and gauges only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn histograms_can_be_turned_off_keeping_the_counters() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), &format!("{CONFIG}[metrics]\nhistograms = false\n")).await?;
+    for i in 0..120 {
+        let put = s.http.send(Method::PUT, &format!("/v1/objects/k{i}"), NONE, vec![b'v'; 1000]).await?;
+        assert_eq!(put.status, StatusCode::CREATED);
+    }
+    assert_eq!(s.http.get("/v1/objects/k0").await?.status, StatusCode::OK);
+    let (scrape, text) = scrape(&s).await?;
+    let histograms = scrape.samples.iter().filter(|s| matches!(s.value, prometheus_parse::Value::Histogram(_)));
+    assert_eq!(histograms.count(), 0, "no histogram series:\n{text}");
+    assert!(!text.contains("_bucket"), "{text}");
+    assert!(value(&scrape, "tiered_tier_evictions_total", &[("tier", "hot")]).is_some_and(|n| n > 0.0), "{text}");
+    assert!(value(&scrape, "tiered_http_responses_total", &[("class", "2xx")]).is_some_and(|n| n >= 121.0));
+    Ok(())
+}

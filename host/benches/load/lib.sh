@@ -1,0 +1,38 @@
+# Shared by the hot-GET load benchmarks (sourced): wrk, ports, a tiered
+# server holding one 1 KiB object in hot, requests per second, medians.
+
+if ! command -v wrk >/dev/null || { [[ -n "${NEED_NGINX:-}" ]] && ! command -v nginx >/dev/null; }; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_tiered BIN PORT DATA_DIR [CONFIG_FILE]: `tiered serve` in the
+# background with request logs off, `bench/1k` (the file $WORK/1k) stored
+# and checked to be served from hot. Sets TIERED_PIDS.
+start_tiered() {
+    local bin="$1" port="$2" data="$3" config="${4:-}"
+    local args=(serve --listen "127.0.0.1:$port" --data-dir "$data")
+    [[ -n "$config" ]] && args+=(--config "$config")
+    RUST_LOG=warn "$bin" "${args[@]}" 2>"$data.log" &
+    TIERED_PIDS+=("$!")
+    for _ in $(seq 600); do
+        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf -X PUT --data-binary @"$WORK/1k" "http://127.0.0.1:$port/v1/objects/bench/1k" >/dev/null
+    local source
+    source="$(curl -sf -D - -o /dev/null "http://127.0.0.1:$port/v1/objects/bench/1k" | tr -d '\r' |
+        sed -n 's/^x-tiered-source: //p')"
+    [[ "$source" == "hot" ]] || { echo "expected a hot hit, got '$source'" >&2; exit 1; }
+    cmp <(curl -sf "http://127.0.0.1:$port/v1/objects/bench/1k") "$WORK/1k"
+}
+
+# rps URL: requests per second of wrk, 2 threads.
+rps() {
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$1" | awk '/Requests\/sec/ {print $2}'
+}
+
+median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
