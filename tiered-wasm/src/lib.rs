@@ -197,6 +197,7 @@ impl WasmPolicy {
             return None;
         }
         let ticks = self.pool.call_ticks();
+        let _span = tracing::trace_span!("policy_call", call, policy = %self.name).entered();
         let (outcome, measured) =
             c.clock.run_measured(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
         self.throttle.spend(measured.weighted_ns);

@@ -28,8 +28,11 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use parking_lot::Mutex;
+use std::hash::BuildHasher;
 use tiered::engine::{StoreStats, TierStats};
 use tiered::policy::PolicyIdentity;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::state::AppState;
 
@@ -236,20 +239,17 @@ fn describe(histograms: bool) {
     }
 }
 
-/// Middleware, outermost: counts each response by status class and, with
-/// histograms on, times each request, refused ones included, by route (the
-/// route's pattern, never the key), method, status class and the tier that
-/// served it (`x-tiered-source`; `none` when no tier did).
+/// Middleware, outermost: runs each request in its span ([`request_span`]),
+/// counts each response by status class and, with histograms on, times each
+/// request, refused ones included, by route (the route's pattern, never the
+/// key), method, status class and the tier that served it
+/// (`x-tiered-source`; `none` when no tier did).
 pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    if !state.metrics.histograms {
-        let response = next.run(request).await;
-        counter!("tiered_http_responses_total", "class" => status_class(response.status().as_u16())).increment(1);
-        return response;
-    }
-    let started = Instant::now();
+    let started = state.metrics.histograms.then(Instant::now);
     let route = route_name(request.uri().path());
     let method = method_name(request.method());
-    let response = next.run(request).await;
+    let span = request_span(route, method, request.uri().path());
+    let response = next.run(request).instrument(span.clone()).await;
     let status = status_class(response.status().as_u16());
     let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
         Some(b"hot") => "hot",
@@ -257,10 +257,37 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
         Some(b"cold") => "cold",
         _ => "none",
     };
+    span.record("status", status).record("tier", tier);
+    if !span.is_disabled() {
+        // One debug line per request, in its span (the path, which holds
+        // the key, is not logged).
+        let _in = span.enter();
+        tracing::debug!(status = response.status().as_u16(), "request");
+    }
     counter!("tiered_http_responses_total", "class" => status).increment(1);
-    histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method, "status" => status, "tier" => tier)
-        .record(started.elapsed().as_secs_f64());
+    if let Some(started) = started {
+        histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method, "status" => status, "tier" => tier)
+            .record(started.elapsed().as_secs_f64());
+    }
     response
+}
+
+/// The request's span (level debug: free unless a subscriber asks for
+/// it): route, method, the key's hash (never the key: a process-wide seeded
+/// 64-bit hash, so one key's requests correlate within a process's traces
+/// and cannot be looked up across processes), and, once answered, status
+/// class and serving tier. What the request causes below (the engine's
+/// events, S3 requests, policy calls) is recorded inside it.
+fn request_span(route: &'static str, method: &'static str, path: &str) -> tracing::Span {
+    let span = tracing::debug_span!("request", route, method, key_hash = Empty, status = Empty, tier = Empty);
+    if !span.is_disabled()
+        && let Some(key) = path.strip_prefix("/v1/objects/").or_else(|| path.strip_prefix("/v1/touch/"))
+    {
+        static SEED: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+        let hash = SEED.get_or_init(Default::default).hash_one(key);
+        span.record("key_hash", format_args!("{hash:016x}"));
+    }
+    span
 }
 
 /// A recorder that keeps counters and gauges and drops every histogram.

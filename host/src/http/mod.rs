@@ -36,7 +36,6 @@ pub mod timeout;
 pub mod upload;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -69,7 +68,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout::body_idle_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_declared_oversize))
-        .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)
 }
@@ -103,19 +101,4 @@ async fn refuse_declared_oversize(State(state): State<Arc<AppState>>, request: R
         return axum::response::IntoResponse::into_response(ApiError::TooLarge { limit, setting });
     }
     next.run(request).await
-}
-
-/// One debug line per request (status, latency). Failures are logged where
-/// they are mapped ([`error`]); requests are counted and timed by
-/// [`metrics::observe`].
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let line =
-        tracing::enabled!(tracing::Level::DEBUG).then(|| (request.method().clone(), request.uri().path().to_owned()));
-    let response = next.run(request).await;
-    if let Some((method, path)) = line {
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::debug!(%method, path, status = response.status().as_u16(), micros, "request");
-    }
-    response
 }

@@ -94,3 +94,34 @@ async fn histograms_can_be_turned_off_keeping_the_counters() -> Result<()> {
     assert!(value(&scrape, "tiered_http_responses_total", &[("class", "2xx")]).is_some_and(|n| n >= 121.0));
     Ok(())
 }
+
+/// Each request runs in a `request` span (debug level) carrying its route,
+/// method, the key's hash (never the key), status class and serving tier:
+/// what happens inside, here the request's own log line, is attributed to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_span_carries_the_key_hash_never_the_key() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start_logging(dir.path(), "", "info,tiered_host::http=debug").await?;
+    let key = "secret-report-2026";
+    assert_eq!(s.http.put(&format!("/v1/objects/{key}"), "v").await?.status, StatusCode::CREATED);
+    assert_eq!(s.http.get(&format!("/v1/objects/{key}")).await?.status, StatusCode::OK);
+    // The log is read from the server's stderr by a thread: wait for both lines.
+    let in_span = |l: &&str| l.contains("request{") && l.contains("route=\"/v1/objects/:key\"");
+    let mut log = s.log_text();
+    for _ in 0..100 {
+        if log.lines().filter(in_span).count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        log = s.log_text();
+    }
+    let lines: Vec<&str> = log.lines().filter(in_span).collect();
+    assert!(lines.len() >= 2, "the PUT's and the GET's lines, inside their spans:\n{log}");
+    let hashes: Vec<&str> =
+        lines.iter().filter_map(|l| l.split("key_hash=").nth(1)?.split([' ', '}']).next()).collect();
+    assert_eq!(hashes.len(), lines.len(), "each carries the key's hash:\n{log}");
+    assert!(hashes.iter().all(|h| h.len() == 16 && *h == hashes[0]), "one key, one hash: {hashes:?}");
+    assert!(lines.iter().any(|l| l.contains("method=\"GET\"") && l.contains("tier=\"hot\"")), "{log}");
+    assert!(!log.contains(key), "the key itself is never logged:\n{log}");
+    Ok(())
+}

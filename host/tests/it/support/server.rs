@@ -130,10 +130,20 @@ impl Server {
 
     /// [`Server::start`] with more `tiered serve` arguments (e.g. `--policy X.wasm`).
     pub async fn start_with_args(data_dir: &Path, config: &str, args: &[&std::ffi::OsStr]) -> Result<Server> {
+        Server::start_with(data_dir, config, args, "info").await
+    }
+
+    /// [`Server::start`] logging at `log_filter` (`RUST_LOG`).
+    pub async fn start_logging(data_dir: &Path, config: &str, log_filter: &str) -> Result<Server> {
+        Server::start_with(data_dir, config, &[], log_filter).await
+    }
+
+    async fn start_with(data_dir: &Path, config: &str, args: &[&std::ffi::OsStr], log_filter: &str) -> Result<Server> {
         let file = data_dir.join("tiered.toml");
         std::fs::create_dir_all(data_dir)?;
         std::fs::write(&file, format!("policy_cache_dir = {:?}\n{config}", policy_cache()))?;
         let mut cmd = tiered();
+        cmd.env("RUST_LOG", log_filter);
         cmd.arg("serve").arg("--config").arg(&file).args(["--listen", "127.0.0.1:0"]).arg("--data-dir").arg(data_dir);
         cmd.args(args);
         let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
