@@ -54,6 +54,12 @@ pub struct Exporter {
     /// The policy last reported as deciding (its info series is set to 0
     /// when another replaces it).
     deciding: Mutex<Option<PolicyIdentity>>,
+    /// Handles of the HTTP histogram's series, by route, method, status
+    /// class and tier, each registered on first use: a request then records
+    /// without building a key or looking it up.
+    http: Box<[OnceLock<metrics::Histogram>]>,
+    /// Handles of `tiered_http_responses_total`, by status class.
+    responses: [OnceLock<metrics::Counter>; STATUSES.len()],
 }
 
 static EXPORTER: OnceLock<Exporter> = OnceLock::new();
@@ -96,7 +102,14 @@ impl Exporter {
         };
         installed.map_err(|_| ExporterError::Taken)?;
         describe(histograms);
-        Ok(EXPORTER.get_or_init(|| Exporter { handle, histograms, deciding: Mutex::new(None) }))
+        let series = ROUTES.len() * METHODS.len() * STATUSES.len() * TIERS.len();
+        Ok(EXPORTER.get_or_init(|| Exporter {
+            handle,
+            histograms,
+            deciding: Mutex::new(None),
+            http: (0..series).map(|_| OnceLock::new()).collect(),
+            responses: Default::default(),
+        }))
     }
 
     /// The exposition: the store's counters as of now, then every series.
@@ -245,29 +258,32 @@ fn describe(histograms: bool) {
 /// key), method, status class and the tier that served it
 /// (`x-tiered-source`; `none` when no tier did).
 pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let started = state.metrics.histograms.then(Instant::now);
-    let route = route_name(request.uri().path());
-    let method = method_name(request.method());
-    let span = request_span(route, method, request.uri().path());
+    let metrics = state.metrics;
+    let started = metrics.histograms.then(Instant::now);
+    let (route, method) = (route_of(request.uri().path()), method_of(request.method()));
+    let span = request_span(ROUTES[route], METHODS[method], request.uri().path());
     let response = next.run(request).instrument(span.clone()).await;
-    let status = status_class(response.status().as_u16());
+    let status = usize::from(response.status().as_u16() / 100).clamp(1, 5) - 1;
     let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
-        Some(b"hot") => "hot",
-        Some(b"warm") => "warm",
-        Some(b"cold") => "cold",
-        _ => "none",
+        Some(b"hot") => 0,
+        Some(b"warm") => 1,
+        Some(b"cold") => 2,
+        _ => 3,
     };
-    span.record("status", status).record("tier", tier);
+    span.record("status", STATUSES[status]).record("tier", TIERS[tier]);
     if !span.is_disabled() {
         // One debug line per request, in its span (the path, which holds
         // the key, is not logged).
         let _in = span.enter();
         tracing::debug!(status = response.status().as_u16(), "request");
     }
-    counter!("tiered_http_responses_total", "class" => status).increment(1);
+    let class = STATUSES[status];
+    metrics.responses[status].get_or_init(|| counter!("tiered_http_responses_total", "class" => class)).increment(1);
     if let Some(started) = started {
-        histogram!(HTTP_REQUEST_SECONDS, "route" => route, "method" => method, "status" => status, "tier" => tier)
-            .record(started.elapsed().as_secs_f64());
+        let index = ((route * METHODS.len() + method) * STATUSES.len() + status) * TIERS.len() + tier;
+        let labels = [("route", ROUTES[route]), ("method", METHODS[method]), ("status", class), ("tier", TIERS[tier])];
+        let series = metrics.http[index].get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, &labels[..]));
+        series.record(started.elapsed().as_secs_f64());
     }
     response
 }
@@ -318,49 +334,47 @@ impl metrics::Recorder for WithoutHistograms {
     }
 }
 
-/// The route a path belongs to, as a label value (a finite set: keys never
-/// become labels).
-fn route_name(path: &str) -> &'static str {
-    const EXACT: [&str; 8] = [
-        "/healthz",
-        "/metrics",
-        "/v1/stats",
-        "/v1/objects",
-        "/v1/invalidate",
-        "/v1/bootstrap/hot",
-        "/v1/bootstrap/warm",
-        "/v1/policy",
-    ];
-    if let Some(route) = EXACT.iter().find(|&&r| r == path) {
-        return route;
-    }
-    if path.starts_with("/v1/objects/") {
-        "/v1/objects/:key"
+/// The label values of the HTTP histogram: finite sets (keys never become
+/// labels).
+const ROUTES: [&str; 11] = [
+    "/healthz",
+    "/metrics",
+    "/v1/stats",
+    "/v1/objects",
+    "/v1/invalidate",
+    "/v1/bootstrap/hot",
+    "/v1/bootstrap/warm",
+    "/v1/policy",
+    "/v1/objects/:key",
+    "/v1/touch/:key",
+    "other",
+];
+const METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "other"];
+const STATUSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+const TIERS: [&str; 4] = ["hot", "warm", "cold", "none"];
+
+/// The route a path belongs to, as an index of [`ROUTES`].
+fn route_of(path: &str) -> usize {
+    if let Some(exact) = ROUTES[..8].iter().position(|&r| r == path) {
+        exact
+    } else if path.starts_with("/v1/objects/") {
+        8
     } else if path.starts_with("/v1/touch/") {
-        "/v1/touch/:key"
+        9
     } else {
-        "other"
+        10
     }
 }
 
-fn method_name(method: &axum::http::Method) -> &'static str {
+/// A method as an index of [`METHODS`].
+fn method_of(method: &axum::http::Method) -> usize {
     use axum::http::Method;
     match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::PUT => "PUT",
-        Method::POST => "POST",
-        Method::DELETE => "DELETE",
-        _ => "other",
-    }
-}
-
-fn status_class(status: u16) -> &'static str {
-    match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
+        Method::GET => 0,
+        Method::HEAD => 1,
+        Method::PUT => 2,
+        Method::POST => 3,
+        Method::DELETE => 4,
+        _ => 5,
     }
 }

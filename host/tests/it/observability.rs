@@ -68,12 +68,37 @@ async fn histograms_count_every_request_by_route_method_status_and_tier() -> Res
     assert!(rounds > 0.0, "64 KiB of hot holds fewer than 120 objects of 1 KiB:\n{text}");
     assert_eq!(count(&scrape, "tiered_policy_call_duration_seconds", &[("call", "score")]), rounds);
 
+    // The example dashboard asks only for series the service exports (S3's
+    // are checked against their name: this server's cold is local).
+    let exported: std::collections::HashSet<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();
+    for name in dashboard_metrics()? {
+        let base = ["_bucket", "_count", "_sum"].iter().find_map(|x| name.strip_suffix(x)).unwrap_or(&name);
+        let known = exported.contains(name.as_str()) || exported.contains(base) || base == tiered_s3::REQUEST_SECONDS;
+        assert!(known, "examples/grafana/tiered-dashboard.json asks for {name}, which /metrics does not have");
+    }
+
     // The store's counters keep their names and types.
     let hot = [("tier", "hot"), ("kind", "memory")];
     assert_eq!(value(&scrape, "tiered_tier_hits_total", &hot), served.get("hot").copied());
     assert_eq!(value(&scrape, "tiered_gets_total", &[]), Some(puts as f64 + 1.0));
     assert_eq!(value(&scrape, "tiered_policy_info", &[("name", "tiered-default")]), Some(1.0));
     Ok(())
+}
+
+/// The metric names in the example Grafana dashboard's queries.
+fn dashboard_metrics() -> Result<Vec<String>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/grafana/tiered-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut names = Vec::new();
+    for panel in dashboard["panels"].as_array().context("panels")? {
+        for target in panel["targets"].as_array().context("targets")? {
+            let expr = target["expr"].as_str().context("expr")?;
+            let words = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            names.extend(words.filter(|w| w.starts_with("tiered_")).map(str::to_string));
+        }
+    }
+    anyhow::ensure!(names.len() >= 10, "the dashboard's queries: {names:?}");
+    Ok(names)
 }
 
 /// `[metrics] histograms = false`: counters and gauges only.
