@@ -13,16 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-ROUNDS="${1:-5}"
-SECONDS_PER_RUN="${2:-10}"
-CONNECTIONS="${3:-64}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tiered-target}"
-
 # shellcheck source=lib.sh
-source host/benches/load/lib.sh
-
-cargo build --release --locked -p tiered-host --bin tiered >&2
-TIERED="$CARGO_TARGET_DIR/release/tiered"
+source host/benches/load/lib.sh "$@"
 
 WORK="$(mktemp -d)"
 TIERED_PIDS=()

@@ -12,18 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-ROUNDS="${1:-5}"
-SECONDS_PER_RUN="${2:-10}"
-CONNECTIONS="${3:-64}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tiered-target}"
-
 NEED_NGINX=1
 # shellcheck source=lib.sh
-source host/benches/load/lib.sh
+source host/benches/load/lib.sh "$@"
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
-cargo build --release --locked -p tiered-host --bin tiered >&2
-TIERED="$CARGO_TARGET_DIR/release/tiered"
 
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"  # nginx workers run as an unprivileged user

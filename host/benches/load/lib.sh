@@ -1,9 +1,19 @@
-# Shared by the hot-GET load benchmarks (sourced): wrk, ports, a tiered
-# server holding one 1 KiB object in hot, requests per second, medians.
+# Shared by the hot-GET load benchmarks, sourced with the script's arguments
+# ([rounds] [seconds] [connections]): wrk, the release build of `tiered`
+# ($TIERED), ports, a tiered server holding one 1 KiB object in hot,
+# requests per second, medians.
+
+ROUNDS="${1:-5}"
+SECONDS_PER_RUN="${2:-10}"
+CONNECTIONS="${3:-64}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tiered-target}"
 
 if ! command -v wrk >/dev/null || { [[ -n "${NEED_NGINX:-}" ]] && ! command -v nginx >/dev/null; }; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
 fi
+
+cargo build --release --locked -p tiered-host --bin tiered >&2
+TIERED="$CARGO_TARGET_DIR/release/tiered"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
