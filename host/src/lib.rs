@@ -15,11 +15,14 @@
 //!   and Belady baselines.
 //! - [`testkit`] (feature `policy-testkit`): a policy run in a real store
 //!   against S3 through a scripted scenario (`tiered policy test`).
+//! - [`telemetry`]: the process's logs (stderr) and, with feature `otel`,
+//!   traces exported with OTLP.
 //! - `main.rs`: the command line.
 
 pub mod config;
 pub mod http;
 pub mod sim;
+pub mod telemetry;
 #[cfg(feature = "policy-testkit")]
 pub mod testkit;
 pub mod tiers;

@@ -22,7 +22,6 @@
 // The command line speaks to the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,6 +30,7 @@ use clap::{Args, Parser, Subcommand};
 use tiered_host::config::Config;
 use tiered_host::http::Service;
 use tiered_host::http::service::shutdown_signal;
+use tiered_host::telemetry;
 use tiered_wasm::{PolicyEngine, PolicyLimits, check, conformance};
 
 #[derive(Debug, Parser)]
@@ -92,15 +92,14 @@ enum PolicyCommand {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Policy(PolicyCommand::Check { wasm, json, config, conformance, cache_dir }) => {
-            policy_check(&wasm, json, config, conformance, cache_dir)
+            logged(|| policy_check(&wasm, json, config, conformance, cache_dir))
         }
-        Command::Policy(PolicyCommand::Test(args)) => policy_test(&args),
-        Command::Simulate(args) => simulate(&args),
+        Command::Policy(PolicyCommand::Test(args)) => logged(|| policy_test(&args)),
+        Command::Simulate(args) => logged(|| simulate(&args)),
     };
     match outcome {
         Ok(code) => code,
@@ -111,14 +110,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+/// `command` with logs on stderr (`serve` sets up its own, after reading
+/// its configuration: it may export traces).
+fn logged(command: impl FnOnce() -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    let _telemetry = telemetry::init(None)?;
+    command()
 }
 
 /// Defaults < file < environment < flags, validated.
@@ -142,6 +138,8 @@ fn serve_config(args: &ServeArgs) -> anyhow::Result<tiered_host::config::ValidCo
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = serve_config(&args)?;
+    // Dropped last: flushes the spans still waiting for export.
+    let _telemetry = telemetry::init(Some(&config.config.tracing))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(async {
         let service = Service::start(config).await?;

@@ -64,6 +64,31 @@ pub struct Config {
     pub store: StoreConfig,
     /// What `/metrics` reports.
     pub metrics: MetricsConfig,
+    /// Where traces go (feature `otel`).
+    pub tracing: TracingConfig,
+}
+
+/// Traces exported with OTLP (the binary's feature `otel`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+    /// OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`;
+    /// `None` (the default): no traces leave the process.
+    pub otlp_endpoint: Option<String>,
+    /// Which spans are exported (`RUST_LOG` syntax), apart from the log
+    /// filter.
+    pub otlp_filter: String,
+}
+
+impl TracingConfig {
+    /// The request spans (level debug) and everything at info.
+    pub const DEFAULT_FILTER: &str = "info,tiered_host::http=debug";
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        TracingConfig { otlp_endpoint: None, otlp_filter: TracingConfig::DEFAULT_FILTER.to_string() }
+    }
 }
 
 /// `/metrics`.
@@ -164,6 +189,7 @@ impl Default for Config {
             policy_limits: PolicyLimits::default(),
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
+            tracing: TracingConfig::default(),
         }
     }
 }

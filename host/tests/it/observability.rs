@@ -150,3 +150,54 @@ async fn a_request_span_carries_the_key_hash_never_the_key() -> Result<()> {
     assert!(!log.contains(key), "the key itself is never logged:\n{log}");
     Ok(())
 }
+
+/// A build without the `otel` feature refuses an OTLP endpoint rather than
+/// ignore it.
+#[cfg(not(feature = "otel"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_otlp_endpoint_needs_the_otel_build() -> Result<()> {
+    let config = "[tracing]\notlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"\n";
+    let line = crate::service_lifecycle::failed_start(&[], &[], Some(config)).await?;
+    assert!(line.contains("otlp_endpoint is set, but this build") && line.contains("--features otel"), "{line}");
+    Ok(())
+}
+
+/// With the `otel` feature, the request spans reach an OTLP/HTTP receiver
+/// (here a fake collector that keeps the bodies), the key's hash in them and
+/// never the key, and the last ones are flushed when the server stops.
+#[cfg(feature = "otel")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_spans_are_exported_with_otlp() -> Result<()> {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+
+    type Received = Arc<Mutex<Vec<(String, Bytes)>>>;
+    async fn collect(State(received): State<Received>, headers: axum::http::HeaderMap, body: Bytes) -> StatusCode {
+        let kind = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        received.lock().expect("not poisoned").push((kind, body));
+        StatusCode::OK
+    }
+    let received: Received = Arc::default();
+    let app = axum::Router::new().route("/v1/traces", axum::routing::post(collect)).with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}/v1/traces", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), &format!("[tracing]\notlp_endpoint = {endpoint:?}\n")).await?;
+    let key = "secret-report-2026";
+    assert_eq!(s.http.put(&format!("/v1/objects/{key}"), "v").await?.status, StatusCode::CREATED);
+    assert_eq!(s.http.get(&format!("/v1/objects/{key}")).await?.status, StatusCode::OK);
+    s.stop().await?;
+
+    let bodies = received.lock().expect("not poisoned").clone();
+    assert!(!bodies.is_empty(), "no export reached the collector");
+    assert!(bodies.iter().all(|(kind, _)| kind == "application/x-protobuf"), "{:?}", bodies.iter().map(|b| &b.0));
+    let all: Vec<u8> = bodies.iter().flat_map(|(_, body)| body.to_vec()).collect();
+    let has = |needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"request") && has(b"key_hash") && has(b"/v1/objects/:key"), "the request spans and their fields");
+    assert!(!has(key.as_bytes()), "the key itself is never exported");
+    Ok(())
+}

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tiered_wasm::DEFAULT_POLICY_WASM;
 
 /// Runs `tiered serve` expecting it to fail; returns its one error line.
-async fn failed_start(args: &[&str], env: &[(&str, &str)], config: Option<&str>) -> Result<String> {
+pub(crate) async fn failed_start(args: &[&str], env: &[(&str, &str)], config: Option<&str>) -> Result<String> {
     let dir = tempfile::tempdir()?;
     let mut cmd = tiered();
     cmd.arg("serve").arg("--data-dir").arg(dir.path()).args(args).envs(env.iter().copied());
