@@ -7,8 +7,9 @@
 //!   OTLP over HTTP (protobuf) to a collector (the OpenTelemetry Collector,
 //!   Jaeger, Tempo...), in batches from a background thread, filtered by
 //!   `[tracing] otlp_filter` on their own (default: the `request` spans of
-//!   the service and everything at `info`). A build without the feature
-//!   refuses an endpoint rather than ignore it.
+//!   the service with the S3 requests and policy calls inside them, and
+//!   everything at `info`). A build without the feature refuses an endpoint
+//!   rather than ignore it.
 //!
 //! The spans are those of the code: `request` per HTTP request
 //! (`http/metrics.rs`: route, method, the key's seeded hash, status, tier),

@@ -11,7 +11,9 @@
 //! recorded through the [`metrics`] facade as the histogram
 //! [`REQUEST_SECONDS`](crate::REQUEST_SECONDS), labelled `operation` (the
 //! kinds of [`RequestCounts`]) and `outcome` (`2xx`, `3xx`, `4xx`, `5xx`, or
-//! `error` when no response came: a timeout, a refused connection).
+//! `error` when no response came: a timeout, a refused connection), and
+//! logged as a debug event `s3 request`, which lands in the span of the
+//! request that caused it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,8 +178,10 @@ impl Intercept for RequestCounter {
             None => "error",
         };
         let seconds = attempt.sent.elapsed().as_secs_f64();
-        metrics::histogram!(crate::REQUEST_SECONDS, "operation" => attempt.kind.as_str(), "outcome" => outcome)
-            .record(seconds);
+        let operation = attempt.kind.as_str();
+        metrics::histogram!(crate::REQUEST_SECONDS, "operation" => operation, "outcome" => outcome).record(seconds);
+        // In the span of whatever caused it (the service's request span).
+        tracing::debug!(operation, outcome, seconds, "s3 request");
         Ok(())
     }
 }

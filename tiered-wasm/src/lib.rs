@@ -37,7 +37,9 @@
 //! **Latency.** Timed calls are recorded through the [`metrics`] facade as
 //! the histogram [`CALL_SECONDS`], labelled `call` (`place`, `promote`,
 //! `score`): every scoring call, and the placements and promotions the busy
-//! clock samples (one in [`tiered::policy::BUSY_SAMPLE_EVERY`]).
+//! clock samples (one in [`tiered::policy::BUSY_SAMPLE_EVERY`]). Each call
+//! runs in a `policy_call` span (level debug), so a trace shows the calls a
+//! request made.
 
 /// Histogram of policy calls, in seconds (placements and promotions sampled).
 pub const CALL_SECONDS: &str = "tiered_policy_call_duration_seconds";
@@ -197,7 +199,7 @@ impl WasmPolicy {
             return None;
         }
         let ticks = self.pool.call_ticks();
-        let _span = tracing::trace_span!("policy_call", call, policy = %self.name).entered();
+        let _span = tracing::debug_span!("policy_call", call, policy = %self.name).entered();
         let (outcome, measured) =
             c.clock.run_measured(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
         self.throttle.spend(measured.weighted_ns);

@@ -81,8 +81,9 @@ pub struct TracingConfig {
 }
 
 impl TracingConfig {
-    /// The request spans (level debug) and everything at info.
-    pub const DEFAULT_FILTER: &str = "info,tiered_host::http=debug";
+    /// The request spans, the S3 requests and policy calls inside them
+    /// (level debug), and everything at info.
+    pub const DEFAULT_FILTER: &str = "info,tiered_host::http=debug,tiered_s3=debug,tiered_wasm=debug";
 }
 
 impl Default for TracingConfig {

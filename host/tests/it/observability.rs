@@ -198,6 +198,7 @@ async fn request_spans_are_exported_with_otlp() -> Result<()> {
     let all: Vec<u8> = bodies.iter().flat_map(|(_, body)| body.to_vec()).collect();
     let has = |needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"request") && has(b"key_hash") && has(b"/v1/objects/:key"), "the request spans and their fields");
+    assert!(has(b"policy_call") && has(b"place"), "the PUT's placement call, inside its request");
     assert!(!has(key.as_bytes()), "the key itself is never exported");
     Ok(())
 }
