@@ -1,12 +1,22 @@
 //! The object file format of the disk and local-cold tiers.
 //!
 //! ```text
-//! magic      8 bytes   "TIERED\0\x01" (format version 1)
+//! magic      8 bytes   "TIERED\0\x02" (format version 2)
 //! meta_len   u32 LE    length of the JSON metadata
 //! data_hash  u64 LE    xxh3-64 of the data (fast verification on every read)
 //! meta       JSON      ObjectMeta (carries the key and the sha256 checksum)
 //! data       meta.size bytes
+//! chunks     u64 LE    xxh3-64 of each CHUNK_LEN bytes of the data (the last
+//!                      chunk may be shorter), ceil(meta.size / CHUNK_LEN) of them
 //! ```
+//!
+//! The chunk table lets a range be read and verified without reading the rest
+//! of the object: the chunks that cover it, each checked against its entry
+//! ([`verify_chunks`]). It follows the data so that a writer streaming a large
+//! object appends it once the data has passed. Version 1 (`"TIERED\0\x01"`) is
+//! the same file without the table; such files stay readable (a range of one
+//! is verified by reading the whole data), and are written as version 2 when
+//! rewritten.
 //!
 //! A file is written whole to a temporary name, fsync'd, then renamed into
 //! place, so a reader sees either the old file or the new one. [`decode`]
@@ -14,20 +24,26 @@
 //! data hash: a torn or tampered file is reported as corrupt, never served.
 //! [`encode`] refuses what [`decode`] would refuse: metadata larger than
 //! [`MAX_META_LEN`] is an error before anything is written.
-//! [`read_header`] reads the header alone (the index rebuild, `head`, and the
-//! streamed reads of large objects, which check the data hash at the end).
+//! [`read_header`] reads the header alone (the index rebuild, `head`, ranges,
+//! and the streamed reads of large objects, which check the data hash at the
+//! end).
 
 use bytes::Bytes;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::object::{Object, ObjectMeta};
 
-/// File magic: format name and version.
-pub const MAGIC: &[u8; 8] = b"TIERED\0\x01";
+/// File magic of the current format: its name and version (2).
+pub const MAGIC: &[u8; 8] = b"TIERED\0\x02";
+/// File magic of version 1 (no chunk table), still read.
+pub const MAGIC_V1: &[u8; 8] = b"TIERED\0\x01";
 /// Bytes before the metadata.
 pub const PREFIX_LEN: usize = 8 + 4 + 8;
 /// The largest metadata block accepted (keys are ≤ 1 KiB; custom metadata is
 /// bounded by the HTTP layer well below this).
 pub const MAX_META_LEN: usize = 1 << 20;
+/// Bytes of data under one entry of the chunk table.
+pub const CHUNK_LEN: u64 = 64 * 1024;
 
 /// Why a file could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +61,8 @@ pub enum FormatError {
     WrongLength { expected: u64, actual: u64 },
     #[error("data does not match its hash")]
     HashMismatch,
+    #[error("chunk {0} of the data does not match its hash")]
+    ChunkMismatch(u64),
     /// [`encode`] was given metadata the format cannot hold.
     #[error("metadata is {0} bytes as JSON; the file format holds at most {MAX_META_LEN}")]
     MetaTooLarge(usize),
@@ -55,22 +73,109 @@ pub fn data_hash(data: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(data)
 }
 
+/// Entries in the chunk table of `size` bytes of data.
+pub fn chunk_count(size: u64) -> u64 {
+    size.div_ceil(CHUNK_LEN)
+}
+
+/// Bytes of the chunk table of `size` bytes of data.
+pub fn table_len(size: u64) -> u64 {
+    8 * chunk_count(size)
+}
+
+/// The chunk table of data that arrives in pieces of any length.
+#[derive(Clone, Default)]
+pub struct ChunkHasher {
+    current: Box<Xxh3>,
+    filled: u64,
+    table: Vec<u8>,
+}
+
+impl std::fmt::Debug for ChunkHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkHasher").field("chunks", &(self.table.len() / 8)).finish_non_exhaustive()
+    }
+}
+
+impl ChunkHasher {
+    pub fn new() -> ChunkHasher {
+        ChunkHasher::default()
+    }
+
+    /// The next bytes of the data.
+    pub fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let take = ((CHUNK_LEN - self.filled) as usize).min(data.len());
+            self.current.update(&data[..take]);
+            self.filled += take as u64;
+            data = &data[take..];
+            if self.filled == CHUNK_LEN {
+                self.close_chunk();
+            }
+        }
+    }
+
+    fn close_chunk(&mut self) {
+        self.table.extend_from_slice(&self.current.digest().to_le_bytes());
+        self.current.reset();
+        self.filled = 0;
+    }
+
+    /// The table, as it is written after the data.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.filled > 0 {
+            self.close_chunk();
+        }
+        self.table
+    }
+}
+
+/// The chunk table of `data`.
+pub fn chunk_table(data: &[u8]) -> Vec<u8> {
+    let mut table = Vec::with_capacity(table_len(data.len() as u64) as usize);
+    for chunk in data.chunks(CHUNK_LEN as usize) {
+        table.extend_from_slice(&data_hash(chunk).to_le_bytes());
+    }
+    table
+}
+
+/// Check whole chunks of data against their table entries: `data` starts at
+/// chunk `first` and covers one or more chunks (the last may end the
+/// object), `table` holds the entries of those chunks.
+pub fn verify_chunks(first: u64, data: &[u8], table: &[u8]) -> Result<(), FormatError> {
+    let chunks = data.chunks(CHUNK_LEN as usize);
+    if chunks.len() * 8 != table.len() {
+        return Err(FormatError::WrongLength {
+            expected: (table.len() / 8) as u64 * CHUNK_LEN,
+            actual: data.len() as u64,
+        });
+    }
+    for (i, (chunk, entry)) in chunks.zip(table.chunks_exact(8)).enumerate() {
+        if data_hash(chunk).to_le_bytes() != entry {
+            return Err(FormatError::ChunkMismatch(first + i as u64));
+        }
+    }
+    Ok(())
+}
+
 /// Serialize an object into file bytes; refused when its metadata is larger
 /// than [`MAX_META_LEN`] (the file could not be read back).
 pub fn encode(object: &Object) -> Result<Vec<u8>, FormatError> {
-    let mut out = encode_header(&object.meta, data_hash(&object.data), object.data.len())?;
+    let table = chunk_table(&object.data);
+    let mut out = encode_header(&object.meta, data_hash(&object.data), object.data.len() + table.len())?;
     out.extend_from_slice(&object.data);
+    out.extend_from_slice(&table);
     Ok(out)
 }
 
-/// The header alone (for data written separately), with room reserved for
-/// `data_capacity` more bytes; refused like [`encode`].
-pub fn encode_header(meta: &ObjectMeta, data_hash: u64, data_capacity: usize) -> Result<Vec<u8>, FormatError> {
+/// The header alone (for data and chunk table written separately), with room
+/// reserved for `capacity` more bytes; refused like [`encode`].
+pub fn encode_header(meta: &ObjectMeta, data_hash: u64, capacity: usize) -> Result<Vec<u8>, FormatError> {
     let meta = serde_json::to_vec(meta).expect("metadata always serializes");
     if meta.len() > MAX_META_LEN {
         return Err(FormatError::MetaTooLarge(meta.len()));
     }
-    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + data_capacity);
+    let mut out = Vec::with_capacity(PREFIX_LEN + meta.len() + capacity);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(&data_hash.to_le_bytes());
@@ -78,34 +183,50 @@ pub fn encode_header(meta: &ObjectMeta, data_hash: u64, data_capacity: usize) ->
     Ok(out)
 }
 
-/// Parse the header: the metadata, the stored data hash and where data starts.
-pub fn decode_header(file: &[u8]) -> Result<(ObjectMeta, u64, usize), FormatError> {
-    if file.len() < PREFIX_LEN {
-        return Err(FormatError::Truncated(file.len()));
-    }
-    if &file[..8] != MAGIC {
-        return Err(FormatError::BadMagic);
-    }
-    let meta_len = u32::from_le_bytes(file[8..12].try_into().expect("4 bytes")) as usize;
-    if meta_len > MAX_META_LEN {
-        return Err(FormatError::BadMetaLength(meta_len));
-    }
-    let hash = u64::from_le_bytes(file[12..20].try_into().expect("8 bytes"));
-    let end = PREFIX_LEN + meta_len;
-    let meta_bytes = file.get(PREFIX_LEN..end).ok_or(FormatError::Truncated(file.len()))?;
-    let meta: ObjectMeta = serde_json::from_slice(meta_bytes).map_err(|e| FormatError::BadMeta(e.to_string()))?;
-    Ok((meta, hash, end))
-}
-
-/// What an object file's header says, read without its data.
-#[derive(Debug)]
+/// What an object file's header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub meta: ObjectMeta,
     /// The xxh3 of the data recorded in the header.
     pub data_hash: u64,
     /// Where the data starts in the file.
     pub data_start: usize,
+    /// Whether a chunk table follows the data (version 2).
+    pub chunked: bool,
+    /// The length the whole file has: header, data and chunk table.
     pub file_len: u64,
+}
+
+impl Header {
+    /// Where the chunk table starts in the file (meaningful when `chunked`).
+    pub fn table_start(&self) -> u64 {
+        self.data_start as u64 + self.meta.size
+    }
+}
+
+/// Parse the header at the start of `file` (the rest of the file need not
+/// be there).
+pub fn decode_header(file: &[u8]) -> Result<Header, FormatError> {
+    if file.len() < PREFIX_LEN {
+        return Err(FormatError::Truncated(file.len()));
+    }
+    let chunked = match &file[..8] {
+        m if m == MAGIC => true,
+        m if m == MAGIC_V1 => false,
+        _ => return Err(FormatError::BadMagic),
+    };
+    let meta_len = u32::from_le_bytes(file[8..12].try_into().expect("4 bytes")) as usize;
+    if meta_len > MAX_META_LEN {
+        return Err(FormatError::BadMetaLength(meta_len));
+    }
+    let data_hash = u64::from_le_bytes(file[12..20].try_into().expect("8 bytes"));
+    let data_start = PREFIX_LEN + meta_len;
+    let meta_bytes = file.get(PREFIX_LEN..data_start).ok_or(FormatError::Truncated(file.len()))?;
+    let meta: ObjectMeta = serde_json::from_slice(meta_bytes).map_err(|e| FormatError::BadMeta(e.to_string()))?;
+    let table = if chunked { table_len(meta.size) } else { 0 };
+    let file_len = (data_start as u64).checked_add(meta.size).and_then(|end| end.checked_add(table));
+    let file_len = file_len.ok_or(FormatError::WrongLength { expected: meta.size, actual: 0 })?;
+    Ok(Header { meta, data_hash, data_start, chunked, file_len })
 }
 
 /// Why a header could not be read from a file.
@@ -124,8 +245,8 @@ pub fn read_header(path: &std::path::Path) -> Result<Header, HeaderError> {
 /// [`read_header`] of an open file, left positioned at the data.
 pub fn read_open_header(file: &mut std::fs::File) -> Result<Header, HeaderError> {
     use std::io::Read;
-    let file_len = file.metadata().map_err(HeaderError::Io)?.len();
-    let truncated = |_| HeaderError::Format(FormatError::Truncated(file_len as usize));
+    let actual_len = file.metadata().map_err(HeaderError::Io)?.len();
+    let truncated = |_| HeaderError::Format(FormatError::Truncated(actual_len as usize));
     let mut head = vec![0u8; PREFIX_LEN];
     file.read_exact(&mut head).map_err(truncated)?;
     let meta_len = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
@@ -134,26 +255,31 @@ pub fn read_open_header(file: &mut std::fs::File) -> Result<Header, HeaderError>
         file.read_exact(&mut rest).map_err(truncated)?;
         head.extend_from_slice(&rest);
     }
-    let (meta, data_hash, data_start) = decode_header(&head).map_err(HeaderError::Format)?;
-    if file_len != data_start as u64 + meta.size {
-        let actual = file_len.saturating_sub(data_start as u64);
-        return Err(HeaderError::Format(FormatError::WrongLength { expected: meta.size, actual }));
+    let header = decode_header(&head).map_err(HeaderError::Format)?;
+    if actual_len != header.file_len {
+        return Err(HeaderError::Format(wrong_length(&header, actual_len)));
     }
-    Ok(Header { meta, data_hash, data_start, file_len })
+    Ok(header)
+}
+
+/// The error for a file of `actual_len` bytes whose header says otherwise.
+fn wrong_length(header: &Header, actual_len: u64) -> FormatError {
+    let actual = actual_len.saturating_sub(header.file_len - header.meta.size);
+    FormatError::WrongLength { expected: header.meta.size, actual }
 }
 
 /// Parse and verify a whole file.
 pub fn decode(file: Bytes) -> Result<Object, FormatError> {
-    let (meta, hash, start) = decode_header(&file)?;
-    let actual = (file.len() - start) as u64;
-    if actual != meta.size {
-        return Err(FormatError::WrongLength { expected: meta.size, actual });
+    let header = decode_header(&file)?;
+    if file.len() as u64 != header.file_len {
+        return Err(wrong_length(&header, file.len() as u64));
     }
-    let data = file.slice(start..);
-    if data_hash(&data) != hash {
+    let start = header.data_start;
+    let data = file.slice(start..start + header.meta.size as usize);
+    if data_hash(&data) != header.data_hash {
         return Err(FormatError::HashMismatch);
     }
-    Ok(Object::new(meta, data))
+    Ok(Object::new(header.meta, data))
 }
 
 #[cfg(test)]
@@ -195,7 +321,8 @@ mod tests {
         bad[0] = b'X';
         assert_eq!(decode(Bytes::from(bad)), Err(FormatError::BadMagic));
         let mut bad = file.clone();
-        *bad.last_mut().unwrap() ^= 1;
+        let last_data_byte = file.len() - table_len(11) as usize - 1;
+        bad[last_data_byte] ^= 1;
         assert_eq!(decode(Bytes::from(bad)), Err(FormatError::HashMismatch));
         assert!(matches!(
             decode(Bytes::copy_from_slice(&file[..file.len() - 1])),
@@ -207,6 +334,56 @@ mod tests {
         let mut bad = file;
         bad[PREFIX_LEN] = b'!';
         assert!(matches!(decode(Bytes::from(bad)), Err(FormatError::BadMeta(_))));
+    }
+
+    fn large() -> Object {
+        let data: Vec<u8> = (0..(3 * CHUNK_LEN as usize + 1000)).map(|i| (i % 251) as u8).collect();
+        let mut meta = (*sample().meta).clone();
+        (meta.size, meta.original_size, meta.checksum) = (data.len() as u64, data.len() as u64, checksum(&data));
+        Object::new(meta, Bytes::from(data))
+    }
+
+    #[test]
+    fn the_chunk_table_follows_the_data_and_checks_each_chunk() {
+        let obj = large();
+        let file = encode(&obj).unwrap();
+        let header = decode_header(&file).unwrap();
+        assert!(header.chunked);
+        assert_eq!(header.file_len, file.len() as u64);
+        assert_eq!(file.len() as u64, header.table_start() + table_len(obj.meta.size));
+        assert_eq!(chunk_count(obj.meta.size), 4);
+        let table = &file[header.table_start() as usize..];
+        assert_eq!(table, chunk_table(&obj.data));
+        let data = &file[header.data_start..header.table_start() as usize];
+        let chunk = CHUNK_LEN as usize;
+        assert_eq!(verify_chunks(1, &data[chunk..3 * chunk], &table[8..24]), Ok(()));
+        assert_eq!(verify_chunks(3, &data[3 * chunk..], &table[24..]), Ok(()), "the short last chunk");
+        let mut damaged = data[chunk..3 * chunk].to_vec();
+        damaged[chunk + 5] ^= 1;
+        assert_eq!(verify_chunks(1, &damaged, &table[8..24]), Err(FormatError::ChunkMismatch(2)));
+        assert!(verify_chunks(1, &data[chunk..3 * chunk], &table[8..16]).is_err(), "a table of the wrong length");
+
+        let mut hasher = ChunkHasher::new();
+        for piece in obj.data.chunks(7_777) {
+            hasher.update(piece);
+        }
+        assert_eq!(hasher.finish(), table, "the table of data arriving in pieces");
+        assert!(ChunkHasher::new().finish().is_empty() && chunk_table(b"").is_empty());
+    }
+
+    #[test]
+    fn a_version_1_file_is_still_read() {
+        let obj = sample();
+        let mut v1 = encode_header(&obj.meta, data_hash(&obj.data), 0).unwrap();
+        v1[..8].copy_from_slice(MAGIC_V1);
+        v1.extend_from_slice(&obj.data);
+        let header = decode_header(&v1).unwrap();
+        assert!(!header.chunked);
+        assert_eq!(header.file_len, v1.len() as u64);
+        assert_eq!(decode(Bytes::from(v1.clone())), Ok(obj.clone()));
+        let mut with_table = v1;
+        with_table.extend_from_slice(&chunk_table(&obj.data));
+        assert!(matches!(decode(Bytes::from(with_table)), Err(FormatError::WrongLength { .. })));
     }
 
     /// Found by the `file_roundtrip` fuzz target: `encode` wrote files with

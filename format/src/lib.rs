@@ -14,6 +14,7 @@
 //! - [`tier`]: [`TierId`], the names of the tiers (`tiered::policy::TierId`).
 //! - [`file`](mod@file): the object file format of the disk and local-cold tiers
 //!   (`tiered::store::format`).
+//! - [`range`]: byte ranges asked for by readers (`tiered::range`).
 //! - [`snapshot`]: the metadata snapshot and its import parser
 //!   (`tiered::engine::Snapshot`).
 //! - [`trace`]: CSV and libCacheSim `oracleGeneral` access traces
@@ -22,12 +23,14 @@
 pub mod file;
 pub mod key;
 pub mod object;
+pub mod range;
 pub mod snapshot;
 pub mod tier;
 pub mod trace;
 
 pub use key::KeyError;
 pub use object::{Codec, Object, ObjectMeta};
+pub use range::{ByteRange, RangeError};
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotEntry, SnapshotError};
 pub use tier::TierId;
 pub use trace::{Format, Op, Request, Trace, TraceError};

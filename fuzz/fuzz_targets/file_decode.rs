@@ -1,28 +1,31 @@
 //! The disk file header parser and file decoder on arbitrary bytes.
 //!
 //! - `decode_header` and `decode` never panic;
-//! - an accepted header is consistent with the input: the magic is there, the
+//! - an accepted header is consistent with the input: a magic is there, the
 //!   data starts at `PREFIX_LEN + meta_len` (the length field), within the
 //!   input, and `meta_len` is at most `MAX_META_LEN`;
-//! - an accepted file agrees with its header: the data is the rest of the
-//!   input, its length is `meta.size`, its xxh3 is the stored hash;
+//! - an accepted file agrees with its header: the data follows it, its length
+//!   is `meta.size`, the input is as long as the header says (with the chunk
+//!   table in version 2), its xxh3 is the stored hash;
 //! - an accepted file re-encodes to a file that decodes to the same object
 //!   (or, if its metadata grew past `MAX_META_LEN` as re-serialized JSON,
 //!   `encode` says so).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiered_format::file::{FormatError, MAGIC, MAX_META_LEN, PREFIX_LEN, data_hash, decode, decode_header, encode};
+use tiered_format::file::{FormatError, MAGIC, MAGIC_V1, MAX_META_LEN, PREFIX_LEN, data_hash, decode, decode_header, encode};
 use tiered_format::object::Object;
 
 fuzz_target!(|input: &[u8]| {
     let header = decode_header(input);
     let file = decode(input.to_vec().into());
-    let Ok((meta, hash, start)) = header else {
+    let Ok(header) = header else {
         assert!(file.is_err(), "a file whose header is refused was decoded");
         return;
     };
-    assert_eq!(&input[..8], MAGIC);
+    let (meta, hash, start) = (header.meta, header.data_hash, header.data_start);
+    assert!(&input[..8] == MAGIC || &input[..8] == MAGIC_V1);
+    assert_eq!(header.chunked, &input[..8] == MAGIC);
     let meta_len = u32::from_le_bytes(input[8..12].try_into().unwrap()) as usize;
     assert!(meta_len <= MAX_META_LEN, "meta_len {meta_len}");
     assert_eq!(start, PREFIX_LEN + meta_len);
@@ -30,7 +33,8 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(hash, u64::from_le_bytes(input[12..20].try_into().unwrap()));
     let Ok(object) = file else { return };
     assert_eq!(*object.meta, meta);
-    assert_eq!(&object.data[..], &input[start..]);
+    assert_eq!(&object.data[..], &input[start..start + object.data.len()]);
+    assert_eq!(input.len() as u64, header.file_len);
     assert_eq!(object.data.len() as u64, object.meta.size);
     assert_eq!(data_hash(&object.data), hash);
     match encode(&object) {

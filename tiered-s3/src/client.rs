@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -48,6 +49,34 @@ impl fmt::Debug for GetReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetReply").field("head", &self.head).finish_non_exhaustive()
     }
+}
+
+/// A ranged GetObject answered with part of the object.
+pub struct RangeReply {
+    /// The object's head; `content_length` is the whole object's size (from
+    /// `Content-Range`).
+    pub head: ObjectHead,
+    /// Where the body's bytes sit in the object (end exclusive).
+    pub range: Range<u64>,
+    pub body: BodyStream,
+}
+
+impl fmt::Debug for RangeReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RangeReply").field("head", &self.head).field("range", &self.range).finish_non_exhaustive()
+    }
+}
+
+/// A `Content-Range` value of a 206 (`bytes first-last/complete`): the bytes
+/// sent (end exclusive) and the object's size. `None` for anything else
+/// (`bytes */complete`, an unknown size, garbage).
+pub fn parse_content_range(value: &str) -> Option<(Range<u64>, u64)> {
+    let rest = value.trim().strip_prefix("bytes")?.trim_start();
+    let (span, complete) = rest.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    let (first, last, complete): (u64, u64, u64) =
+        (first.trim().parse().ok()?, last.trim().parse().ok()?, complete.trim().parse().ok()?);
+    (first <= last && last < complete).then_some((first..last + 1, complete))
 }
 
 /// What PutObject, CopyObject or CompleteMultipartUpload stores.
@@ -121,6 +150,11 @@ impl ClientError {
         self.status == Some(304)
     }
 
+    /// A `Range` that names no byte of the object (416 `InvalidRange`).
+    pub fn is_unsatisfiable_range(&self) -> bool {
+        self.status == Some(416) || self.code == "InvalidRange"
+    }
+
     /// Worth retrying later: throttling, a server error or no answer.
     pub fn is_transient(&self) -> bool {
         match self.status {
@@ -141,6 +175,10 @@ pub trait ObjectClient: Send + Sync + fmt::Debug + 'static {
     /// The object; with `if_none_match` (an ETag, quoted), a 304 error when
     /// the object still has it.
     async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError>;
+
+    /// Part of the object: `range` is a `Range` value (`bytes=0-9`,
+    /// `bytes=5-`, `bytes=-3`); a 416 error when it names no byte of it.
+    async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError>;
 
     /// Stores `body`; the new ETag.
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError>;
@@ -183,4 +221,18 @@ pub trait ObjectClient: Send + Sync + fmt::Debug + 'static {
 
     /// Deletes up to 1000 keys in one request.
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content_range;
+
+    #[test]
+    fn content_range_of_a_partial_reply() {
+        assert_eq!(parse_content_range("bytes 0-9/100"), Some((0..10, 100)));
+        assert_eq!(parse_content_range("bytes 99-99/100"), Some((99..100, 100)));
+        for bad in ["bytes */100", "bytes 0-9/*", "bytes 5-2/100", "bytes 0-100/100", "items 0-1/2", ""] {
+            assert_eq!(parse_content_range(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Reading objects with `GetObject`: whole ([`get`]), or whole up to the
 //! caller's buffer and streamed above it ([`get_stream`]), either of them only
-//! if the ETag changed ([`get_if_changed`]).
+//! if the ETag changed ([`get_if_changed`]), or a range of one ([`get_range`]).
 //!
 //! Each sends one request: the response's `Content-Length` decides whether
 //! the body is read whole (at most `buffer_max` bytes, and never more than the
@@ -10,18 +10,24 @@
 //! and checked at the end ([`verify_at_end`]): a mismatch ends the stream
 //! with `Corrupt`. An object written by another tool carries no checksum and
 //! is passed through as S3 sends it.
+//!
+//! A range is one GetObject with `Range`, its bytes forwarded as they arrive
+//! and their count checked: they cannot be checked against the sha256 of the
+//! whole object, so a range from S3 is what S3 sends (over TLS in production);
+//! the cache tiers check theirs chunk by chunk.
 
 use std::sync::Arc;
 
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::client::{BodyStream, GetReply};
+use crate::client::{BodyStream, GetReply, RangeReply};
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::Object;
-use tiered::store::Conditional;
-use tiered::store::stream::{Fetched, ObjectStream, verify_at_end};
+use tiered::range::ByteRange;
+use tiered::store::stream::{ChunkStream, Fetched, ObjectStream, RangeRead, cut, verify_at_end};
+use tiered::store::{Conditional, Tier};
 
 /// The object read whole.
 pub(super) async fn get(tier: &S3Tier, key: &str) -> Result<Option<Object>, TierError> {
@@ -54,6 +60,69 @@ pub(super) async fn get_if_changed(
         Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),
         Err(err) => Err(errors::convert("GetObject", key, err)),
     }
+}
+
+/// Bytes `range` of the object, with one ranged GetObject; a range that names
+/// no byte of it (a 416) is answered from a HeadObject, for its size.
+pub(super) async fn get_range(tier: &S3Tier, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
+    match tier.client.get_object_range(&tier.object_key(key), &range.header_value()).await {
+        Ok(reply) => ranged(key, range, reply).map(Some),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) if err.is_unsatisfiable_range() => Ok(tier.head(key).await?.map(RangeRead::unsatisfiable)),
+        Err(err) => Err(errors::convert("GetObject", key, err)),
+    }
+}
+
+/// A ranged reply as the bytes `range` names, resolved against the object's
+/// size as the reply gives it (a server that sent more is cut to it).
+fn ranged(key: &str, range: ByteRange, reply: RangeReply) -> Result<RangeRead, TierError> {
+    let meta = Arc::new(
+        meta::describe(key, &reply.head).map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?,
+    );
+    let Some(span) = range.resolve(meta.size) else { return Ok(RangeRead::unsatisfiable(meta)) };
+    let sent = reply.range;
+    if span.start < sent.start || sent.end < span.end {
+        let message =
+            format!("GetObject {key:?} ({}): the reply holds bytes {sent:?}, not {span:?}", range.header_value());
+        return Err(TierError::new(TierErrorKind::Unavailable, "s3", message));
+    }
+    let chunks = exact_length(key, sent.end - sent.start, reply.body);
+    let chunks = if sent == span { chunks } else { cut(chunks, span.start - sent.start..span.end - sent.start) };
+    Ok(RangeRead { meta, range: Some(span), chunks })
+}
+
+/// A body of `len` bytes, as a chunk stream: a body that ends short or
+/// breaks ends the stream with `Unavailable`.
+fn exact_length(key: &str, len: u64, body: BodyStream) -> ChunkStream {
+    let key = key.to_string();
+    futures::stream::unfold((body, 0u64, false), move |(mut body, got, done)| {
+        let key = key.clone();
+        async move {
+            if done {
+                return None;
+            }
+            let unavailable =
+                |m: String| TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {m}"));
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    let got = got + chunk.len() as u64;
+                    if got > len {
+                        return Some((
+                            Err(unavailable(format!("more than the {len} bytes announced"))),
+                            (body, got, true),
+                        ));
+                    }
+                    Some((Ok(chunk), (body, got, false)))
+                }
+                Some(Err(e)) => Some((Err(unavailable(e.to_string())), (body, got, true))),
+                None if got < len => {
+                    Some((Err(unavailable(format!("{got} of {len} bytes arrived"))), (body, got, true)))
+                }
+                None => None,
+            }
+        }
+    })
+    .boxed()
 }
 
 /// [`read_whole`], refusing an object larger than the tier reads whole.

@@ -11,7 +11,9 @@ use bytes::Bytes;
 use futures::StreamExt;
 use parking_lot::Mutex;
 
-use crate::client::{ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead};
+use crate::client::{
+    BodyStream, ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply,
+};
 
 /// An operation of the seam.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +159,15 @@ fn cut(body: crate::client::BodyStream, limit: u64, end: Option<ClientError>) ->
     .boxed()
 }
 
+/// A GetObject's `body` with the body failure drawn for it, if any.
+fn with_body_failure(failure: Option<Failure>, body: BodyStream) -> BodyStream {
+    match failure {
+        Some(Failure::BodyBreaks(at)) => cut(body, at, Some(ClientError::dispatch("connection reset by peer"))),
+        Some(Failure::BodyEndsShort(at)) => cut(body, at, None),
+        Some(Failure::Error(_)) | None => body,
+    }
+}
+
 #[async_trait]
 impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     async fn head_bucket(&self) -> Result<(), ClientError> {
@@ -175,14 +186,17 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
             return Err(err);
         }
         let mut reply = self.inner.get_object(key, if_none_match).await?;
-        match failure {
-            Some(Failure::BodyBreaks(at)) => {
-                let broken = ClientError::dispatch("connection reset by peer");
-                reply.body = cut(reply.body, at, Some(broken));
-            }
-            Some(Failure::BodyEndsShort(at)) => reply.body = cut(reply.body, at, None),
-            Some(Failure::Error(_)) | None => {}
+        reply.body = with_body_failure(failure, reply.body);
+        Ok(reply)
+    }
+
+    async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
+        let failure = self.take(Op::GetObject);
+        if let Some(Failure::Error(err)) = failure {
+            return Err(err);
         }
+        let mut reply = self.inner.get_object_range(key, range).await?;
+        reply.body = with_body_failure(failure, reply.body);
         Ok(reply)
     }
 

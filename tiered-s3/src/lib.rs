@@ -22,7 +22,7 @@
 //!   aborted on failure so no upload is left behind.
 //! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
-//!   verified stream.
+//!   verified stream; a range with one ranged GetObject.
 //! - `listing`: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
 //! - `requests`: the HTTP requests sent, counted by kind.
 //!
@@ -58,7 +58,8 @@ use serde::{Deserialize, Serialize};
 
 use tiered::error::TierError;
 use tiered::object::{Object, ObjectMeta};
-use tiered::store::{Conditional, Fetched, KeyStream, SourceTier, Spooled, Tier};
+use tiered::range::ByteRange;
+use tiered::store::{Conditional, Fetched, KeyStream, RangeRead, SourceTier, Spooled, Tier};
 
 pub use client::{ClientError, ObjectClient};
 pub use requests::RequestCounts;
@@ -244,6 +245,10 @@ impl Tier for S3Tier {
 
     async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
         download::get_stream(self, key, buffer_max).await
+    }
+
+    async fn get_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
+        download::get_range(self, key, range).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {

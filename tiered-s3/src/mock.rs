@@ -16,7 +16,7 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
-use crate::client::{ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead};
+use crate::client::{ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply};
 
 /// S3's smallest part, for every part but the last.
 const MIN_PART_BYTES: usize = 5 << 20;
@@ -188,6 +188,32 @@ impl ObjectClient for MockClient {
             }
         });
         Ok(GetReply { head: MockClient::head_of(&stored), body: body.boxed() })
+    }
+
+    async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
+        let reply = self.get_object(key, None).await?;
+        let size = reply.head.content_length.unwrap_or(0);
+        let invalid = || ClientError::status(416, "InvalidRange", "The requested range is not satisfiable");
+        // Like S3: a Range it does not serve is ignored, and the whole object sent.
+        let span = match tiered::range::ByteRange::parse(range) {
+            Ok(Some(asked)) => asked.resolve(size).ok_or_else(invalid)?,
+            Ok(None) | Err(_) => 0..size,
+        };
+        let (start, end) = (span.start, span.end);
+        let mut at = 0u64;
+        let body = reply
+            .body
+            .filter_map(move |chunk| {
+                let piece = chunk.map(|chunk| {
+                    let (from, to) = (at, at + chunk.len() as u64);
+                    at = to;
+                    let (lo, hi) = (from.max(start), to.min(end));
+                    (lo < hi).then(|| chunk.slice((lo - from) as usize..(hi - from) as usize))
+                });
+                futures::future::ready(piece.transpose())
+            })
+            .boxed();
+        Ok(RangeReply { head: reply.head, range: span, body })
     }
 
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {

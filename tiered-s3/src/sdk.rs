@@ -12,7 +12,10 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, Metadat
 use bytes::Bytes;
 use futures::StreamExt;
 
-use crate::client::{ClientError, DeleteFailure, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead};
+use crate::client::{
+    ClientError, DeleteFailure, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply,
+    parse_content_range,
+};
 
 /// The SDK client, on one bucket.
 #[derive(Clone, Debug)]
@@ -53,6 +56,29 @@ fn length(length: Option<i64>) -> Option<u64> {
     length.and_then(|l| u64::try_from(l).ok())
 }
 
+/// What a GetObject's reply says about the object.
+fn head_of_get(r: &aws_sdk_s3::operation::get_object::GetObjectOutput) -> ObjectHead {
+    ObjectHead {
+        content_type: r.content_type().map(str::to_string),
+        metadata: r.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+        etag: r.e_tag().map(str::to_string),
+        content_length: length(r.content_length()),
+        last_modified_ms: millis(r.last_modified()),
+    }
+}
+
+/// A GetObject's body, chunk by chunk as the network delivers it.
+fn body_of_get(body: ByteStream) -> crate::client::BodyStream {
+    futures::stream::unfold(Some(body), |body| async move {
+        let mut body = body?;
+        match body.next().await? {
+            Ok(chunk) => Some((Ok(chunk), Some(body))),
+            Err(e) => Some((Err(ClientError::dispatch(format!("body: {e}"))), None)),
+        }
+    })
+    .boxed()
+}
+
 #[async_trait]
 impl ObjectClient for SdkClient {
     async fn head_bucket(&self) -> Result<(), ClientError> {
@@ -77,22 +103,25 @@ impl ObjectClient for SdkClient {
             None => request,
         };
         let r = request.send().await.map_err(client_error)?;
-        let head = ObjectHead {
-            content_type: r.content_type().map(str::to_string),
-            metadata: r.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
-            etag: r.e_tag().map(str::to_string),
-            content_length: length(r.content_length()),
-            last_modified_ms: millis(r.last_modified()),
-        };
-        let body = futures::stream::unfold(Some(r.body), |body| async move {
-            let mut body = body?;
-            match body.next().await? {
-                Ok(chunk) => Some((Ok(chunk), Some(body))),
-                Err(e) => Some((Err(ClientError::dispatch(format!("body: {e}"))), None)),
+        Ok(GetReply { head: head_of_get(&r), body: body_of_get(r.body) })
+    }
+
+    async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).range(range);
+        let r = request.send().await.map_err(client_error)?;
+        let mut head = head_of_get(&r);
+        let (range, complete) = match r.content_range() {
+            Some(value) => parse_content_range(value).ok_or_else(|| {
+                ClientError::dispatch(format!("GetObject {key:?} ({range}): unusable Content-Range {value:?}"))
+            })?,
+            // A server that ignores Range answers 200 with all of it.
+            None => {
+                let len = head.content_length.unwrap_or(0);
+                (0..len, len)
             }
-        })
-        .boxed();
-        Ok(GetReply { head, body })
+        };
+        head.content_length = Some(complete);
+        Ok(RangeReply { head, range, body: body_of_get(r.body) })
     }
 
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {

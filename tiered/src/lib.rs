@@ -21,7 +21,8 @@
 //!   single-flight, ordering, snapshots, bootstraps.
 //! - [`store`]: the [`store::Tier`] contract and the memory, disk and
 //!   local-cold tiers; with feature `test-util`, a test double.
-//! - [`key`], [`object`], [`clock`], [`error`]: the data model and its rules.
+//! - [`key`], [`object`], [`range`], [`clock`], [`error`]: the data model and
+//!   its rules.
 //!   Keys, objects and every parser of untrusted bytes (the disk file format,
 //!   snapshots, traces) live in the light `tiered-format` crate, re-exported
 //!   here at the same paths, so they can be fuzzed without building the rest.
@@ -63,7 +64,7 @@ pub mod policy;
 pub mod store;
 
 // The key rules and the data model, defined in `tiered-format`.
-pub use tiered_format::{key, object};
+pub use tiered_format::{key, object, range};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Hit, SetOptions, SetOutcome, StoreBuilder, StoreConfig, StoreStats, TieredStore};

@@ -45,6 +45,9 @@ pub enum ApiError {
     /// The client stopped sending the body it announced.
     #[error("the request body stopped arriving: {0}")]
     BodyStalled(String),
+    /// A `Range` that names no byte of a value of `total` bytes.
+    #[error("the range {range:?} names no byte of the value ({total} bytes)")]
+    RangeNotSatisfiable { range: String, total: u64 },
 }
 
 impl ApiError {
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::BodyStalled(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            ApiError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "invalid_range"),
         }
     }
 }
@@ -88,6 +92,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::RangeNotSatisfiable { total, .. } = &self
+            && let Ok(value) = axum::http::HeaderValue::try_from(format!("bytes */{total}"))
+        {
+            response.headers_mut().insert(axum::http::header::CONTENT_RANGE, value);
         }
         response
     }

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `PUT` body, `content-type`, `x-tiered-ttl`, `x-tiered-meta-*` | `set` / `set_file` | 201 created / 200 replaced, `{key,size,etag,tiers}` |
 //! | `GET` (`If-None-Match`) | `get_stream` | 200 / 304 / 404, `x-tiered-source` |
+//! | `GET` with `Range` (`If-Range`) | `get_range` | 206 with `content-range` / 416 |
 //! | `HEAD` (`If-None-Match`) | `head`: metadata only | as `GET`, no body |
 //! | `DELETE` | `delete` | 204, also when absent |
 //!
@@ -12,6 +13,15 @@
 //! forwards the engine's chunk stream. A stream that fails (a checksum
 //! mismatch found at its end, an I/O error) aborts the response, so the
 //! client sees a broken transfer, never a complete wrong body.
+//!
+//! Ranges: one range per request (`bytes=a-b`, `bytes=a-`, `bytes=-n`) is
+//! served with `206` and read without the rest of the value; several ranges,
+//! another unit or a value that does not parse are ignored and the whole
+//! value is sent (RFC 9110 allows it; S3 does the same). A range past the end
+//! is `416` with `content-range: bytes */<length>`. `If-Range` with the
+//! current ETag keeps the range, anything else (another ETag, a date: no
+//! `Last-Modified` is sent) gets the whole value. Every GET and HEAD says
+//! `accept-ranges: bytes`.
 
 use std::sync::Arc;
 
@@ -26,9 +36,10 @@ use super::error::ApiError;
 use super::extract::{key_from_path, seconds};
 use super::state::AppState;
 use super::upload::{Upload, receive};
-use tiered::engine::{Served, SetOptions};
+use tiered::engine::{RangeHit, Served, SetOptions};
 use tiered::object::ObjectMeta;
 use tiered::policy::TierId;
+use tiered::range::ByteRange;
 
 /// The route prefix keys follow.
 pub const PREFIX: &str = "/v1/objects/";
@@ -96,6 +107,13 @@ pub async fn get(
         let (meta, source) = state.store.head(&key).await?.ok_or(ApiError::NoSuchKey(key))?;
         return respond(&state, &headers, &meta, source, meta.original_size, Body::empty);
     }
+    if let Some(range) = asked_range(&headers) {
+        let hit = state.store.get_range(&key, range).await?.ok_or_else(|| ApiError::NoSuchKey(key.clone()))?;
+        if if_range_holds(&headers, &hit.meta) {
+            return respond_range(&state, &headers, hit, range);
+        }
+        // The client's copy is another version: the whole value, below.
+    }
     let served = state.store.get_stream(&key, state.stream_above_bytes).await?.ok_or(ApiError::NoSuchKey(key))?;
     let (meta, source, length) = match &served {
         Served::Whole(hit) => (hit.meta.clone(), hit.source, hit.data.len() as u64),
@@ -118,12 +136,72 @@ fn respond(
     length: u64,
     body: impl FnOnce() -> Body,
 ) -> Result<Response, ApiError> {
-    let etag = meta.client_etag();
-    let response = Response::builder().header(header::ETAG, quoted(&etag)).header("x-tiered-source", source.as_str());
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches_etag(v, &etag)) {
+    let (response, not_modified) = validated(headers, meta, source);
+    if not_modified {
         return response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal);
     }
     described(response, state, meta, length).status(StatusCode::OK).body(body()).map_err(internal)
+}
+
+/// A response naming `meta`'s version and the tier serving it, and whether
+/// the client's `If-None-Match` already names that version (a 304).
+fn validated(headers: &HeaderMap, meta: &ObjectMeta, source: TierId) -> (Builder, bool) {
+    let etag = meta.client_etag();
+    let response = Response::builder()
+        .header(header::ETAG, quoted(&etag))
+        .header("x-tiered-source", source.as_str())
+        .header(header::ACCEPT_RANGES, "bytes");
+    let not_modified =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches_etag(v, &etag));
+    (response, not_modified)
+}
+
+/// A range read: 304 as any read, 416 when the range names no byte of the
+/// value, else 206 with the bytes.
+fn respond_range(state: &AppState, headers: &HeaderMap, hit: RangeHit, asked: ByteRange) -> Result<Response, ApiError> {
+    let (response, not_modified) = validated(headers, &hit.meta, hit.source);
+    if not_modified {
+        return response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal);
+    }
+    let Some(range) = hit.range else {
+        return Err(ApiError::RangeNotSatisfiable { range: asked.header_value(), total: hit.total });
+    };
+    let content_range = format!("bytes {}-{}/{}", range.start, range.end - 1, hit.total);
+    described(response, state, &hit.meta, range.end - range.start)
+        .header(header::CONTENT_RANGE, content_range)
+        .status(StatusCode::PARTIAL_CONTENT)
+        .body(Body::from_stream(hit.body))
+        .map_err(internal)
+}
+
+/// The one range a GET asks for; `None` without a `Range` header or with
+/// one that is not served (several ranges, another unit, a value that does
+/// not parse), which gets the whole value.
+fn asked_range(headers: &HeaderMap) -> Option<ByteRange> {
+    let value = headers.get(header::RANGE)?.to_str().ok()?;
+    match ByteRange::parse(value) {
+        Ok(range) => range,
+        Err(err) => {
+            tracing::debug!(%err, "Range not served; sending the whole value");
+            None
+        }
+    }
+}
+
+/// Whether a range may be served of `meta`'s version: no `If-Range`, or one
+/// naming its ETag (a strong comparison: a weak tag or a date never holds).
+fn if_range_holds(headers: &HeaderMap, meta: &ObjectMeta) -> bool {
+    match headers.get(header::IF_RANGE).map(|v| v.to_str()) {
+        None => true,
+        Some(Ok(value)) => {
+            let value = value.trim();
+            value.starts_with('"')
+                && value.ends_with('"')
+                && value.len() >= 2
+                && value[1..value.len() - 1] == meta.client_etag()
+        }
+        Some(Err(_)) => false,
+    }
 }
 
 /// The headers describing a value of `length` bytes.
@@ -188,6 +266,25 @@ fn internal(err: axum::http::Error) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::matches_etag;
+
+    #[test]
+    fn if_range_holds_only_for_the_current_strong_etag() {
+        use axum::http::{HeaderMap, HeaderValue, header};
+        let meta: tiered::object::ObjectMeta = serde_json::from_value(serde_json::json!({
+            "key": "k", "size": 1, "original_size": 1, "created_ms": 0, "checksum": "c0ffee"
+        }))
+        .expect("metadata");
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_RANGE, HeaderValue::from_static(value));
+            super::if_range_holds(&headers, &meta)
+        };
+        assert!(super::if_range_holds(&HeaderMap::new(), &meta), "no If-Range");
+        assert!(with("\"c0ffee\""));
+        assert!(!with("\"other\""), "another version");
+        assert!(!with("W/\"c0ffee\""), "a weak tag never holds");
+        assert!(!with("Wed, 21 Oct 2015 07:28:00 GMT"), "a date: no Last-Modified is sent");
+    }
 
     #[test]
     fn if_none_match_accepts_lists_weak_tags_and_star() {

@@ -20,6 +20,11 @@ use tokio::io::AsyncWriteExt;
 const CONFIG: &str = "max_body_bytes = \"1MiB\"\nstream_above_bytes = \"256KiB\"\nmax_object_bytes = \"64MiB\"\n";
 const NO_WARM: &str = "[warm]\nmax_bytes = \"0\"\n";
 
+/// Where the data of an object file ends (its chunk table follows).
+fn data_end(file: &[u8]) -> Result<usize> {
+    Ok(tiered::store::format::decode_header(file)?.table_start() as usize)
+}
+
 /// Polls `done` every 20 ms for up to 10 s.
 async fn eventually(what: &str, mut done: impl FnMut() -> bool) -> Result<()> {
     for _ in 0..500 {
@@ -85,7 +90,7 @@ async fn a_large_object_streamed_from_cold_is_promoted_into_warm_once_verified()
     server.stop().await?;
     let bad = object_files(&data_dir.join("cold")).into_iter().find(|f| !before.contains(f)).expect("bad's file");
     let mut file = std::fs::read(&bad)?;
-    let at = file.len() - 10;
+    let at = data_end(&file)? - 10;
     file[at] ^= 1;
     std::fs::write(&bad, file)?;
 
@@ -188,7 +193,7 @@ async fn a_corrupt_large_warm_copy_is_never_served_complete() -> Result<()> {
     // One bit flipped near the end of the data: only the final hash check
     // can notice, after nearly all of the body has been sent.
     let mut file = std::fs::read(&files[0])?;
-    let at = file.len() - 1000;
+    let at = data_end(&file)? - 1000;
     file[at] ^= 1;
     std::fs::write(&files[0], file)?;
 
@@ -218,7 +223,7 @@ async fn a_corrupt_large_cold_copy_is_never_served_complete() -> Result<()> {
     let files = object_files(&data_dir.join("cold"));
     ensure!(files.len() == 1, "one cold file expected: {files:?}");
     let mut file = std::fs::read(&files[0])?;
-    let at = file.len() - 1000;
+    let at = data_end(&file)? - 1000;
     file[at] ^= 1;
     std::fs::write(&files[0], file)?;
 

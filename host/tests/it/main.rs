@@ -7,7 +7,7 @@
 //! - `reliability_*`: concurrency, corruption, crashes, faults, fuzzing, HTTP.
 //! - `s3_*`: the S3 tier against a live server (skipped, and reported as such,
 //!   without `TIERED_S3_BUCKET`; required by `tests/run-all`).
-//! - `service*`, `http_streaming`: the `tiered serve` binary end to end.
+//! - `service*`, `http_*`: the `tiered serve` binary end to end.
 //! - `simulate`: `tiered simulate`.
 //! - `tier_contract`: the tier contract against every tier.
 
@@ -16,9 +16,11 @@ mod support;
 mod engine_cascade;
 mod engine_lifecycle;
 mod engine_lookup;
+mod engine_range;
 mod engine_staleness;
 mod engine_stream;
 mod engine_wasm_policy;
+mod http_ranges;
 mod http_streaming;
 mod observability;
 mod policy_current_object;

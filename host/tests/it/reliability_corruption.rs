@@ -34,7 +34,10 @@ fn damage(file: &Path, how: usize, rng: &mut Rng) -> anyhow::Result<&'static str
     let len = bytes.len();
     let what = match how % 5 {
         0 => {
-            bytes[len - 1 - rng.below(64) as usize] ^= 0x40;
+            // Within the last 64 bytes of the data (the chunk table follows it).
+            let header = tiered::store::format::decode_header(&bytes)?;
+            let data_end = header.table_start() as usize;
+            bytes[data_end - 1 - rng.below(64.min(header.meta.size)) as usize] ^= 0x40;
             "a data byte flipped"
         }
         1 => {
@@ -153,7 +156,9 @@ async fn the_service_heals_a_damaged_disk_copy() -> anyhow::Result<()> {
     assert!(server.http.put("/v1/objects/report", value.clone()).await?.status.is_success());
     let file = object_file(&dir.path().join("warm"), "report");
     let mut bytes = std::fs::read(&file)?;
-    *bytes.last_mut().unwrap() ^= 0xff;
+    // The last byte of the data (the file ends with its chunk table).
+    let last_data_byte = bytes.len() - tiered::store::format::table_len(40_000) as usize - 1;
+    bytes[last_data_byte] ^= 0xff;
     std::fs::write(&file, bytes)?;
     let got = server.http.get("/v1/objects/report").await?;
     assert_eq!((got.status.as_u16(), got.header("x-tiered-source"), &got.body[..]), (200, Some("cold"), &value[..]));

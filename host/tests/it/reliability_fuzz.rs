@@ -50,10 +50,11 @@ fn disk_file_format() {
     let seeds = vec![encoded("a", b"hello"), encoded("dir/k\u{e9}y", &[7u8; 3000]), encoded("e", b"")];
     let runs = fuzz("fuzz/format", &seeds, |input| {
         if let Ok(object) = decode(Bytes::copy_from_slice(input)) {
-            let (_, hash, start) = format::decode_header(input).expect("decoded, so the header parses");
+            let header = format::decode_header(input).expect("decoded, so the header parses");
             assert_eq!(object.data.len() as u64, object.meta.size);
-            assert_eq!(format::data_hash(&object.data), hash);
-            assert_eq!(&input[start..], &object.data[..]);
+            assert_eq!(format::data_hash(&object.data), header.data_hash);
+            assert_eq!(&input[header.data_start..header.table_start() as usize], &object.data[..]);
+            assert_eq!(input.len() as u64, header.file_len);
         }
     });
     assert!(runs > 1_000, "the harness ran: {runs}");

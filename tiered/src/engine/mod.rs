@@ -37,7 +37,7 @@ use parking_lot::RwLock;
 
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
-pub use read::{Served, StreamHit};
+pub use read::{RangeHit, Served, StreamHit};
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};

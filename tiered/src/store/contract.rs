@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 
 use super::{CacheTier, Conditional, Fetched, SourceTier, SpoolWriter, Tier};
 use crate::object::{Object, ObjectMeta, checksum};
+use crate::range::ByteRange;
 
 /// The tier under test, in the role it plays.
 #[derive(Clone, Debug)]
@@ -90,6 +91,7 @@ pub fn rules() -> Vec<Rule> {
         rule!(list_finds_keys_by_prefix, Every),
         rule!(delete_delete_prefix_and_clear_remove, Every),
         rule!(a_large_object_stores_from_a_file_and_streams_back, Every),
+        rule!(a_range_is_the_bytes_it_names, Every),
         rule!(usage_counts_what_the_cache_holds, Cache),
         rule!(residents_and_the_eviction_sample_are_what_is_stored, Cache),
         rule!(a_conditional_read_answers_by_etag, Source),
@@ -270,6 +272,43 @@ async fn a_large_object_stores_from_a_file_and_streams_back(role: Role) -> Resul
     .await;
     let _ = std::fs::remove_dir_all(&spool_dir);
     outcome
+}
+
+async fn a_range_is_the_bytes_it_names(role: Role) -> Result<(), Failure> {
+    let tier = role.tier();
+    let name = tier.name();
+    // Several of the file tiers' 64 KiB chunks, the last one short.
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    tier.put(object("ranged", &data, 1_000)).await.map_err(failed(name, "put"))?;
+    let len = data.len() as u64;
+    let cases = [
+        (ByteRange::FromTo { first: 0, last: 9 }, 0..10),
+        (ByteRange::FromTo { first: 65_530, last: 131_080 }, 65_530..131_081),
+        (ByteRange::FromTo { first: 199_990, last: 1 << 40 }, 199_990..len),
+        (ByteRange::From { first: 131_072 }, 131_072..len),
+        (ByteRange::Suffix { len: 70_000 }, len - 70_000..len),
+        (ByteRange::Suffix { len: 1 << 40 }, 0..len),
+    ];
+    for (asked, expected) in cases {
+        let read = tier.get_range("ranged", asked).await.map_err(failed(name, "get_range"))?;
+        let read = read.ok_or_else(|| format!("{name}: {asked:?} of a stored object is missing"))?;
+        ensure!(read.range == Some(expected.clone()), "{name}: {asked:?} resolved to {:?}", read.range);
+        ensure!(read.meta.size == len && read.meta.key == "ranged", "{name}: {asked:?}: metadata {:?}", read.meta);
+        let chunks: Vec<_> = read.chunks.try_collect().await.map_err(failed(name, "range stream"))?;
+        let bytes = chunks.concat();
+        ensure!(
+            bytes[..] == data[expected.start as usize..expected.end as usize],
+            "{name}: {asked:?}: {} bytes, not the {} asked for",
+            bytes.len(),
+            expected.end - expected.start
+        );
+    }
+    let past = tier.get_range("ranged", ByteRange::From { first: len }).await.map_err(failed(name, "get_range"))?;
+    let past = past.ok_or_else(|| format!("{name}: a range past the end of a stored object: missing"))?;
+    ensure!(past.range.is_none() && past.meta.size == len, "{name}: a range past the end names nothing: {past:?}");
+    let absent = tier.get_range("absent", ByteRange::From { first: 0 }).await.map_err(failed(name, "get_range"))?;
+    ensure!(absent.is_none(), "{name}: a range of an absent object");
+    Ok(())
 }
 
 async fn usage_counts_what_the_cache_holds(role: Role) -> Result<(), Failure> {

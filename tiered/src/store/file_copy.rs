@@ -2,13 +2,15 @@
 //! in memory.
 //!
 //! - [`FileStore::write_from_file`]: header, then the spool file's bytes
-//!   copied by the kernel (`std::io::copy`: `copy_file_range` on Linux), into
-//!   `tmp/` → fsync → rename, the same discipline as [`FileStore::write`].
-//!   The header's data hash is the one computed while spooling.
+//!   copied by the kernel (`std::io::copy`: `copy_file_range` on Linux), then
+//!   the chunk table, into `tmp/` → fsync → rename, the same discipline as
+//!   [`FileStore::write`]. The header's data hash and the chunk table are
+//!   those computed while spooling.
 //! - [`FileStore::rewrite_expiry`]: a new header, the data copied from the
 //!   old file in [`STREAM_CHUNK`]s and verified against its hash on the way
-//!   (a damaged file is reported as corrupt, not rewritten), tmp → fsync →
-//!   rename: `touch` on a large object holds one chunk.
+//!   (a damaged file is reported as corrupt, not rewritten), its chunk table
+//!   computed on the way (so a version 1 file becomes version 2), tmp →
+//!   fsync → rename: `touch` on a large object holds one chunk.
 //! - [`FileStore::open_stream`]: the file opened once (a later replacement or
 //!   eviction does not disturb a reader holding it) and read in
 //!   [`STREAM_CHUNK`]s; the xxh3 of the data is checked at the end
@@ -25,19 +27,29 @@ use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::files::FileStore;
-use super::format::{self, Header, HeaderError, read_open_header};
+use super::format::{self, ChunkHasher, Header, HeaderError, read_open_header, table_len};
 use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
 use crate::error::TierError;
 use crate::object::ObjectMeta;
 
 impl FileStore {
     /// Store `meta`'s object from `source` (a [`Spooled`](super::Spooled)
-    /// file whose xxh3 is `data_hash`), durably and atomically.
-    pub fn write_from_file(&self, meta: &ObjectMeta, source: &Path, data_hash: u64) -> Result<(), TierError> {
+    /// file whose xxh3 is `data_hash` and chunk table `chunk_table`), durably
+    /// and atomically.
+    pub fn write_from_file(
+        &self,
+        meta: &ObjectMeta,
+        source: &Path,
+        data_hash: u64,
+        chunk_table: &[u8],
+    ) -> Result<(), TierError> {
         let key = meta.key.as_str();
         let header = format::encode_header(meta, data_hash, 0).map_err(|e| self.unencodable("store", key, e))?;
-        self.write_via_tmp("write", meta, header.len() as u64 + meta.size, |out| {
-            copy_all(out, &header, source, meta.size).map_err(|e| self.io_failed("write", key, e))
+        let file_len = header.len() as u64 + meta.size + chunk_table.len() as u64;
+        self.write_via_tmp("write", meta, file_len, |out| {
+            copy_all(out, &header, source, meta.size)
+                .and_then(|()| out.write_all(chunk_table))
+                .map_err(|e| self.io_failed("write", key, e))
         })
     }
 
@@ -62,8 +74,9 @@ impl FileStore {
         }
         meta.expires_ms = expires_ms;
         let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
-        self.write_via_tmp("rewrite", &meta, header.len() as u64 + meta.size, |out| {
-            match copy_verified(&mut old, out, &header, data_hash) {
+        let file_len = header.len() as u64 + meta.size + table_len(meta.size);
+        self.write_via_tmp("rewrite", &meta, file_len, |out| {
+            match copy_verified(&mut old, out, &header, meta.size, data_hash) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(self.corrupt(key, format::FormatError::HashMismatch)),
                 Err(e) => Err(io(e)),
@@ -98,7 +111,7 @@ impl FileStore {
         file.seek(SeekFrom::Start(start as u64))
             .map_err(|e| TierError::io(self.tier, format!("cannot read object {key:?}"), e))?;
         self.record_access(key);
-        let chunks = chunks(self.tier, key.to_string(), tokio::fs::File::from_std(file));
+        let chunks = chunks(self.tier, key.to_string(), tokio::fs::File::from_std(file), meta.size);
         let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
         let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
         let chunks =
@@ -119,36 +132,48 @@ fn copy_all(out: &mut File, header: &[u8], source: &Path, size: u64) -> std::io:
     Ok(())
 }
 
-/// Write `header` then the rest of `data` to `out`, in chunks; `false` if
-/// the data does not match `data_hash`.
-fn copy_verified(data: &mut File, out: &mut File, header: &[u8], data_hash: u64) -> std::io::Result<bool> {
+/// Write `header`, the `size` bytes of `data` that follow its position and
+/// their chunk table to `out`, in chunks; `false` if the data does not match
+/// `data_hash`.
+fn copy_verified(data: &mut File, out: &mut File, header: &[u8], size: u64, data_hash: u64) -> std::io::Result<bool> {
     use std::io::Read;
     out.write_all(header)?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut table = ChunkHasher::new();
     let mut buffer = vec![0u8; STREAM_CHUNK];
-    loop {
-        let n = data.read(&mut buffer)?;
+    let mut left = size;
+    while left > 0 {
+        let want = buffer.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = data.read(&mut buffer[..want])?;
         if n == 0 {
-            break;
+            return Ok(false);
         }
         hasher.update(&buffer[..n]);
+        table.update(&buffer[..n]);
         out.write_all(&buffer[..n])?;
+        left -= n as u64;
     }
+    out.write_all(&table.finish())?;
     Ok(hasher.digest() == data_hash)
 }
 
-/// The rest of an open file, in chunks of at most [`STREAM_CHUNK`] bytes.
-fn chunks(tier: &'static str, key: String, file: tokio::fs::File) -> ChunkStream {
-    futures::stream::unfold(Some(file), move |file| {
+/// The next `size` bytes of an open file, in chunks of at most
+/// [`STREAM_CHUNK`] bytes (a short file ends the stream early: the check at
+/// its end reports the length).
+pub(super) fn chunks(tier: &'static str, key: String, file: tokio::fs::File, size: u64) -> ChunkStream {
+    futures::stream::unfold(Some((file, size)), move |state| {
         let key = key.clone();
         async move {
-            let mut file = file?;
-            let mut buffer = vec![0u8; STREAM_CHUNK];
+            let (mut file, left) = state?;
+            if left == 0 {
+                return None;
+            }
+            let mut buffer = vec![0u8; STREAM_CHUNK.min(usize::try_from(left).unwrap_or(usize::MAX))];
             match file.read(&mut buffer).await {
                 Ok(0) => None,
                 Ok(n) => {
                     buffer.truncate(n);
-                    Some((Ok(bytes::Bytes::from(buffer)), Some(file)))
+                    Some((Ok(bytes::Bytes::from(buffer)), Some((file, left - n as u64))))
                 }
                 Err(e) => Some((Err(TierError::io(tier, format!("cannot read object {key:?}"), e)), None)),
             }
@@ -198,8 +223,8 @@ mod tests {
 
         let path = files.path("big");
         let mut raw = std::fs::read(&path)?;
-        let last = raw.len() - 1;
-        raw[last] ^= 1;
+        let last_data_byte = raw.len() - format::table_len(data.len() as u64) as usize - 1;
+        raw[last_data_byte] ^= 1;
         std::fs::write(&path, raw)?;
         let err = files.rewrite_expiry("big", None).expect_err("a damaged file is not rewritten");
         assert_eq!(err.kind(), crate::error::TierErrorKind::Corrupt);

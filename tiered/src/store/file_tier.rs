@@ -23,10 +23,11 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use super::files::FileStore;
-use super::{CacheTier, Fetched, KeyStream, Resident, SourceTier, Spooled, Tier, Usage};
+use super::{CacheTier, Fetched, KeyStream, RangeRead, Resident, SourceTier, Spooled, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
 use crate::object::{Object, ObjectMeta};
+use crate::range::ByteRange;
 
 /// Objects up to this many bytes are read without leaving the calling task.
 pub const INLINE_READ_MAX: u64 = 256 * 1024;
@@ -191,8 +192,9 @@ impl<R: FileRole> Tier for FileTier<R> {
             None => meta,
         };
         let (written, path, hash) = (stored.clone(), file.path().to_path_buf(), file.data_hash);
+        let table = file.chunk_table.clone();
         let started = Instant::now();
-        self.blocking(move |files| files.write_from_file(&written, &path, hash)).await?;
+        self.blocking(move |files| files.write_from_file(&written, &path, hash, &table)).await?;
         self.timed("write", started);
         Ok(stored)
     }
@@ -210,6 +212,16 @@ impl<R: FileRole> Tier for FileTier<R> {
             Some(Fetched::Whole(object)) => self.role.check(key, object).map(|o| Some(Fetched::Whole(o))),
             other => Ok(other),
         }
+    }
+
+    async fn get_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
+        if self.files.file_len(key).is_none() {
+            return Ok(None);
+        }
+        let (owned, started) = (key.to_string(), Instant::now());
+        let read = self.blocking(move |files| files.open_range(&owned, range)).await?;
+        self.timed("read", started);
+        Ok(read)
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {

@@ -15,11 +15,14 @@
 //!
 //! [`files`] and [`format`] are the on-disk object directory and file format
 //! under the file tiers; [`file_copy`] writes and streams
-//! their large objects without holding them in memory.
+//! their large objects without holding them in memory; [`file_range`] reads
+//! a range of one, verifying only the chunks that cover it.
 //!
 //! Large objects: [`spool`] holds a body in a temporary file while its
 //! checksums are computed, [`Tier::put_file`] stores from such a file, and
 //! [`Tier::get_stream`] reads as a self-verifying [`stream`] above a size.
+//! [`Tier::get_range`] reads some bytes of an object, verified before they
+//! are yielded.
 //!
 //! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
 //! statistics ([`Access`]) in memory; nothing about reads is ever written back.
@@ -29,6 +32,7 @@ pub mod contract;
 #[cfg(any(test, feature = "test-util"))]
 pub mod double;
 pub mod file_copy;
+mod file_range;
 pub mod file_tier;
 pub mod files;
 pub mod memory;
@@ -48,6 +52,7 @@ use futures::stream::BoxStream;
 
 use crate::error::TierError;
 use crate::object::{Object, ObjectMeta};
+use crate::range::ByteRange;
 
 #[cfg(any(test, feature = "test-util"))]
 pub use double::{Fault, TierDouble};
@@ -55,7 +60,7 @@ pub use file_tier::{DiskTier, FileTier, LocalColdTier};
 pub use memory::MemoryTier;
 pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};
-pub use stream::{ChunkStream, Fetched, ObjectStream};
+pub use stream::{ChunkStream, Fetched, ObjectStream, RangeRead};
 
 /// A stream of keys, produced lazily.
 pub type KeyStream = BoxStream<'static, Result<String, TierError>>;
@@ -126,6 +131,15 @@ pub trait Tier: Send + Sync + std::fmt::Debug + 'static {
     async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
         let _ = buffer_max;
         Ok(self.get(key).await?.map(Fetched::Whole))
+    }
+
+    /// Bytes `range` of the object's stored bytes (the range resolved
+    /// against its stored size), verified before they are yielded;
+    /// `Ok(None)` when absent. The default reads the object whole and slices
+    /// it (tiers that hold objects in memory); the file tiers read and check
+    /// the chunks that cover the range, S3 asks for the range.
+    async fn get_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
+        Ok(self.get(key).await?.map(|object| RangeRead::of_object(object, range)))
     }
 
     /// Remove the object; `true` if it was there.

@@ -3,8 +3,9 @@
 //!
 //! [`SpoolWriter`] takes the body chunk by chunk (as it arrives from the
 //! network), writes it through a small buffer ([`SPOOL_BUFFER`]) and hashes it
-//! twice on the way: the sha256 that becomes the object's `checksum` and the
-//! xxh3 that the file tiers keep in their header. [`SpoolWriter::finish`]
+//! on the way: the sha256 that becomes the object's `checksum`, the xxh3 that
+//! the file tiers keep in their header, and the xxh3 of each chunk they keep
+//! in their chunk table. [`SpoolWriter::finish`]
 //! flushes and returns a [`Spooled`] file, which tiers copy from
 //! ([`Tier::put_file`](super::Tier::put_file)).
 //!
@@ -19,6 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use xxhash_rust::xxh3::Xxh3;
+
+use super::format::ChunkHasher;
 
 use crate::error::TierError;
 
@@ -48,6 +51,7 @@ pub struct SpoolWriter {
     path: Removed,
     sha256: Sha256,
     xxh3: Box<Xxh3>,
+    chunks: ChunkHasher,
     size: u64,
 }
 
@@ -61,6 +65,8 @@ pub struct Spooled {
     pub checksum: String,
     /// xxh3-64 of the bytes (the file tiers' header hash).
     pub data_hash: u64,
+    /// The file tiers' chunk table of the bytes.
+    pub chunk_table: Vec<u8>,
 }
 
 impl std::fmt::Debug for SpoolWriter {
@@ -82,6 +88,7 @@ impl SpoolWriter {
             path: Removed(path),
             sha256: Sha256::new(),
             xxh3: Box::new(Xxh3::new()),
+            chunks: ChunkHasher::new(),
             size: 0,
         })
     }
@@ -95,6 +102,7 @@ impl SpoolWriter {
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), TierError> {
         self.sha256.update(chunk);
         self.xxh3.update(chunk);
+        self.chunks.update(chunk);
         self.size += chunk.len() as u64;
         self.file.write_all(chunk).await.map_err(|e| self.failed(e))
     }
@@ -108,6 +116,7 @@ impl SpoolWriter {
             size: self.size,
             checksum: hex::encode(self.sha256.finalize()),
             data_hash: self.xxh3.digest(),
+            chunk_table: self.chunks.finish(),
         })
     }
 

@@ -8,7 +8,14 @@
 //! `Corrupt` instead of ending cleanly. A consumer that forwards the chunks
 //! (the HTTP service) therefore never completes a wrong body: it fails at the
 //! end instead.
+//!
+//! [`Tier::get_range`](super::Tier::get_range) answers a [`RangeRead`]: some
+//! bytes of an object, as a stream that is verified before a byte of it is
+//! yielded (the file tiers check the chunks that cover the range; a tier that
+//! verifies only whole objects cuts the range out of a verified stream with
+//! [`cut`], which holds its last piece back until the check at the end passes).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,6 +23,7 @@ use futures::stream::BoxStream;
 
 use crate::error::TierError;
 use crate::object::{Object, ObjectMeta};
+use crate::range::ByteRange;
 
 /// Chunks of an object's stored bytes; a final `Err` means the transfer is
 /// broken (I/O failure, or a `Corrupt` verification failure).
@@ -53,6 +61,86 @@ impl Fetched {
             Fetched::Stream(stream) => &stream.meta,
         }
     }
+}
+
+/// Some bytes of an object, as [`Tier::get_range`](super::Tier::get_range)
+/// reads them.
+pub struct RangeRead {
+    pub meta: Arc<ObjectMeta>,
+    /// The stored bytes served (end exclusive), the request resolved against
+    /// `meta.size`; `None` when it names none of them (nothing follows).
+    pub range: Option<Range<u64>>,
+    /// The bytes of `range`; a final `Err` means the transfer is broken.
+    pub chunks: ChunkStream,
+}
+
+impl std::fmt::Debug for RangeRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RangeRead").field("meta", &self.meta).field("range", &self.range).finish_non_exhaustive()
+    }
+}
+
+impl RangeRead {
+    /// `range` of an object held whole (and verified).
+    pub fn of_object(object: Object, range: ByteRange) -> RangeRead {
+        use futures::StreamExt;
+        let span = range.resolve(object.meta.size);
+        let bytes = span.clone().map(|s| object.data.slice(s.start as usize..s.end as usize));
+        RangeRead { meta: object.meta, range: span, chunks: futures::stream::iter(bytes.map(Ok)).boxed() }
+    }
+
+    /// A range that names no byte of `meta`'s object.
+    pub fn unsatisfiable(meta: Arc<ObjectMeta>) -> RangeRead {
+        use futures::StreamExt;
+        RangeRead { meta, range: None, chunks: futures::stream::empty().boxed() }
+    }
+}
+
+/// The bytes at positions `span` of the object `chunks` streams, from a
+/// stream that verifies itself at its end ([`verify_at_end`]): every chunk is
+/// read (so the check runs), the piece of the range in hand is held back until
+/// the next one or the clean end, and an error ends the range instead.
+pub fn cut(chunks: ChunkStream, span: Range<u64>) -> ChunkStream {
+    use futures::StreamExt;
+    struct State {
+        chunks: ChunkStream,
+        at: u64,
+        held: Option<Bytes>,
+        done: bool,
+    }
+    let state = State { chunks, at: 0, held: None, done: false };
+    futures::stream::unfold(state, move |mut s| {
+        let span = span.clone();
+        async move {
+            loop {
+                if s.done {
+                    return None;
+                }
+                match s.chunks.next().await {
+                    Some(Ok(chunk)) => {
+                        let (from, to) = (s.at, s.at + chunk.len() as u64);
+                        s.at = to;
+                        let (start, end) = (from.max(span.start), to.min(span.end));
+                        if start < end {
+                            let piece = chunk.slice((start - from) as usize..(end - from) as usize);
+                            if let Some(previous) = s.held.replace(piece) {
+                                return Some((Ok(previous), s));
+                            }
+                        }
+                    }
+                    Some(Err(err)) => {
+                        (s.held, s.done) = (None, true);
+                        return Some((Err(err), s));
+                    }
+                    None => {
+                        s.done = true;
+                        return s.held.take().map(|piece| (Ok(piece), s));
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
 }
 
 /// Wrap `chunks` so that the total length and a hash computed over them are
@@ -140,6 +228,28 @@ mod tests {
         let out = sum_check(&[b"\x01\x02", b"\x03"], 6);
         let bytes: Vec<u8> = out.into_iter().flat_map(|c| c.unwrap().to_vec()).collect();
         assert_eq!(bytes, [1, 2, 3]);
+    }
+
+    fn cut_of(chunks: Vec<Result<Bytes, TierError>>, span: Range<u64>) -> Vec<Result<Bytes, TierError>> {
+        futures::executor::block_on(cut(futures::stream::iter(chunks).boxed(), span).collect())
+    }
+
+    #[test]
+    fn a_cut_yields_the_range_and_holds_its_last_piece_until_the_end() {
+        let chunks =
+            || vec![Ok(Bytes::from_static(b"abcd")), Ok(Bytes::from_static(b"efgh")), Ok(Bytes::from_static(b"ij"))];
+        let bytes = |out: Vec<Result<Bytes, TierError>>| -> Vec<u8> {
+            out.into_iter().flat_map(|c| c.unwrap().to_vec()).collect()
+        };
+        assert_eq!(bytes(cut_of(chunks(), 2..7)), b"cdefg");
+        assert_eq!(bytes(cut_of(chunks(), 0..10)), b"abcdefghij");
+        assert_eq!(bytes(cut_of(chunks(), 9..10)), b"j");
+        let mut failing = chunks();
+        failing[2] = Err(TierError::corrupt("test", "mismatch"));
+        let out = cut_of(failing, 2..7);
+        assert_eq!(out.len(), 2, "the first piece, then the error, never the held piece: {out:?}");
+        assert_eq!(&out[0].as_ref().unwrap()[..], b"cd");
+        assert!(out[1].is_err());
     }
 
     #[test]

@@ -31,14 +31,18 @@
 //!   complete wrong body. A corrupt or failing warm copy is dropped, counted
 //!   and the read goes on to cold (a streamed one is dropped once the mismatch
 //!   is found); a corrupt cold copy is an error, never served.
+//! - **Ranges** ([`get_range`]) take the same tiers in the same order, read
+//!   only the bytes asked for, and never promote ([`range`]).
 //!
 //! [`get`]: TieredStore::get
 //! [`get_with_metadata`]: TieredStore::get_with_metadata
 //! [`get_stream`]: TieredStore::get_stream
+//! [`get_range`]: TieredStore::get_range
 
 pub(super) mod flight;
 mod promote;
 mod promote_stream;
+mod range;
 mod revalidate;
 
 use std::sync::Arc;
@@ -56,6 +60,7 @@ use crate::object::{Codec, Object, ObjectMeta};
 use crate::policy::TierId;
 use crate::store::{ChunkStream, Fetched, ObjectStream, Tier};
 use flight::{Flight, FlightError, Handoff, Opened};
+pub use range::RangeHit;
 
 /// The buffer of a reader that takes any value whole.
 const WHOLE: u64 = u64::MAX;
