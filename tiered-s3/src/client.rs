@@ -83,6 +83,8 @@ pub fn parse_content_range(value: &str) -> Option<(Range<u64>, u64)> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PutHead {
     pub content_type: Option<String>,
+    /// `Content-Encoding` (`gzip` for an object stored compressed).
+    pub content_encoding: Option<String>,
     pub metadata: BTreeMap<String, String>,
 }
 

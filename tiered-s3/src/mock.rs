@@ -88,7 +88,7 @@ impl MockClient {
 
     /// Stores `data` as another tool would: no `tiered` metadata.
     pub fn put_foreign(&self, key: &str, data: impl Into<Bytes>, content_type: Option<&str>) {
-        let head = PutHead { content_type: content_type.map(str::to_string), metadata: BTreeMap::new() };
+        let head = PutHead { content_type: content_type.map(str::to_string), ..PutHead::default() };
         self.store(key, data.into(), head);
     }
 

@@ -131,6 +131,7 @@ impl ObjectClient for SdkClient {
             .bucket(&self.bucket)
             .key(key)
             .set_content_type(head.content_type)
+            .set_content_encoding(head.content_encoding)
             .set_metadata(Some(head.metadata.into_iter().collect()))
             .body(ByteStream::from(body))
             .send()
@@ -146,6 +147,7 @@ impl ObjectClient for SdkClient {
             .bucket(&self.bucket)
             .key(key)
             .set_content_type(head.content_type)
+            .set_content_encoding(head.content_encoding)
             .set_metadata(Some(head.metadata.into_iter().collect()))
             .send()
             .await
@@ -219,6 +221,7 @@ impl ObjectClient for SdkClient {
             .copy_source(source)
             .metadata_directive(MetadataDirective::Replace)
             .set_content_type(head.content_type)
+            .set_content_encoding(head.content_encoding)
             .set_metadata(Some(head.metadata.into_iter().collect()))
             .set_copy_source_if_match(if_match.map(str::to_string));
         let r = request.send().await.map_err(client_error)?;

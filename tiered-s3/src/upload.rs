@@ -9,8 +9,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -51,12 +49,13 @@ fn rejected(key: &str, message: String) -> TierError {
     TierError::new(TierErrorKind::Rejected, "s3", format!("object {key:?}: {message}"))
 }
 
-/// The content type and the one `tiered` metadata entry an object is stored with.
+/// The content type, content encoding and user metadata an object is
+/// stored with ([`meta`]).
 fn put_head(meta: &ObjectMeta) -> Result<PutHead, TierError> {
-    let encoded = meta::encode(meta).map_err(|m| rejected(&meta.key, m))?;
     Ok(PutHead {
         content_type: meta.content_type.clone(),
-        metadata: BTreeMap::from([(meta::META_KEY.into(), encoded)]),
+        content_encoding: meta::content_encoding(meta.codec),
+        metadata: meta::encode(meta).map_err(|m| rejected(&meta.key, m))?,
     })
 }
 
