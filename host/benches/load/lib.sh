@@ -40,9 +40,11 @@ start_tiered() {
     cmp <(curl -sf "http://127.0.0.1:$port/v1/objects/bench/1k") "$WORK/1k"
 }
 
-# rps URL: requests per second of wrk, 2 threads.
+# rps URL [WRK_ARGS...]: requests per second of wrk, 2 threads.
 rps() {
-    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$1" | awk '/Requests\/sec/ {print $2}'
+    local url="$1"
+    shift
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$@" "$url" | awk '/Requests\/sec/ {print $2}'
 }
 
 median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -149,11 +149,16 @@ impl ChunkReader {
         Ok(Bytes::from(data).slice((start - from) as usize..(end - from) as usize))
     }
 
-    /// One step, read with blocking I/O.
+    /// One step, read with blocking I/O (into a buffer that is not zeroed
+    /// first: `read_to_end` fills spare capacity).
     fn step_blocking(&mut self, file: &mut File) -> Result<Bytes, TierError> {
         let (from, count, len) = self.plan();
-        let mut data = vec![0u8; len];
-        file.read_exact(&mut data).map_err(|e| self.failed(e))?;
+        let mut data = Vec::with_capacity(len);
+        let read = file.take(len as u64).read_to_end(&mut data).map_err(|e| self.failed(e))?;
+        if read < len {
+            let short = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("{read} of {len} bytes"));
+            return Err(self.failed(short));
+        }
         self.checked(from, count, data)
     }
 

@@ -214,12 +214,25 @@ impl<R: FileRole> Tier for FileTier<R> {
         }
     }
 
+    /// A range of at most half of [`INLINE_READ_MAX`] (the chunks covering
+    /// it are at most that) is read on the calling task, as small objects
+    /// are; a longer one opens on the blocking pool, then streams.
     async fn get_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
         if self.files.file_len(key).is_none() {
             return Ok(None);
         }
-        let (owned, started) = (key.to_string(), Instant::now());
-        let read = self.blocking(move |files| files.open_range(&owned, range)).await?;
+        let started = Instant::now();
+        let short = match range {
+            ByteRange::FromTo { first, last } => last - first < INLINE_READ_MAX / 2,
+            ByteRange::Suffix { len } => len <= INLINE_READ_MAX / 2,
+            ByteRange::From { .. } => false,
+        };
+        let read = if short {
+            self.files.open_range(key, range)?
+        } else {
+            let owned = key.to_string();
+            self.blocking(move |files| files.open_range(&owned, range)).await?
+        };
         self.timed("read", started);
         Ok(read)
     }
