@@ -27,7 +27,7 @@ use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::files::FileStore;
-use super::format::{self, ChunkHasher, Header, HeaderError, read_open_header, table_len};
+use super::format::{self, ChunkHasher, Header, table_len};
 use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
 use crate::error::TierError;
 use crate::object::ObjectMeta;
@@ -56,22 +56,10 @@ impl FileStore {
     /// Rewrite an object's expiry, copying its data through one chunk at a
     /// time; `Ok(None)` if the index does not have it.
     pub fn rewrite_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<ObjectMeta>, TierError> {
-        if self.file_len(key).is_none() {
+        let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
             return Ok(None);
-        }
-        let io = |e| self.io_failed("rewrite", key, e);
-        let mut old = match File::open(self.path(key)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(e)),
         };
-        let Header { mut meta, data_hash, .. } = read_open_header(&mut old).map_err(|e| match e {
-            HeaderError::Io(e) => io(e),
-            HeaderError::Format(e) => self.corrupt(key, e),
-        })?;
-        if meta.key != key {
-            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
-        }
+        let io = |e| self.io_failed("rewrite", key, e);
         meta.expires_ms = expires_ms;
         let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
         let file_len = header.len() as u64 + meta.size + table_len(meta.size);
@@ -92,19 +80,11 @@ impl FileStore {
         if file_len <= buffer_max {
             return Ok(self.read(key)?.map(Fetched::Whole));
         }
-        let mut file = match File::open(self.path(key)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
+        let Some((mut file, Header { meta, data_hash: hash, data_start: start, .. })) =
+            self.open_object("read", key)?
+        else {
+            return Ok(None);
         };
-        let Header { meta, data_hash: hash, data_start: start, .. } =
-            read_open_header(&mut file).map_err(|e| match e {
-                HeaderError::Io(e) => TierError::io(self.tier, format!("cannot read object {key:?}"), e),
-                HeaderError::Format(e) => self.corrupt(key, e),
-            })?;
-        if meta.key != key {
-            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key)));
-        }
         if meta.size <= buffer_max {
             return Ok(self.read(key)?.map(Fetched::Whole));
         }

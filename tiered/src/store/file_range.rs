@@ -24,7 +24,7 @@ use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::files::FileStore;
-use super::format::{CHUNK_LEN, Header, HeaderError, read_open_header, verify_chunks};
+use super::format::{CHUNK_LEN, Header, verify_chunks};
 use super::stream::{ChunkStream, RangeRead, STREAM_CHUNK, cut, verify_at_end};
 use crate::error::TierError;
 use crate::range::ByteRange;
@@ -36,22 +36,8 @@ impl FileStore {
     /// Bytes `range` of the object's data, verified before they are yielded;
     /// `Ok(None)` if the index does not have it.
     pub fn open_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
-        if self.file_len(key).is_none() {
-            return Ok(None);
-        }
+        let Some((mut file, header)) = self.open_object("read", key)? else { return Ok(None) };
         let io = |e| self.io_failed("read", key, e);
-        let mut file = match File::open(self.path(key)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(e)),
-        };
-        let header = read_open_header(&mut file).map_err(|e| match e {
-            HeaderError::Io(e) => io(e),
-            HeaderError::Format(e) => self.corrupt(key, e),
-        })?;
-        if header.meta.key != key {
-            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", header.meta.key)));
-        }
         let meta = Arc::new(header.meta.clone());
         let Some(span) = range.resolve(meta.size) else { return Ok(Some(RangeRead::unsatisfiable(meta))) };
         self.record_access(key);

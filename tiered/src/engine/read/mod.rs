@@ -295,16 +295,23 @@ impl TieredStore {
                 bump(&counters.misses);
                 Ok(None)
             }
-            Err(err) if err.kind() == TierErrorKind::Corrupt => {
-                bump(&counters.corrupt);
-                tracing::error!(key, tier = inner.cold.name(), %err, "cold copy is corrupt; refusing to serve it");
-                Err(FlightError::Corrupt(key.to_string(), err))
-            }
-            Err(err) => {
-                bump(&counters.errors);
-                tracing::warn!(key, tier = inner.cold.name(), %err, "cold read failed");
-                Err(FlightError::Unavailable(err))
-            }
+            Err(err) => Err(self.cold_read_failed(key, err)),
+        }
+    }
+
+    /// A cold read that failed, counted and logged: a corrupt copy is an
+    /// error and never served; any other failure means cold is unavailable.
+    fn cold_read_failed(&self, key: &str, err: TierError) -> FlightError {
+        let inner = &self.inner;
+        let counters = &inner.counters.cold;
+        if err.kind() == TierErrorKind::Corrupt {
+            bump(&counters.corrupt);
+            tracing::error!(key, tier = inner.cold.name(), %err, "cold copy is corrupt; refusing to serve it");
+            FlightError::Corrupt(key.to_string(), err)
+        } else {
+            bump(&counters.errors);
+            tracing::warn!(key, tier = inner.cold.name(), %err, "cold read failed");
+            FlightError::Unavailable(err)
         }
     }
 

@@ -35,7 +35,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::{Found, Hit, TieredStore, WHOLE, decode_hit, fetch, map_failures};
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
-use crate::error::{Error, TierError, TierErrorKind};
+use crate::error::{Error, TierError};
 use crate::key;
 use crate::object::{Codec, ObjectMeta};
 use crate::policy::TierId;
@@ -152,16 +152,7 @@ impl TieredStore {
                 bump(&counters.misses);
                 return Ok(None);
             }
-            Err(err) if err.kind() == TierErrorKind::Corrupt => {
-                bump(&counters.corrupt);
-                tracing::error!(key, tier = cold.name(), %err, "cold copy is corrupt; refusing to serve it");
-                return Err(Error::Corrupt { key: key.to_string(), tier: TierId::Cold, source: err });
-            }
-            Err(err) => {
-                bump(&counters.errors);
-                tracing::warn!(key, tier = cold.name(), %err, "cold read failed");
-                return Err(Error::ColdUnavailable(err));
-            }
+            Err(err) => return Err(self.cold_read_failed(key, err).into()),
         };
         if self.expired(TierId::Cold, key, &read.meta, ticket).await {
             return Ok(None);

@@ -29,7 +29,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::format::{self, FormatError, HeaderError, read_header};
+use super::format::{self, FormatError, Header, HeaderError, read_header, read_open_header};
 use super::undeleted::Undeleted;
 use super::{Access, Resident};
 use crate::clock::Clock;
@@ -90,6 +90,29 @@ impl FileStore {
         }
         self.record_access(key);
         Ok(Some(object))
+    }
+
+    /// The file of `key` opened, its header read and checked to be that
+    /// object's, positioned at the data; `Ok(None)` when the index or the
+    /// directory does not have it. An I/O failure is "cannot `what` object".
+    pub(in crate::store) fn open_object(&self, what: &str, key: &str) -> Result<Option<(fs::File, Header)>, TierError> {
+        if !self.index.lock().contains(key) {
+            return Ok(None);
+        }
+        let io = |e| self.io_failed(what, key, e);
+        let mut file = match fs::File::open(self.path(key)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let header = read_open_header(&mut file).map_err(|e| match e {
+            HeaderError::Io(e) => io(e),
+            HeaderError::Format(e) => self.corrupt(key, e),
+        })?;
+        if header.meta.key != key {
+            return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", header.meta.key)));
+        }
+        Ok(Some((file, header)))
     }
 
     /// The metadata alone, from the file header.
