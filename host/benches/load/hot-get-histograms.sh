@@ -16,16 +16,6 @@ cd "$(dirname "$0")/../../.."
 # shellcheck source=lib.sh
 source host/benches/load/lib.sh "$@"
 
-WORK="$(mktemp -d)"
-TIERED_PIDS=()
-cleanup() {
-    for pid in "${TIERED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-head -c 1024 /dev/urandom >"$WORK/1k"
 printf '[metrics]\nhistograms = false\n' >"$WORK/off.toml"
 ON_PORT="$(free_port)"
 start_tiered "$TIERED" "$ON_PORT" "$WORK/on"

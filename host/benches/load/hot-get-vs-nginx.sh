@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark: 1 KiB hot GETs per second from `tiered serve`, side by side
-# with nginx serving the same 1 KiB file from its static file handler.
+# with nginx serving the same 1 KiB file from its static file handler, tuned
+# as it is deployed in front of static content (open_file_cache, sendfile,
+# tcp_nopush).
 #
 #   host/benches/load/hot-get-vs-nginx.sh [rounds] [seconds] [connections]
 #
@@ -15,51 +17,17 @@ cd "$(dirname "$0")/../../.."
 NEED_NGINX=1
 # shellcheck source=lib.sh
 source host/benches/load/lib.sh "$@"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
-WORK="$(mktemp -d)"
-chmod 755 "$WORK"  # nginx workers run as an unprivileged user
-TIERED_PIDS=()
-cleanup() {
-    for pid in "${TIERED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-    sleep 0.5
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-head -c 1024 /dev/urandom >"$WORK/1k"
 
 # tiered, on its defaults.
 TIERED_PORT="$(free_port)"
 start_tiered "$TIERED" "$TIERED_PORT" "$WORK/tiered"
 
-# nginx, static file handler, no access log.
+# nginx, static file handler, no access log, tuned.
 NGINX_PORT="$(free_port)"
-mkdir -p "$WORK/www" "$WORK/nginx-tmp"
+mkdir -p "$WORK/www"
 cp "$WORK/1k" "$WORK/www/1k"
-chmod 644 "$WORK/www/1k"
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx-tmp;
-    proxy_temp_path $WORK/nginx-tmp;
-    fastcgi_temp_path $WORK/nginx-tmp;
-    uwsgi_temp_path $WORK/nginx-tmp;
-    scgi_temp_path $WORK/nginx-tmp;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $WORK/www;
-    }
-}
-EOF
-"$NGINX" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NGINX_PORT/1k" >/dev/null && break; sleep 0.1; done
+start_nginx "$NGINX_PORT" 1k \
+    "open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s; sendfile on; tcp_nopush on;"
 cmp <(curl -sf "http://127.0.0.1:$NGINX_PORT/1k") "$WORK/1k"
 
 declare -a T N

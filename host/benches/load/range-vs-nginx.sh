@@ -20,59 +20,21 @@ cd "$(dirname "$0")/../../.."
 NEED_NGINX=1
 # shellcheck source=lib.sh
 source host/benches/load/lib.sh "$@"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 RANGE="bytes=33554000-33619535"
 
-WORK="$(mktemp -d)"
-chmod 755 "$WORK"  # nginx workers run as an unprivileged user
-TIERED_PIDS=()
-cleanup() {
-    for pid in "${TIERED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-    sleep 0.5
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-head -c 1024 /dev/urandom >"$WORK/1k"
-head -c $((64 << 20)) /dev/urandom >"$WORK/64m"
+mkdir -p "$WORK/www"
+head -c $((64 << 20)) /dev/urandom >"$WORK/www/64m"
 
 TIERED_PORT="$(free_port)"
 start_tiered "$TIERED" "$TIERED_PORT" "$WORK/tiered"
 TIERED_URL="http://127.0.0.1:$TIERED_PORT/v1/objects/bench/64m"
-curl -sf -X PUT --data-binary @"$WORK/64m" "$TIERED_URL" >/dev/null
+curl -sf -X PUT --data-binary @"$WORK/www/64m" "$TIERED_URL" >/dev/null
 source="$(curl -sf -D - -o /dev/null -H "Range: $RANGE" "$TIERED_URL" | tr -d '\r' | sed -n 's/^x-tiered-source: //p')"
 [[ "$source" == "warm" ]] || { echo "expected the range from warm, got '$source'" >&2; exit 1; }
 
 NGINX_PORT="$(free_port)"
-mkdir -p "$WORK/www" "$WORK/nginx-tmp"
-cp "$WORK/64m" "$WORK/www/64m"
-chmod 644 "$WORK/www/64m"
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx-tmp;
-    proxy_temp_path $WORK/nginx-tmp;
-    fastcgi_temp_path $WORK/nginx-tmp;
-    uwsgi_temp_path $WORK/nginx-tmp;
-    scgi_temp_path $WORK/nginx-tmp;
-    keepalive_requests 1000000;
-    open_file_cache max=1000 inactive=60s;
-    open_file_cache_valid 60s;
-    sendfile on;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $WORK/www;
-    }
-}
-EOF
-"$NGINX" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
+start_nginx "$NGINX_PORT" 64m "open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s; sendfile on;"
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/64m"
-for _ in $(seq 50); do curl -sf "$NGINX_URL" -o /dev/null && break; sleep 0.1; done
 # Both send the same 65,536 bytes.
 cmp <(curl -sf -H "Range: $RANGE" "$TIERED_URL") <(curl -sf -H "Range: $RANGE" "$NGINX_URL")
 [[ "$(curl -sf -H "Range: $RANGE" "$TIERED_URL" | wc -c)" == 65536 ]]
