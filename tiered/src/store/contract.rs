@@ -306,6 +306,9 @@ async fn a_range_is_the_bytes_it_names(role: Role) -> Result<(), Failure> {
     let past = tier.get_range("ranged", ByteRange::From { first: len }).await.map_err(failed(name, "get_range"))?;
     let past = past.ok_or_else(|| format!("{name}: a range past the end of a stored object: missing"))?;
     ensure!(past.range.is_none() && past.meta.size == len, "{name}: a range past the end names nothing: {past:?}");
+    let inverted = ByteRange::FromTo { first: 10, last: 5 };
+    let inverted = tier.get_range("ranged", inverted).await.map_err(failed(name, "get_range"))?;
+    ensure!(inverted.is_some_and(|r| r.range.is_none()), "{name}: an inverted range names nothing");
     let absent = tier.get_range("absent", ByteRange::From { first: 0 }).await.map_err(failed(name, "get_range"))?;
     ensure!(absent.is_none(), "{name}: a range of an absent object");
     Ok(())

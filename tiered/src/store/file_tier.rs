@@ -223,7 +223,7 @@ impl<R: FileRole> Tier for FileTier<R> {
         }
         let started = Instant::now();
         let short = match range {
-            ByteRange::FromTo { first, last } => last - first < INLINE_READ_MAX / 2,
+            ByteRange::FromTo { first, last } => last.saturating_sub(first) < INLINE_READ_MAX / 2,
             ByteRange::Suffix { len } => len <= INLINE_READ_MAX / 2,
             ByteRange::From { .. } => false,
         };
