@@ -80,24 +80,30 @@ impl FileStore {
         if file_len <= buffer_max {
             return Ok(self.read(key)?.map(Fetched::Whole));
         }
-        let Some((mut file, Header { meta, data_hash: hash, data_start: start, .. })) =
-            self.open_object("read", key)?
-        else {
-            return Ok(None);
-        };
-        if meta.size <= buffer_max {
+        let Some((file, header)) = self.open_object("read", key)? else { return Ok(None) };
+        if header.meta.size <= buffer_max {
             return Ok(self.read(key)?.map(Fetched::Whole));
         }
-        file.seek(SeekFrom::Start(start as u64))
-            .map_err(|e| TierError::io(self.tier, format!("cannot read object {key:?}"), e))?;
+        let chunks = verified_data(self.tier, key, file, &header).map_err(|e| self.io_failed("read", key, e))?;
         self.record_access(key);
-        let chunks = chunks(self.tier, key.to_string(), tokio::fs::File::from_std(file), meta.size);
-        let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
-        let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
-        let chunks =
-            verify_at_end(self.tier, key.to_string(), meta.size, chunks, xxh3, update, move |h| h.digest() == hash);
-        Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks })))
+        Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(header.meta), chunks })))
     }
+}
+
+/// The data of an open object file described by `header`, from its start, in
+/// chunks, its xxh3 checked at the end ([`verify_at_end`]).
+pub(super) fn verified_data(
+    tier: &'static str,
+    key: &str,
+    mut file: File,
+    header: &Header,
+) -> std::io::Result<ChunkStream> {
+    file.seek(SeekFrom::Start(header.data_start as u64))?;
+    let (size, hash) = (header.meta.size, header.data_hash);
+    let data = chunks(tier, key.to_string(), tokio::fs::File::from_std(file), size);
+    let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
+    let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
+    Ok(verify_at_end(tier, key.to_string(), size, data, xxh3, update, move |h| h.digest() == hash))
 }
 
 /// Write `header` then all of `source` (`size` bytes, copied by the kernel)
@@ -140,7 +146,7 @@ fn copy_verified(data: &mut File, out: &mut File, header: &[u8], size: u64, data
 /// The next `size` bytes of an open file, in chunks of at most
 /// [`STREAM_CHUNK`] bytes (a short file ends the stream early: the check at
 /// its end reports the length).
-pub(super) fn chunks(tier: &'static str, key: String, file: tokio::fs::File, size: u64) -> ChunkStream {
+fn chunks(tier: &'static str, key: String, file: tokio::fs::File, size: u64) -> ChunkStream {
     futures::stream::unfold(Some((file, size)), move |state| {
         let key = key.clone();
         async move {

@@ -23,9 +23,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
+use super::file_copy::verified_data;
 use super::files::FileStore;
 use super::format::{CHUNK_LEN, Header, verify_chunks};
-use super::stream::{ChunkStream, RangeRead, STREAM_CHUNK, cut, verify_at_end};
+use super::stream::{ChunkStream, RangeRead, STREAM_CHUNK, cut};
 use crate::error::TierError;
 use crate::range::ByteRange;
 
@@ -50,27 +51,10 @@ impl FileStore {
                 reader.into_stream(file)
             }
         } else {
-            self.whole_then_cut(key, file, &header, span.clone()).map_err(io)?
+            // Version 1: the whole data checked at its end, the range cut out.
+            cut(verified_data(self.tier, key, file, &header).map_err(io)?, span.clone())
         };
         Ok(Some(RangeRead { meta, range: Some(span), chunks }))
-    }
-
-    /// A version 1 file: its data streamed and checked at the end, the range
-    /// cut out of it.
-    fn whole_then_cut(
-        &self,
-        key: &str,
-        mut file: File,
-        header: &Header,
-        span: Range<u64>,
-    ) -> std::io::Result<ChunkStream> {
-        file.seek(SeekFrom::Start(header.data_start as u64))?;
-        let (tier, size, hash) = (self.tier, header.meta.size, header.data_hash);
-        let data = super::file_copy::chunks(tier, key.to_string(), tokio::fs::File::from_std(file), size);
-        let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
-        let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
-        let verified = verify_at_end(tier, key.to_string(), size, data, xxh3, update, move |h| h.digest() == hash);
-        Ok(cut(verified, span))
     }
 }
 
