@@ -87,6 +87,17 @@ async fn large_objects_stream_to_and_from_the_bucket() -> Result<()> {
     assert_eq!(large::sha256(&object.data), large::sha256(&big));
 
     let other = Server::start(&dir.path().join("b"), &toml).await?;
+    // A range of an object only the bucket holds: one ranged GetObject, the
+    // bytes asked for, nothing promoted.
+    let range = ("range", "bytes=10485000-10551535");
+    let reply = other.http.send(axum::http::Method::GET, "/v1/objects/media%2Fbig.bin", &[range], "").await?;
+    assert_eq!((reply.status, reply.header("x-tiered-source")), (StatusCode::PARTIAL_CONTENT, Some("cold")));
+    assert!(reply.body[..] == big[10_485_000..10_551_536], "the range's bytes");
+    let (scrape, text) = prometheus::scrape(&other).await?;
+    let gets = prometheus::count(&scrape, "tiered_s3_request_duration_seconds", &[("operation", "get")]);
+    assert_eq!(gets, 1.0, "one GetObject for the range: {text}");
+    let promoted = prometheus::value(&scrape, "tiered_tier_promotions_total", &[("tier", "warm")]);
+    assert_eq!(promoted, Some(0.0), "a range read promotes nothing");
     for (path, expected) in
         [("/v1/objects/media%2Fbig.bin", big.clone()), ("/v1/objects/chunked", big.slice(..9 << 20))]
     {
