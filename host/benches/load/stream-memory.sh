@@ -2,7 +2,8 @@
 # Peak memory of `tiered serve` moving one large object through HTTP: PUT it,
 # GET it back from warm, restart without a warm tier and GET it from cold,
 # then restart with an empty warm tier: GET from cold (promoted into warm as
-# it streams), GET from warm.
+# it streams), GET from warm. After each whole GET from warm and from cold,
+# the same bytes as one range (`Range: bytes=0-`, a 206 streamed in steps).
 # Prints the peak resident set (VmHWM, /proc/PID/status) after each step and
 # checks the bytes that come back (sha256).
 #
@@ -57,6 +58,17 @@ get() { # $1: label
     rm -f "$WORK/back"
     echo "  after GET from $source: peak $(hwm) ($1 expected)"
 }
+ranged() { # $1: label; all of the object as one range (206, streamed in steps)
+    local head status source
+    head="$(curl -sS -D - -o "$WORK/back" -H 'Range: bytes=0-' "http://$ADDR/v1/objects/big" | tr -d '\r')" ||
+        { cat "$WORK/log" >&2; exit 1; }
+    status="$(echo "$head" | head -1 | cut -d' ' -f2)"
+    source="$(echo "$head" | sed -n 's/^x-tiered-source: //p')"
+    [ "$status" = 206 ] || { echo "$1: status $status, not 206" >&2; exit 1; }
+    [ "$(sha256sum < "$WORK/back" | cut -d' ' -f1)" = "$EXPECTED" ] || { echo "$1: bytes differ" >&2; exit 1; }
+    rm -f "$WORK/back"
+    echo "  after range bytes=0- from $source: peak $(hwm) ($1 expected)"
+}
 
 echo "$MODE: one ${SIZE_MIB} MiB object"
 # A warm budget whose eighth (the default policy's largest warm object) holds it.
@@ -66,11 +78,13 @@ echo "  started:               peak $(hwm)"
 curl -sS -f -T "$WORK/object" "http://$ADDR/v1/objects/big" > /dev/null
 echo "  after PUT:             peak $(hwm)"
 get warm
+ranged warm
 stop
 start '[warm]
 max_bytes = "0"'
 echo "  restarted, no warm:    peak $(hwm)"
 get cold
+ranged cold
 stop
 rm -rf "$WORK/data/warm"
 start '[warm]
