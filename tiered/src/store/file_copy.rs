@@ -1,5 +1,5 @@
-//! Large objects in the file tiers (disk, local cold), without holding them
-//! in memory.
+//! Writing large objects into the file tiers (disk, local cold) without
+//! holding them in memory; reading them back is `file_read.rs`.
 //!
 //! - [`FileStore::write_from_file`]: header, then the spool file's bytes
 //!   copied by the kernel (`std::io::copy`: `copy_file_range` on Linux), then
@@ -11,24 +11,16 @@
 //!   (a damaged file is reported as corrupt, not rewritten), its chunk table
 //!   computed on the way (so a version 1 file becomes version 2), tmp →
 //!   fsync → rename: `touch` on a large object holds one chunk.
-//! - [`FileStore::open_stream`]: the file opened once (a later replacement or
-//!   eviction does not disturb a reader holding it) and read in
-//!   [`STREAM_CHUNK`]s; the xxh3 of the data is checked at the end
-//!   ([`verify_at_end`]), so a damaged file ends its stream with `Corrupt`.
 //!
 //! All methods block: callers run them off the async executor.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
-
-use futures::StreamExt;
-use tokio::io::AsyncReadExt;
 
 use super::files::FileStore;
 use super::format::{self, ChunkHasher, Header, table_len};
-use super::stream::{ChunkStream, Fetched, ObjectStream, STREAM_CHUNK, verify_at_end};
+use super::stream::STREAM_CHUNK;
 use crate::error::TierError;
 use crate::object::ObjectMeta;
 
@@ -72,38 +64,6 @@ impl FileStore {
         })?;
         Ok(Some(meta))
     }
-
-    /// The object whole if its data is at most `buffer_max` bytes, else an
-    /// open stream over it; `Ok(None)` if the index does not have it.
-    pub fn open_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
-        let Some(file_len) = self.file_len(key) else { return Ok(None) };
-        if file_len <= buffer_max {
-            return Ok(self.read(key)?.map(Fetched::Whole));
-        }
-        let Some((file, header)) = self.open_object("read", key)? else { return Ok(None) };
-        if header.meta.size <= buffer_max {
-            return Ok(self.read(key)?.map(Fetched::Whole));
-        }
-        let chunks = verified_data(self.tier, key, file, &header).map_err(|e| self.io_failed("read", key, e))?;
-        self.record_access(key);
-        Ok(Some(Fetched::Stream(ObjectStream { meta: Arc::new(header.meta), chunks })))
-    }
-}
-
-/// The data of an open object file described by `header`, from its start, in
-/// chunks, its xxh3 checked at the end ([`verify_at_end`]).
-pub(super) fn verified_data(
-    tier: &'static str,
-    key: &str,
-    mut file: File,
-    header: &Header,
-) -> std::io::Result<ChunkStream> {
-    file.seek(SeekFrom::Start(header.data_start as u64))?;
-    let (size, hash) = (header.meta.size, header.data_hash);
-    let data = chunks(tier, key.to_string(), tokio::fs::File::from_std(file), size);
-    let xxh3 = Box::new(xxhash_rust::xxh3::Xxh3::new());
-    let update: fn(&mut Box<xxhash_rust::xxh3::Xxh3>, &[u8]) = |h, b| h.update(b);
-    Ok(verify_at_end(tier, key.to_string(), size, data, xxh3, update, move |h| h.digest() == hash))
 }
 
 /// Write `header` then all of `source` (`size` bytes, copied by the kernel)
@@ -141,31 +101,6 @@ fn copy_verified(data: &mut File, out: &mut File, header: &[u8], size: u64, data
     }
     out.write_all(&table.finish())?;
     Ok(hasher.digest() == data_hash)
-}
-
-/// The next `size` bytes of an open file, in chunks of at most
-/// [`STREAM_CHUNK`] bytes (a short file ends the stream early: the check at
-/// its end reports the length).
-fn chunks(tier: &'static str, key: String, file: tokio::fs::File, size: u64) -> ChunkStream {
-    futures::stream::unfold(Some((file, size)), move |state| {
-        let key = key.clone();
-        async move {
-            let (mut file, left) = state?;
-            if left == 0 {
-                return None;
-            }
-            let mut buffer = vec![0u8; STREAM_CHUNK.min(usize::try_from(left).unwrap_or(usize::MAX))];
-            match file.read(&mut buffer).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buffer.truncate(n);
-                    Some((Ok(bytes::Bytes::from(buffer)), Some((file, left - n as u64))))
-                }
-                Err(e) => Some((Err(TierError::io(tier, format!("cannot read object {key:?}"), e)), None)),
-            }
-        }
-    })
-    .boxed()
 }
 
 #[cfg(test)]

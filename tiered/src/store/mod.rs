@@ -14,9 +14,9 @@
 //!   rules any implementation can be checked against.
 //!
 //! [`files`] and [`format`] are the on-disk object directory and file format
-//! under the file tiers; [`file_copy`] writes and streams
-//! their large objects without holding them in memory; [`file_range`] reads
-//! a range of one, verifying only the chunks that cover it.
+//! under the file tiers; [`file_copy`] writes their large objects without
+//! holding them in memory, and `file_read` reads them back as verified
+//! streams, whole or a range (checking only the chunks that cover it).
 //!
 //! Large objects: [`spool`] holds a body in a temporary file while its
 //! checksums are computed, [`Tier::put_file`] stores from such a file, and
@@ -32,7 +32,7 @@ pub mod contract;
 #[cfg(any(test, feature = "test-util"))]
 pub mod double;
 pub mod file_copy;
-mod file_range;
+mod file_read;
 pub mod file_tier;
 pub mod files;
 pub mod memory;
