@@ -107,35 +107,16 @@ fn copy_verified(data: &mut File, out: &mut File, header: &[u8], size: u64, data
 mod tests {
     use std::sync::Arc;
 
-    use bytes::Bytes;
-
     use super::*;
     use crate::clock::SystemClock;
-    use crate::object::{Object, checksum};
-
-    fn object(key: &str, data: &[u8]) -> Object {
-        let meta = ObjectMeta {
-            key: key.into(),
-            size: data.len() as u64,
-            original_size: data.len() as u64,
-            created_ms: 1,
-            expires_ms: None,
-            checksum: checksum(data),
-            codec: Default::default(),
-            content_type: None,
-            metadata: Default::default(),
-            etag: None,
-            validated_ms: None,
-        };
-        Object::new(meta, Bytes::copy_from_slice(data))
-    }
+    use crate::store::contract::object;
 
     #[test]
     fn an_expiry_rewrite_copies_the_data_and_refuses_a_damaged_file() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let files = FileStore::open(dir.path(), "disk", false, Arc::new(SystemClock))?;
         let data: Vec<u8> = (0..(3 * STREAM_CHUNK + 17)).map(|i| (i % 253) as u8).collect();
-        files.write(&object("big", &data))?;
+        files.write(&object("big", &data, 1))?;
         let meta = files.rewrite_expiry("big", Some(42))?.ok_or("present")?;
         assert_eq!(meta.expires_ms, Some(42));
         let read = files.read("big")?.ok_or("present")?;

@@ -241,37 +241,19 @@ impl ChunkReader {
 mod tests {
     use std::sync::Arc;
 
-    use bytes::Bytes;
     use futures::StreamExt;
 
     use super::*;
     use crate::clock::SystemClock;
-    use crate::object::{Object, ObjectMeta, checksum};
+    use crate::store::contract::object;
     use crate::store::format::decode_header;
-
-    fn object(key: &str, data: &[u8]) -> Object {
-        let meta = ObjectMeta {
-            key: key.into(),
-            size: data.len() as u64,
-            original_size: data.len() as u64,
-            created_ms: 1,
-            expires_ms: None,
-            checksum: checksum(data),
-            codec: Default::default(),
-            content_type: None,
-            metadata: Default::default(),
-            etag: None,
-            validated_ms: None,
-        };
-        Object::new(meta, Bytes::copy_from_slice(data))
-    }
 
     #[tokio::test]
     async fn a_whole_stream_stops_before_the_damaged_chunk() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let files = FileStore::open(dir.path(), "disk", false, Arc::new(SystemClock))?;
         let data: Vec<u8> = (0..(20 * CHUNK_LEN as usize + 9)).map(|i| (i % 251) as u8).collect();
-        files.write(&object("big", &data))?;
+        files.write(&object("big", &data, 1))?;
         let streamed = |files: &FileStore| -> Result<_, Box<dyn std::error::Error>> {
             match files.open_stream("big", 1024)? {
                 Some(Fetched::Stream(stream)) => Ok(stream.chunks),
