@@ -124,13 +124,7 @@ impl TieredStore {
     /// The value with its metadata and the tier that served it.
     pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
         match self.read(key, WHOLE).await? {
-            Some(Served::Whole(hit)) => Ok(Some(hit)),
-            // A tier may stream a body whose length it does not know in
-            // advance: read it to its (verified) end.
-            Some(Served::Stream(stream)) => {
-                let data = stream.body.try_collect::<BytesMut>().await?.freeze();
-                Ok(Some(Hit { data, meta: stream.meta, source: stream.source }))
-            }
+            Some(served) => collected(served).await.map(Some),
             None => Ok(None),
         }
     }
@@ -376,10 +370,29 @@ async fn settled(tier: &dyn Tier, key: &str, found: Option<Fetched>) -> Result<O
         other => other,
     };
     match found {
-        Some(found) if found.meta().key != key => {
-            Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", found.meta().key)))
+        Some(found) => of_key(tier, key, found.meta()).map(|()| Some(found)),
+        None => Ok(None),
+    }
+}
+
+/// `Corrupt` unless `meta` is the metadata of `key` (a tier answered for
+/// another object).
+fn of_key(tier: &dyn Tier, key: &str, meta: &ObjectMeta) -> Result<(), TierError> {
+    if meta.key == key {
+        return Ok(());
+    }
+    Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", meta.key)))
+}
+
+/// A value served whole: a stream read to its (verified) end. A tier may
+/// stream a body whose length it does not know in advance.
+async fn collected(served: Served) -> Result<Hit, Error> {
+    match served {
+        Served::Whole(hit) => Ok(hit),
+        Served::Stream(stream) => {
+            let data = stream.body.try_collect::<BytesMut>().await?.freeze();
+            Ok(Hit { data, meta: stream.meta, source: stream.source })
         }
-        other => Ok(other),
     }
 }
 

@@ -28,11 +28,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use futures::StreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 
-use super::{Found, Hit, TieredStore, WHOLE, decode_hit, fetch, map_failures};
+use super::{Found, Hit, TieredStore, WHOLE, collected, decode_hit, fetch, map_failures, of_key};
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
 use crate::error::{Error, TierError};
@@ -183,13 +183,7 @@ impl TieredStore {
     ) -> Result<Option<RangeHit>, Error> {
         let hit = match found? {
             Some(Found::Whole(object, source)) => decode_hit(object, source)?,
-            Some(Found::Stream(opened)) => match self.serve_stream(key, opened).await {
-                super::Served::Whole(hit) => hit,
-                super::Served::Stream(stream) => {
-                    let data = stream.body.try_collect::<BytesMut>().await?.freeze();
-                    Hit { data, meta: stream.meta, source: stream.source }
-                }
-            },
+            Some(Found::Stream(opened)) => collected(self.serve_stream(key, opened).await).await?,
             None => return Ok(None),
         };
         Ok(Some(RangeHit::of_value(hit, range)))
@@ -203,9 +197,7 @@ fn checked(
     read: Result<Option<RangeRead>, TierError>,
 ) -> Result<Option<RangeRead>, TierError> {
     match read? {
-        Some(read) if read.meta.key != key => {
-            Err(TierError::corrupt(tier.name(), format!("asked for {key:?}, got {:?}", read.meta.key)))
-        }
-        other => Ok(other),
+        Some(read) => of_key(tier, key, &read.meta).map(|()| Some(read)),
+        None => Ok(None),
     }
 }
