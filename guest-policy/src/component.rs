@@ -1,27 +1,41 @@
 //! The WebAssembly component: wit-bindgen exports of `wit/policy.wit` (world
-//! `policy`) mapped onto [`DefaultPolicy`].
+//! `ordered-policy`) mapped onto [`DefaultPolicy`] and [`DefaultOrder`].
 //!
-//! The configured policy lives in a thread-local cell (a component instance is
-//! single-threaded). A decision asked before `configure` uses
-//! [`DefaultPolicy::default`], the configuration of no pairs and zero budgets,
-//! rather than trapping. `configure` logs one `info` line through the host.
+//! The configured policy and its order live in thread-local cells (a
+//! component instance is single-threaded). A decision asked before
+//! `configure` uses [`DefaultPolicy::default`], the configuration of no pairs
+//! and zero budgets, rather than trapping. `configure` logs one `info` line
+//! through the host.
 
 use std::cell::RefCell;
 
-use crate::{CandidateInput, DefaultPolicy, ReadInput, Tier, WriteInput};
+use crate::{DefaultOrder, DefaultPolicy, EventColumns, ReadInput, Tier, WriteInput};
 
-wit_bindgen::generate!({ path: "../wit", world: "policy" });
+wit_bindgen::generate!({ path: "../wit", world: "ordered-policy" });
 
-// wit-bindgen 0.61 generates the WIT record `identity` as `PolicyIdentity`.
-use exports::tiered::policy::decisions::{
-    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
-};
+use exports::tiered::policy::decisions::{Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, WriteInfo};
+use exports::tiered::policy::eviction::{Admission, Arrival, Events, Guest as EvictionGuest};
 use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
+use tiered::policy::types::Tier as WitTier;
 
 thread_local! {
     /// The policy of this instance; `None` until `configure` succeeds.
     static POLICY: RefCell<Option<DefaultPolicy>> = const { RefCell::new(None) };
+    /// The eviction order; `None` until `configure` succeeds.
+    static ORDER: RefCell<Option<DefaultOrder>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the order, empty for the configured policy if none yet.
+fn with_order<R>(f: impl FnOnce(&mut DefaultOrder) -> R) -> R {
+    ORDER.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        f(cell.get_or_insert_with(|| with_policy(DefaultPolicy::order)))
+    })
+}
+
+fn columns(events: &Events) -> EventColumns<'_> {
+    EventColumns { tier: tier(events.tier), kind: &events.kind, id: &events.id, size: &events.size }
 }
 
 /// Runs `f` with the configured policy, installing the defaults if needed.
@@ -76,6 +90,7 @@ impl Guest for Component {
                 config.len(),
             ),
         );
+        ORDER.with(|cell| *cell.borrow_mut() = Some(policy.order()));
         POLICY.with(|cell| *cell.borrow_mut() = Some(policy));
         Ok(())
     }
@@ -83,7 +98,7 @@ impl Guest for Component {
     fn place(write: WriteInfo) -> Placement {
         let input = WriteInput { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms };
         let p = with_policy(|policy| policy.place(&input, current_object::key));
-        Placement { tiers: tier_set(p.hot, p.warm), ttl_ms: p.ttl_ms }
+        Placement { tiers: tier_set(p.hot, p.warm), ttl_ms: p.ttl_ms, class: 0 }
     }
 
     fn promote(read: ReadInfo) -> TierSet {
@@ -99,25 +114,22 @@ impl Guest for Component {
         let p = with_policy(|policy| policy.promote(&input));
         tier_set(p.hot, p.warm)
     }
+}
 
-    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
-        let tier = tier(batch.tier);
-        with_policy(|policy| {
-            (0..batch.size.len())
-                .map(|i| {
-                    let v = policy.verdict(&CandidateInput {
-                        size: batch.size[i],
-                        tier,
-                        age_ms: batch.age_ms[i],
-                        idle_ms: batch.idle_ms[i],
-                        access_count: batch.access_count[i],
-                        frequency: batch.frequency[i],
-                        expires_in_ms: batch.expires_in_ms[i],
-                    });
-                    Verdict { score: v.score, demote: v.demote }
-                })
-                .collect()
-        })
+impl EvictionGuest for Component {
+    fn observe(events: Events) {
+        with_order(|order| order.observe(columns(&events)));
+    }
+
+    fn admit(events: Events, arrival: Arrival, need_bytes: u64) -> Admission {
+        match with_order(|order| order.admit(columns(&events), arrival.id, arrival.size, need_bytes)) {
+            Some(victims) => Admission::Admit(victims),
+            None => Admission::Refuse,
+        }
+    }
+
+    fn evict(events: Events, need_bytes: u64) -> Vec<u64> {
+        with_order(|order| order.evict(columns(&events), need_bytes))
     }
 }
 

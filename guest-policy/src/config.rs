@@ -6,8 +6,9 @@
 //! rejected with a message naming the key, so a typo never silently falls back
 //! to a default.
 
+use crate::s3fifo::S3FifoParams;
 use crate::ttl::{TtlRules, parse_ttl};
-use crate::units::{parse_bytes, parse_count, parse_duration_ms, parse_ratio};
+use crate::units::{parse_bytes, parse_count, parse_ratio};
 
 const MIB: u64 = 1 << 20;
 
@@ -20,9 +21,9 @@ pub const KNOWN_KEYS: [&str; 9] = [
     "warm_max_object_bytes",
     "promote_warm_min_frequency",
     "promote_hot_min_frequency",
-    "demote_min_frequency",
-    "size_exponent",
-    "aging",
+    "small_queue_ratio",
+    "ghost_ratio",
+    "move_to_main_threshold",
     "default_ttl",
     "max_ttl",
 ];
@@ -40,17 +41,12 @@ pub struct PolicyConfig {
     pub warm_max_object_bytes: u64,
     /// Frequency a cold hit needs to be copied to disk (0: every cold hit).
     pub promote_warm_min_frequency: u32,
-    /// Frequency a warm or cold hit needs to be copied to memory: the
-    /// TinyLFU-style admission gate that keeps one-hit wonders out of memory.
+    /// Frequency (the host's estimate) a warm or cold hit needs to be copied
+    /// to memory (0: every hit; S3-FIFO's small queue already keeps one-hit
+    /// wonders from staying).
     pub promote_hot_min_frequency: u32,
-    /// Frequency from which an evicted hot object is copied down to disk.
-    pub demote_min_frequency: u32,
-    /// β in `(frequency + 1) / size^β`: 1 = classic GDSF, 0 = size-blind
-    /// (byte hit ratio). The default 0.5 gave the best object hit ratio on
-    /// Zipf traces with sampled eviction and a saturating frequency sketch.
-    pub size_exponent: f64,
-    /// Idle time after which a candidate's value is halved (recency aging).
-    pub aging_ms: u64,
+    /// The S3-FIFO order of each tier.
+    pub order: S3FifoParams,
     /// The TTL rules (prefixes, default, cap).
     pub ttl: TtlRules,
 }
@@ -65,10 +61,8 @@ impl PolicyConfig {
             hot_max_object_bytes: MIB.min(hot_bytes / 16),
             warm_max_object_bytes: warm_bytes / 8,
             promote_warm_min_frequency: 0,
-            promote_hot_min_frequency: 2,
-            demote_min_frequency: 2,
-            size_exponent: 0.5,
-            aging_ms: 10 * 60_000,
+            promote_hot_min_frequency: 0,
+            order: S3FifoParams::default(),
             ttl: TtlRules::default(),
         };
         let (mut prefixes, mut default_ttl, mut max_ttl) = (Vec::new(), None, None);
@@ -84,11 +78,11 @@ impl PolicyConfig {
                 "warm_max_object_bytes" => cfg.warm_max_object_bytes = parse_bytes(value).map_err(named)?,
                 "promote_warm_min_frequency" => cfg.promote_warm_min_frequency = parse_count(value).map_err(named)?,
                 "promote_hot_min_frequency" => cfg.promote_hot_min_frequency = parse_count(value).map_err(named)?,
-                "demote_min_frequency" => cfg.demote_min_frequency = parse_count(value).map_err(named)?,
-                "size_exponent" => cfg.size_exponent = parse_ratio(value, 0.0, 4.0).map_err(named)?,
-                "aging" => match parse_duration_ms(value).map_err(named)? {
-                    0 => return Err(named(format!("`{value}` must be a positive duration"))),
-                    ms => cfg.aging_ms = ms,
+                "small_queue_ratio" => cfg.order.small_ratio = parse_ratio(value, 0.0, 1.0).map_err(named)?,
+                "ghost_ratio" => cfg.order.ghost_ratio = parse_ratio(value, 0.0, 4.0).map_err(named)?,
+                "move_to_main_threshold" => match parse_count(value).map_err(named)? {
+                    n @ 1..=255 => cfg.order.move_to_main = n as u8,
+                    _ => return Err(named(format!("`{value}` must lie between 1 and 255"))),
                 },
                 "default_ttl" => default_ttl = parse_ttl(value).map_err(named)?,
                 "max_ttl" => max_ttl = parse_ttl(value).map_err(named)?,
@@ -148,7 +142,8 @@ mod tests {
         let tiny = PolicyConfig::parse(&[], 1600, 0)?;
         assert_eq!(tiny.hot_max_object_bytes, 100);
         assert!(!tiny.fits_warm(0), "a zero budget caches nothing");
-        assert_eq!((tiny.promote_hot_min_frequency, tiny.demote_min_frequency), (2, 2));
+        assert_eq!(tiny.promote_hot_min_frequency, 0);
+        assert_eq!(tiny.order, S3FifoParams { small_ratio: 0.1, ghost_ratio: 0.9, move_to_main: 2 });
         Ok(())
     }
 
@@ -160,9 +155,9 @@ mod tests {
                 ("warm_max_object_bytes", "10MB"),
                 ("promote_warm_min_frequency", "1"),
                 ("promote_hot_min_frequency", "3"),
-                ("demote_min_frequency", "4"),
-                ("size_exponent", "0.5"),
-                ("aging", "1h"),
+                ("small_queue_ratio", "0.2"),
+                ("ghost_ratio", "1.5"),
+                ("move_to_main_threshold", "1"),
                 ("default_ttl", "1d"),
                 ("max_ttl", "7d"),
                 ("ttl.tmp/", "30s"),
@@ -172,7 +167,7 @@ mod tests {
         )?;
         assert_eq!((cfg.hot_max_object_bytes, cfg.warm_max_object_bytes), (64 * 1024, 10_000_000));
         assert_eq!((cfg.promote_warm_min_frequency, cfg.promote_hot_min_frequency), (1, 3));
-        assert_eq!((cfg.demote_min_frequency, cfg.size_exponent, cfg.aging_ms), (4, 0.5, 3_600_000));
+        assert_eq!(cfg.order, S3FifoParams { small_ratio: 0.2, ghost_ratio: 1.5, move_to_main: 1 });
         assert_eq!(cfg.ttl.ttl_for(|| "tmp/x", None), Some(30_000));
         assert_eq!(cfg.ttl.ttl_for(|| "other", None), Some(86_400_000));
         Ok(())
@@ -190,8 +185,9 @@ mod tests {
         for (key, value) in [
             ("hot_max_object_bytes", "big"),
             ("promote_hot_min_frequency", "-1"),
-            ("size_exponent", "NaN"),
-            ("aging", "0"),
+            ("small_queue_ratio", "NaN"),
+            ("ghost_ratio", "-1"),
+            ("move_to_main_threshold", "0"),
             ("default_ttl", "0s"),
             ("ttl.logs/", "tomorrow"),
             ("ttl.", "1h"),
@@ -205,7 +201,7 @@ mod tests {
     fn unknown_and_duplicated_keys_are_rejected() {
         let err = PolicyConfig::parse(&pairs(&[("hot_max_objct_bytes", "1")]), MIB, MIB).unwrap_err();
         assert!(err.contains("unknown key `hot_max_objct_bytes`") && err.contains("hot_max_object_bytes"), "{err}");
-        let err = PolicyConfig::parse(&pairs(&[("aging", "1m"), ("aging", "2m")]), MIB, MIB).unwrap_err();
-        assert!(err.contains("`aging` is given more than once"), "{err}");
+        let err = PolicyConfig::parse(&pairs(&[("ghost_ratio", "1"), ("ghost_ratio", "2")]), MIB, MIB).unwrap_err();
+        assert!(err.contains("`ghost_ratio` is given more than once"), "{err}");
     }
 }

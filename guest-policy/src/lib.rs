@@ -1,6 +1,6 @@
 //! # tiered-default-policy
 //!
-//! The default placement policy of tiered, as plain Rust logic plus a thin
+//! The default policy of tiered, as plain Rust logic plus a thin
 //! WebAssembly component wrapper. The same code runs in two places: compiled
 //! for `wasm32-wasip2` it is the component the host embeds (`wit/policy.wit`,
 //! world `policy`); linked natively it is the host's `BuiltinPolicy` baseline,
@@ -12,23 +12,32 @@
 //!   (duration and size syntax in `units`);
 //! - [`ttl`]: TTL by writer request, longest key prefix, default, cap;
 //! - [`place`]: size-aware placement of writes;
-//! - [`promote`]: frequency-gated promotion after lower-tier hits;
-//! - [`score`]: GDSF-style eviction scoring with aging, and demotion;
-//! - [`DefaultPolicy`] (`policy.rs`): the four decisions over one configuration;
+//! - [`promote`]: promotion after lower-tier hits (size rules, an optional
+//!   frequency gate);
+//! - [`s3fifo`]: S3-FIFO, the eviction order of one tier, keyed by object ids
+//!   ([`ids`]: the maps it keys by them);
+//! - [`order`]: [`DefaultOrder`], one S3-FIFO per cache tier fed with the
+//!   host's events (the stateful half, WIT `interface eviction`);
+//! - [`DefaultPolicy`] (`policy.rs`): the stateless decisions over one
+//!   configuration;
 //! - `component.rs` (wasm32 only): the wit-bindgen exports mapping WIT records
-//!   onto [`DefaultPolicy`].
+//!   onto [`DefaultPolicy`] and [`DefaultOrder`].
 //!
-//! Every decision is a pure function of the configuration and the call's
-//! arguments: the host pools and rebuilds instances freely.
+//! Every decision of [`DefaultPolicy`] is a pure function of the
+//! configuration and the call's arguments: the host pools and rebuilds those
+//! instances freely. The order is state, rebuilt by the host from its
+//! residents whenever it is lost.
 
 // Only the generated component bindings need `unsafe`.
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod ids;
+pub mod order;
 pub mod place;
 mod policy;
 pub mod promote;
-pub mod score;
+pub mod s3fifo;
 pub mod ttl;
 pub mod types;
 mod units;
@@ -38,5 +47,7 @@ mod units;
 mod component;
 
 pub use config::PolicyConfig;
+pub use order::{DefaultOrder, EventColumns};
 pub use policy::DefaultPolicy;
-pub use types::{CandidateInput, Placement, Promotion, ReadInput, Tier, Verdict, WriteInput};
+pub use s3fifo::{S3Fifo, S3FifoParams};
+pub use types::{Placement, Promotion, ReadInput, Tier, WriteInput};

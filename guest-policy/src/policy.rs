@@ -1,13 +1,15 @@
-//! [`DefaultPolicy`]: the four decisions of `wit/policy.wit` over one parsed
-//! [`PolicyConfig`]. This is the whole native API; the WebAssembly component
-//! (`component.rs`) and the host's `BuiltinPolicy` are thin mappings onto it.
+//! [`DefaultPolicy`]: the stateless decisions of `wit/policy.wit` over one
+//! parsed [`PolicyConfig`], and the order it starts ([`DefaultPolicy::order`]).
+//! The WebAssembly component (`component.rs`) and the host's `BuiltinPolicy`
+//! are thin mappings onto it.
 
 use crate::config::PolicyConfig;
-use crate::types::{CandidateInput, Placement, Promotion, ReadInput, Verdict, WriteInput};
-use crate::{place, promote, score};
+use crate::order::DefaultOrder;
+use crate::types::{Placement, Promotion, ReadInput, WriteInput};
+use crate::{place, promote};
 
 /// The default tiered policy: size-aware placement with prefix TTL rules,
-/// frequency-gated promotion, GDSF-style eviction scoring with aging.
+/// promotion by size, an S3-FIFO eviction order per tier.
 ///
 /// Immutable once configured and free of interior state, so one value can
 /// answer from many threads and two instances given the same configuration
@@ -54,24 +56,16 @@ impl DefaultPolicy {
         promote::promote(&self.config, read)
     }
 
-    /// Exactly one finite verdict per candidate, in order; lowest leave first.
-    /// `now_ms` is accepted for symmetry with the WIT call: candidates carry
-    /// their own ages, so the score does not depend on it.
-    pub fn score(&self, _now_ms: u64, candidates: &[CandidateInput]) -> Vec<Verdict> {
-        score::score(&self.config, candidates)
-    }
-
-    /// The verdict on a single candidate (what [`DefaultPolicy::score`] maps
-    /// over), for callers that hold candidates in their own types.
-    pub fn verdict(&self, candidate: &CandidateInput) -> Verdict {
-        score::verdict(&self.config, candidate)
+    /// An empty eviction order for this configuration's tiers.
+    pub fn order(&self) -> DefaultOrder {
+        DefaultOrder::new(&self.config)
     }
 }
 
 impl Default for DefaultPolicy {
     /// The policy as configured with no pairs and zero budgets: nothing is
-    /// cached in memory or on disk, nothing expires, scoring still works. Used
-    /// by a component called before `configure`.
+    /// cached in memory or on disk, nothing expires. Used by a component
+    /// called before `configure`.
     fn default() -> Self {
         DefaultPolicy { config: PolicyConfig::parse(&[], 0, 0).expect("the defaults always parse") }
     }
@@ -111,25 +105,6 @@ mod tests {
             now_ms: 0,
         };
         assert_eq!(p.promote(&r), Promotion::NONE);
-        assert!(p.score(0, &[]).is_empty());
-    }
-
-    #[test]
-    fn a_popular_small_object_outlives_a_one_hit_large_one() -> Result<(), String> {
-        let p = DefaultPolicy::configure(&[], 64 * MIB, 1 << 30)?;
-        let cand = |size, frequency| CandidateInput {
-            size,
-            tier: Tier::Hot,
-            age_ms: 1_000,
-            idle_ms: 500,
-            access_count: u64::from(frequency),
-            frequency,
-            expires_in_ms: None,
-        };
-        let v = p.score(0, &[cand(512 * 1024, 1), cand(2048, 6)]);
-        assert!(v[0].score < v[1].score);
-        assert!(!v[0].demote && v[1].demote, "the popular one is worth a disk copy");
-        assert_eq!(v[1], p.verdict(&cand(2048, 6)));
-        Ok(())
+        assert_eq!(p.order().len(Tier::Hot), 0);
     }
 }

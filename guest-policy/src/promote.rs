@@ -1,13 +1,14 @@
 //! Promotion after a read served by a lower tier: which upper tiers get a copy.
 //!
-//! Frequency-gated, in the spirit of TinyLFU admission: the host's decaying
-//! frequency estimate decides, so a key read once (a scan, a one-hit wonder)
-//! does not displace the popular working set.
-//! - a **cold** hit is copied to disk when it fits there and its frequency is
-//!   at least `promote_warm_min_frequency` (default 0: every cold hit, since a
-//!   disk copy is cheap next to another S3 request);
-//! - a **warm or cold** hit is copied to memory only when its frequency reaches
-//!   `promote_hot_min_frequency` (default 2) and it fits in memory;
+//! By size, with optional frequency gates. The eviction order decides what
+//! stays: S3-FIFO's small queue lets a key read once (a scan, a one-hit
+//! wonder) leave again before it displaces the working set, so by default
+//! every hit that fits is copied up, as libCacheSim's algorithms insert
+//! every miss.
+//! - a **cold** hit is copied to disk when it fits there and the host's
+//!   frequency estimate is at least `promote_warm_min_frequency` (default 0);
+//! - a **warm or cold** hit is copied to memory when it fits there and its
+//!   frequency reaches `promote_hot_min_frequency` (default 0);
 //! - an object that has already expired (`expires_in_ms == 0`) is copied
 //!   nowhere.
 
@@ -53,14 +54,14 @@ mod tests {
     }
 
     #[test]
-    fn a_first_cold_hit_goes_to_disk_only() {
-        assert_eq!(promote(&cfg(&[]), &read(Tier::Cold, 1024, 1)), Promotion { hot: false, warm: true });
+    fn a_first_cold_hit_goes_everywhere_it_fits() {
+        assert_eq!(promote(&cfg(&[]), &read(Tier::Cold, 1024, 0)), Promotion { hot: true, warm: true });
     }
 
     #[test]
-    fn memory_admission_is_gated_by_frequency() {
-        let c = cfg(&[]);
-        assert!(!promote(&c, &read(Tier::Warm, 1024, 1)).hot, "below the default gate of 2");
+    fn memory_admission_can_be_gated_by_frequency() {
+        let c = cfg(&[("promote_hot_min_frequency", "2")]);
+        assert!(!promote(&c, &read(Tier::Warm, 1024, 1)).hot, "below the gate of 2");
         assert!(promote(&c, &read(Tier::Warm, 1024, 2)).hot);
         assert_eq!(promote(&c, &read(Tier::Cold, 1024, 5)), Promotion { hot: true, warm: true });
         let strict = cfg(&[("promote_hot_min_frequency", "8")]);

@@ -55,7 +55,7 @@ pub struct ReadInput {
     pub now_ms: u64,
 }
 
-/// Upper tiers that get a copy after a read (WIT `list<tier>` from `promote`).
+/// Upper tiers that get a copy after a read (WIT `tier-set` from `promote`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Promotion {
     pub hot: bool,
@@ -65,38 +65,4 @@ pub struct Promotion {
 impl Promotion {
     /// No copy anywhere.
     pub const NONE: Promotion = Promotion { hot: false, warm: false };
-}
-
-/// An object that may be evicted from an over-budget cache tier (WIT
-/// `candidate`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CandidateInput {
-    pub size: u64,
-    /// The over-budget tier holding the candidate.
-    pub tier: Tier,
-    /// Milliseconds since the object was written.
-    pub age_ms: u64,
-    /// Milliseconds since the object was last read or written in this tier.
-    pub idle_ms: u64,
-    pub access_count: u64,
-    /// The host's decaying frequency estimate for this key.
-    pub frequency: u32,
-    /// Milliseconds until expiry, if the object expires.
-    pub expires_in_ms: Option<u64>,
-}
-
-impl CandidateInput {
-    /// An object whose expiry is now or past: worthless, evicted first.
-    pub fn is_expired(&self) -> bool {
-        self.expires_in_ms == Some(0)
-    }
-}
-
-/// The verdict on one candidate (WIT `verdict`): lowest scores leave first.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Verdict {
-    /// Keep-worthiness; always finite.
-    pub score: f64,
-    /// For an evicted hot candidate: copy it down to warm first.
-    pub demote: bool,
 }

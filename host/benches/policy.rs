@@ -2,8 +2,11 @@
 //! default policy in wasmtime) next to the same logic linked natively
 //! (`BuiltinPolicy`), measured in the same run.
 //!
-//! Targets: placement ≤ 300 ns, scoring a batch of 64 ≤ 8 µs. `place_keyed`
-//! is a placement under a prefix TTL rule, where the policy reads the key.
+//! Placement and promotion per call; the eviction order as the service uses
+//! it: `observe64` delivers a batch of 64 hit events (divide by 64 for one
+//! hit), `admit_evict1` an arrival that evicts one object (the steady state
+//! of a full tier: one arrival, one victim). `place_keyed` is a placement
+//! under a prefix TTL rule, where the policy reads the key.
 //!
 //! ```text
 //! cargo bench -p tiered --bench policy -- --warm-up-time 1 --measurement-time 3
@@ -13,9 +16,15 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tiered::policy::{BuiltinPolicy, Capacities, Policy, ReadInfo, TierId, WriteInfo};
+use tiered::policy::order::{ARRIVAL, HIT};
+use tiered::policy::{Arrival, BuiltinPolicy, Capacities, Events, Policy, ReadInfo, TierId, WriteInfo};
 use tiered_wasm::DEFAULT_POLICY_WASM;
-use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy, check};
+use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
+
+/// Objects resident in the hot order while the order is measured.
+const RESIDENTS: u64 = 4096;
+/// Bytes each costs.
+const SIZE: u64 = 4096;
 
 const CAPACITIES: Capacities = Capacities { hot_bytes: 256 << 20, warm_bytes: 16 << 30 };
 const NOW_MS: u64 = 1_700_000_000_000;
@@ -55,7 +64,20 @@ fn bench(c: &mut Criterion) {
         expires_in_ms: None,
         now_ms: NOW_MS,
     };
-    let candidates = check::sample_batch(64);
+    // Fill each order with RESIDENTS objects (a full tier: their bytes are
+    // the budget the admissions below evict against).
+    let mut arrivals = Events::new(TierId::Hot);
+    for id in 0..RESIDENTS {
+        arrivals.push(ARRIVAL, id, SIZE, 0);
+    }
+    for (_, policy) in policies {
+        policy.observe(&arrivals);
+    }
+    let mut hits = Events::new(TierId::Hot);
+    for i in 0..64 {
+        hits.push(HIT, (i * 61) % RESIDENTS, SIZE, 0);
+    }
+    let none = Events::new(TierId::Hot);
 
     let mut group = c.benchmark_group("place");
     for (name, policy) in policies {
@@ -75,9 +97,21 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("score64");
+    let mut group = c.benchmark_group("observe64");
     for (name, policy) in policies {
-        group.bench_function(name, |b| b.iter(|| policy.score(NOW_MS, black_box(&candidates))));
+        group.bench_function(name, |b| b.iter(|| policy.observe(black_box(&hits))));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("admit_evict1");
+    for (name, policy) in policies {
+        let mut next = RESIDENTS;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                next += 1;
+                policy.admit(&none, Arrival { id: next, size: SIZE, class: 0 }, SIZE)
+            })
+        });
     }
     group.finish();
 

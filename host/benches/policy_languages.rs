@@ -1,7 +1,8 @@
 //! What a policy's language costs: start-up (first start, which compiles the
 //! component and fills the compiled-artifact cache, and second start, which
-//! loads the cached artifact) and per-call times (place, promote, score 64)
-//! of the four prefix-TTL example policies, with the Rust one as baseline.
+//! loads the cached artifact) and per-call times (place, promote) of the
+//! four prefix-TTL example policies (placement-only: the host's CLOCK
+//! evicts for them), with the Rust one as baseline.
 //!
 //! ```sh
 //! examples/policies/build-all.sh
@@ -76,7 +77,6 @@ struct Row {
     second: Duration,
     place: Duration,
     promote: Duration,
-    score64: Duration,
 }
 
 fn measure(language: &'static str, wasm: &[u8], scratch: &Path) -> Row {
@@ -116,18 +116,14 @@ fn measure(language: &'static str, wasm: &[u8], scratch: &Path) -> Row {
         expires_in_ms: None,
         now_ms: 1_700_000_000_000,
     };
-    let batch = tiered_wasm::check::sample_batch(64);
     let place = per_call(|| {
         std::hint::black_box(policy.place(&write));
     });
     let promote = per_call(|| {
         std::hint::black_box(policy.promote(&read));
     });
-    let score64 = per_call(|| {
-        std::hint::black_box(policy.score(1_700_000_000_000, &batch));
-    });
     assert_eq!(policy.counters().fallbacks, 0, "{language}: {:?}", policy.counters());
-    Row { language, size: wasm.len(), first, second: median(second), place, promote, score64 }
+    Row { language, size: wasm.len(), first, second: median(second), place, promote }
 }
 
 fn fmt(d: Duration) -> String {
@@ -152,13 +148,11 @@ fn main() {
     }
     let base = &rows[0];
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
-    println!(
-        "| language | component | first start | second start | first/second | place | promote | score 64 | score 64 vs Rust |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| language | component | first start | second start | first/second | place | promote |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {:.1} MB | {} | {} | {:.0}× | {} ({:.1}×) | {} ({:.1}×) | {} | {:.1}× |",
+            "| {} | {:.1} MB | {} | {} | {:.0}× | {} ({:.1}×) | {} ({:.1}×) |",
             r.language,
             r.size as f64 / 1e6,
             fmt(r.first),
@@ -168,8 +162,6 @@ fn main() {
             ratio(r.place, base.place),
             fmt(r.promote),
             ratio(r.promote, base.promote),
-            fmt(r.score64),
-            ratio(r.score64, base.score64),
         );
     }
 }

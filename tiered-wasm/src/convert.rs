@@ -4,16 +4,21 @@
 //!
 //! - placement and promotion: a `tier-set` of `hot` and `warm` (`cold` always
 //!   holds every object), so these answers cannot be wrong;
-//! - scoring: exactly one verdict per candidate, every score finite, or the
-//!   whole answer is rejected.
+//! - the eviction order's answers are lists of ids, checked one by one by the
+//!   engine (resident, named once), so no answer is rejected whole here.
 //!
 //! Arguments carry numbers only; the text of an object reaches the policy
-//! through `current-object` (see `current_object.rs`). Eviction candidates
-//! cross as columns of numbers ([`Columns`]) without their keys: one copy per
-//! column instead of a store per field per candidate.
+//! through `current-object` (see `current_object.rs`). Events cross as
+//! columns borrowed from the engine's batch ([`events`]): one copy per column
+//! instead of a store per field per event.
 
 use super::bindings as wit;
-use tiered::policy::{Candidate, Capacities, ReadInfo, TierId, TierSet, Verdict, WriteInfo};
+use tiered::object::ObjectMeta;
+use tiered::policy::{Admission, Arrival, Capacities, Events, ReadInfo, TierId, TierSet, WriteInfo};
+
+/// The smallest footprint an object can have in a tier (a one-byte key, no
+/// value, no metadata): a tier's budget over it bounds its object count.
+const MIN_FOOTPRINT: u64 = (std::mem::size_of::<ObjectMeta>() + 1 + 64) as u64;
 
 pub(crate) fn tier(tier: TierId) -> wit::Tier {
     match tier {
@@ -25,10 +30,24 @@ pub(crate) fn tier(tier: TierId) -> wit::Tier {
 
 /// The budgets of the cache tiers, hot first.
 pub(crate) fn capacities(c: Capacities) -> Vec<wit::Capacity> {
-    vec![
-        wit::Capacity { tier: wit::Tier::Hot, max_bytes: c.hot_bytes },
-        wit::Capacity { tier: wit::Tier::Warm, max_bytes: c.warm_bytes },
-    ]
+    let capacity = |tier, max_bytes| wit::Capacity { tier, max_bytes, max_objects: max_bytes / MIN_FOOTPRINT };
+    vec![capacity(wit::Tier::Hot, c.hot_bytes), capacity(wit::Tier::Warm, c.warm_bytes)]
+}
+
+/// A batch of events, its columns borrowed.
+pub(crate) fn events(e: &Events) -> wit::Events<'_> {
+    wit::Events { tier: tier(e.tier), kind: &e.kind, id: &e.id, size: &e.size, class: &e.class }
+}
+
+pub(crate) fn arrival(a: Arrival) -> wit::Arrival {
+    wit::Arrival { id: a.id, size: a.size, class: a.class }
+}
+
+pub(crate) fn admission(a: wit::Admission) -> Admission {
+    match a {
+        wit::Admission::Refuse => Admission::Refuse,
+        wit::Admission::Admit(victims) => Admission::Admit(victims),
+    }
 }
 
 /// The numbers of a write (its text is asked for through `current-object`).
@@ -49,75 +68,9 @@ pub(crate) fn read_info(read: &ReadInfo<'_>) -> wit::ReadInfo {
     }
 }
 
-/// A scoring batch column by column, as the WIT `candidates` record wants it:
-/// each column is lowered into the policy's memory as one copy.
-#[derive(Debug, Default)]
-pub(crate) struct Columns {
-    size: Vec<u64>,
-    age_ms: Vec<u64>,
-    idle_ms: Vec<u64>,
-    access_count: Vec<u64>,
-    frequency: Vec<u32>,
-    expires_in_ms: Vec<Option<u64>>,
-}
-
-impl Columns {
-    /// The columns of `candidates` (all held by one tier).
-    pub(crate) fn new<'a>(candidates: impl ExactSizeIterator<Item = &'a Candidate>) -> Columns {
-        let n = candidates.len();
-        let mut c = Columns {
-            size: Vec::with_capacity(n),
-            age_ms: Vec::with_capacity(n),
-            idle_ms: Vec::with_capacity(n),
-            access_count: Vec::with_capacity(n),
-            frequency: Vec::with_capacity(n),
-            expires_in_ms: Vec::with_capacity(n),
-        };
-        for candidate in candidates {
-            c.size.push(candidate.size);
-            c.age_ms.push(candidate.age_ms);
-            c.idle_ms.push(candidate.idle_ms);
-            c.access_count.push(candidate.access_count);
-            c.frequency.push(candidate.frequency);
-            c.expires_in_ms.push(candidate.expires_in_ms);
-        }
-        c
-    }
-
-    pub(crate) fn batch(&self, held_by: TierId) -> wit::Candidates<'_> {
-        wit::Candidates {
-            tier: tier(held_by),
-            size: &self.size,
-            age_ms: &self.age_ms,
-            idle_ms: &self.idle_ms,
-            access_count: &self.access_count,
-            frequency: &self.frequency,
-            expires_in_ms: &self.expires_in_ms,
-        }
-    }
-}
-
 /// The cache tiers named in a placement or promotion answer.
 pub(crate) fn tier_set(tiers: wit::TierSet) -> TierSet {
     TierSet { hot: tiers.contains(wit::TierSet::HOT), warm: tiers.contains(wit::TierSet::WARM) }
-}
-
-/// Checks a scoring answer for `expected` candidates.
-pub(crate) fn verdicts(answer: Vec<wit::Verdict>, expected: usize) -> Result<Vec<Verdict>, String> {
-    if answer.len() != expected {
-        return Err(format!("{} verdicts for {expected} candidates", answer.len()));
-    }
-    answer
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            if v.score.is_finite() {
-                Ok(Verdict { score: v.score, demote: v.demote })
-            } else {
-                Err(format!("verdict {i} has a non-finite score ({})", v.score))
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -132,12 +85,10 @@ mod tests {
     }
 
     #[test]
-    fn a_scoring_answer_must_have_one_finite_score_per_candidate() {
-        let v = |score| wit::Verdict { score, demote: false };
-        assert!(verdicts(vec![v(1.0), v(-2.0)], 2).is_ok());
-        assert!(verdicts(vec![v(1.0)], 2).is_err());
-        assert!(verdicts(vec![v(1.0), v(f64::NAN)], 2).is_err());
-        assert!(verdicts(vec![v(f64::INFINITY)], 1).is_err());
-        assert!(verdicts(vec![], 0).is_ok());
+    fn budgets_bound_the_object_count() {
+        let c = capacities(Capacities { hot_bytes: 1 << 20, warm_bytes: 0 });
+        assert_eq!(c[0].max_objects, (1 << 20) / MIN_FOOTPRINT);
+        assert!(c[0].max_objects > 1000, "an object costs a few hundred bytes at least");
+        assert_eq!(c[1].max_objects, 0);
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Messages name the failure; where wasmtime's error is the cause, it is kept
 //! as the error's `source`, so print the chain (`{:#}` with anyhow) to see
-//! e.g. `does not implement tiered:policy/decisions@0.3.0: no exported
+//! e.g. `does not implement tiered:policy/decisions@0.4.0: no exported
 //! instance named ...`. A failed set-up says its cause in the message itself.
 
 use super::instance::{PrepareError, SetupError};
@@ -21,18 +21,18 @@ pub enum PolicyLoadError {
     #[error("invalid WebAssembly component (it could not be compiled)")]
     Compile(#[source] wasmtime::Error),
     /// The component imports something the host cannot provide with the
-    /// right type (the host offers `tiered:policy/host@0.3.0` and
-    /// `tiered:policy/current-object@0.3.0`).
+    /// right type (the host offers `tiered:policy/host@0.4.0` and
+    /// `tiered:policy/current-object@0.4.0`).
     #[error("the policy's imports cannot be satisfied by the host")]
     Link(#[source] wasmtime::Error),
     /// The component does not export the decisions interface (or exports it
     /// with other types, e.g. built against another version of the WIT).
-    #[error("does not implement tiered:policy/decisions@0.3.0")]
+    #[error("does not implement tiered:policy/decisions@0.4.0")]
     WrongWorld(#[source] wasmtime::Error),
     /// The component implements another version of the contract: it was
     /// built against another `wit/policy.wit`.
     #[error(
-        "exports {found}, but this host implements tiered:policy@0.3.0: rebuild the policy \
+        "exports {found}, but this host implements tiered:policy@0.4.0: rebuild the policy \
          against this host's wit/policy.wit"
     )]
     OtherVersion { found: String },

@@ -4,7 +4,8 @@
 //! `Store` that trapped refuses further calls, so a replacement needs a new
 //! `Store`, not only a new instantiation.
 //!
-//! Linking happens once per component ([`prepare`]): the `host` and
+//! Linking happens once per component ([`prepare`], which also finds the
+//! exports: `decisions` always, `eviction` for an ordered policy): the `host` and
 //! `current-object` interfaces are the only imports a policy gets; every other import (the `wasi:*` interfaces
 //! a Rust `wasm32-wasip2` or Python component declares even when unused) is
 //! defined as a function that traps when called. A policy has no clock, file
@@ -13,10 +14,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap, WasmBacktrace};
 
-use super::bindings::{Capacity, Decisions, Identity, Policy as Bindings, PolicyPre};
+use super::bindings::{Capacity, Decisions, DecisionsIndices, Eviction, EvictionIndices, Identity, Imports};
 use super::guest_log::GuestLog;
 use super::limits::PolicyLimits;
 use super::memory::{InstanceMemory, MemoryBudget};
@@ -45,7 +46,8 @@ pub(crate) struct Setup {
 pub(crate) enum PrepareError {
     /// Its imports cannot be satisfied (e.g. an incompatible `host` interface).
     Link(wasmtime::Error),
-    /// It does not export `tiered:policy/decisions@0.3.0` with the right types.
+    /// It does not export `tiered:policy/decisions@0.4.0` with the right
+    /// types (or exports `eviction` with the wrong ones).
     Exports(wasmtime::Error),
     /// It exports the decisions interface of another version of the contract
     /// (the export's full name, e.g. `tiered:policy/decisions@0.1.0`).
@@ -122,20 +124,45 @@ fn check_identity(id: &Identity) -> Result<(), SetupError> {
     Ok(())
 }
 
+/// A linked component, ready to instantiate, with its exports looked up.
+pub(crate) struct Pre {
+    pre: InstancePre<HostState>,
+    decisions: DecisionsIndices,
+    /// `None`: the component exports no `eviction` (world `policy`).
+    eviction: Option<EvictionIndices>,
+}
+
+impl Pre {
+    /// Whether the component keeps its own eviction order.
+    pub(crate) fn ordered(&self) -> bool {
+        self.eviction.is_some()
+    }
+}
+
 /// Links `component` against the host: the `host` and `current-object`
-/// interfaces, traps for the rest.
-pub(crate) fn prepare(
-    engine: &Engine,
-    component: &wasmtime::component::Component,
-) -> Result<PolicyPre<HostState>, PrepareError> {
+/// interfaces, traps for the rest; finds `decisions` and, if exported,
+/// `eviction`.
+pub(crate) fn prepare(engine: &Engine, component: &wasmtime::component::Component) -> Result<Pre, PrepareError> {
     let mut linker = Linker::<HostState>::new(engine);
-    Bindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state).map_err(PrepareError::Link)?;
+    Imports::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state).map_err(PrepareError::Link)?;
     linker.define_unknown_imports_as_traps(component).map_err(PrepareError::Link)?;
     let pre = linker.instantiate_pre(component).map_err(PrepareError::Link)?;
-    PolicyPre::new(pre).map_err(|err| match other_version(engine, component) {
+    let decisions = DecisionsIndices::new(&pre).map_err(|err| match other_version(engine, component) {
         Some(export) => PrepareError::OtherVersion(export),
         None => PrepareError::Exports(err),
-    })
+    })?;
+    let eviction = if exports(engine, component, "eviction") {
+        Some(EvictionIndices::new(&pre).map_err(PrepareError::Exports)?)
+    } else {
+        None
+    };
+    Ok(Pre { pre, decisions, eviction })
+}
+
+/// Whether `component` exports this version's interface `name`.
+fn exports(engine: &Engine, component: &wasmtime::component::Component, name: &str) -> bool {
+    let wanted = format!("tiered:policy/{name}@{}", super::INTERFACE_VERSION);
+    component.component_type().exports(engine).any(|(export, _)| export == wanted)
 }
 
 /// The name of a `tiered:policy/decisions` export of a version other than
@@ -153,7 +180,8 @@ fn other_version(engine: &Engine, component: &wasmtime::component::Component) ->
 /// A configured instance with its own `Store`.
 pub(crate) struct Instance {
     store: Store<HostState>,
-    bindings: Bindings,
+    decisions: Decisions,
+    eviction: Option<Eviction>,
     /// Linear memory held once configured: what later growth is measured from.
     configured_bytes: usize,
 }
@@ -161,11 +189,7 @@ pub(crate) struct Instance {
 impl Instance {
     /// Instantiates, reads the identity (which names the instance's log lines)
     /// and configures, all under the setup deadline.
-    pub(crate) fn new(
-        pre: &PolicyPre<HostState>,
-        name: Arc<str>,
-        setup: &Setup,
-    ) -> Result<(Self, Identity), SetupError> {
+    pub(crate) fn new(pre: &Pre, name: Arc<str>, setup: &Setup) -> Result<(Self, Identity), SetupError> {
         let failed = |during| {
             move |err: wasmtime::Error| {
                 tracing::debug!(during, error = ?err, backtrace = ?backtrace(&err), "policy set-up failed");
@@ -181,14 +205,18 @@ impl Instance {
         };
         let memory = InstanceMemory::new(setup.limits.memory_bytes, setup.memory.clone());
         let state = HostState::new(name, memory, setup.log.clone(), setup.clock.clone());
-        let mut store = Store::new(pre.engine(), state);
+        let mut store = Store::new(pre.pre.engine(), state);
         store.limiter(|state| &mut state.memory);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(setup.limits.setup_ticks());
         store.data_mut().start_call(setup.limits.setup_ticks());
 
-        let bindings = pre.instantiate(&mut store).map_err(failed("instantiation"))?;
-        let decisions = bindings.tiered_policy_decisions();
+        let instance = pre.pre.instantiate(&mut store).map_err(failed("instantiation"))?;
+        let decisions = pre.decisions.load(&mut store, &instance).map_err(failed("instantiation"))?;
+        let eviction = match &pre.eviction {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(failed("instantiation"))?),
+            None => None,
+        };
         let identity = decisions.call_identity(&mut store).map_err(failed("identity"))?;
         check_identity(&identity)?;
         store.data_mut().name = Arc::from(identity.name.as_str());
@@ -199,7 +227,7 @@ impl Instance {
             .map_err(failed("configure"))?
             .map_err(SetupError::Rejected)?;
         let configured_bytes = store.data().memory.held();
-        Ok((Instance { store, bindings, configured_bytes }, identity))
+        Ok((Instance { store, decisions, eviction, configured_bytes }, identity))
     }
 
     /// Linear memory this instance holds, in bytes.
@@ -235,7 +263,23 @@ impl Instance {
     ) -> wasmtime::Result<R> {
         self.store.set_epoch_deadline(ticks);
         self.store.data_mut().start_call(ticks);
-        f(self.bindings.tiered_policy_decisions(), &mut self.store)
+        f(&self.decisions, &mut self.store)
+    }
+
+    /// Runs one call of the eviction order under a deadline of `ticks`
+    /// epoch ticks. The instance must export `eviction` (the caller checked
+    /// [`Pre::ordered`]); otherwise the call fails like a trap.
+    pub(crate) fn call_order<R>(
+        &mut self,
+        ticks: u64,
+        f: impl FnOnce(&Eviction, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let Some(eviction) = &self.eviction else {
+            return Err(wasmtime::Error::msg("the policy exports no eviction interface"));
+        };
+        self.store.set_epoch_deadline(ticks);
+        self.store.data_mut().start_call(ticks);
+        f(eviction, &mut self.store)
     }
 }
 

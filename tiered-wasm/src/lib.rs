@@ -2,8 +2,9 @@
 //!
 //! Policies as WebAssembly components: [`WasmPolicy`] implements the
 //! [`tiered`] engine's [`Policy`] seam by calling a component that exports
-//! `tiered:policy/decisions@0.3.0`, in a wasmtime sandbox (deadline, memory,
-//! CPU share and log budget per policy).
+//! `tiered:policy/decisions@0.4.0` (and, for a policy that keeps its own
+//! eviction order, `tiered:policy/eviction@0.4.0`), in a wasmtime sandbox
+//! (deadline, memory, CPU share and log budget per policy).
 //!
 //! - `embedded`: [`DEFAULT_POLICY_WASM`], the default policy as a component,
 //!   built from `guest-policy/` by this crate's build script, and
@@ -22,6 +23,8 @@
 //! - `throttle`: the share of the machine's time a policy's calls may take.
 //! - `instance`: one configured instance in its own `Store`; linking.
 //! - `pool`: idle instances shared by concurrent calls; rebuilds after failures.
+//! - `order`: the one stateful instance of an ordered policy; its generation,
+//!   bumped when a failure loses the order.
 //! - `convert`: native types to WIT records and back; answer validation.
 //! - [`error`]: [`PolicyLoadError`], why a component cannot be loaded.
 //! - [`check`]: the battery behind `tiered policy check FILE.wasm`.
@@ -30,13 +33,20 @@
 //!
 //! **Failure handling.** A call that traps (memory limit included), overruns
 //! its deadline or answers with the wrong shape never fails the request: it is
-//! logged, counted ([`PolicyCounters`]), and answered by [`FallbackPolicy`];
-//! the instance that failed is dropped and a fresh one (new `Store`,
-//! instantiate, `configure`) is built by the next call that needs one.
+//! logged, counted ([`PolicyCounters`]), and answered by [`FallbackPolicy`]
+//! (for the order: admit, name nothing, so the host's CLOCK evicts); the
+//! instance that failed is dropped and a fresh one (new `Store`,
+//! instantiate, `configure`) is built by the next call that needs one. A
+//! rebuilt order instance is handed the residents by the engine.
+//!
+//! Calls of the order are never skipped by the CPU-share throttle (a skipped
+//! call would lose its events, and the hand-over that repairs that costs
+//! more than the call); their time still counts against the share.
 //!
 //! **Latency.** Timed calls are recorded through the [`metrics`] facade as
 //! the histogram [`CALL_SECONDS`], labelled `call` (`place`, `promote`,
-//! `score`): every scoring call, and the placements and promotions the busy
+//! `observe`, `admit`, `evict`): every call of the order, and the placements
+//! and promotions the busy
 //! clock samples (one in [`tiered::policy::BUSY_SAMPLE_EVERY`]). Each call
 //! runs in a `policy_call` span (level debug), so a trace shows the calls a
 //! request made.
@@ -55,6 +65,7 @@ mod guest_log;
 mod instance;
 mod limits;
 pub mod memory;
+mod order;
 mod pool;
 mod probes;
 mod runtime;
@@ -76,19 +87,20 @@ use sha2::{Digest, Sha256};
 
 use self::guest_log::GuestLog;
 use self::instance::{Instance, Setup};
+use self::order::Order;
 use self::pool::{Failure, Pool};
 use self::throttle::Throttle;
 use tiered::policy::busy::{CallClock, Timing};
 use tiered::policy::{
-    Candidate, Capacities, FallbackPolicy, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId,
-    TierSet, Verdict, WriteInfo,
+    Admission, Arrival, Capacities, Events, FallbackPolicy, ObjectId, Placement, Policy, PolicyCounters,
+    PolicyIdentity, ReadInfo, TierSet, WriteInfo,
 };
 
 /// The WIT package a policy must implement.
-pub const INTERFACE: &str = "tiered:policy@0.3.0";
+pub const INTERFACE: &str = "tiered:policy@0.4.0";
 
 /// The version part of [`INTERFACE`].
-pub const INTERFACE_VERSION: &str = "0.3.0";
+pub const INTERFACE_VERSION: &str = "0.4.0";
 
 /// A loaded policy component, callable from many threads at once.
 #[derive(Debug)]
@@ -97,6 +109,8 @@ pub struct WasmPolicy {
     /// `identity.name`, shared with the instances' log lines.
     name: Arc<str>,
     pool: Pool,
+    /// The eviction order's instance; `None` for a policy of world `policy`.
+    order: Option<Order>,
     /// Answers when the policy fails or is throttled.
     fallback: FallbackPolicy,
     /// Bounds the time its calls take.
@@ -110,7 +124,7 @@ pub struct WasmPolicy {
 
 impl WasmPolicy {
     /// Loads the component `wasm`: checks it is a component implementing
-    /// `tiered:policy/decisions@0.3.0`, compiles it (through the engine's
+    /// `tiered:policy/decisions@0.4.0`, compiles it (through the engine's
     /// cache), instantiates one instance, reads its identity and configures
     /// it with `config` and `capacities`.
     pub fn load(
@@ -123,7 +137,8 @@ impl WasmPolicy {
         error::ensure_component(wasm)?;
         let sha256 = hex::encode(Sha256::digest(wasm));
         let (component, from_cache) = engine.compile(wasm, &sha256).map_err(PolicyLoadError::Compile)?;
-        let pre = instance::prepare(engine.engine(), &component)?;
+        let pre = Arc::new(instance::prepare(engine.engine(), &component)?);
+        let ordered = pre.ordered();
         let setup = Setup {
             config: config.to_vec(),
             capacities: convert::capacities(capacities),
@@ -134,7 +149,7 @@ impl WasmPolicy {
         };
         let (first, id) = Instance::new(&pre, Arc::from("(loading)"), &setup)?;
         let name: Arc<str> = Arc::from(id.name.as_str());
-        tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, "policy loaded");
+        tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, ordered, "policy loaded");
         Ok(WasmPolicy {
             identity: PolicyIdentity {
                 name: id.name,
@@ -143,6 +158,7 @@ impl WasmPolicy {
                 sha256: Some(sha256),
             },
             pool: Pool::new(pre, setup, name.clone(), first),
+            order: ordered.then(Order::default),
             name,
             fallback: FallbackPolicy::new(capacities),
             throttle: Throttle::new(
@@ -162,20 +178,6 @@ impl WasmPolicy {
         self.from_cache
     }
 
-    /// Scores a batch that mixes tiers (the engine never sends one; a batch
-    /// in the contract belongs to one tier) as one batch per tier.
-    fn score_per_tier(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        let mut verdicts = vec![Verdict { score: 0.0, demote: false }; candidates.len()];
-        for tier in [TierId::Hot, TierId::Warm, TierId::Cold] {
-            let (index, part): (Vec<usize>, Vec<Candidate>) =
-                candidates.iter().enumerate().filter(|(_, c)| c.tier == tier).map(|(i, c)| (i, c.clone())).unzip();
-            for (i, verdict) in index.into_iter().zip(self.score(now_ms, &part)) {
-                verdicts[i] = verdict;
-            }
-        }
-        verdicts
-    }
-
     /// Runs one decision on a pooled instance; `None` (after logging and
     /// counting) when the policy failed and the fallback must answer.
     fn decide<R>(
@@ -185,7 +187,13 @@ impl WasmPolicy {
         f: impl FnOnce(&mut Instance, u64) -> Result<R, Failure>,
     ) -> Option<R> {
         let c = &self.counters;
-        if let Err(say) = self.throttle.admit() {
+        let order = match (timing, &self.order) {
+            (Timing::Always, Some(order)) => Some(order),
+            _ => None,
+        };
+        if order.is_none()
+            && let Err(say) = self.throttle.admit()
+        {
             c.clock.skipped();
             c.fallbacks.fetch_add(1, Ordering::Relaxed);
             if say {
@@ -200,8 +208,10 @@ impl WasmPolicy {
         }
         let ticks = self.pool.call_ticks();
         let _span = tracing::debug_span!("policy_call", call, policy = %self.name).entered();
-        let (outcome, measured) =
-            c.clock.run_measured(timing, || self.pool.with_instance(|instance| f(instance, ticks)));
+        let (outcome, measured) = c.clock.run_measured(timing, || match order {
+            Some(order) => order.with(&self.pool, |instance| f(instance, ticks)),
+            None => self.pool.with_instance(|instance| f(instance, ticks)),
+        });
         self.throttle.spend(measured.weighted_ns);
         if let Some(elapsed) = measured.elapsed {
             metrics::histogram!(CALL_SECONDS, "call" => call).record(elapsed.as_secs_f64());
@@ -213,7 +223,6 @@ impl WasmPolicy {
         c.fallbacks.fetch_add(1, Ordering::Relaxed);
         match &err {
             Failure::Timeout => &c.timeouts,
-            Failure::BadAnswer(_) => &c.bad_answers,
             Failure::Trap(_) | Failure::Rebuild(_) => &c.traps,
         }
         .fetch_add(1, Ordering::Relaxed);
@@ -235,7 +244,7 @@ impl Policy for WasmPolicy {
             let arg = convert::write_info(write);
             let object = (write.key, write.content_type, write.metadata);
             let answer = instance.call_about(ticks, object, |d, s| d.call_place(s, arg)).map_err(Failure::from_call)?;
-            Ok(Placement { tiers: convert::tier_set(answer.tiers), ttl_ms: answer.ttl_ms })
+            Ok(Placement { tiers: convert::tier_set(answer.tiers), ttl_ms: answer.ttl_ms, class: answer.class })
         })
         .unwrap_or_else(|| self.fallback.place(write))
     }
@@ -251,18 +260,47 @@ impl Policy for WasmPolicy {
         .unwrap_or_else(|| self.fallback.promote(read))
     }
 
-    fn score(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        let held_by = candidates.first().map_or(TierId::Hot, |c| c.tier);
-        if candidates.iter().any(|c| c.tier != held_by) {
-            return self.score_per_tier(now_ms, candidates);
+    fn keeps_order(&self) -> bool {
+        self.order.is_some()
+    }
+
+    fn order_generation(&self) -> u64 {
+        self.order.as_ref().map_or(0, Order::generation)
+    }
+
+    fn observe(&self, events: &Events) {
+        if self.order.is_none() {
+            return;
         }
-        self.decide("score", Timing::Always, |instance, ticks| {
-            let columns = convert::Columns::new(candidates.iter());
-            let batch = columns.batch(held_by);
-            let answer = instance.call(ticks, |d, s| d.call_score(s, now_ms, batch)).map_err(Failure::from_call)?;
-            convert::verdicts(answer, candidates.len()).map_err(Failure::BadAnswer)
+        self.decide("observe", Timing::Always, |instance, ticks| {
+            let batch = convert::events(events);
+            instance.call_order(ticks, |e, s| e.call_observe(s, batch)).map_err(Failure::from_call)
+        });
+    }
+
+    fn admit(&self, events: &Events, arrival: Arrival, need_bytes: u64) -> Admission {
+        if self.order.is_none() {
+            return Admission::Admit(Vec::new());
+        }
+        self.decide("admit", Timing::Always, |instance, ticks| {
+            let (batch, arrival) = (convert::events(events), convert::arrival(arrival));
+            let answer = instance
+                .call_order(ticks, |e, s| e.call_admit(s, batch, arrival, need_bytes))
+                .map_err(Failure::from_call)?;
+            Ok(convert::admission(answer))
         })
-        .unwrap_or_else(|| self.fallback.score(now_ms, candidates))
+        .unwrap_or(Admission::Admit(Vec::new()))
+    }
+
+    fn evict(&self, events: &Events, need_bytes: u64) -> Vec<ObjectId> {
+        if self.order.is_none() {
+            return Vec::new();
+        }
+        self.decide("evict", Timing::Always, |instance, ticks| {
+            let batch = convert::events(events);
+            instance.call_order(ticks, |e, s| e.call_evict(s, batch, need_bytes)).map_err(Failure::from_call)
+        })
+        .unwrap_or_default()
     }
 
     fn counters(&self) -> PolicyCounters {
@@ -275,18 +313,19 @@ impl Policy for WasmPolicy {
             fallbacks: get(&c.fallbacks),
             traps: get(&c.traps),
             timeouts: get(&c.timeouts),
-            bad_answers: get(&c.bad_answers),
             rebuilds: self.pool.rebuilds(),
             busy_ns: c.clock.busy_ns(),
             throttled: self.throttle.throttled(),
             outgrown: self.pool.outgrown(),
-            idle_memory_bytes: self.pool.idle_memory_bytes() as u64,
+            idle_memory_bytes: (self.pool.idle_memory_bytes() + self.order.as_ref().map_or(0, Order::memory_bytes))
+                as u64,
             memory_bytes: setup.memory.used() as u64,
             memory_limit_bytes: setup.memory.total() as u64,
             memory_refusals: setup.memory.refused(),
             log_written: log.written,
             log_truncated: log.truncated,
             log_dropped: log.dropped,
+            order_resets: self.order_generation(),
         }
     }
 }
@@ -299,5 +338,4 @@ struct Counters {
     fallbacks: AtomicU64,
     traps: AtomicU64,
     timeouts: AtomicU64,
-    bad_answers: AtomicU64,
 }

@@ -21,9 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::bindings::PolicyPre;
-use super::instance::{self, Instance, Setup, SetupError};
-use super::state::HostState;
+use super::instance::{self, Instance, Pre, Setup, SetupError};
 use parking_lot::Mutex;
 
 /// Why a call did not produce a usable answer.
@@ -33,8 +31,6 @@ pub(crate) enum Failure {
     Trap(wasmtime::Error),
     /// The call was stopped by its deadline.
     Timeout,
-    /// The call returned an answer of the wrong shape.
-    BadAnswer(String),
     /// No instance could be built to run the call.
     Rebuild(SetupError),
 }
@@ -61,7 +57,6 @@ impl fmt::Display for Failure {
         match self {
             Failure::Trap(err) => write!(f, "trap: {}", instance::trap_message(err)),
             Failure::Timeout => write!(f, "deadline exceeded"),
-            Failure::BadAnswer(why) => write!(f, "wrong answer: {why}"),
             Failure::Rebuild(SetupError::Failed { during, cause }) => {
                 write!(f, "no instance: {during} failed: {cause}")
             }
@@ -81,7 +76,7 @@ impl fmt::Debug for Failure {
 
 /// Idle instances of one policy, and the means to build more.
 pub(crate) struct Pool {
-    pre: PolicyPre<HostState>,
+    pre: Arc<Pre>,
     setup: Setup,
     /// The policy's name, for the log lines of instances built later.
     name: Arc<str>,
@@ -97,7 +92,7 @@ pub(crate) struct Pool {
 impl Pool {
     /// A pool holding `first`, the instance that was built (and configured)
     /// to load the policy.
-    pub(crate) fn new(pre: PolicyPre<HostState>, setup: Setup, name: Arc<str>, first: Instance) -> Self {
+    pub(crate) fn new(pre: Arc<Pre>, setup: Setup, name: Arc<str>, first: Instance) -> Self {
         let mut idle = Vec::with_capacity(setup.limits.instances.max(1));
         idle.push(first);
         Pool {
@@ -147,6 +142,16 @@ impl Pool {
     /// What the policy's instances share (limits, log budget, memory budget).
     pub(crate) fn setup(&self) -> &Setup {
         &self.setup
+    }
+
+    /// The linked component, shared with the order's instance.
+    pub(crate) fn pre(&self) -> &Arc<Pre> {
+        &self.pre
+    }
+
+    /// The policy's name, for log lines.
+    pub(crate) fn name(&self) -> &Arc<str> {
+        &self.name
     }
 
     /// Deadline of one decision call, in epoch ticks.

@@ -1,13 +1,21 @@
 //! The inputs of the conformance kit ([`super::conformance`]): ordinary
 //! decisions, and the edge inputs every policy must survive (an empty batch,
 //! a 1024-byte key, size 0, size 2^63, no metadata, extreme counters, a
-//! batch of 1024 candidates). Each [`Probe`] owns its data and renders the
-//! policy's answer as a string, so two answers compare exactly (f64 `Debug`
-//! round-trips).
+//! batch of 1024 events). Each [`Probe`] owns its data and renders the
+//! policy's answer as a string, so two answers compare exactly.
+//!
+//! The eviction order is state, so an order probe is a short scenario: it
+//! first empties the tier's order (`evict` of everything), then feeds
+//! events and asks. Each run uses ids no earlier run used (a ghost of a past
+//! run must not change this one), and answers name ids by their place in
+//! the scenario (`#3`), so two runs compare. A policy without an order
+//! answers every order probe with "no order".
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use tiered::policy::{Candidate, Policy, ReadInfo, TierId, WriteInfo};
+use tiered::policy::order::{ARRIVAL, HIT, HOST_EVICTION, REMOVAL};
+use tiered::policy::{Admission, Arrival, Events, Policy, ReadInfo, TierId, WriteInfo};
 
 /// Host time of every probe.
 const NOW_MS: u64 = 1_700_000_000_000;
@@ -24,7 +32,84 @@ static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
 pub(crate) enum Probe {
     Place { key: String, size: u64, content_type: Option<String>, metadata: BTreeMap<String, String>, ttl: Option<u64> },
     Promote { key: String, size: u64, served_by: TierId, access_count: u64, frequency: u32, expires_in_ms: Option<u64> },
-    Score(Vec<Candidate>),
+    Order(OrderProbe),
+}
+
+/// An eviction-order scenario in one tier: `residents` arrivals of `size`
+/// bytes (every third one read twice), then the asks.
+#[derive(Debug)]
+pub(crate) struct OrderProbe {
+    tier: TierId,
+    residents: u64,
+    size: u64,
+    /// Extra events after the arrivals: removals of residents, removals and
+    /// hits of ids never seen, host evictions.
+    noise: bool,
+    asks: Vec<Ask>,
+}
+
+/// One question of an order scenario.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ask {
+    /// A new object of `size` bytes arrives, `need` bytes must be freed.
+    Admit { size: u64, need: u64 },
+    /// `need` bytes must be freed.
+    Evict { need: u64 },
+}
+
+/// Ids never used by an earlier scenario run: each run takes a fresh range.
+static NEXT_BASE: AtomicU64 = AtomicU64::new(1 << 40);
+
+impl OrderProbe {
+    fn run(&self, policy: &dyn Policy) -> String {
+        if !policy.keeps_order() {
+            return "no order (the host's CLOCK evicts)".into();
+        }
+        let base = NEXT_BASE.fetch_add(1 << 20, Ordering::Relaxed);
+        let name = |id: u64| match id.checked_sub(base) {
+            Some(i) if i < 1 << 20 => format!("#{i}"),
+            _ => "foreign".into(),
+        };
+        policy.evict(&Events::new(self.tier), u64::MAX);
+        let mut events = Events::new(self.tier);
+        for i in 0..self.residents {
+            events.push(ARRIVAL, base + i, self.size, (i % 4) as u8);
+        }
+        for i in (0..self.residents).step_by(3) {
+            events.push(HIT, base + i, self.size, 0);
+            events.push(HIT, base + i, self.size, 0);
+        }
+        if self.noise {
+            events.push(REMOVAL, base + 1, self.size, 0);
+            events.push(REMOVAL, base + (1 << 19), self.size, 0);
+            events.push(HIT, base + (1 << 19) + 1, self.size, 0);
+            events.push(HOST_EVICTION, base + 2, self.size, 0);
+            events.push(REMOVAL, base + 1, self.size, 0);
+        }
+        let mut answers = Vec::with_capacity(self.asks.len());
+        let mut next = self.residents;
+        for (n, ask) in self.asks.iter().enumerate() {
+            let pending =
+                if n == 0 { std::mem::replace(&mut events, Events::new(self.tier)) } else { Events::new(self.tier) };
+            let answer = match *ask {
+                Ask::Admit { size, need } => {
+                    next += 1;
+                    match policy.admit(&pending, Arrival { id: base + next, size, class: 1 }, need) {
+                        Admission::Refuse => "refuse".to_owned(),
+                        Admission::Admit(victims) => {
+                            format!("admit, evict [{}]", victims.into_iter().map(name).collect::<Vec<_>>().join(" "))
+                        }
+                    }
+                }
+                Ask::Evict { need } => {
+                    let victims = policy.evict(&pending, need);
+                    format!("evict [{}]", victims.into_iter().map(name).collect::<Vec<_>>().join(" "))
+                }
+            };
+            answers.push(answer);
+        }
+        answers.join("; ")
+    }
 }
 
 impl Probe {
@@ -57,7 +142,7 @@ impl Probe {
                 };
                 format!("{:?}", policy.promote(&read))
             }
-            Probe::Score(batch) => format!("{:?}", policy.score(NOW_MS, batch)),
+            Probe::Order(scenario) => scenario.run(policy),
         }
     }
 }
@@ -79,39 +164,8 @@ fn promote(key: impl Into<String>, size: u64, served_by: TierId, count: u64) -> 
     }
 }
 
-/// A candidate with ordinary statistics.
-fn candidate(key: impl Into<String>, size: u64, tier: TierId) -> Candidate {
-    Candidate {
-        key: key.into(),
-        size,
-        tier,
-        age_ms: 120_000,
-        idle_ms: 30_000,
-        access_count: 3,
-        frequency: 3,
-        expires_in_ms: None,
-    }
-}
-
-/// A varied batch: sizes 1 KiB..4 MiB, idle 0..10 min, some expiring.
-pub(crate) fn batch(n: u64) -> Vec<Candidate> {
-    (0..n)
-        .map(|i| Candidate {
-            key: format!("conformance/candidate/{i:04}"),
-            size: 1024 << (i % 13),
-            tier: if i % 3 == 0 { TierId::Warm } else { TierId::Hot },
-            age_ms: 1000 * (i * 37 % 600 + 1),
-            idle_ms: 1000 * (i * 53 % 600),
-            access_count: i % 7,
-            frequency: (i % 11) as u32,
-            expires_in_ms: match i % 5 {
-                0 => Some(0),
-                1 => Some(30_000),
-                2 => Some(3_600_000),
-                _ => None,
-            },
-        })
-        .collect()
+fn order(tier: TierId, residents: u64, size: u64, asks: Vec<Ask>) -> Probe {
+    Probe::Order(OrderProbe { tier, residents, size, noise: false, asks })
 }
 
 /// The decisions on ordinary inputs: `(name, probe)`.
@@ -129,7 +183,12 @@ pub(crate) fn ordinary() -> Vec<(&'static str, Probe)> {
         ("place 64 MiB", place("conformance/large", 64 << 20)),
         ("promote from warm, 3rd read", promote("conformance/small", 4096, TierId::Warm, 3)),
         ("promote from cold, 1st read", promote("conformance/small", 4096, TierId::Cold, 1)),
-        ("score 64", Probe::Score(batch(64))),
+        ("order: admit with room", order(TierId::Hot, 64, 4096, vec![Ask::Admit { size: 4096, need: 0 }])),
+        (
+            "order: admit against 3 victims",
+            order(TierId::Hot, 64, 4096, vec![Ask::Admit { size: 4096, need: 3 * 4096 }]),
+        ),
+        ("order: evict 16 KiB from warm", order(TierId::Warm, 64, 4096, vec![Ask::Evict { need: 4 * 4096 }])),
     ]
 }
 
@@ -145,17 +204,13 @@ pub(crate) fn edges() -> Vec<(&'static str, Probe)> {
         metadata: BTreeMap::new(),
         ttl: None,
     };
-    let mut extreme = candidate(long_key.clone(), HUGE, TierId::Hot);
-    (extreme.age_ms, extreme.idle_ms, extreme.access_count, extreme.frequency) =
-        (u64::MAX, u64::MAX, u64::MAX, u32::MAX);
-    let edge_batch = vec![
-        candidate("conformance/empty", 0, TierId::Hot),
-        candidate("conformance/huge", HUGE, TierId::Warm),
-        candidate(wide_key.clone(), 1024, TierId::Hot),
-        Candidate { expires_in_ms: Some(0), ..candidate("conformance/expired", 10, TierId::Hot) },
-        Candidate { idle_ms: 0, access_count: 0, frequency: 0, ..candidate("conformance/new", 10, TierId::Warm) },
-        extreme,
-    ];
+    let noisy = Probe::Order(OrderProbe {
+        tier: TierId::Hot,
+        residents: 16,
+        size: 4096,
+        noise: true,
+        asks: vec![Ask::Evict { need: 4096 }, Ask::Admit { size: 4096, need: 4096 }],
+    });
     vec![
         ("place size 0", place("conformance/empty", 0)),
         ("place size 2^63", place("conformance/huge", HUGE)),
@@ -176,8 +231,11 @@ pub(crate) fn edges() -> Vec<(&'static str, Probe)> {
                 expires_in_ms: Some(0),
             },
         ),
-        ("score an empty batch", Probe::Score(Vec::new())),
-        ("score edge candidates", Probe::Score(edge_batch)),
-        ("score 1024 candidates", Probe::Score(batch(1024))),
+        ("order: an empty order asked to evict", order(TierId::Hot, 0, 4096, vec![Ask::Evict { need: u64::MAX }])),
+        ("order: admit size 0", order(TierId::Hot, 4, 4096, vec![Ask::Admit { size: 0, need: 0 }])),
+        ("order: admit size 2^63", order(TierId::Warm, 4, 4096, vec![Ask::Admit { size: HUGE, need: HUGE }])),
+        ("order: unknown ids and removals", noisy),
+        ("order: 1024 residents, evict all", order(TierId::Warm, 1024, 1024, vec![Ask::Evict { need: u64::MAX }])),
+        ("order: zero-byte residents", order(TierId::Hot, 8, 0, vec![Ask::Evict { need: 1 }])),
     ]
 }

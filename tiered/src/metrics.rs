@@ -6,8 +6,9 @@
 //! - [`DISK_OPERATION_SECONDS`]: reads and writes of the file tiers, labelled
 //!   `kind` (`disk`: warm; `local`: a local cold directory) and `operation`
 //!   (`read`, `write`).
-//! - [`EVICTION_ROUND_SECONDS`]: one eviction round (sample, one policy call,
-//!   the deletions), labelled `tier` (`hot`, `warm`).
+//! - [`EVICTION_ROUND_SECONDS`]: one eviction (the policy's answer, the
+//!   host's CLOCK for any shortfall, the deletions), for an arrival that
+//!   needed room or a tier over budget, labelled `tier` (`hot`, `warm`).
 //!
 //! The store's counters (hits, misses, evictions, ...) are not recorded here:
 //! they are read from [`TieredStore::stats`](crate::TieredStore::stats).

@@ -4,8 +4,8 @@
 // ../prefix-ttl-js (../README.md is the shared spec): TTL by the longest
 // matching key prefix from the configuration, memory for objects that fit,
 // disk unless the object lives a minute or less, memory on promotion only
-// from the second read, and a score of
-// (frequency + 1) * 1024 / ((size + 1024) * (1 + idle / 60000)).
+// from the second read. It keeps no eviction order (world `policy`): the
+// host's CLOCK evicts for it.
 //
 // Ownership (wit-bindgen's C convention): the arguments of an export belong
 // to the callee, which frees them; results are allocated with malloc and freed
@@ -235,6 +235,7 @@ void exports_tiered_policy_decisions_place(exports_tiered_policy_decisions_write
   bool short_lived = ttl.is_some && ttl.val <= MINUTE_MS;
   ret->tiers = tiers(fits_hot(write->size), CONFIG.warm_enabled && !short_lived);
   ret->ttl_ms = ttl;
+  ret->class_ = 0;
 }
 
 exports_tiered_policy_decisions_tier_set_t exports_tiered_policy_decisions_promote(
@@ -247,32 +248,4 @@ exports_tiered_policy_decisions_tier_set_t exports_tiered_policy_decisions_promo
     answer = tiers(hot, warm);
   }
   return answer;
-}
-
-// The batch comes column by column: candidate i is entry i of each list.
-void exports_tiered_policy_decisions_score(uint64_t now_ms, exports_tiered_policy_decisions_candidates_t *batch,
-                                           exports_tiered_policy_decisions_list_verdict_t *ret) {
-  (void)now_ms;
-  size_t n = batch->size.len;
-  ret->len = n;
-  ret->ptr = malloc(sizeof(*ret->ptr) * (n ? n : 1));
-  for (size_t i = 0; i < n; i++) {
-    uint64_t size = batch->size.ptr[i], idle_ms = batch->idle_ms.ptr[i];
-    uint32_t frequency = batch->frequency.ptr[i];
-    policy_option_u64_t expires = batch->expires_in_ms.ptr[i];
-    if (expires.is_some && expires.val == 0) {
-      ret->ptr[i].score = -1.0;
-      ret->ptr[i].demote = false;
-      continue;
-    }
-    // f64 arithmetic in the spec's order, so every language agrees to the bit.
-    double num = ((double)frequency + 1.0) * 1024.0;
-    double den = ((double)size + 1024.0) * (1.0 + (double)idle_ms / 60000.0);
-    double score = num / den;
-    bool expiring = expires.is_some && expires.val < MINUTE_MS;
-    if (expiring) score = score * (double)expires.val / 60000.0;
-    ret->ptr[i].score = score;
-    ret->ptr[i].demote = batch->tier == TIERED_POLICY_TYPES_TIER_HOT && frequency >= 2 && !expiring;
-  }
-  exports_tiered_policy_decisions_candidates_free(batch);
 }

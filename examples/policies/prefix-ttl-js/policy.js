@@ -4,8 +4,8 @@
 // ../prefix-ttl-c (../README.md is the shared spec): TTL by the longest
 // matching key prefix from the configuration, memory for objects that fit,
 // disk unless the object lives a minute or less, memory on promotion only
-// from the second read, and a score of
-// (frequency + 1) * 1024 / ((size + 1024) * (1 + idle / 60000)).
+// from the second read. It keeps no eviction order (world `policy`): the
+// host's CLOCK evicts for it.
 //
 // With the QuickJS backend, WIT u64 values are plain numbers (exact up to
 // 2^53; the configuration bounds keep TTLs and byte limits below that), u32
@@ -14,8 +14,8 @@
 // from `configure` is its `err`. The component has no WASI (stubbed): log
 // through the host's `log` import, not `console.log`.
 
-import { log } from 'tiered:policy/host@0.3.0';
-import { key as currentKey } from 'tiered:policy/current-object@0.3.0';
+import { log } from 'tiered:policy/host@0.4.0';
+import { key as currentKey } from 'tiered:policy/current-object@0.4.0';
 
 const MINUTE_MS = 60000;
 const MAX_TTL_SECONDS = 999999999;
@@ -85,20 +85,6 @@ function tiers(hot, warm) {
   return { hot, warm };
 }
 
-function verdict(tier, size, idleMs, frequencyU32, expiresInMs) {
-  if (expiresInMs === 0) return { score: -1, demote: false };
-  // The QuickJS glue hands a WIT u32 over as a signed 32-bit number (2^32 - 1
-  // arrives as -1): `>>> 0` reads it back as unsigned.
-  const frequency = frequencyU32 >>> 0;
-  // f64 arithmetic in the spec's order, so every language agrees to the bit.
-  const num = (frequency + 1) * 1024;
-  const den = (size + 1024) * (1 + idleMs / 60000);
-  let score = num / den;
-  const expiring = expiresInMs !== null && expiresInMs < MINUTE_MS;
-  if (expiring) score = (score * expiresInMs) / 60000;
-  return { score, demote: tier === 'hot' && frequency >= 2 && !expiring };
-}
-
 export const decisions = {
   identity() {
     return { name: 'prefix-ttl', version: '0.1.0+js' };
@@ -120,7 +106,7 @@ export const decisions = {
     const asked = write.requestedTtlMs;
     const ttl = rule !== null && asked !== null ? Math.min(rule, asked) : rule === null ? asked : rule;
     const shortLived = ttl !== null && ttl <= MINUTE_MS;
-    return { tiers: tiers(fitsHot(write.size), config.warmEnabled && !shortLived), ttlMs: ttl };
+    return { tiers: tiers(fitsHot(write.size), config.warmEnabled && !shortLived), ttlMs: ttl, class: 0 };
   },
 
   promote(read) {
@@ -128,12 +114,5 @@ export const decisions = {
     const hot = fitsHot(read.size) && read.accessCount >= 2;
     const warm = read.servedBy === 'cold' && config.warmEnabled;
     return tiers(hot, warm);
-  },
-
-  // The batch comes column by column: candidate i is entry i of each list.
-  score(_nowMs, batch) {
-    return Array.from(batch.size, (size, i) =>
-      verdict(batch.tier, size, batch.idleMs[i], batch.frequency[i], batch.expiresInMs[i]),
-    );
   },
 };

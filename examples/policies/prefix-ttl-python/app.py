@@ -3,8 +3,8 @@
 The same decisions as ../prefix-ttl-rust, ../prefix-ttl-js and ../prefix-ttl-c
 (../README.md is the shared spec): TTL by the longest matching key prefix from
 the configuration, memory for objects that fit, disk unless the object lives a
-minute or less, memory on promotion only from the second read, and a score of
-(frequency + 1) * 1024 / ((size + 1024) * (1 + idle / 60000)).
+minute or less, memory on promotion only from the second read. It keeps no
+eviction order (world `policy`): the host's CLOCK evicts for it.
 
 The component is built with --stub-wasi: it has no WASI at all, so `print`
 traps. Log through the host's `log` import instead.
@@ -16,14 +16,12 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import current_object, host
 from wit_world.imports.types import (
-    Candidates,
     Capacity,
     Placement,
     PolicyIdentity,
     ReadInfo,
     Tier,
     TierSet,
-    Verdict,
     WriteInfo,
 )
 
@@ -140,7 +138,8 @@ class Decisions(exports.Decisions):
         asked = write.requested_ttl_ms
         ttl = min(rule, asked) if rule is not None and asked is not None else (asked if rule is None else rule)
         short_lived = ttl is not None and ttl <= MINUTE_MS
-        return Placement(tiers=tiers(CONFIG.fits_hot(write.size), CONFIG.warm_enabled and not short_lived), ttl_ms=ttl)
+        hot, warm = CONFIG.fits_hot(write.size), CONFIG.warm_enabled and not short_lived
+        return Placement(tiers=tiers(hot, warm), ttl_ms=ttl, class_=0)
 
     def promote(self, read: ReadInfo) -> TierSet:
         expiring = read.expires_in_ms is not None and read.expires_in_ms < 1000
@@ -149,22 +148,3 @@ class Decisions(exports.Decisions):
         hot = CONFIG.fits_hot(read.size) and read.access_count >= 2
         warm = read.served_by == Tier.COLD and CONFIG.warm_enabled
         return tiers(hot, warm)
-
-    def score(self, now_ms: int, batch: Candidates) -> List[Verdict]:
-        # The batch comes column by column: candidate i is entry i of each list.
-        columns = zip(batch.size, batch.idle_ms, batch.frequency, batch.expires_in_ms)
-        return [verdict(batch.tier, *candidate) for candidate in columns]
-
-
-def verdict(tier: Tier, size: int, idle_ms: int, frequency: int, expires_in_ms: Optional[int]) -> Verdict:
-    if expires_in_ms == 0:
-        return Verdict(score=-1.0, demote=False)
-    # f64 arithmetic in the spec's order, so every language agrees to the bit.
-    num = (float(frequency) + 1.0) * 1024.0
-    den = (float(size) + 1024.0) * (1.0 + float(idle_ms) / 60000.0)
-    score = num / den
-    expiring = expires_in_ms is not None and expires_in_ms < MINUTE_MS
-    if expiring:
-        score = score * float(expires_in_ms) / 60000.0
-    demote = tier == Tier.HOT and frequency >= 2 and not expiring
-    return Verdict(score=score, demote=demote)

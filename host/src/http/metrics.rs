@@ -138,8 +138,8 @@ impl Exporter {
             ("fallbacks_total", p.fallbacks),
             ("traps_total", p.traps),
             ("timeouts_total", p.timeouts),
-            ("bad_answers_total", p.bad_answers),
             ("rebuilds_total", p.rebuilds),
+            ("order_resets_total", p.order_resets),
             ("throttled_total", p.throttled),
             ("outgrown_total", p.outgrown),
             ("memory_refusals_total", p.memory_refusals),
@@ -173,7 +173,7 @@ fn info_labels(id: &PolicyIdentity) -> [(&'static str, String); 4] {
 }
 
 /// Per-tier counters: name (after `tiered_tier_`), value.
-fn tier_counters(t: &TierStats) -> [(&'static str, u64); 9] {
+fn tier_counters(t: &TierStats) -> [(&'static str, u64); 15] {
     [
         ("hits_total", t.hits),
         ("misses_total", t.misses),
@@ -184,6 +184,12 @@ fn tier_counters(t: &TierStats) -> [(&'static str, u64); 9] {
         ("errors_total", t.errors),
         ("expired_total", t.expired),
         ("revalidations_total", t.revalidations),
+        ("refused_total", t.refused),
+        ("victims_rejected_total", t.victims_rejected),
+        ("host_evictions_total", t.host_evictions),
+        ("id_collisions_total", t.id_collisions),
+        ("handovers_total", t.handovers),
+        ("hits_dropped_total", t.hits_dropped),
     ]
 }
 
@@ -199,13 +205,19 @@ fn describe(histograms: bool) {
         ("tiered_tier_errors_total", "Operations of the tier that failed."),
         ("tiered_tier_expired_total", "Expired objects found and removed."),
         ("tiered_tier_revalidations_total", "Cached copies revalidated against cold."),
+        ("tiered_tier_refused_total", "Arrivals the policy refused (admission against the victims)."),
+        ("tiered_tier_victims_rejected_total", "Victims the policy named that the host could not use."),
+        ("tiered_tier_host_evictions_total", "Evictions the host's own order made for an ordered policy."),
+        ("tiered_tier_id_collisions_total", "Objects not cached because another resident key has their id."),
+        ("tiered_tier_handovers_total", "Times the residents were handed to the policy's order."),
+        ("tiered_tier_hits_dropped_total", "Hit events dropped because their buffer was full."),
         ("tiered_gets_total", "Reads answered by the store."),
         ("tiered_policy_calls_total", "Decisions asked of the policy."),
         ("tiered_policy_fallbacks_total", "Decisions answered by the fallback because the policy failed."),
         ("tiered_policy_traps_total", "Policy calls that trapped."),
         ("tiered_policy_timeouts_total", "Policy calls stopped by the deadline."),
-        ("tiered_policy_bad_answers_total", "Policy answers of the wrong shape."),
         ("tiered_policy_rebuilds_total", "Policy instances rebuilt after a failure."),
+        ("tiered_policy_order_resets_total", "Times the policy's eviction order was lost and rebuilt."),
         (
             "tiered_policy_throttled_total",
             "Decisions answered by the fallback because the policy took more than its CPU share.",

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::replay::Mode;
 use super::simulator::{CacheSize, PolicySource, Simulator};
 use super::trace::{Format, Trace};
 use super::{Prices, SimError, plot};
@@ -42,9 +43,15 @@ pub struct SimulateArgs {
     /// Print the report(s) as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Candidates per eviction round (the engine's default is 32).
-    #[arg(long, value_name = "N")]
-    pub eviction_sample: Option<usize>,
+    /// How events reach the policy: `exact` (every event, in order, before
+    /// each decision: deterministic, comparable with libCacheSim) or
+    /// `batched` (as the service delivers them: hits in bounded buffers,
+    /// dropped when full).
+    #[arg(long, value_enum, default_value_t = Mode::Exact)]
+    pub mode: Mode,
+    /// Hit events buffered per stripe in `batched` mode (16 stripes per tier).
+    #[arg(long, value_name = "N", default_value_t = tiered::StoreConfig::default().hit_buffer)]
+    pub hit_buffer: usize,
     /// S3 price of 1,000 GET or HEAD requests, USD (AWS S3 Standard).
     #[arg(long, default_value_t = Prices::default().get_per_1000)]
     pub price_get: f64,
@@ -84,9 +91,8 @@ pub fn execute(args: &SimulateArgs) -> Result<String, SimError> {
     let mut sim = Simulator::new(trace, policy);
     sim.prices = Prices { get_per_1000: args.price_get, put_per_1000: args.price_put, per_gb: args.price_gb };
     sim.progress = !args.no_progress;
-    if let Some(n) = args.eviction_sample {
-        sim.eviction_sample = n;
-    }
+    sim.mode = args.mode;
+    sim.hit_buffer = args.hit_buffer;
     let reports =
         if args.sizes.is_empty() { vec![sim.run(args.hot, args.warm)?] } else { sim.sweep(&args.sizes, args.warm)? };
     if let Some(path) = &args.plot {

@@ -135,7 +135,11 @@ mod tests {
     fn lru(csv: &str, hot: u64, warm: u64) -> LruRun {
         let trace = Trace::parse_csv(Cursor::new(csv)).expect("valid trace");
         let overheads = vec![0; trace.keys.len()];
-        run(&trace, Tiers { hot_bytes: hot, warm_bytes: warm, eviction_sample: 1 }, &overheads)
+        run(
+            &trace,
+            Tiers { hot_bytes: hot, warm_bytes: warm, mode: crate::sim::replay::Mode::Exact, hit_buffer: 1 },
+            &overheads,
+        )
     }
 
     #[test]

@@ -30,6 +30,18 @@ pub const EPOCH_MS: u64 = 1_700_000_000_000;
 /// Requests between two progress-bar updates.
 const PROGRESS_EVERY: usize = 1 << 16;
 
+/// How events reach the policy during a replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Every event in order before each decision (libCacheSim's order:
+    /// evict, then insert, on a miss); deterministic.
+    Exact,
+    /// As the service delivers them: hits buffered per stripe and dropped
+    /// when a buffer is full, arrivals and removals never.
+    Batched,
+}
+
 /// The tiers of one replay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tiers {
@@ -37,8 +49,10 @@ pub struct Tiers {
     pub hot_bytes: u64,
     /// Warm budget in bytes; 0 = no warm tier.
     pub warm_bytes: u64,
-    /// Candidates per eviction round ([`StoreConfig::eviction_sample`]).
-    pub eviction_sample: usize,
+    /// How events reach the policy.
+    pub mode: Mode,
+    /// Hit events per buffer stripe in [`Mode::Batched`].
+    pub hit_buffer: usize,
 }
 
 impl Tiers {
@@ -100,7 +114,8 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
     let zeros = bytes::Bytes::from(vec![0u8; usize::try_from(largest).map_err(|_| SimError::TooLarge(largest))?]);
     let cold = Arc::new(SimCold::new(&trace.keys, &sizes, zeros));
     let clock = ManualClock::new(EPOCH_MS);
-    let config = StoreConfig { eviction_sample: tiers.eviction_sample, ..StoreConfig::default() };
+    let config =
+        StoreConfig { exact_events: tiers.mode == Mode::Exact, hit_buffer: tiers.hit_buffer, ..StoreConfig::default() };
     let builder = TieredStore::builder().cold(cold.clone()).clock(Arc::new(clock.clone())).config(config);
     let caches = CacheTiers::build(tiers.capacities(), Arc::new(clock.clone()), |budget| {
         Ok::<_, SimError>(MemoryTier::with_clock(budget, Arc::new(clock.clone())))

@@ -10,7 +10,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use super::replay::{self, Tiers};
+use super::replay::{self, Mode, Tiers};
 use super::report::{Prices, Report, Setting};
 use super::trace::Trace;
 use super::{SimError, belady, cold, lru};
@@ -85,8 +85,10 @@ pub struct Simulator {
     overheads: Vec<u64>,
     next_uses: Vec<u64>,
     unique_bytes: u64,
-    /// Candidates per eviction round (the engine's default: 32).
-    pub eviction_sample: usize,
+    /// How events reach the policy (default: exact).
+    pub mode: Mode,
+    /// Hit events per buffer stripe in batched mode.
+    pub hit_buffer: usize,
     pub prices: Prices,
     /// Draw a progress bar (only ever on a terminal).
     pub progress: bool,
@@ -97,14 +99,14 @@ impl Simulator {
         let overheads: Vec<u64> = trace.keys.iter().map(|k| cold::footprint(k, 0)).collect();
         let unique_bytes = trace.first_sizes().iter().zip(&overheads).map(|(s, o)| s + o).sum();
         let next_uses = trace.next_uses();
-        let eviction_sample = tiered::StoreConfig::default().eviction_sample;
         Simulator {
             trace,
             policy,
             overheads,
             next_uses,
             unique_bytes,
-            eviction_sample,
+            mode: Mode::Exact,
+            hit_buffer: tiered::StoreConfig::default().hit_buffer,
             prices: Prices::default(),
             progress: false,
         }
@@ -124,7 +126,8 @@ impl Simulator {
         let tiers = Tiers {
             hot_bytes: hot.bytes(self.unique_bytes),
             warm_bytes: warm.bytes(self.unique_bytes),
-            eviction_sample: self.eviction_sample,
+            mode: self.mode,
+            hit_buffer: self.hit_buffer,
         };
         let policy = self.policy.build(tiers.capacities())?;
         let engine = replay::replay(&self.trace, tiers, policy, self.progress)?;

@@ -105,7 +105,7 @@ impl PolicyKit {
             .cold(cold)
             .policy(recorder.clone())
             .clock(Arc::new(clock.clone()))
-            .config(StoreConfig { eviction_sample: settings.eviction_sample, ..StoreConfig::default() });
+            .config(StoreConfig { exact_events: true, ..StoreConfig::default() });
         let caches = CacheTiers::build(capacities, Arc::new(clock.clone()), |budget| {
             let dir = std::env::temp_dir().join(format!("tiered-policy-test-warm-{run}"));
             let tier = DiskTier::open_with_clock(&dir, budget, Arc::new(clock.clone()))

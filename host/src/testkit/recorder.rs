@@ -1,7 +1,8 @@
 //! [`RecordingPolicy`]: the policy under test, wrapped so the kit can say
 //! *why* an object ended up where it did. Every decision the engine asks for
-//! (placement, promotion, eviction scores) is passed through unchanged and
-//! written down; the scenario runner takes the record after each step.
+//! (placement, promotion, admissions and victims of the eviction order) is
+//! passed through unchanged and written down; the scenario runner takes the
+//! record after each step.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use parking_lot::Mutex;
 use serde::Serialize;
 
 use tiered::policy::{
-    Candidate, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict, WriteInfo,
+    Admission, Arrival, Events, ObjectId, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet,
+    WriteInfo,
 };
 
 /// One answer of the policy, with the inputs that matter to a reader.
@@ -27,16 +29,11 @@ pub enum Decision {
     },
     /// A read served below hot: which upper tiers get a copy.
     Promote { key: String, served_by: TierId, access_count: u64, frequency: u32, tiers: Vec<TierId> },
-    /// One eviction round of a cache tier.
-    Score { tier: TierId, verdicts: Vec<Scored> },
-}
-
-/// One candidate's verdict in an eviction round.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Scored {
-    pub key: String,
-    pub score: f64,
-    pub demote: bool,
+    /// An object about to enter a cache tier (its id; `need` bytes to free):
+    /// refused, or admitted with the ids named to leave.
+    Admit { tier: TierId, id: ObjectId, need: u64, refused: bool, victims: Vec<ObjectId> },
+    /// A tier over budget: the ids named to leave.
+    Evict { tier: TierId, need: u64, victims: Vec<ObjectId> },
 }
 
 /// The cache tiers of a set, hot first (cold is implied and left out).
@@ -95,16 +92,32 @@ impl Policy for RecordingPolicy {
         answer
     }
 
-    fn score(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        let verdicts = self.inner.score(now_ms, candidates);
-        let scored = candidates
-            .iter()
-            .zip(&verdicts)
-            .map(|(c, v)| Scored { key: c.key.clone(), score: v.score, demote: v.demote })
-            .collect();
-        let tier = candidates.first().map_or(TierId::Hot, |c| c.tier);
-        self.push(Decision::Score { tier, verdicts: scored });
-        verdicts
+    fn keeps_order(&self) -> bool {
+        self.inner.keeps_order()
+    }
+
+    fn order_generation(&self) -> u64 {
+        self.inner.order_generation()
+    }
+
+    fn observe(&self, events: &Events) {
+        self.inner.observe(events);
+    }
+
+    fn admit(&self, events: &Events, arrival: Arrival, need_bytes: u64) -> Admission {
+        let answer = self.inner.admit(events, arrival, need_bytes);
+        let (refused, victims) = match &answer {
+            Admission::Refuse => (true, Vec::new()),
+            Admission::Admit(victims) => (false, victims.clone()),
+        };
+        self.push(Decision::Admit { tier: events.tier, id: arrival.id, need: need_bytes, refused, victims });
+        answer
+    }
+
+    fn evict(&self, events: &Events, need_bytes: u64) -> Vec<ObjectId> {
+        let victims = self.inner.evict(events, need_bytes);
+        self.push(Decision::Evict { tier: events.tier, need: need_bytes, victims: victims.clone() });
+        victims
     }
 
     fn counters(&self) -> PolicyCounters {

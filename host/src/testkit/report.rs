@@ -47,13 +47,13 @@ pub struct PerTier {
     pub warm: u64,
 }
 
-/// A cached copy that disappeared during a step, and its eviction score if
-/// the policy scored it.
+/// A cached copy that disappeared during a step, and whether the policy
+/// named it as a victim (else the host's order, a delete or an expiry).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Departure {
     pub key: String,
     pub tier: TierId,
-    pub score: Option<f64>,
+    pub named_by_policy: bool,
 }
 
 /// One step.
@@ -173,8 +173,8 @@ impl fmt::Display for StepReport {
             writeln!(f, "           evictions: hot {}, warm {}; demotions {d}", e.hot, e.warm)?;
         }
         for d in &self.departed {
-            let score = d.score.map(|s| format!(" (score {s:.6})")).unwrap_or_default();
-            writeln!(f, "           left {}: {}{score}", d.tier, d.key)?;
+            let why = if d.named_by_policy { " (named by the policy)" } else { "" };
+            writeln!(f, "           left {}: {}{why}", d.tier, d.key)?;
         }
         if self.policy_fallbacks > 0 {
             writeln!(f, "           policy failed {} time(s); fallback decisions used", self.policy_fallbacks)?;

@@ -202,7 +202,7 @@ impl Observation {
                     report.departed.push(Departure {
                         key: key.clone(),
                         tier,
-                        score: score_of(&report.decisions, key, tier),
+                        named_by_policy: named_by_policy(&report.decisions, key, tier),
                     });
                 }
             }
@@ -210,10 +210,14 @@ impl Observation {
     }
 }
 
-/// The last eviction score the policy gave `key` in `tier`.
-fn score_of(decisions: &[Decision], key: &str, tier: TierId) -> Option<f64> {
-    decisions.iter().rev().find_map(|d| match d {
-        Decision::Score { tier: t, verdicts } if *t == tier => verdicts.iter().find(|v| v.key == key).map(|v| v.score),
-        _ => None,
+/// Whether the policy named `key` as a victim in `tier` during the step
+/// (else the host's own order, a delete or an expiry removed it).
+fn named_by_policy(decisions: &[Decision], key: &str, tier: TierId) -> bool {
+    let id = tiered::engine::object_id(key);
+    decisions.iter().any(|d| match d {
+        Decision::Admit { tier: t, victims, .. } | Decision::Evict { tier: t, victims, .. } => {
+            *t == tier && victims.contains(&id)
+        }
+        _ => false,
     })
 }

@@ -54,20 +54,13 @@ pub struct Scenario {
 pub struct StoreSettings {
     pub hot_bytes: ByteSize,
     pub warm_bytes: ByteSize,
-    /// Candidates per eviction round.
-    pub eviction_sample: usize,
     /// The manual clock's start, ms since the Unix epoch.
     pub start_ms: u64,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings {
-            hot_bytes: ByteSize(64 << 20),
-            warm_bytes: ByteSize(256 << 20),
-            eviction_sample: 32,
-            start_ms: 1_700_000_000_000,
-        }
+        StoreSettings { hot_bytes: ByteSize(64 << 20), warm_bytes: ByteSize(256 << 20), start_ms: 1_700_000_000_000 }
     }
 }
 

@@ -1,8 +1,8 @@
 //! The engine's decisions come from the WebAssembly policy it is given: the
 //! same writes through the same tiers land and leave differently under a
 //! custom guest (`tests/guests/faulty` in mode `ok`: warm only, never hot;
-//! the largest object is evicted first) than under the embedded
-//! default component and the native fallback (least recently used first).
+//! the newest object is evicted first) than under the native fallback
+//! (hot and warm; the host's CLOCK evicts the oldest unread object).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,14 +75,14 @@ async fn a_custom_guest_changes_placement_and_eviction() -> anyhow::Result<()> {
     let custom = rig(wasm(FAULTY_WASM, &[("mode", "ok")])?)?;
     let (placed, kept) = run(&custom).await?;
     assert_eq!(placed, vec![TierId::Warm, TierId::Cold], "the guest places in warm only");
-    assert_eq!(kept, ["b", "c", "d"], "the guest evicts the largest object, 'a', which LRU would keep");
+    assert_eq!(kept, ["b", "c", "d"], "the guest evicts the newest object, 'a', which the CLOCK would keep");
     assert_eq!(custom.store.stats().tier(TierId::Warm).map(|t| t.evictions), Some(1));
     assert_eq!(custom.store.stats().policy_counters.fallbacks, 0, "every decision came from the guest");
 
     let lru = rig(Arc::new(FallbackPolicy::new(Capacities { hot_bytes: 1 << 20, warm_bytes: 16 << 10 })))?;
     let (placed, kept) = run(&lru).await?;
     assert_eq!(placed, vec![TierId::Hot, TierId::Warm, TierId::Cold], "the fallback also fills hot");
-    assert_eq!(kept, ["a", "c", "d"], "least recently used first: 'b' goes");
+    assert_eq!(kept, ["a", "c", "d"], "the CLOCK: the oldest unread object, 'b', goes");
     Ok(())
 }
 

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tiered::policy::{Candidate, Capacities, FallbackPolicy, Placement, Policy, ReadInfo, TierId, TierSet, WriteInfo};
+use tiered::policy::{Admission, Arrival, Capacities, Events, Placement, Policy, ReadInfo, TierId, TierSet, WriteInfo};
 use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -55,8 +55,8 @@ fn metadata(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 /// The `text` mode's answers: a match is hot only (and TTL 4242 ms for a
 /// write), which the fallback never answers; a mismatch is no tier.
 const HOT: TierSet = TierSet { hot: true, warm: false };
-const MATCH: Placement = Placement { tiers: HOT, ttl_ms: Some(4242) };
-const MISMATCH: Placement = Placement { tiers: TierSet::NONE, ttl_ms: None };
+const MATCH: Placement = Placement { tiers: HOT, ttl_ms: Some(4242), class: 7 };
+const MISMATCH: Placement = Placement { tiers: TierSet::NONE, ttl_ms: None, class: 7 };
 
 #[test]
 fn place_and_promote_see_the_key_content_type_and_metadata_of_their_object() -> Result {
@@ -99,32 +99,19 @@ fn an_object_without_content_type_or_metadata_reads_as_none_and_empty() -> Resul
 }
 
 #[test]
-fn asking_for_the_current_object_while_scoring_traps_and_falls_back() -> Result {
-    let policy = faulty(&[("mode", "text-in-score")])?;
-    let batch: Vec<Candidate> = ["a", "b"]
-        .iter()
-        .enumerate()
-        .map(|(i, key)| Candidate {
-            key: (*key).to_owned(),
-            size: 100 * (i as u64 + 1),
-            tier: TierId::Hot,
-            age_ms: 0,
-            idle_ms: 0,
-            access_count: 0,
-            frequency: 0,
-            expires_in_ms: None,
-        })
-        .collect();
-    assert_eq!(policy.score(0, &batch), FallbackPolicy::new(CAPACITIES).score(0, &batch));
+fn asking_for_the_current_object_from_the_eviction_order_traps_and_falls_back() -> Result {
+    let policy = faulty(&[("mode", "text-in-order")])?;
+    let arrival = Arrival { id: 1, size: 100, class: 0 };
+    assert_eq!(policy.admit(&Events::new(TierId::Hot), arrival, 0), Admission::Admit(vec![]), "the fallback's answer");
     let c = policy.counters();
-    assert_eq!((c.calls, c.fallbacks, c.traps), (1, 1, 1), "{c:?}");
+    assert_eq!((c.calls, c.fallbacks, c.traps, c.order_resets), (1, 1, 1, 1), "{c:?}");
 
-    // The instance that trapped is replaced, and the policy answers again
-    // (warm only: its own answer, not the fallback's).
+    // The decisions run on other instances, untouched (warm only: the
+    // policy's own answer, not the fallback's).
     let none = BTreeMap::new();
     assert_eq!(policy.place(&write("k", None, &none)).tiers, TierSet { hot: false, warm: true });
     let c = policy.counters();
-    assert_eq!((c.fallbacks, c.rebuilds), (1, 1), "{c:?}");
+    assert_eq!((c.fallbacks, c.rebuilds), (1, 0), "{c:?}");
     Ok(())
 }
 

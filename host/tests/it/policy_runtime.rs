@@ -12,7 +12,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tiered::policy::{Candidate, Capacities, FallbackPolicy, Policy, ReadInfo, TierId, TierSet, WriteInfo};
+use tiered::policy::order::ARRIVAL;
+use tiered::policy::{
+    Admission, Arrival, Capacities, Events, FallbackPolicy, Policy, ReadInfo, TierId, TierSet, WriteInfo,
+};
 use tiered_wasm::DEFAULT_POLICY_WASM;
 use tiered_wasm::{MemoryBudget, PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy, check_with};
 
@@ -27,6 +30,11 @@ const CAPACITIES: Capacities = Capacities { hot_bytes: 64 << 20, warm_bytes: 1 <
 /// throttle's own test sets a share).
 fn relaxed() -> PolicyLimits {
     PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled()
+}
+
+/// [`relaxed`] but a deadline of `ms` milliseconds, for the policies that loop.
+fn relaxed_deadline(ms: u64) -> PolicyLimits {
+    PolicyLimits { deadline: Duration::from_millis(ms), ..relaxed() }
 }
 
 fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -67,20 +75,21 @@ fn read(served_by: TierId) -> ReadInfo<'static> {
     }
 }
 
-fn candidates(keys: &[&str]) -> Vec<Candidate> {
-    keys.iter()
-        .enumerate()
-        .map(|(i, key)| Candidate {
-            key: (*key).to_owned(),
-            size: 1024 * (i as u64 + 1),
-            tier: TierId::Hot,
-            age_ms: 10_000,
-            idle_ms: 1000 * i as u64,
-            access_count: 1,
-            frequency: 1,
-            expires_in_ms: None,
-        })
-        .collect()
+/// Arrivals in hot of `ids`, 1 KiB each.
+fn arrivals(ids: &[u64]) -> Events {
+    let mut events = Events::new(TierId::Hot);
+    for &id in ids {
+        events.push(ARRIVAL, id, 1024, 0);
+    }
+    events
+}
+
+fn none() -> Events {
+    Events::new(TierId::Hot)
+}
+
+fn arrival(id: u64) -> Arrival {
+    Arrival { id, size: 1024, class: 0 }
 }
 
 #[test]
@@ -89,8 +98,9 @@ fn the_embedded_default_policy_loads_and_answers_sanely() -> Result {
     let policy = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], CAPACITIES, relaxed())?;
     let id = policy.identity();
     assert!(!id.name.is_empty());
-    assert_eq!(id.interface, "tiered:policy@0.3.0");
+    assert_eq!(id.interface, "tiered:policy@0.4.0");
     assert_eq!(id.sha256.as_deref().map(str::len), Some(64));
+    assert!(policy.keeps_order(), "the default exports its eviction order");
 
     let meta = BTreeMap::new();
     let small = policy.place(&write(&meta, "small", 4096));
@@ -98,15 +108,14 @@ fn the_embedded_default_policy_loads_and_answers_sanely() -> Result {
     let huge = policy.place(&write(&meta, "huge", CAPACITIES.hot_bytes));
     assert!(!huge.tiers.hot, "an object the size of memory skips it: {huge:?}");
     let _ = policy.promote(&read(TierId::Cold));
-    let keys: Vec<String> = (0..64).map(|i| format!("c{i:02}")).collect();
-    let batch = candidates(&keys.iter().map(String::as_str).collect::<Vec<_>>());
-    let verdicts = policy.score(1_700_000_000_000, &batch);
-    assert_eq!(verdicts.len(), 64);
-    assert!(verdicts.iter().all(|v| v.score.is_finite()));
-    assert!(policy.score(1_700_000_000_000, &[]).is_empty());
+    // S3-FIFO: the oldest of the small queue leaves first.
+    policy.observe(&arrivals(&[10, 11, 12]));
+    assert_eq!(policy.admit(&none(), arrival(13), 0), Admission::Admit(vec![]));
+    assert_eq!(policy.evict(&none(), 2048), vec![10, 11]);
+    assert_eq!(policy.evict(&none(), 0), Vec::<u64>::new());
 
     let counters = policy.counters();
-    assert_eq!((counters.calls, counters.fallbacks), (5, 0), "{counters:?}");
+    assert_eq!((counters.calls, counters.fallbacks, counters.order_resets), (7, 0, 0), "{counters:?}");
     Ok(())
 }
 
@@ -122,37 +131,43 @@ fn a_custom_policy_answers_with_its_own_decisions() -> Result {
     assert_eq!(policy.promote(&read(TierId::Cold)), TierSet { hot: false, warm: true });
     assert_eq!(policy.promote(&read(TierId::Warm)), TierSet { hot: false, warm: true });
 
-    let verdicts = policy.score(0, &candidates(&["b", "c", "a"]));
-    let scores: Vec<f64> = verdicts.iter().map(|v| v.score).collect();
-    assert_eq!(scores, [-1024.0, -2048.0, -3072.0], "minus the size: the largest object scores lowest");
+    // Its order is newest first (LIFO), which no cache would choose.
+    assert!(policy.keeps_order());
+    policy.observe(&arrivals(&[3, 1, 2]));
+    assert_eq!(policy.admit(&none(), arrival(4), 2048), Admission::Admit(vec![2, 1]));
+    assert_eq!(policy.evict(&none(), 1), vec![4]);
     assert_eq!(policy.counters().fallbacks, 0);
     Ok(())
 }
 
 /// Calls every decision twice on a policy in `mode` and checks that each call
-/// got the fallback's answer and that the failed instances were rebuilt.
+/// got the fallback's answer (for the order: admit, name nothing, so the
+/// host's CLOCK evicts), that the failed pooled instances were rebuilt and
+/// that each failure of the order was counted as a lost order.
 fn every_call_falls_back(mode: &str, limits: PolicyLimits) -> Result<tiered::policy::PolicyCounters> {
     let policy = faulty(mode, limits)?;
     let fallback = FallbackPolicy::new(CAPACITIES);
     let meta = BTreeMap::new();
-    let batch = candidates(&["x", "y", "z"]);
-    for _ in 0..2 {
+    for round in 0..2 {
         let w = write(&meta, "k", 10);
         assert_eq!(policy.place(&w), fallback.place(&w), "{mode}: place");
         let r = read(TierId::Warm);
         assert_eq!(policy.promote(&r), fallback.promote(&r), "{mode}: promote");
-        assert_eq!(policy.score(7, &batch), fallback.score(7, &batch), "{mode}: score");
+        assert_eq!(policy.admit(&arrivals(&[1, 2]), arrival(3), 1024), Admission::Admit(vec![]), "{mode}: admit");
+        assert_eq!(policy.evict(&none(), 1024), Vec::<u64>::new(), "{mode}: evict");
+        assert_eq!(policy.order_generation(), 2 * (round + 1), "{mode}: each failure loses the order");
     }
     let c = policy.counters();
-    assert_eq!((c.calls, c.fallbacks), (6, 6), "{mode}: {c:?}");
-    assert_eq!(c.rebuilds, 5, "{mode}: each failed instance is replaced by the next call: {c:?}");
+    assert_eq!((c.calls, c.fallbacks), (8, 8), "{mode}: {c:?}");
+    assert_eq!(c.rebuilds, 3, "{mode}: each failed pooled instance is replaced by the next call: {c:?}");
+    assert_eq!(c.order_resets, 4, "{mode}: {c:?}");
     Ok(c)
 }
 
 #[test]
 fn a_trapping_policy_gets_fallbacks_and_fresh_instances() -> Result {
     let c = every_call_falls_back("trap", relaxed())?;
-    assert_eq!((c.traps, c.timeouts, c.bad_answers), (6, 0, 0), "{c:?}");
+    assert_eq!((c.traps, c.timeouts), (8, 0), "{c:?}");
     Ok(())
 }
 
@@ -160,7 +175,7 @@ fn a_trapping_policy_gets_fallbacks_and_fresh_instances() -> Result {
 fn a_looping_policy_is_stopped_by_its_deadline() -> Result {
     let limits = PolicyLimits { deadline: Duration::from_millis(5), ..PolicyLimits::default() };
     let c = every_call_falls_back("loop", limits)?;
-    assert_eq!((c.traps, c.timeouts, c.bad_answers), (0, 6, 0), "{c:?}");
+    assert_eq!((c.traps, c.timeouts), (0, 8), "{c:?}");
     Ok(())
 }
 
@@ -169,24 +184,25 @@ fn an_allocating_policy_is_stopped_by_its_memory_limit() -> Result {
     // The deadline is far beyond what reaching 32 MiB takes: the memory limit ends it.
     let limits = PolicyLimits { memory_bytes: 32 << 20, ..relaxed() };
     let c = every_call_falls_back("alloc", limits)?;
-    assert_eq!((c.traps, c.timeouts, c.bad_answers), (6, 0, 0), "{c:?}");
+    assert_eq!((c.traps, c.timeouts), (8, 0), "{c:?}");
     Ok(())
 }
 
 #[test]
-fn wrong_shaped_scores_are_rejected() -> Result {
-    for mode in ["wrong-len", "nan"] {
-        let policy = faulty(mode, relaxed())?;
-        let batch = candidates(&["a", "b"]);
-        let fallback = FallbackPolicy::new(CAPACITIES).score(0, &batch);
-        assert_eq!(policy.score(0, &batch), fallback, "{mode}");
-        assert_eq!(policy.score(0, &batch), fallback, "{mode}: second call");
-        let c = policy.counters();
-        assert_eq!((c.bad_answers, c.fallbacks, c.traps, c.rebuilds), (2, 2, 0, 1), "{mode}: {c:?}");
-        // Placement still works on the rebuilt instance.
-        let meta = BTreeMap::new();
-        assert_eq!(policy.place(&write(&meta, "k", 1)).tiers, TierSet { hot: false, warm: true });
-    }
+fn a_trap_in_the_order_leaves_the_decisions_alone() -> Result {
+    let policy = faulty("trap-in-observe", relaxed())?;
+    policy.observe(&arrivals(&[1]));
+    assert_eq!(policy.order_generation(), 0, "a batch of one is applied");
+    policy.observe(&arrivals(&[2, 3, 4]));
+    assert_eq!(policy.order_generation(), 1, "a trap half-way through a batch loses the order");
+    // The rebuilt instance starts empty: handed [5, 6] as a batch of one each, it holds those alone.
+    policy.observe(&arrivals(&[5]));
+    policy.observe(&arrivals(&[6]));
+    assert_eq!(policy.evict(&none(), u64::MAX), vec![6, 5]);
+    let meta = BTreeMap::new();
+    assert_eq!(policy.place(&write(&meta, "k", 1)).tiers, TierSet { hot: false, warm: true }, "its own answer");
+    let c = policy.counters();
+    assert_eq!((c.traps, c.fallbacks, c.order_resets, c.rebuilds), (1, 1, 1, 0), "{c:?}");
     Ok(())
 }
 
@@ -216,7 +232,7 @@ fn bytes_that_are_not_a_policy_component_are_refused_clearly() -> Result {
     // The empty component: valid, but exports nothing.
     let err = load(b"\0asm\x0d\0\x01\0").unwrap_err();
     assert!(matches!(err, PolicyLoadError::WrongWorld(_)), "{err:?}");
-    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.3.0"), "{err}");
+    assert!(err.to_string().contains("does not implement tiered:policy/decisions@0.4.0"), "{err}");
     Ok(())
 }
 
@@ -230,7 +246,7 @@ fn a_policy_built_against_another_contract_version_is_refused_naming_both() -> R
         "{err:?}"
     );
     let message = err.to_string();
-    assert!(message.contains("tiered:policy/decisions@0.1.0") && message.contains("tiered:policy@0.3.0"), "{message}");
+    assert!(message.contains("tiered:policy/decisions@0.1.0") && message.contains("tiered:policy@0.4.0"), "{message}");
     assert_eq!(tiered_wasm::INTERFACE, format!("tiered:policy@{}", tiered_wasm::INTERFACE_VERSION));
     Ok(())
 }
@@ -293,19 +309,20 @@ fn the_check_battery_passes_a_good_policy_and_fails_a_broken_one() -> Result {
     let engine = PolicyEngine::new(None)?;
     let report = check_with(&engine, DEFAULT_POLICY_WASM, &[], relaxed())?;
     assert!(report.ok, "{report}");
-    assert_eq!(report.identity.interface, "tiered:policy@0.3.0");
-    assert_eq!(report.calls.len(), 6);
+    assert_eq!(report.identity.interface, "tiered:policy@0.4.0");
+    assert_eq!(report.calls.len(), 8);
     assert!(report.calls.iter().all(|c| c.median_ns.is_some()), "{report}");
     let json = serde_json::to_value(&report)?;
     assert_eq!(json["ok"], true);
 
-    let report = check_with(&engine, FAULTY_WASM, &config(&[("mode", "nan")]), relaxed())?;
+    let report = check_with(&engine, FAULTY_WASM, &config(&[("mode", "loop-in-evict")]), relaxed_deadline(50))?;
     assert!(!report.ok, "{report}");
-    assert_eq!(report.problems.len(), 1, "only `score 64` is wrong: {report}");
+    let failed: Vec<&str> = report.calls.iter().filter(|c| c.median_ns.is_none()).map(|c| c.name).collect();
+    assert_eq!(failed, ["admit against 1 victim", "evict 4 KiB"], "only the calls that must evict loop: {report}");
     assert!(report.to_string().contains("FAILED"), "{report}");
 
     let report = check_with(&engine, FAULTY_WASM, &config(&[("mode", "trap")]), relaxed())?;
-    assert!(!report.ok && report.problems.len() == 6, "{report}");
+    assert!(!report.ok && report.problems.len() == 8, "{report}");
 
     let err = check_with(&engine, FAULTY_WASM, &config(&[("mode", "reject")]), relaxed()).unwrap_err();
     assert!(matches!(err, PolicyLoadError::ConfigRejected(_)), "{err:?}");
@@ -534,12 +551,12 @@ fn a_policy_taking_more_than_its_share_of_the_machine_is_throttled() -> Result {
     // Milliseconds a call here; a thousandth of the machine is a few ms a second.
     let limits = PolicyLimits { busy_share: 0.001, ..relaxed() };
     let policy = faulty_with(&[("mode", "slow"), ("amount", "20000000")], limits)?;
-    let batch = candidates(&["a", "b"]);
-    let fallback = FallbackPolicy::new(CAPACITIES).score(0, &batch);
-    let answers: Vec<_> = (0..20).map(|_| policy.score(0, &batch)).collect();
+    let meta = BTreeMap::new();
+    let fallback = FallbackPolicy::new(CAPACITIES).place(&write(&meta, "k", 10));
+    let answers: Vec<_> = (0..20).map(|_| policy.place(&write(&meta, "k", 10))).collect();
     let c = policy.counters();
     assert!(c.throttled > 0, "{c:?}");
-    assert_eq!((c.calls, c.fallbacks, c.traps + c.timeouts + c.bad_answers), (20, c.throttled, 0), "{c:?}");
+    assert_eq!((c.calls, c.fallbacks, c.traps + c.timeouts), (20, c.throttled, 0), "{c:?}");
     let by_fallback = answers.iter().filter(|a| **a == fallback).count() as u64;
     assert_eq!(by_fallback, c.throttled, "throttled decisions are the fallback's");
     assert!(by_fallback < 20, "the policy answered while within its share");

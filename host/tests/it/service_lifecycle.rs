@@ -136,7 +136,7 @@ async fn policy_info_and_a_refused_reload() -> Result<()> {
     let s = Server::start(dir.path(), "").await?;
     let info = s.http.get("/v1/policy").await?.json()?;
     assert_eq!(info["name"], "tiered-default");
-    assert_eq!(info["interface"], "tiered:policy@0.3.0");
+    assert_eq!(info["interface"], "tiered:policy@0.4.0");
     assert_eq!(info["sha256"], hex::encode(Sha256::digest(DEFAULT_POLICY_WASM)));
     assert!(info["version"].is_string());
 

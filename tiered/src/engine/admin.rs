@@ -21,11 +21,14 @@ impl TieredStore {
         let _exclusive = inner.stripes.exclusive().await;
         inner.inflight.forget_all();
         for tier in [TierId::Hot, TierId::Warm] {
-            if let Some(cache) = self.cache(tier)
-                && let Err(err) = cache.delete_prefix(prefix).await
-            {
-                super::stats::bump(&inner.counters.tier(tier).errors);
-                tracing::warn!(prefix, tier = cache.name(), %err, "prefix invalidation failed in a cache tier");
+            if let Some(cache) = self.cache(tier) {
+                if let Err(err) = cache.delete_prefix(prefix).await {
+                    super::stats::bump(&inner.counters.tier(tier).errors);
+                    tracing::warn!(prefix, tier = cache.name(), %err, "prefix invalidation failed in a cache tier");
+                }
+                if let Some(residency) = self.residency(tier) {
+                    residency.remove_prefix(prefix);
+                }
             }
         }
         inner.stripes.bump_all();
@@ -51,6 +54,9 @@ impl TieredStore {
         let _exclusive = self.inner.stripes.exclusive().await;
         self.inner.inflight.forget_all();
         let result = t.clear().await;
+        if let Some(residency) = self.residency(tier) {
+            residency.clear();
+        }
         self.inner.stripes.bump_all();
         result.map_err(|e: TierError| if tier == TierId::Cold { Error::ColdUnavailable(e) } else { Error::Tier(e) })
     }
@@ -64,6 +70,9 @@ impl TieredStore {
             let mut s: TierStats = inner.counters.tier(tier).snapshot(tier, t.name());
             if let (TierId::Hot, Some(hot)) = (tier, &inner.hot) {
                 (s.hits, s.misses) = hot.hit_counts();
+            }
+            if let Some(residency) = self.residency(tier) {
+                s.hits_dropped = residency.dropped();
             }
             // A bucket is not counted (it would take a listing): zeros.
             let usage = match self.cache(tier) {

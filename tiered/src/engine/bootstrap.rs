@@ -1,17 +1,15 @@
 //! Pre-loading caches: warm → hot (most valuable first) and cold → warm.
 //!
-//! "Most valuable" is the policy's own judgement: warm's residents are scored
-//! by the policy in batches, as for eviction, and loaded highest first until
-//! the limit or the hot budget is reached.
+//! "Most valuable" is the host's frequency estimate, then recency: warm's
+//! residents are loaded most frequent first until the limit or the hot
+//! budget is reached. Each load is an arrival in hot like any other (an
+//! ordered policy may refuse it), so nothing already hot is evicted for it.
 
 use std::time::Duration;
 
 use super::TieredStore;
 use crate::error::Error;
-use crate::policy::{Candidate, TierId};
-
-/// Candidates per scoring call.
-const BATCH: usize = 64;
+use crate::policy::TierId;
 
 impl TieredStore {
     /// Copy up to `limit` objects from warm into hot, most valuable first,
@@ -21,15 +19,11 @@ impl TieredStore {
         let (Some(hot), Some(warm)) = (&inner.hot, &inner.warm) else { return Ok(0) };
         let now = inner.clock.now_ms();
         let residents = warm.residents();
-        let mut scored: Vec<(f64, usize)> = Vec::with_capacity(residents.len());
-        for (chunk_no, chunk) in residents.chunks(BATCH).enumerate() {
-            let candidates: Vec<Candidate> = chunk.iter().map(|r| self.bootstrap_candidate(r, now)).collect();
-            let verdicts = self.policy().score(now, &candidates);
-            scored.extend(verdicts.iter().enumerate().map(|(i, v)| (v.score, chunk_no * BATCH + i)));
-        }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut ranked: Vec<(u32, u64, usize)> =
+            residents.iter().enumerate().map(|(i, r)| (inner.sketch.estimate(&r.key), r.access.last_ms, i)).collect();
+        ranked.sort_unstable_by_key(|&(frequency, last_ms, _)| std::cmp::Reverse((frequency, last_ms)));
         let mut loaded = 0u64;
-        for (_, i) in scored {
+        for (_, _, i) in ranked {
             if loaded as usize >= limit {
                 break;
             }
@@ -93,18 +87,5 @@ impl TieredStore {
         }
         tracing::info!(loaded, "bootstrap_warm done");
         Ok(loaded)
-    }
-
-    fn bootstrap_candidate(&self, r: &crate::store::Resident, now: u64) -> Candidate {
-        Candidate {
-            key: r.key.clone(),
-            size: r.footprint,
-            tier: TierId::Warm,
-            age_ms: now.saturating_sub(r.created_ms),
-            idle_ms: now.saturating_sub(r.access.last_ms),
-            access_count: r.access.count,
-            frequency: self.inner.sketch.estimate(&r.key),
-            expires_in_ms: r.expires_ms.map(|e| e.saturating_sub(now)),
-        }
     }
 }

@@ -22,10 +22,11 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
 use super::read::flight::Inflight;
+use super::residency::{Residency, object_id};
 use super::{Inner, TieredStore, ordering, sketch, stats};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
-use crate::policy::{BuiltinPolicy, Capacities, Policy};
+use crate::policy::{BuiltinPolicy, Capacities, Policy, TierId};
 use crate::store::{CacheTier, MemoryTier, SourceTier};
 
 /// Engine settings.
@@ -36,8 +37,13 @@ pub struct StoreConfig {
     pub compression: bool,
     /// Values smaller than this are stored as-is even with compression on.
     pub compress_min_bytes: usize,
-    /// Candidates per eviction round (one batched policy call each).
-    pub eviction_sample: usize,
+    /// Hit events buffered per stripe (16 stripes per cache tier) before
+    /// more are dropped, between two deliveries to an ordered policy.
+    pub hit_buffer: usize,
+    /// Deliver every event to the policy in the order it happened, from one
+    /// list (no stripes, nothing dropped): for single-threaded replays
+    /// (`simulate`), where it makes a run exact and deterministic.
+    pub exact_events: bool,
     /// Cached copies older than this are revalidated against cold (its ETag)
     /// before being served; `None` = never (a single host owns the bucket).
     pub max_staleness_ms: Option<u64>,
@@ -50,7 +56,8 @@ impl Default for StoreConfig {
         StoreConfig {
             compression: false,
             compress_min_bytes: 1024,
-            eviction_sample: 32,
+            hit_buffer: 256,
+            exact_events: false,
             max_staleness_ms: None,
             sketch_keys: 1 << 20,
         }
@@ -139,14 +146,26 @@ impl StoreBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let cold =
             self.cold.ok_or_else(|| Error::InvalidArgument("a cold tier is required (the source of truth)".into()))?;
-        if self.config.eviction_sample == 0 {
-            return Err(Error::InvalidArgument("eviction_sample must be at least 1".into()));
+        if self.config.hit_buffer == 0 {
+            return Err(Error::InvalidArgument("hit_buffer must be at least 1".into()));
         }
         let hot = self.hot.or_else(|| self.hot_bytes.map(|b| Arc::new(MemoryTier::with_clock(b, clock.clone()))));
         let policy = match self.policy {
             Some(p) => p,
             None => Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?),
         };
+        let residency = [TierId::Hot, TierId::Warm]
+            .map(|tier| Residency::new(tier, self.config.exact_events, self.config.hit_buffer));
+        if let Some(warm) = &self.warm {
+            // A disk tier reopened with the objects of a previous run.
+            for r in warm.residents() {
+                residency[1].insert(object_id(&r.key), &r.key, r.footprint, 0, true);
+            }
+        }
+        let keeps_order = policy.keeps_order();
+        for r in &residency {
+            r.listen(keeps_order);
+        }
         let inner = Inner {
             hot,
             warm: self.warm,
@@ -158,6 +177,8 @@ impl StoreBuilder {
             sketch: sketch::FrequencySketch::new(self.config.sketch_keys),
             counters: stats::Counters::default(),
             evicting: Default::default(),
+            residency,
+            policy_epoch: Default::default(),
             config: self.config,
             spool_dir: self.spool_dir,
         };

@@ -1,22 +1,35 @@
-//! Eviction: a cache tier over its byte budget sheds objects until it fits.
+//! Eviction: what enters a cache tier and what leaves it to make room.
 //!
-//! Each round takes a sample of resident objects (the least recently used of
-//! several shards), asks the policy to score them in **one batched call**, and
-//! evicts the lowest scores until the tier is back under budget. A hot
-//! candidate the policy marks `demote` is copied down to warm first (under the
-//! same ordering rule as promotion, so a racing write is never undone).
-//! Rounds for one tier are serialized; each re-reads the usage, so concurrent
-//! writers never over-evict.
+//! - **Admission against the victims** ([`TieredStore::make_room`]): before
+//!   an object enters hot or warm (a write's fill, a promotion, a demotion),
+//!   a policy that keeps the order is asked with the tier's events since its
+//!   last call and the bytes that must be freed; it refuses the object or
+//!   names victims.
+//! - **Named victims are checked** (resident in that tier, named once, not
+//!   the arriving object); the rest are counted and ignored. If what is left
+//!   frees too little, the host's CLOCK makes up the difference and reports
+//!   those evictions in the next batch. A policy without an order is never
+//!   asked: the CLOCK decides alone.
+//! - **Budgets** ([`TieredStore::enforce_budgets`]): fills that raced past
+//!   the budget are brought back by the same two steps (`evict`, then the
+//!   CLOCK). Rounds for one tier are serialized and re-read the usage, so a
+//!   tier exceeds its budget only by the fills in flight.
+//! - **Demotion**: a hot victim that warm does not hold is offered to warm
+//!   (an arrival the policy may refuse) before it leaves memory.
+//! - **Hand-over**: a policy that is new or lost its order (a rebuilt
+//!   instance) first receives every resident as an arrival, in batches.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::TieredStore;
-use super::stats::bump;
+use super::residency::{Residency, Slot, Victim, object_id};
+use super::stats::{add, bump};
 use crate::metrics::EVICTION_ROUND_SECONDS;
-use crate::policy::{Candidate, TierId};
-use crate::store::{CacheTier, Resident};
+use crate::policy::{Admission, Arrival, Policy, TierId};
+use crate::store::CacheTier;
 
-/// Rounds per call, a bound against a policy that never frees enough.
+/// Rounds per call, a bound against a tier that cannot get under budget.
 const MAX_ROUNDS: usize = 1024;
 
 impl TieredStore {
@@ -31,73 +44,196 @@ impl TieredStore {
         }
     }
 
+    /// The policy in force and the epoch it was installed in, read together.
+    fn policy_and_epoch(&self) -> (std::sync::Arc<dyn Policy>, u64) {
+        let policy = self.inner.policy.read();
+        (policy.clone(), self.inner.policy_epoch.load(Ordering::Acquire))
+    }
+
+    /// Hands `policy` the residents of `tier` if it has not seen them: a new
+    /// policy, or one whose order was lost since.
+    fn sync_order(&self, policy: &dyn Policy, epoch: u64, tier: TierId, residency: &Residency) {
+        let want = (epoch, policy.order_generation());
+        let mut synced = residency.synced.lock();
+        if *synced == Some(want) {
+            return;
+        }
+        let batches = residency.handover(tier);
+        let residents: usize = batches.iter().map(|b| b.len()).sum();
+        for batch in &batches {
+            policy.observe(batch);
+        }
+        if synced.is_some() || residents > 0 {
+            bump(&self.inner.counters.tier(tier).handovers);
+            tracing::info!(tier = %tier, residents, "eviction order handed the residents");
+        }
+        *synced = Some(want);
+    }
+
+    /// Makes room in `tier` for `key` (`footprint` bytes) and records it as
+    /// resident; `false` if it must not be cached there (the policy refused
+    /// it, or another key has its id). The caller stores it next, and calls
+    /// [`forget_copy`](Self::forget_copy) if that fails.
+    pub(crate) async fn make_room(
+        &self,
+        tier: TierId,
+        cache: &dyn CacheTier,
+        key: &str,
+        footprint: u64,
+        class: u8,
+    ) -> bool {
+        let Some(residency) = self.residency(tier) else { return true };
+        let counters = self.inner.counters.tier(tier);
+        let id = object_id(key);
+        if residency.slot(id, key) == Slot::Collision {
+            bump(&counters.id_collisions);
+            return false;
+        }
+        let usage = cache.usage();
+        let need = usage.capacity.map_or(0, |cap| (usage.bytes + footprint).saturating_sub(cap));
+        let started = (need > 0).then(Instant::now);
+        let (policy, epoch) = self.policy_and_epoch();
+        let mut victims = Vec::new();
+        if policy.keeps_order() {
+            self.sync_order(policy.as_ref(), epoch, tier, residency);
+            let events = residency.take_events();
+            match policy.admit(&events, Arrival { id, size: footprint, class }, need) {
+                Admission::Refuse => {
+                    bump(&counters.refused);
+                    return false;
+                }
+                Admission::Admit(named) => {
+                    let (named, rejected) = residency.take_named(&named, Some(id));
+                    add(&counters.victims_rejected, rejected);
+                    victims = named;
+                }
+            }
+            if !residency.insert(id, key, footprint, class, false) {
+                bump(&counters.id_collisions);
+                self.remove_victims(tier, cache, victims).await;
+                return false;
+            }
+        } else if !residency.insert(id, key, footprint, class, true) {
+            bump(&counters.id_collisions);
+            return false;
+        }
+        let freed: u64 = victims.iter().map(|v| v.footprint).sum();
+        if freed < need {
+            let extra = residency.take_by_clock(need - freed, Some(id));
+            if policy.keeps_order() {
+                add(&counters.host_evictions, extra.len() as u64);
+            }
+            victims.extend(extra);
+        }
+        self.remove_victims(tier, cache, victims).await;
+        if let Some(started) = started {
+            metrics::histogram!(EVICTION_ROUND_SECONDS, "tier" => tier.as_str())
+                .record(started.elapsed().as_secs_f64());
+        }
+        true
+    }
+
+    /// `key` is no longer in `tier` (deleted, expired, a failed fill).
+    pub(crate) fn forget_copy(&self, tier: TierId, key: &str) {
+        if let Some(residency) = self.residency(tier) {
+            residency.remove(key);
+        }
+    }
+
+    /// A read of `key` served by `tier`, for the eviction order.
+    pub(crate) fn note_hit(&self, tier: TierId, key: &str) {
+        if let Some(residency) = self.residency(tier) {
+            residency.hit(key);
+        }
+    }
+
     async fn evict(&self, tier: TierId, cache: &dyn CacheTier) {
         let inner = &self.inner;
+        let Some(residency) = self.residency(tier) else { return };
+        let counters = inner.counters.tier(tier);
         let _round = inner.evicting[(tier == TierId::Warm) as usize].lock().await;
         for _ in 0..MAX_ROUNDS {
             let usage = cache.usage();
             let Some(capacity) = usage.capacity.filter(|&c| usage.bytes > c) else { return };
+            let over = usage.bytes - capacity;
             let started = Instant::now();
-            let sample = cache.eviction_sample(inner.config.eviction_sample);
-            if sample.is_empty() {
-                return;
+            let (policy, epoch) = self.policy_and_epoch();
+            let mut victims = Vec::new();
+            if policy.keeps_order() {
+                self.sync_order(policy.as_ref(), epoch, tier, residency);
+                let events = residency.take_events();
+                let named = policy.evict(&events, over);
+                let (named, rejected) = residency.take_named(&named, None);
+                add(&counters.victims_rejected, rejected);
+                victims = named;
             }
-            let now = inner.clock.now_ms();
-            let candidates: Vec<Candidate> = sample.iter().map(|r| self.candidate(tier, r, now)).collect();
-            let verdicts = self.policy().score(now, &candidates);
-            let mut order: Vec<usize> = (0..sample.len()).collect();
-            order.sort_by(|&a, &b| verdicts[a].score.total_cmp(&verdicts[b].score));
-            let mut excess = usage.bytes - capacity;
-            for i in order {
-                let resident = &sample[i];
-                if verdicts[i].demote && tier == TierId::Hot {
-                    self.demote(&resident.key).await;
+            let freed: u64 = victims.iter().map(|v| v.footprint).sum();
+            if freed < over {
+                let extra = residency.take_by_clock(over - freed, None);
+                if policy.keeps_order() {
+                    add(&counters.host_evictions, extra.len() as u64);
                 }
-                match cache.delete(&resident.key).await {
-                    Ok(true) => bump(&inner.counters.tier(tier).evictions),
-                    Ok(false) => {}
-                    Err(err) => {
-                        bump(&inner.counters.tier(tier).errors);
-                        tracing::warn!(key = %resident.key, tier = cache.name(), %err, "eviction failed");
-                    }
-                }
-                excess = excess.saturating_sub(resident.footprint);
-                if excess == 0 {
-                    break;
-                }
+                victims.extend(extra);
             }
+            if victims.is_empty() {
+                // The table lost track of what the tier holds: rebuild it
+                // from the tier (the policy hears of them as arrivals).
+                let residents = cache.residents();
+                if residents.is_empty() {
+                    return;
+                }
+                tracing::warn!(tier = %tier, residents = residents.len(), "over budget with no known resident; re-reading the tier's residents");
+                for r in residents {
+                    residency.insert(object_id(&r.key), &r.key, r.footprint, 0, true);
+                }
+                continue;
+            }
+            self.remove_victims(tier, cache, victims).await;
             metrics::histogram!(EVICTION_ROUND_SECONDS, "tier" => tier.as_str())
                 .record(started.elapsed().as_secs_f64());
         }
         tracing::warn!(tier = %tier, "eviction stopped after {MAX_ROUNDS} rounds; tier still over budget");
     }
 
-    fn candidate(&self, tier: TierId, r: &Resident, now: u64) -> Candidate {
-        let frequency = self.inner.sketch.estimate(&r.key);
-        Candidate {
-            key: r.key.clone(),
-            size: r.footprint,
-            tier,
-            age_ms: now.saturating_sub(r.created_ms),
-            idle_ms: now.saturating_sub(r.access.last_ms),
-            access_count: r.access.count,
-            frequency,
-            expires_in_ms: r.expires_ms.map(|e| e.saturating_sub(now)),
+    /// Deletes victims taken out of `tier`'s table; hot ones warm does not
+    /// hold are offered to warm first.
+    async fn remove_victims(&self, tier: TierId, cache: &dyn CacheTier, victims: Vec<Victim>) {
+        let counters = self.inner.counters.tier(tier);
+        for victim in victims {
+            if tier == TierId::Hot {
+                self.demote(&victim.key).await;
+            }
+            match cache.delete(&victim.key).await {
+                Ok(true) => bump(&counters.evictions),
+                Ok(false) => {}
+                Err(err) => {
+                    bump(&counters.errors);
+                    tracing::warn!(key = %victim.key, tier = cache.name(), %err, "eviction failed");
+                }
+            }
         }
     }
 
-    /// Copy a hot object to warm before it is evicted, unless a write to the
-    /// key finished since it was read.
+    /// Copy a hot object to warm before it is evicted, if warm does not
+    /// hold it and no write to the key finished since it was read.
+    ///
+    /// It runs inside another key's fill, whose caller holds that key's
+    /// stripe lock: it takes the victim's stripe only if free (the same
+    /// stripe, or one a task waiting on ours holds, would deadlock), and
+    /// skips the copy otherwise (cold has the object).
     async fn demote(&self, key: &str) {
         let inner = &self.inner;
         let (Some(hot), Some(_)) = (&inner.hot, &inner.warm) else { return };
+        if inner.residency[1].slot(object_id(key), key) != Slot::Free {
+            return;
+        }
         let ticket = inner.stripes.ticket(key);
         let Some(object) = hot.peek(key) else { return };
         if object.meta.is_expired(inner.clock.now_ms()) || !self.fits(TierId::Warm, &object) {
             return;
         }
-        if let Some(_guard) = inner.stripes.fill_guard(ticket).await
-            && self.fill(TierId::Warm, object).await
+        if let Some(_guard) = inner.stripes.try_fill_guard(ticket)
+            && Box::pin(self.fill(TierId::Warm, object)).await
         {
             bump(&inner.counters.hot.demotions);
         }

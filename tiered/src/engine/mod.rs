@@ -8,7 +8,10 @@
 //! - [`write`]: invalidate caches → write cold → fill the tiers the policy
 //!   chose, for a value in memory or spooled to a file; delete and touch.
 //! - `lookup`: `head` and `exists`, metadata without reading a value.
-//! - [`evict`]: budget enforcement, one batched policy call per round.
+//! - [`evict`]: admission against the victims, named victims checked, the
+//!   host's order making up the rest, demotion to warm, hand-overs.
+//! - `residency`: what each cache tier holds as the eviction order sees it
+//!   (object ids, buffered events, the host's CLOCK).
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
 //! - [`snapshot`]: export / import of a versioned metadata snapshot.
 //! - [`bootstrap`]: warm → hot and cold → warm pre-loading.
@@ -25,6 +28,7 @@ pub mod evict;
 mod lookup;
 pub(crate) mod ordering;
 pub mod read;
+pub(crate) mod residency;
 pub mod sketch;
 pub mod snapshot;
 pub mod stats;
@@ -38,6 +42,7 @@ use parking_lot::RwLock;
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
 pub use read::{RangeHit, Served, StreamHit};
+pub use residency::object_id;
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};
@@ -70,6 +75,10 @@ struct Inner {
     counters: stats::Counters,
     /// Serializes eviction rounds per tier (hot, warm).
     evicting: [tokio::sync::Mutex<()>; 2],
+    /// What hot and warm hold, as the eviction order sees it.
+    residency: [residency::Residency; 2],
+    /// Bumped on every policy swap: the new policy is handed the residents.
+    policy_epoch: std::sync::atomic::AtomicU64,
     /// Where streamed cold reads are teed for promotion; `None`: not promoted.
     spool_dir: Option<std::path::PathBuf>,
 }
@@ -88,7 +97,15 @@ impl TieredStore {
     /// Replace the policy. Calls already running finish on the old one.
     pub fn set_policy(&self, policy: Arc<dyn Policy>) {
         let identity = policy.identity();
-        *self.inner.policy.write() = policy;
+        let keeps_order = policy.keeps_order();
+        {
+            let mut current = self.inner.policy.write();
+            *current = policy;
+            self.inner.policy_epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            for r in &self.inner.residency {
+                r.listen(keeps_order);
+            }
+        }
         tracing::info!(policy = %identity.name, version = %identity.version, "policy replaced");
     }
 
@@ -114,6 +131,15 @@ impl TieredStore {
         match tier {
             TierId::Hot => self.inner.hot.clone().map(|h| h as Arc<dyn CacheTier>),
             TierId::Warm => self.inner.warm.clone(),
+            TierId::Cold => None,
+        }
+    }
+
+    /// The residency of a cache tier (`None` for cold).
+    fn residency(&self, tier: TierId) -> Option<&residency::Residency> {
+        match tier {
+            TierId::Hot => Some(&self.inner.residency[0]),
+            TierId::Warm => Some(&self.inner.residency[1]),
             TierId::Cold => None,
         }
     }

@@ -106,6 +106,19 @@ impl KeyStripes {
         unchanged.then_some(FillGuard { _lock: lock, _gate: gate })
     }
 
+    /// [`fill_guard`](Self::fill_guard) without waiting: `None` also when the
+    /// stripe is locked. For work done while the caller may already hold a
+    /// stripe lock (demotion during another key's fill), where waiting could
+    /// deadlock, and which may simply be skipped.
+    pub(crate) fn try_fill_guard(&self, ticket: Ticket) -> Option<FillGuard<'_>> {
+        let stripe = &self.stripes[ticket.stripe];
+        let lock = stripe.lock.try_lock().ok()?;
+        let gate = self.fill_gate()?;
+        let unchanged = stripe.generation.load(Ordering::Acquire) == ticket.generation
+            && self.epoch.load(Ordering::Acquire) == ticket.epoch;
+        unchanged.then_some(FillGuard { _lock: lock, _gate: gate })
+    }
+
     /// The shared fill gate for a writer already holding its stripe lock;
     /// `None` while an invalidation or clear runs (the fill is skipped).
     pub(crate) fn fill_gate(&self) -> Option<RwLockReadGuard<'_, ()>> {

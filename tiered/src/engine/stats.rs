@@ -22,10 +22,21 @@ pub(crate) struct TierCounters {
     pub errors: AtomicU64,
     pub expired: AtomicU64,
     pub revalidations: AtomicU64,
+    pub refused: AtomicU64,
+    pub victims_rejected: AtomicU64,
+    pub host_evictions: AtomicU64,
+    pub id_collisions: AtomicU64,
+    pub handovers: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    if n > 0 {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 fn load(counter: &AtomicU64) -> u64 {
@@ -78,6 +89,21 @@ pub struct TierStats {
     pub expired: u64,
     /// Cached copies revalidated against cold.
     pub revalidations: u64,
+    /// Arrivals the policy refused (admission against the victims).
+    pub refused: u64,
+    /// Victims the policy named that the host could not use (not resident
+    /// in this tier, named twice, the arriving object itself).
+    pub victims_rejected: u64,
+    /// Objects the host's own order evicted because an ordered policy's
+    /// answer freed too little (or none was given).
+    pub host_evictions: u64,
+    /// Objects not cached here because another key resident has their id.
+    pub id_collisions: u64,
+    /// Times the residents were handed to the policy (a new policy, or one
+    /// that lost its order).
+    pub handovers: u64,
+    /// Hit events dropped because their buffer was full.
+    pub hits_dropped: u64,
 }
 
 impl TierCounters {
@@ -94,6 +120,12 @@ impl TierCounters {
             errors: load(&self.errors),
             expired: load(&self.expired),
             revalidations: load(&self.revalidations),
+            refused: load(&self.refused),
+            victims_rejected: load(&self.victims_rejected),
+            host_evictions: load(&self.host_evictions),
+            id_collisions: load(&self.id_collisions),
+            handovers: load(&self.handovers),
+            hits_dropped: 0,
             bytes: 0,
             objects: 0,
             capacity: None,

@@ -98,7 +98,7 @@ impl TieredStore {
             validated_ms: None,
         };
         let object = Object::new(meta, stored);
-        self.write_through(Payload::Memory(object), placement.tiers, options.skip, now).await
+        self.write_through(Payload::Memory(object), placement, options.skip, now).await
     }
 
     /// The cascade of every write, whatever holds the bytes: under the key's
@@ -108,7 +108,7 @@ impl TieredStore {
     pub(super) async fn write_through(
         &self,
         payload: Payload<'_>,
-        placement: TierSet,
+        placement: Placement,
         skip: TierSet,
         now: u64,
     ) -> Result<SetOutcome, Error> {
@@ -132,8 +132,11 @@ impl TieredStore {
         // it may have deleted this value from cold.
         let gate = inner.stripes.writer_fill_gate(before_cold);
         for tier in [TierId::Hot, TierId::Warm] {
-            let chosen = gate.is_some() && placement.contains(tier) && !skip.contains(tier);
-            if chosen && self.fits_bytes(tier, payload.footprint()) && self.fill_payload(tier, &payload).await {
+            let chosen = gate.is_some() && placement.tiers.contains(tier) && !skip.contains(tier);
+            if chosen
+                && self.fits_bytes(tier, payload.footprint())
+                && self.fill_payload(tier, &payload, placement.class).await
+            {
                 tiers.push(tier);
             }
         }
@@ -215,12 +218,23 @@ impl TieredStore {
         self.cache(tier).is_some_and(|t| t.usage().capacity.is_none_or(|cap| footprint <= cap))
     }
 
-    /// Copy into a cache tier; a failure is logged and counted, never fatal.
+    /// Copy into a cache tier, if the eviction order makes room for it; a
+    /// failure is logged and counted, never fatal.
     pub(crate) async fn fill(&self, tier: TierId, object: Object) -> bool {
+        self.fill_class(tier, object, 0).await
+    }
+
+    /// [`fill`](Self::fill) with the class `place` gave the object.
+    pub(crate) async fn fill_class(&self, tier: TierId, object: Object, class: u8) -> bool {
         let Some(cache) = self.cache(tier) else { return false };
+        let key = object.meta.key.clone();
+        if !self.make_room(tier, cache.as_ref(), &key, object.footprint(), class).await {
+            return false;
+        }
         match cache.put(object).await {
             Ok(_) => true,
             Err(err) => {
+                self.forget_copy(tier, &key);
                 super::stats::bump(&self.inner.counters.tier(tier).errors);
                 tracing::warn!(tier = cache.name(), %err, "could not fill cache tier; continuing without it");
                 false
@@ -231,6 +245,7 @@ impl TieredStore {
     /// Drop a cached copy; a failure is logged and counted.
     pub(crate) async fn drop_copy(&self, tier: TierId, key: &str) {
         let Some(cache) = self.cache(tier) else { return };
+        self.forget_copy(tier, key);
         if let Err(err) = cache.delete(key).await {
             super::stats::bump(&self.inner.counters.tier(tier).errors);
             tracing::warn!(key, tier = cache.name(), %err, "could not drop cached copy");
@@ -309,26 +324,36 @@ impl TieredStore {
             validated_ms: None,
         };
         let payload = Payload::File { meta: Arc::new(meta), file };
-        self.write_through(payload, placement.tiers, options.skip, now).await
+        self.write_through(payload, placement, options.skip, now).await
     }
 
     /// Copy a written payload into a cache tier; a failure is logged and
     /// counted, never fatal. A file payload skips the hot tier.
-    pub(super) async fn fill_payload(&self, tier: TierId, payload: &Payload<'_>) -> bool {
+    pub(super) async fn fill_payload(&self, tier: TierId, payload: &Payload<'_>, class: u8) -> bool {
         match payload {
-            Payload::Memory(object) => self.fill(tier, object.clone()).await,
+            Payload::Memory(object) => self.fill_class(tier, object.clone(), class).await,
             Payload::File { .. } if tier == TierId::Hot => false,
-            Payload::File { meta, file } => self.fill_file(tier, meta.clone(), file).await,
+            Payload::File { meta, file } => self.fill_file_class(tier, meta.clone(), file, class).await,
         }
     }
 
     /// Copy a spooled object into a cache tier; a failure is logged and
     /// counted, never fatal.
     pub(super) async fn fill_file(&self, tier: TierId, meta: Arc<ObjectMeta>, file: &Spooled) -> bool {
+        self.fill_file_class(tier, meta, file, 0).await
+    }
+
+    async fn fill_file_class(&self, tier: TierId, meta: Arc<ObjectMeta>, file: &Spooled, class: u8) -> bool {
         let Some(cache) = self.cache(tier) else { return false };
+        let key = meta.key.clone();
+        let footprint = meta.size + meta.footprint();
+        if !self.make_room(tier, cache.as_ref(), &key, footprint, class).await {
+            return false;
+        }
         match cache.put_file(meta, file).await {
             Ok(_) => true,
             Err(err) => {
+                self.forget_copy(tier, &key);
                 super::stats::bump(&self.inner.counters.tier(tier).errors);
                 tracing::warn!(tier = cache.name(), %err, "could not fill cache tier from a file; continuing without it");
                 false

@@ -7,12 +7,13 @@
 //! (the cost of the component boundary is the difference) and wherever a
 //! policy is needed without a wasmtime engine.
 
-use tiered_default_policy::{CandidateInput, DefaultPolicy, ReadInput, Tier as GuestTier, WriteInput};
+use parking_lot::Mutex;
+use tiered_default_policy::{DefaultOrder, DefaultPolicy, EventColumns, ReadInput, Tier as GuestTier, WriteInput};
 
 use super::busy::{CallClock, Timing};
 use super::{
-    Candidate, Capacities, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict,
-    WriteInfo,
+    Admission, Arrival, Capacities, Events, ObjectId, Placement, Policy, PolicyCounters, PolicyIdentity, ReadInfo,
+    TierId, TierSet, WriteInfo,
 };
 
 /// The default policy, native.
@@ -24,6 +25,8 @@ use super::{
 pub struct BuiltinPolicy {
     /// The configured decision logic (immutable, shared by all callers).
     policy: DefaultPolicy,
+    /// The eviction order (S3-FIFO per tier), one for all callers.
+    order: Mutex<DefaultOrder>,
     /// Decisions asked and time spent deciding, for comparison with the
     /// component.
     clock: CallClock,
@@ -37,13 +40,23 @@ impl BuiltinPolicy {
     /// The policy's message naming the bad key (unknown key, bad value).
     pub fn new(config: &[(String, String)], capacities: Capacities) -> Result<BuiltinPolicy, String> {
         let policy = DefaultPolicy::configure(config, capacities.hot_bytes, capacities.warm_bytes)?;
-        Ok(BuiltinPolicy { policy, clock: CallClock::default() })
+        let order = Mutex::new(policy.order());
+        Ok(BuiltinPolicy { policy, order, clock: CallClock::default() })
     }
 
     /// Runs one decision, counting it and the time it took.
     fn timed<R>(&self, timing: Timing, decide: impl FnOnce(&DefaultPolicy) -> R) -> R {
         self.clock.run(timing, || decide(&self.policy))
     }
+
+    /// Runs one call on the order, counted and timed.
+    fn ordered<R>(&self, decide: impl FnOnce(&mut DefaultOrder) -> R) -> R {
+        self.clock.run(Timing::Always, || decide(&mut self.order.lock()))
+    }
+}
+
+fn columns(events: &Events) -> EventColumns<'_> {
+    EventColumns { tier: guest_tier(events.tier), kind: &events.kind, id: &events.id, size: &events.size }
 }
 
 fn guest_tier(tier: TierId) -> GuestTier {
@@ -63,7 +76,7 @@ impl Policy for BuiltinPolicy {
     fn place(&self, write: &WriteInfo<'_>) -> Placement {
         let input = WriteInput { size: write.size, requested_ttl_ms: write.requested_ttl_ms, now_ms: write.now_ms };
         let p = self.timed(Timing::Sampled, |policy| policy.place(&input, || write.key));
-        Placement { tiers: TierSet { hot: p.hot, warm: p.warm }, ttl_ms: p.ttl_ms }
+        Placement { tiers: TierSet { hot: p.hot, warm: p.warm }, ttl_ms: p.ttl_ms, class: 0 }
     }
 
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
@@ -80,24 +93,23 @@ impl Policy for BuiltinPolicy {
         TierSet { hot: p.hot, warm: p.warm }
     }
 
-    fn score(&self, _now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        self.timed(Timing::Always, |policy| {
-            candidates
-                .iter()
-                .map(|c| {
-                    let v = policy.verdict(&CandidateInput {
-                        size: c.size,
-                        tier: guest_tier(c.tier),
-                        age_ms: c.age_ms,
-                        idle_ms: c.idle_ms,
-                        access_count: c.access_count,
-                        frequency: c.frequency,
-                        expires_in_ms: c.expires_in_ms,
-                    });
-                    Verdict { score: v.score, demote: v.demote }
-                })
-                .collect()
-        })
+    fn keeps_order(&self) -> bool {
+        true
+    }
+
+    fn observe(&self, events: &Events) {
+        self.ordered(|order| order.observe(columns(events)));
+    }
+
+    fn admit(&self, events: &Events, arrival: Arrival, need_bytes: u64) -> Admission {
+        match self.ordered(|order| order.admit(columns(events), arrival.id, arrival.size, need_bytes)) {
+            Some(victims) => Admission::Admit(victims),
+            None => Admission::Refuse,
+        }
+    }
+
+    fn evict(&self, events: &Events, need_bytes: u64) -> Vec<ObjectId> {
+        self.ordered(|order| order.evict(columns(events), need_bytes))
     }
 
     fn counters(&self) -> PolicyCounters {
@@ -136,7 +148,7 @@ mod tests {
         let meta = BTreeMap::new();
         let write =
             |key, size| WriteInfo { key, size, content_type: None, metadata: &meta, requested_ttl_ms: None, now_ms: 0 };
-        assert_eq!(p.place(&write("tmp/a", 1024)), Placement { tiers: TierSet::ALL, ttl_ms: Some(30_000) });
+        assert_eq!(p.place(&write("tmp/a", 1024)), Placement { tiers: TierSet::ALL, ttl_ms: Some(30_000), class: 0 });
         assert_eq!(p.place(&write("big", 2 * MIB)).tiers, TierSet { hot: false, warm: true });
 
         let read = ReadInfo {
@@ -151,27 +163,19 @@ mod tests {
             expires_in_ms: None,
             now_ms: 0,
         };
-        assert_eq!(p.promote(&read), TierSet { hot: false, warm: true });
-        assert_eq!(p.promote(&ReadInfo { frequency: 2, ..read }), TierSet::ALL);
+        assert_eq!(p.promote(&read), TierSet::ALL);
+        assert_eq!(p.promote(&ReadInfo { size: 2 * MIB, ..read }), TierSet { hot: false, warm: true });
 
-        let cand = |size, frequency| Candidate {
-            key: "k".into(),
-            size,
-            tier: TierId::Hot,
-            age_ms: 0,
-            idle_ms: 0,
-            access_count: 0,
-            frequency,
-            expires_in_ms: None,
-        };
-        let verdicts = p.score(0, &[cand(MIB, 0), cand(0, u32::MAX), cand(u64::MAX, 3)]);
-        assert_eq!(verdicts.len(), 3);
-        assert!(verdicts.iter().all(|v| v.score.is_finite()));
-        assert!(verdicts[0].score < verdicts[1].score);
-        assert!(p.score(0, &[]).is_empty());
+        assert!(p.keeps_order());
+        let mut events = Events::new(TierId::Hot);
+        events.push(crate::policy::order::ARRIVAL, 1, 1024, 0);
+        p.observe(&events);
+        let arrival = Arrival { id: 2, size: 1024, class: 0 };
+        assert_eq!(p.admit(&Events::new(TierId::Hot), arrival, 0), Admission::Admit(vec![]));
+        assert_eq!(p.evict(&Events::new(TierId::Hot), 1), vec![1], "the oldest of the small queue leaves first");
 
         let counters = p.counters();
-        assert_eq!((counters.calls, counters.fallbacks), (6, 0));
+        assert_eq!((counters.calls, counters.fallbacks), (7, 0));
         Ok(())
     }
 }

@@ -6,9 +6,10 @@
 //!   budget (large objects never flush memory); the writer's TTL unchanged;
 //! - **promote**: a warm hit is copied to hot (size permitting), a cold hit to
 //!   warm only;
-//! - **score**: least recently used leaves first (score = `-idle_ms`), no demotion.
+//! - **eviction**: no order of its own: every arrival is admitted and the
+//!   engine evicts by its own CLOCK order.
 
-use super::{Candidate, Capacities, Placement, Policy, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict, WriteInfo};
+use super::{Capacities, Placement, Policy, PolicyIdentity, ReadInfo, TierId, TierSet, WriteInfo};
 
 /// The documented fallback policy.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,7 +38,11 @@ impl Policy for FallbackPolicy {
     }
 
     fn place(&self, write: &WriteInfo<'_>) -> Placement {
-        Placement { tiers: TierSet { hot: self.fits_hot(write.size), warm: true }, ttl_ms: write.requested_ttl_ms }
+        Placement {
+            tiers: TierSet { hot: self.fits_hot(write.size), warm: true },
+            ttl_ms: write.requested_ttl_ms,
+            class: 0,
+        }
     }
 
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet {
@@ -47,10 +52,6 @@ impl Policy for FallbackPolicy {
             TierId::Hot => TierSet::NONE,
         }
     }
-
-    fn score(&self, _now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict> {
-        candidates.iter().map(|c| Verdict { score: -(c.idle_ms as f64), demote: false }).collect()
-    }
 }
 
 #[cfg(test)]
@@ -59,7 +60,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
-    fn large_objects_skip_hot_and_lru_leaves_first() {
+    fn large_objects_skip_hot() {
         let p = FallbackPolicy::new(Capacities { hot_bytes: 64 * 1024, warm_bytes: 1 << 30 });
         let meta = BTreeMap::new();
         let w = |size| WriteInfo {
@@ -73,17 +74,6 @@ mod tests {
         assert_eq!(p.place(&w(1024)).tiers, TierSet::ALL);
         assert_eq!(p.place(&w(1025)).tiers, TierSet { hot: false, warm: true });
         assert_eq!(p.place(&w(1)).ttl_ms, Some(5));
-        let c = |idle_ms| Candidate {
-            key: "k".into(),
-            size: 1,
-            tier: TierId::Hot,
-            age_ms: 0,
-            idle_ms,
-            access_count: 0,
-            frequency: 0,
-            expires_in_ms: None,
-        };
-        let v = p.score(0, &[c(10), c(1)]);
-        assert!(v[0].score < v[1].score, "the idler candidate must score lower");
+        assert!(!p.keeps_order(), "the fallback leaves the order to the engine");
     }
 }

@@ -2,6 +2,8 @@
 //! engine makes is asked of a [`Policy`].
 //!
 //! - [`types`]: the decision inputs and outputs, mirroring `wit/policy.wit`.
+//! - [`order`]: the eviction order's events, arrivals and admissions, for a
+//!   policy that keeps its own order (`interface eviction`).
 //! - [`builtin`]: the default policy's logic linked natively (no WebAssembly);
 //!   the same code the embedded default component runs.
 //! - [`busy`]: counting calls and (sampling) the time they take, for any
@@ -15,19 +17,25 @@
 //! The seam is synchronous and infallible: a policy that fails answers with the
 //! fallback decision and counts the failure in [`PolicyCounters`]; requests
 //! never fail because of the policy. The engine never calls the policy on a hot
-//! tier hit.
+//! tier hit: hits reach an ordered policy as buffered events.
+//!
+//! Two kinds of policy: one that only places (the eviction methods keep
+//! their defaults, and the engine evicts by its own CLOCK order), and one
+//! that keeps the order ([`Policy::keeps_order`]): the engine asks it before
+//! each object enters a cache tier and when a tier is over budget, checks
+//! every id it names, and makes up the rest from its own order.
 
 pub mod builtin;
 pub mod busy;
 pub mod fallback;
+pub mod order;
 pub mod types;
 
 pub use builtin::BuiltinPolicy;
 pub use busy::SAMPLE_EVERY as BUSY_SAMPLE_EVERY;
 pub use fallback::FallbackPolicy;
-pub use types::{
-    Candidate, Capacities, Placement, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, Verdict, WriteInfo,
-};
+pub use order::{Admission, Arrival, Events, ObjectId};
+pub use types::{Capacities, Placement, PolicyCounters, PolicyIdentity, ReadInfo, TierId, TierSet, WriteInfo};
 
 use std::fmt::Debug;
 
@@ -43,10 +51,34 @@ pub trait Policy: Send + Sync + Debug + 'static {
     /// Which upper tiers get a copy after a read served by a lower tier.
     fn promote(&self, read: &ReadInfo<'_>) -> TierSet;
 
-    /// One verdict per candidate, in order; the lowest scores are evicted
-    /// first. Implementations guarantee `result.len() == candidates.len()` and
-    /// finite scores (a failing policy answers with the fallback's verdicts).
-    fn score(&self, now_ms: u64, candidates: &[Candidate]) -> Vec<Verdict>;
+    /// Whether this policy keeps the eviction order. If not, the eviction
+    /// methods below are never called.
+    fn keeps_order(&self) -> bool {
+        false
+    }
+
+    /// Bumped whenever the policy lost its order (an instance rebuilt, an
+    /// eviction call that failed or was skipped, so events were lost): the
+    /// engine then hands it the residents of each tier as arrivals before
+    /// its next call.
+    fn order_generation(&self) -> u64 {
+        0
+    }
+
+    /// Apply events; no decision to make.
+    fn observe(&self, _events: &Events) {}
+
+    /// Apply `events`, then admit or refuse `arrival` into `events.tier`,
+    /// naming victims that free `need_bytes`.
+    fn admit(&self, _events: &Events, _arrival: Arrival, _need_bytes: u64) -> Admission {
+        Admission::Admit(Vec::new())
+    }
+
+    /// Apply `events`, then name victims in `events.tier` that free
+    /// `need_bytes`.
+    fn evict(&self, _events: &Events, _need_bytes: u64) -> Vec<ObjectId> {
+        Vec::new()
+    }
 
     /// Calls made and fallbacks taken so far.
     fn counters(&self) -> PolicyCounters {

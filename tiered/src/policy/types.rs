@@ -48,6 +48,8 @@ pub struct Placement {
     pub tiers: TierSet,
     /// `None`: never expires.
     pub ttl_ms: Option<u64>,
+    /// The policy's tag for the object, carried with its arrival.
+    pub class: u8,
 }
 
 /// A read served by warm or cold.
@@ -66,27 +68,6 @@ pub struct ReadInfo<'a> {
     pub now_ms: u64,
 }
 
-/// An object that may be evicted from an over-budget cache tier.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Candidate {
-    pub key: String,
-    pub size: u64,
-    pub tier: TierId,
-    pub age_ms: u64,
-    pub idle_ms: u64,
-    pub access_count: u64,
-    pub frequency: u32,
-    pub expires_in_ms: Option<u64>,
-}
-
-/// The verdict on one candidate: lowest scores leave first.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Verdict {
-    pub score: f64,
-    /// For an evicted hot candidate: copy it to warm first.
-    pub demote: bool,
-}
-
 /// The byte budgets of the cache tiers, handed to the policy at configuration.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capacities {
@@ -99,7 +80,7 @@ pub struct Capacities {
 pub struct PolicyIdentity {
     pub name: String,
     pub version: String,
-    /// The WIT package the policy was built against (`tiered:policy@0.3.0`),
+    /// The WIT package the policy was built against (`tiered:policy@0.4.0`),
     /// or `native` for a policy linked into the host.
     pub interface: String,
     /// sha256 of the component's bytes, for WebAssembly policies.
@@ -109,7 +90,7 @@ pub struct PolicyIdentity {
 /// Counts of calls into a policy and of the fallbacks it needed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyCounters {
-    /// Decisions asked (place + promote + score).
+    /// Decisions asked (place + promote + the eviction calls).
     pub calls: u64,
     /// Decisions answered by the fallback because the policy failed or was
     /// throttled.
@@ -118,11 +99,9 @@ pub struct PolicyCounters {
     pub traps: u64,
     /// Of those, calls stopped by the deadline.
     pub timeouts: u64,
-    /// Of those, answers of the wrong shape (wrong length, NaN score).
-    pub bad_answers: u64,
     /// Instances rebuilt after a failure.
     pub rebuilds: u64,
-    /// Nanoseconds spent inside policy calls: scoring timed always,
+    /// Nanoseconds spent inside policy calls: eviction calls timed always,
     /// placement and promotion estimated from one call in
     /// [`BUSY_SAMPLE_EVERY`](super::BUSY_SAMPLE_EVERY).
     pub busy_ns: u64,
@@ -141,6 +120,9 @@ pub struct PolicyCounters {
     pub memory_limit_bytes: u64,
     /// Memory growths refused because `memory_limit_bytes` was reached.
     pub memory_refusals: u64,
+    /// Times the policy's eviction order was lost (a failed or skipped
+    /// eviction call, a rebuilt instance) and the residents handed over.
+    pub order_resets: u64,
     /// Messages the policy logged.
     pub log_written: u64,
     /// Of those, messages cut to `[policy_limits] log_line_bytes`.

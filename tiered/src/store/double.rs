@@ -209,10 +209,6 @@ impl<T: CacheTier> CacheTier for TierDouble<T> {
         self.inner.usage()
     }
 
-    fn eviction_sample(&self, max: usize) -> Vec<Resident> {
-        self.inner.eviction_sample(max)
-    }
-
     fn residents(&self) -> Vec<Resident> {
         self.inner.residents()
     }

@@ -273,10 +273,6 @@ impl CacheTier for FileTier<Cache> {
         Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: Some(self.role.capacity) }
     }
 
-    fn eviction_sample(&self, max: usize) -> Vec<Resident> {
-        self.files.least_recent(max)
-    }
-
     fn residents(&self) -> Vec<Resident> {
         self.files.residents()
     }

@@ -1,18 +1,18 @@
-//! The hot tier: objects in memory, in LRU maps split into shards so that
+//! The hot tier: objects in memory, in maps split into shards so that
 //! concurrent readers rarely meet on one lock.
 //!
 //! The byte budget counts key + value + metadata ([`Object::footprint`]) across
-//! all shards. The tier never evicts on its own: the engine asks for an
-//! [`eviction_sample`](Tier::eviction_sample) (the least recently used entry of
-//! several shards), has the policy score it, and removes the losers.
+//! all shards. The tier never evicts on its own: the engine's eviction order
+//! (the policy's, or the host's CLOCK) names what leaves.
 //!
-//! [`MemoryTier::get_at`] is the engine's hit path: one shard lock, the access
-//! statistics updated, an expired entry dropped, no allocation beyond two
+//! [`MemoryTier::get_at`] is the engine's hit path: one shard lock, a lookup
+//! that moves nothing (the order lives in the engine), the access statistics
+//! updated, an expired entry dropped, no allocation beyond two
 //! reference-count increments.
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use lru::LruCache;
@@ -25,6 +25,25 @@ use crate::object::{Object, ObjectMeta};
 
 const SHARDS: usize = 64;
 
+/// What [`MemoryTier::get_at`] found.
+#[derive(Debug)]
+pub enum HotRead {
+    Hit(Object),
+    Miss,
+    /// The entry had expired: it was removed.
+    Expired,
+}
+
+impl HotRead {
+    /// The object of a hit.
+    pub fn hit(self) -> Option<Object> {
+        match self {
+            HotRead::Hit(object) => Some(object),
+            HotRead::Miss | HotRead::Expired => None,
+        }
+    }
+}
+
 /// The in-memory hot tier.
 #[derive(Debug)]
 pub struct MemoryTier {
@@ -34,8 +53,6 @@ pub struct MemoryTier {
     capacity: u64,
     bytes: AtomicU64,
     objects: AtomicU64,
-    /// Where the next eviction sample starts, so samples rotate over shards.
-    sample_cursor: AtomicUsize,
     clock: Arc<dyn Clock>,
 }
 
@@ -76,7 +93,6 @@ impl MemoryTier {
             capacity,
             bytes: AtomicU64::new(0),
             objects: AtomicU64::new(0),
-            sample_cursor: AtomicUsize::new(0),
             clock,
         }
     }
@@ -87,13 +103,13 @@ impl MemoryTier {
     }
 
     /// The hit path: the live object, its access statistics bumped. An expired
-    /// entry is removed and reported as absent.
-    pub fn get_at(&self, key: &str, now_ms: u64) -> Option<Object> {
+    /// entry is removed and reported as [`HotRead::Expired`].
+    pub fn get_at(&self, key: &str, now_ms: u64) -> HotRead {
         let mut guard = self.shard(key).lock();
         let shard = &mut *guard;
-        let Some(entry) = shard.map.get_mut(key) else {
+        let Some(entry) = shard.map.peek_mut(key) else {
             shard.misses += 1;
-            return None;
+            return HotRead::Miss;
         };
         if entry.object.meta.is_expired(now_ms) {
             let footprint = entry.footprint;
@@ -101,13 +117,13 @@ impl MemoryTier {
             shard.misses += 1;
             drop(guard);
             self.account_removed(footprint);
-            return None;
+            return HotRead::Expired;
         }
         entry.access.last_ms = now_ms;
         entry.access.count += 1;
         let object = entry.object.clone();
         shard.hits += 1;
-        Some(object)
+        HotRead::Hit(object)
     }
 
     /// Bytes left before the budget is reached.
@@ -191,7 +207,7 @@ impl Tier for MemoryTier {
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
         let mut shard = self.shard(key).lock();
-        Ok(shard.map.get_mut(key).map(|entry| {
+        Ok(shard.map.peek_mut(key).map(|entry| {
             entry.access.last_ms = self.clock.now_ms();
             entry.access.count += 1;
             entry.object.clone()
@@ -239,21 +255,6 @@ impl CacheTier for MemoryTier {
             objects: self.objects.load(Ordering::Relaxed),
             capacity: Some(self.capacity),
         }
-    }
-
-    fn eviction_sample(&self, max: usize) -> Vec<Resident> {
-        let start = self.sample_cursor.fetch_add(max.max(1), Ordering::Relaxed);
-        let mut sample = Vec::with_capacity(max);
-        for i in 0..SHARDS {
-            if sample.len() >= max {
-                break;
-            }
-            let shard = self.shards[(start + i) % SHARDS].0.lock();
-            if let Some((key, entry)) = shard.map.peek_lru() {
-                sample.push(Self::resident(key, entry));
-            }
-        }
-        sample
     }
 
     fn residents(&self) -> Vec<Resident> {

@@ -4,7 +4,7 @@
 //! and the two roles a tier plays, [`CacheTier`] (a byte-bounded cache: hot,
 //! warm) and [`SourceTier`] (the source of truth: cold). Implementations sit
 //! beside it:
-//! - [`memory::MemoryTier`]: the hot tier, sharded LRU maps, byte-bounded;
+//! - [`memory::MemoryTier`]: the hot tier, sharded maps, byte-bounded;
 //! - [`file_tier`]: objects as files, one implementation in two roles:
 //!   [`DiskTier`], the warm tier (byte-bounded, survives restarts), and
 //!   [`LocalColdTier`], a local directory standing in for a bucket;
@@ -57,7 +57,7 @@ use crate::range::ByteRange;
 #[cfg(any(test, feature = "test-util"))]
 pub use double::{Fault, TierDouble};
 pub use file_tier::{DiskTier, FileTier, LocalColdTier};
-pub use memory::MemoryTier;
+pub use memory::{HotRead, MemoryTier};
 pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};
 pub use stream::{ChunkStream, Fetched, ObjectStream, RangeRead};
@@ -167,10 +167,8 @@ pub trait CacheTier: Tier {
     /// What it holds and its budget.
     fn usage(&self) -> Usage;
 
-    /// Up to `max` eviction candidates, least recently used first.
-    fn eviction_sample(&self, max: usize) -> Vec<Resident>;
-
-    /// Every resident object (for bootstrap ranking).
+    /// Every resident object (for bootstrap ranking, and for the engine to
+    /// rebuild what it knows the tier holds).
     fn residents(&self) -> Vec<Resident>;
 }
 

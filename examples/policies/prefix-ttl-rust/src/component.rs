@@ -7,15 +7,14 @@
 
 use std::cell::RefCell;
 
-use crate::{Candidate, Config};
+use crate::Config;
 
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
-use exports::tiered::policy::decisions::{
-    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
-};
+use exports::tiered::policy::decisions::{Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, WriteInfo};
 use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
+use tiered::policy::types::Tier as WitTier;
 
 thread_local! {
     static CONFIG: RefCell<Config> = const { RefCell::new(Config::EMPTY) };
@@ -63,7 +62,7 @@ impl Guest for Component {
     fn place(write: WriteInfo) -> Placement {
         let (hot, warm, ttl_ms) =
             CONFIG.with(|c| crate::place(&c.borrow(), current_object::key, write.size, write.requested_ttl_ms));
-        Placement { tiers: tiers(hot, warm), ttl_ms }
+        Placement { tiers: tiers(hot, warm), ttl_ms, class: 0 }
     }
 
     fn promote(read: ReadInfo) -> TierSet {
@@ -71,22 +70,6 @@ impl Guest for Component {
             crate::promote(&c.borrow(), read.size, tier(read.served_by), read.access_count, read.expires_in_ms)
         });
         tiers(hot, warm)
-    }
-
-    /// The batch comes column by column: candidate `i` is entry `i` of each list.
-    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
-        (0..batch.size.len())
-            .map(|i| {
-                let (score, demote) = crate::verdict(&Candidate {
-                    size: batch.size[i],
-                    tier: tier(batch.tier),
-                    idle_ms: batch.idle_ms[i],
-                    frequency: batch.frequency[i],
-                    expires_in_ms: batch.expires_in_ms[i],
-                });
-                Verdict { score, demote }
-            })
-            .collect()
     }
 }
 

@@ -5,8 +5,10 @@
 //! shared spec), and a test of the host asserts that all four answer alike.
 //!
 //! - [`config`]: the `[policy_config]` keys (TTL rules by key prefix).
-//! - this file: the three decisions as pure functions of the configuration and
+//! - this file: the two decisions as pure functions of the configuration and
 //!   the call's arguments, on plain Rust types so they unit-test natively;
+//!   the policy keeps no eviction order (world `policy`): the host's CLOCK
+//!   evicts for it;
 //! - `component`: the wit-bindgen exports (built for `wasm32-wasip2` only).
 
 #[cfg(target_arch = "wasm32")]
@@ -15,7 +17,7 @@ pub mod config;
 
 pub use config::Config;
 
-/// Idle time that halves a candidate's score, and the "expires soon" horizon.
+/// An object living this long or less is not worth a disk write.
 pub const MINUTE_MS: u64 = 60_000;
 
 /// A cache tier that can receive a copy.
@@ -24,17 +26,6 @@ pub enum Tier {
     Hot,
     Warm,
     Cold,
-}
-
-/// The fields of a candidate the score looks at (one entry of each column of
-/// the WIT `candidates` batch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Candidate {
-    pub size: u64,
-    pub tier: Tier,
-    pub idle_ms: u64,
-    pub frequency: u32,
-    pub expires_in_ms: Option<u64>,
 }
 
 /// Placement of a write: `(hot, warm, ttl_ms)`.
@@ -80,28 +71,6 @@ pub fn promote(
     (hot, warm)
 }
 
-/// Score and demotion of one candidate.
-///
-/// Expired: `-1`. Otherwise `(frequency + 1) * 1024 / ((size + 1024) * (1 +
-/// idle / 60000))`, scaled by `expires_in / 60000` when it expires within a
-/// minute, computed in exactly this order in f64 (so every language agrees to
-/// the bit). A hot candidate read twice or more that does not expire within a
-/// minute is demoted to warm.
-pub fn verdict(c: &Candidate) -> (f64, bool) {
-    if c.expires_in_ms == Some(0) {
-        return (-1.0, false);
-    }
-    let num = (c.frequency as f64 + 1.0) * 1024.0;
-    let den = (c.size as f64 + 1024.0) * (1.0 + c.idle_ms as f64 / 60000.0);
-    let mut score = num / den;
-    let expiring = c.expires_in_ms.filter(|&ms| ms < MINUTE_MS);
-    if let Some(ms) = expiring {
-        score = score * ms as f64 / 60000.0;
-    }
-    let demote = c.tier == Tier::Hot && c.frequency >= 2 && expiring.is_none();
-    (score, demote)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,17 +105,5 @@ mod tests {
         assert_eq!(promote(&cfg(), 100, Tier::Warm, 2, Some(5_000)), (true, false));
         assert_eq!(promote(&cfg(), 100_000, Tier::Warm, 9, None), (false, false));
         assert_eq!(promote(&cfg(), 100, Tier::Cold, 9, Some(999)), (false, false));
-    }
-
-    #[test]
-    fn small_frequent_fresh_objects_score_highest() {
-        let base = Candidate { size: 1024, tier: Tier::Hot, idle_ms: 0, frequency: 3, expires_in_ms: None };
-        assert_eq!(verdict(&base), (2.0, true));
-        let big = verdict(&Candidate { size: 1 << 20, ..base }).0;
-        let idle = verdict(&Candidate { idle_ms: 60_000, ..base }).0;
-        let expiring = verdict(&Candidate { expires_in_ms: Some(30_000), ..base });
-        assert!(big < 2.0 && idle == 1.0, "{big} {idle}");
-        assert_eq!(expiring, (1.0, false));
-        assert_eq!(verdict(&Candidate { expires_in_ms: Some(0), ..base }), (-1.0, false));
     }
 }

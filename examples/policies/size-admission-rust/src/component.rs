@@ -8,10 +8,9 @@ use crate::{Admission, Tier};
 
 wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
 
-use exports::tiered::policy::decisions::{
-    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, Tier as WitTier, TierSet, Verdict, WriteInfo,
-};
+use exports::tiered::policy::decisions::{Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, WriteInfo};
 use tiered::policy::host::{Level, log};
+use tiered::policy::types::Tier as WitTier;
 
 thread_local! {
     static POLICY: RefCell<Admission> = const {
@@ -57,28 +56,12 @@ impl Guest for Component {
 
     fn place(write: WriteInfo) -> Placement {
         let (hot, warm) = POLICY.with(|p| p.borrow().place(write.size));
-        Placement { tiers: tiers(hot, warm), ttl_ms: write.requested_ttl_ms }
+        Placement { tiers: tiers(hot, warm), ttl_ms: write.requested_ttl_ms, class: 0 }
     }
 
     fn promote(read: ReadInfo) -> TierSet {
         let (hot, warm) = POLICY.with(|p| p.borrow().promote(read.size, tier(read.served_by), read.access_count));
         tiers(hot, warm)
-    }
-
-    /// The batch comes column by column: candidate `i` is entry `i` of each list.
-    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
-        let held_by = tier(batch.tier);
-        POLICY.with(|p| {
-            let p = p.borrow();
-            (0..batch.size.len())
-                .map(|i| {
-                    let expired = batch.expires_in_ms[i] == Some(0);
-                    let (score, demote) =
-                        p.verdict(batch.size[i], held_by, batch.idle_ms[i], batch.access_count[i], expired);
-                    Verdict { score, demote }
-                })
-                .collect()
-        })
     }
 }
 

@@ -9,9 +9,8 @@
 //! - **promote**: an object enters memory only when `size <=
 //!   hot_max_object_bytes` and it has been read `promote_after_reads` times
 //!   (default 2); a cold hit that fits goes to disk.
-//! - **score**: recency per byte: `1 / ((1 + idle_s) * (1 + size / 64 KiB))`;
-//!   expired candidates score `-1`. An evicted hot object read at least
-//!   `promote_after_reads` times is demoted to disk when it fits there.
+//! - **eviction**: none of its own (world `policy`): the host's CLOCK keeps
+//!   each tier's order, and offers an evicted hot object to disk.
 //!
 //! `component` holds the wit-bindgen exports (built for `wasm32-wasip2`).
 
@@ -77,18 +76,6 @@ impl Admission {
         let warm = served_by == Tier::Cold && Self::fits(size, self.warm_max_object_bytes);
         (hot, warm)
     }
-
-    /// `(score, demote)` of one candidate.
-    pub fn verdict(&self, size: u64, tier: Tier, idle_ms: u64, access_count: u64, expired: bool) -> (f64, bool) {
-        if expired {
-            return (-1.0, false);
-        }
-        let score = 1.0 / ((1.0 + idle_ms as f64 / 1000.0) * (1.0 + size as f64 / 65536.0));
-        let demote = tier == Tier::Hot
-            && access_count >= self.promote_after_reads
-            && Self::fits(size, self.warm_max_object_bytes);
-        (score, demote)
-    }
 }
 
 #[cfg(test)]
@@ -113,16 +100,6 @@ mod tests {
         assert_eq!(p.promote(1000, Tier::Cold, 2), (true, true));
         assert_eq!(p.promote(1000, Tier::Warm, 2), (true, false));
         assert_eq!(p.promote(1 << 20, Tier::Warm, 9), (false, false), "too big for memory");
-    }
-
-    #[test]
-    fn idle_and_large_objects_score_lower() {
-        let p = policy();
-        let fresh = p.verdict(1000, Tier::Hot, 0, 3, false);
-        assert!(fresh.1, "read 3 times: demoted");
-        assert!(p.verdict(1000, Tier::Hot, 5000, 3, false).0 < fresh.0);
-        assert!(p.verdict(1 << 20, Tier::Hot, 0, 3, false).0 < fresh.0);
-        assert_eq!(p.verdict(1000, Tier::Hot, 0, 3, true), (-1.0, false));
     }
 
     #[test]

@@ -38,8 +38,8 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 /// A policy that caches everything everywhere: placement in hot and warm,
-/// promotion of every lower-tier hit to every upper tier, least recently used
-/// evicted first. Tests use it to make caching deterministic.
+/// promotion of every lower-tier hit to every upper tier, the host's CLOCK
+/// evicting. Tests use it to make caching deterministic.
 #[derive(Debug, Default)]
 pub struct Everywhere;
 
@@ -48,12 +48,9 @@ impl tiered::policy::Policy for Everywhere {
         tiered::policy::FallbackPolicy::default().identity()
     }
     fn place(&self, w: &tiered::policy::WriteInfo<'_>) -> tiered::policy::Placement {
-        tiered::policy::Placement { tiers: tiered::TierSet::ALL, ttl_ms: w.requested_ttl_ms }
+        tiered::policy::Placement { tiers: tiered::TierSet::ALL, ttl_ms: w.requested_ttl_ms, class: 0 }
     }
     fn promote(&self, _: &tiered::policy::ReadInfo<'_>) -> tiered::TierSet {
         tiered::TierSet::ALL
-    }
-    fn score(&self, now_ms: u64, c: &[tiered::policy::Candidate]) -> Vec<tiered::policy::Verdict> {
-        tiered::policy::FallbackPolicy::default().score(now_ms, c)
     }
 }

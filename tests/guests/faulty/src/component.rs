@@ -1,24 +1,29 @@
-//! The wit-bindgen exports of `wit/policy.wit` (world `policy`), misbehaving
-//! according to the configured mode.
+//! The wit-bindgen exports of `wit/policy.wit` (world `ordered-policy`),
+//! misbehaving according to the configured mode.
 //!
 //! Three modes exercise the `current-object` import instead: `text` places
 //! (with TTL 4242 ms) and promotes to the hot tier only, an answer the host's
 //! fallback never gives, exactly when the object's key, content type and
 //! metadata are the ones configured (`expect-key`, `expect-content-type`,
 //! `expect-metadata` as `name=value,...`), and to no tier otherwise;
-//! `text-in-score` and `text-in-configure` ask for the key where there is no
+//! `text-in-order` and `text-in-configure` ask for the key where there is no
 //! current object.
+//!
+//! The order of every mode is newest-first (LIFO) per tier, an order no
+//! cache would choose, so a test sees that the guest decided; the order
+//! modes then spoil its answers.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-wit_bindgen::generate!({ path: "../../../wit", world: "policy" });
+wit_bindgen::generate!({ path: "../../../wit", world: "ordered-policy" });
 
-use exports::tiered::policy::decisions::{
-    Candidates, Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, Verdict, WriteInfo,
-};
+use exports::tiered::policy::decisions::{Capacity, Guest, Placement, PolicyIdentity, ReadInfo, TierSet, WriteInfo};
+use exports::tiered::policy::eviction::{Admission, Arrival, Events, Guest as Eviction};
 use tiered::policy::current_object;
 use tiered::policy::host::{Level, log};
+use tiered::policy::types::Tier;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -27,15 +32,23 @@ enum Mode {
     Trap,
     Loop,
     Alloc,
-    WrongLen,
-    Nan,
     Text,
-    TextInScore,
+    TextInOrder,
     LogFlood,
     LogLines,
     LogForge,
     Leak,
     Slow,
+    UnknownIds,
+    Twice,
+    OtherTier,
+    TooFew,
+    RefuseAll,
+    NeverEvict,
+    EvictAll,
+    Grow,
+    TrapInObserve,
+    LoopInEvict,
 }
 
 /// The configured mode (an instance is single-threaded; an atomic avoids `unsafe`).
@@ -46,15 +59,23 @@ fn mode() -> Mode {
         1 => Mode::Trap,
         2 => Mode::Loop,
         3 => Mode::Alloc,
-        4 => Mode::WrongLen,
-        5 => Mode::Nan,
-        6 => Mode::Text,
-        7 => Mode::TextInScore,
-        8 => Mode::LogFlood,
-        9 => Mode::LogLines,
-        10 => Mode::LogForge,
-        11 => Mode::Leak,
-        12 => Mode::Slow,
+        4 => Mode::Text,
+        5 => Mode::TextInOrder,
+        6 => Mode::LogFlood,
+        7 => Mode::LogLines,
+        8 => Mode::LogForge,
+        9 => Mode::Leak,
+        10 => Mode::Slow,
+        11 => Mode::UnknownIds,
+        12 => Mode::Twice,
+        13 => Mode::OtherTier,
+        14 => Mode::TooFew,
+        15 => Mode::RefuseAll,
+        16 => Mode::NeverEvict,
+        17 => Mode::EvictAll,
+        18 => Mode::Grow,
+        19 => Mode::TrapInObserve,
+        20 => Mode::LoopInEvict,
         _ => Mode::Ok,
     }
 }
@@ -99,8 +120,92 @@ fn misbehave() {
                 x = std::hint::black_box(x.wrapping_add(i));
             }
         }
-        Mode::Ok | Mode::WrongLen | Mode::Nan | Mode::Text | Mode::TextInScore => {}
+        _ => {}
     }
+}
+
+thread_local! {
+    /// The order of hot and warm: `(id, size)`, oldest first; victims are
+    /// taken from the back.
+    static FIFO: RefCell<[VecDeque<(u64, u64)>; 2]> = RefCell::default();
+}
+
+fn slot(tier: Tier) -> usize {
+    usize::from(tier == Tier::Warm)
+}
+
+/// Applies `events` to their tier's order (mode `trap-in-observe` panics
+/// half-way through a batch of two or more).
+fn apply(events: &Events) {
+    let n = events.kind.len();
+    FIFO.with(|fifo| {
+        let mut fifo = fifo.borrow_mut();
+        let queue = &mut fifo[slot(events.tier)];
+        for i in 0..n {
+            if mode() == Mode::TrapInObserve && n >= 2 && i == n / 2 {
+                panic!("faulty policy: mode = trap-in-observe, event {i} of {n}");
+            }
+            let id = events.id[i];
+            match events.kind[i] {
+                1 => {
+                    queue.retain(|&(held, _)| held != id);
+                    queue.push_back((id, events.size[i]));
+                }
+                2 | 3 => queue.retain(|&(held, _)| held != id),
+                _ => {}
+            }
+        }
+    });
+    if mode() == Mode::Grow {
+        grow();
+    }
+}
+
+/// Keeps 1 MiB more, touched, until the memory limit traps the call.
+fn grow() {
+    LEAKED.with(|l| l.borrow_mut().push(vec![0x6b; 1 << 20]));
+}
+
+/// The victims the LIFO order gives for `need` bytes of `tier`, spoiled by mode.
+fn victims(tier: Tier, need: u64, arriving: Option<(u64, u64)>) -> Vec<u64> {
+    if mode() == Mode::LoopInEvict && need > 0 {
+        loop {
+            std::hint::black_box(());
+        }
+    }
+    FIFO.with(|fifo| {
+        let mut fifo = fifo.borrow_mut();
+        let other: Vec<u64> = fifo[1 - slot(tier)].iter().map(|&(id, _)| id).collect();
+        let queue = &mut fifo[slot(tier)];
+        if let Some((id, _)) = arriving {
+            queue.retain(|&(held, _)| held != id);
+        }
+        let mut named = Vec::new();
+        let mut freed = 0;
+        match mode() {
+            Mode::NeverEvict => {}
+            Mode::EvictAll => named.extend(queue.drain(..).map(|(id, _)| id)),
+            Mode::OtherTier => named = other,
+            Mode::UnknownIds => named.extend((0..4).map(|i| 0xdead_0000 + i)),
+            _ => {
+                while freed < need {
+                    let Some((id, size)) = queue.pop_back() else { break };
+                    named.push(id);
+                    freed += size;
+                    if mode() == Mode::TooFew {
+                        break;
+                    }
+                }
+            }
+        }
+        if mode() == Mode::Twice {
+            named = named.iter().flat_map(|&id| [id, id]).collect();
+        }
+        if let Some((id, size)) = arriving {
+            queue.push_back((id, size));
+        }
+        named
+    })
 }
 
 thread_local! {
@@ -128,10 +233,18 @@ impl Guest for Faulty {
             "trap" => Mode::Trap,
             "loop" => Mode::Loop,
             "alloc" => Mode::Alloc,
-            "wrong-len" => Mode::WrongLen,
-            "nan" => Mode::Nan,
             "text" => Mode::Text,
-            "text-in-score" => Mode::TextInScore,
+            "text-in-order" => Mode::TextInOrder,
+            "unknown-ids" => Mode::UnknownIds,
+            "twice" => Mode::Twice,
+            "other-tier" => Mode::OtherTier,
+            "too-few" => Mode::TooFew,
+            "refuse-all" => Mode::RefuseAll,
+            "never-evict" => Mode::NeverEvict,
+            "evict-all" => Mode::EvictAll,
+            "grow" => Mode::Grow,
+            "trap-in-observe" => Mode::TrapInObserve,
+            "loop-in-evict" => Mode::LoopInEvict,
             "text-in-configure" => {
                 log(Level::Info, &current_object::key());
                 Mode::Ok
@@ -176,9 +289,9 @@ impl Guest for Faulty {
         misbehave();
         if mode() == Mode::Text {
             let tiers = text_matches();
-            return Placement { tiers, ttl_ms: (!tiers.is_empty()).then_some(4242) };
+            return Placement { tiers, ttl_ms: (!tiers.is_empty()).then_some(4242), class: 7 };
         }
-        Placement { tiers: TierSet::WARM, ttl_ms: write.requested_ttl_ms }
+        Placement { tiers: TierSet::WARM, ttl_ms: write.requested_ttl_ms, class: 0 }
     }
 
     fn promote(_read: ReadInfo) -> TierSet {
@@ -188,27 +301,38 @@ impl Guest for Faulty {
         }
         TierSet::WARM
     }
+}
 
-    fn score(_now_ms: u64, batch: Candidates) -> Vec<Verdict> {
+/// The order calls: `trap`, `loop`, `alloc` and `slow` break them as they
+/// break the decisions (the log and leak modes leave them alone).
+fn misbehave_in_order() {
+    if matches!(mode(), Mode::Trap | Mode::Loop | Mode::Alloc | Mode::Slow) {
         misbehave();
-        if mode() == Mode::TextInScore {
-            log(Level::Info, &current_object::key());
+    }
+    if mode() == Mode::TextInOrder {
+        log(Level::Info, &current_object::key());
+    }
+}
+
+impl Eviction for Faulty {
+    fn observe(events: Events) {
+        misbehave_in_order();
+        apply(&events);
+    }
+
+    fn admit(events: Events, arrival: Arrival, need_bytes: u64) -> Admission {
+        misbehave_in_order();
+        apply(&events);
+        if mode() == Mode::RefuseAll {
+            return Admission::Refuse;
         }
-        let mut verdicts: Vec<Verdict> = batch
-            .size
-            .iter()
-            .map(|&size| Verdict {
-                score: match mode() {
-                    Mode::Nan => f64::NAN,
-                    _ => -(size as f64),
-                },
-                demote: false,
-            })
-            .collect();
-        if mode() == Mode::WrongLen {
-            verdicts.pop();
-        }
-        verdicts
+        Admission::Admit(victims(events.tier, need_bytes, Some((arrival.id, arrival.size))))
+    }
+
+    fn evict(events: Events, need_bytes: u64) -> Vec<u64> {
+        misbehave_in_order();
+        apply(&events);
+        victims(events.tier, need_bytes, None)
     }
 }
 

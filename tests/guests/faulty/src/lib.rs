@@ -5,12 +5,20 @@
 //!
 //! | mode        | behaviour                                                      |
 //! |-------------|----------------------------------------------------------------|
-//! | `ok` (default) | a visible custom policy: place in warm only, never hot, with the requested TTL; promote to warm only; score = minus the size (the largest object is evicted first) |
-//! | `trap`      | every decision panics                                          |
-//! | `loop`      | every decision loops forever                                   |
-//! | `alloc`     | every decision allocates without bound                         |
-//! | `wrong-len` | `score` returns one verdict too few                            |
-//! | `nan`       | `score` returns NaN scores                                     |
+//! | `ok` (default) | a visible custom policy: place in warm only, never hot, with the requested TTL; promote to warm only; order: newest first (LIFO) per tier |
+//! | `trap`      | every call panics (decisions and order)                        |
+//! | `loop`      | every call loops forever                                       |
+//! | `alloc`     | every call allocates without bound                             |
+//! | `unknown-ids` | `admit`/`evict` name ids the tier never held                 |
+//! | `twice`     | `admit`/`evict` name each victim twice                         |
+//! | `other-tier` | `admit`/`evict` name the other tier's objects                 |
+//! | `too-few`   | `admit`/`evict` name one victim whatever the need              |
+//! | `refuse-all` | `admit` refuses every arrival                                 |
+//! | `never-evict` | `admit` admits naming nothing, `evict` names nothing         |
+//! | `evict-all` | `admit`/`evict` name every object of the tier                  |
+//! | `grow`      | `observe`/`admit`/`evict` keep 1 MiB more each call, until the memory limit |
+//! | `trap-in-observe` | `observe` panics half-way through a batch; the rest works |
+//! | `loop-in-evict` | `evict` (and `admit` needing room) loops forever        |
 //! | `reject`    | `configure` rejects the configuration                          |
 //! | `configure-loop` | `configure` never returns                                 |
 //! | `configure-trap` | `configure` panics                                        |

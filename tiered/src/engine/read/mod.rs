@@ -58,7 +58,7 @@ use crate::error::{Error, TierError, TierErrorKind};
 use crate::key;
 use crate::object::{Codec, Object, ObjectMeta};
 use crate::policy::TierId;
-use crate::store::{ChunkStream, Fetched, ObjectStream, Tier};
+use crate::store::{ChunkStream, Fetched, HotRead, ObjectStream, Tier};
 use flight::{Flight, FlightError, Handoff, Opened};
 pub use range::RangeHit;
 
@@ -148,10 +148,11 @@ impl TieredStore {
             Some(hot) => {
                 let now = inner.clock.now_ms();
                 match hot.get_at(key, now) {
-                    Some(object) if !self.is_stale(&object.meta, now) => {
+                    HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
+                        self.note_hit(TierId::Hot, key);
                         return decode_hit(object, TierId::Hot).map(|hit| Some(Served::Whole(hit)));
                     }
-                    Some(object) => {
+                    HotRead::Hit(object) => {
                         let ticket = inner.stripes.ticket(key);
                         let cached = Fetched::Whole(object);
                         let revalidate = || async {
@@ -159,7 +160,11 @@ impl TieredStore {
                         };
                         inner.inflight.run(key, revalidate).await
                     }
-                    None => inner.inflight.run(key, || self.below_hot(key, buffer_max)).await,
+                    HotRead::Expired => {
+                        self.forget_copy(TierId::Hot, key);
+                        inner.inflight.run(key, || self.below_hot(key, buffer_max)).await
+                    }
+                    HotRead::Miss => inner.inflight.run(key, || self.below_hot(key, buffer_max)).await,
                 }
             }
         };
@@ -219,6 +224,7 @@ impl TieredStore {
                     return Some(self.revalidate(key, found, TierId::Warm, ticket, buffer_max).await);
                 }
                 bump(&counters.hits);
+                self.note_hit(TierId::Warm, key);
                 return Some(Ok(Some(self.cached_hit(found, TierId::Warm, ticket).await)));
             }
             Ok(None) => bump(&counters.misses),

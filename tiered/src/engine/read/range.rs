@@ -40,7 +40,7 @@ use crate::key;
 use crate::object::{Codec, ObjectMeta};
 use crate::policy::TierId;
 use crate::range::ByteRange;
-use crate::store::{RangeRead, Tier};
+use crate::store::{HotRead, RangeRead, Tier};
 
 /// What [`TieredStore::get_range`] serves.
 pub struct RangeHit {
@@ -89,8 +89,13 @@ impl TieredStore {
             None => bump(&inner.counters.gets_without_hot),
             Some(hot) => {
                 let now = inner.clock.now_ms();
-                if let Some(object) = hot.get_at(key, now).filter(|o| !self.is_stale(&o.meta, now)) {
-                    return Ok(Some(RangeHit::of_value(decode_hit(object, TierId::Hot)?, range)));
+                match hot.get_at(key, now) {
+                    HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
+                        self.note_hit(TierId::Hot, key);
+                        return Ok(Some(RangeHit::of_value(decode_hit(object, TierId::Hot)?, range)));
+                    }
+                    HotRead::Expired => self.forget_copy(TierId::Hot, key),
+                    HotRead::Hit(_) | HotRead::Miss => {}
                 }
             }
         }
@@ -138,6 +143,7 @@ impl TieredStore {
             return None;
         }
         bump(&counters.hits);
+        self.note_hit(TierId::Warm, key);
         Some(Ok(Some(self.range_hit(key, TierId::Warm, read))))
     }
 

@@ -82,7 +82,7 @@ impl TieredStore {
         };
         match answer {
             Ok(Conditional::NotModified) => {
-                count_cached_hit(self, source);
+                count_cached_hit(self, key, source);
                 Ok(Some(self.still_current(cached, source, ticket).await))
             }
             Ok(Conditional::Changed(found)) => {
@@ -98,7 +98,7 @@ impl TieredStore {
             }
             Err(err) => {
                 bump(&inner.counters.cold.errors);
-                count_cached_hit(self, source);
+                count_cached_hit(self, key, source);
                 tracing::warn!(key, tier = %source, %err, "cannot revalidate against cold; serving the cached copy");
                 Ok(Some(match cached {
                     Fetched::Whole(object) => Found::Whole(object, source),
@@ -127,8 +127,9 @@ impl TieredStore {
 
 /// A hot hit was already counted by the memory tier's shard; a warm one is
 /// counted here.
-fn count_cached_hit(store: &TieredStore, source: TierId) {
+fn count_cached_hit(store: &TieredStore, key: &str, source: TierId) {
     if source == TierId::Warm {
         bump(&store.inner.counters.warm.hits);
     }
+    store.note_hit(source, key);
 }

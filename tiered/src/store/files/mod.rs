@@ -188,11 +188,6 @@ impl FileStore {
         self.index.lock().len() as u64
     }
 
-    /// The `max` least recently used objects.
-    pub fn least_recent(&self, max: usize) -> Vec<Resident> {
-        self.index.lock().iter().rev().take(max).map(|(k, e)| resident(k, e)).collect()
-    }
-
     pub fn residents(&self) -> Vec<Resident> {
         self.index.lock().iter().map(|(k, e)| resident(k, e)).collect()
     }

@@ -1,0 +1,466 @@
+//! What each cache tier holds, as the eviction order sees it: object ids,
+//! the events an ordered policy is fed, and the host's own order.
+//!
+//! One [`Residency`] per cache tier, kept by the engine beside the tier:
+//! - **ids**: [`object_id`], a seeded 64-bit hash of the key. Two keys with
+//!   one id cannot both be cached in a tier: the newcomer is not cached
+//!   there ([`Residency::insert`] answers `false`), so an id the policy names
+//!   always means one object.
+//! - **events**: hits are buffered on the read path in bounded stripes
+//!   (a full stripe drops the hit and counts it; the hit path never waits
+//!   for the policy); arrivals, removals and the host's own evictions go to
+//!   a list that is never dropped. [`Residency::take_events`] drains both,
+//!   hits first, before every call of the policy about this tier. In
+//!   *exact* mode (`simulate`, one thread) every event goes to that list in
+//!   the order it happened.
+//! - **the host's order**: CLOCK over arrival order, a hit setting the
+//!   object's bit when its event is drained. It evicts for a policy that
+//!   keeps no order, makes up a short or wrong answer, and takes over while
+//!   a policy is failing.
+//! - **validation** of the victims a policy names: resident in this tier,
+//!   named once, not the arriving object.
+//!
+//! The tier itself (memory map, files) stays the truth about bytes: budgets
+//! are checked against its usage, and a key this table has and the tier
+//! lost (or the reverse) only costs a wasted or missed eviction.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::policy::order::{ARRIVAL, HIT, HOST_EVICTION, REMOVAL};
+use crate::policy::{Events, ObjectId, TierId};
+
+/// Hit stripes per tier in the service.
+const STRIPES: usize = 16;
+
+/// Residents per hand-over batch.
+pub(crate) const HANDOVER_CHUNK: usize = 4096;
+
+/// The id of `key`: a 64-bit hash with a fixed seed (the same in every
+/// process of one build).
+pub fn object_id(key: &str) -> ObjectId {
+    foldhash::fast::FixedState::with_seed(0x6f62_6a65_6374_6964).hash_one(key)
+}
+
+/// Ids are hashes already: the table's hasher only spreads them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SpreadHasher(u64);
+
+impl Hasher for SpreadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
+    }
+}
+
+type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<SpreadHasher>>;
+
+/// A resident object.
+#[derive(Debug)]
+struct Entry {
+    key: Box<str>,
+    footprint: u64,
+    class: u8,
+    stamp: u32,
+    /// Read since the host's order last passed it.
+    referenced: bool,
+}
+
+#[derive(Debug)]
+struct Table {
+    entries: IdMap<Entry>,
+    /// The host's CLOCK, in arrival order; stale `(id, stamp)` pairs are
+    /// skipped.
+    clock: VecDeque<(ObjectId, u32)>,
+    next_stamp: u32,
+    /// Events not yet delivered (all of them in exact mode; arrivals,
+    /// removals and host evictions otherwise).
+    pending: Events,
+}
+
+/// An object taken out of the table to be evicted.
+#[derive(Debug)]
+pub(crate) struct Victim {
+    pub(crate) key: Box<str>,
+    pub(crate) footprint: u64,
+}
+
+/// Where a key stands in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Free,
+    /// This key is resident (an overwrite or a repeated fill).
+    Same,
+    /// Another key with the same id is resident.
+    Collision,
+}
+
+/// One cache tier's residents, events and host order.
+#[derive(Debug)]
+pub(crate) struct Residency {
+    exact: bool,
+    table: Mutex<Table>,
+    hits: Box<[Mutex<Vec<ObjectId>>]>,
+    hit_capacity: usize,
+    /// Whether the policy keeps an order (events are recorded for it).
+    listening: AtomicBool,
+    /// Hit events dropped because their stripe was full.
+    dropped: AtomicU64,
+    /// The `(policy epoch, order generation)` the residents were last handed
+    /// over for; `None` until the first hand-over.
+    pub(crate) synced: Mutex<Option<(u64, u64)>>,
+}
+
+impl Residency {
+    /// A table for `tier`; `exact` keeps every event in one ordered list,
+    /// else hits go to stripes of `hit_capacity` each.
+    pub(crate) fn new(tier: TierId, exact: bool, hit_capacity: usize) -> Residency {
+        let stripes = if exact { 0 } else { STRIPES };
+        Residency {
+            exact,
+            table: Mutex::new(Table {
+                entries: IdMap::default(),
+                clock: VecDeque::new(),
+                next_stamp: 0,
+                pending: Events::new(tier),
+            }),
+            hits: (0..stripes).map(|_| Mutex::new(Vec::with_capacity(hit_capacity))).collect(),
+            hit_capacity,
+            listening: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+            synced: Mutex::new(None),
+        }
+    }
+
+    /// Record events for a policy that keeps an order (or stop).
+    pub(crate) fn listen(&self, on: bool) {
+        if self.listening.swap(on, Ordering::Relaxed) != on && !on {
+            self.table.lock().pending.take();
+        }
+    }
+
+    fn listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
+    /// Hit events dropped so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Objects resident.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.table.lock().entries.len()
+    }
+
+    /// A read of `key` served by this tier.
+    pub(crate) fn hit(&self, key: &str) {
+        let id = object_id(key);
+        if self.exact {
+            let listening = self.listening();
+            let mut table = self.table.lock();
+            apply_hit(&mut table, id, listening);
+            return;
+        }
+        let mut stripe = self.hits[(id as usize) % STRIPES].lock();
+        if stripe.len() < self.hit_capacity {
+            stripe.push(id);
+        } else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The events since the last call, hits first (in exact mode: in order).
+    pub(crate) fn take_events(&self) -> Events {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        self.drain_hits(&mut table, listening);
+        table.pending.take()
+    }
+
+    fn drain_hits(&self, table: &mut Table, listening: bool) {
+        for stripe in self.hits.iter() {
+            let ids = std::mem::take(&mut *stripe.lock());
+            for &id in &ids {
+                apply_hit(table, id, listening);
+            }
+            let mut stripe = stripe.lock();
+            if stripe.is_empty() {
+                // Give the buffer back so the next hits do not allocate.
+                *stripe = ids;
+                stripe.clear();
+            }
+        }
+    }
+
+    /// Where `key` (of id `id`) stands.
+    pub(crate) fn slot(&self, id: ObjectId, key: &str) -> Slot {
+        match self.table.lock().entries.get(&id) {
+            None => Slot::Free,
+            Some(e) if &*e.key == key => Slot::Same,
+            Some(_) => Slot::Collision,
+        }
+    }
+
+    /// Record `key` as resident. `announce`: the policy was not asked about
+    /// it, so an arrival event tells it. `false` on an id collision (the
+    /// object must not be cached in this tier).
+    pub(crate) fn insert(&self, id: ObjectId, key: &str, footprint: u64, class: u8, announce: bool) -> bool {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        let stamp = table.next_stamp;
+        table.next_stamp = stamp.wrapping_add(1);
+        if let Some(old) = table.entries.get(&id) {
+            if &*old.key != key {
+                return false;
+            }
+            if listening {
+                let (footprint, class) = (old.footprint, old.class);
+                table.pending.push(REMOVAL, id, footprint, class);
+            }
+        }
+        let entry = Entry { key: key.into(), footprint, class, stamp, referenced: false };
+        table.entries.insert(id, entry);
+        table.clock.push_back((id, stamp));
+        if table.clock.len() > 2 * table.entries.len() + 1024 {
+            // Victims named by the policy leave stale pairs behind.
+            let Table { clock, entries, .. } = &mut *table;
+            clock.retain(|(id, stamp)| entries.get(id).is_some_and(|e| e.stamp == *stamp));
+        }
+        if announce && listening {
+            table.pending.push(ARRIVAL, id, footprint, class);
+        }
+        true
+    }
+
+    /// `key` left the tier (deleted, overwritten, expired, a failed fill).
+    pub(crate) fn remove(&self, key: &str) {
+        let id = object_id(key);
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        if table.entries.get(&id).is_some_and(|e| &*e.key == key) {
+            let e = table.entries.remove(&id).expect("checked above");
+            if listening {
+                table.pending.push(REMOVAL, id, e.footprint, e.class);
+            }
+        }
+    }
+
+    /// Every key starting with `prefix` left the tier.
+    pub(crate) fn remove_prefix(&self, prefix: &str) {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        let gone: Vec<ObjectId> =
+            table.entries.iter().filter(|(_, e)| e.key.starts_with(prefix)).map(|(&id, _)| id).collect();
+        for id in gone {
+            let e = table.entries.remove(&id).expect("listed above");
+            if listening {
+                table.pending.push(REMOVAL, id, e.footprint, e.class);
+            }
+        }
+    }
+
+    /// The tier was emptied.
+    pub(crate) fn clear(&self) {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        let entries = std::mem::take(&mut table.entries);
+        table.clock.clear();
+        if listening {
+            for (id, e) in entries {
+                table.pending.push(REMOVAL, id, e.footprint, e.class);
+            }
+        }
+    }
+
+    /// Take the victims a policy named out of the table: each must be
+    /// resident, named once and not `arriving`. Returns the valid ones and
+    /// how many were rejected.
+    pub(crate) fn take_named(&self, named: &[ObjectId], arriving: Option<ObjectId>) -> (Vec<Victim>, u64) {
+        let mut table = self.table.lock();
+        let mut victims = Vec::with_capacity(named.len());
+        let mut rejected = 0;
+        for &id in named {
+            if Some(id) == arriving {
+                rejected += 1;
+                continue;
+            }
+            // A second mention finds the entry gone: rejected too.
+            match table.entries.remove(&id) {
+                Some(e) => victims.push(Victim { key: e.key, footprint: e.footprint }),
+                None => rejected += 1,
+            }
+        }
+        (victims, rejected)
+    }
+
+    /// Victims by the host's CLOCK, freeing at least `need` bytes (or
+    /// everything but `keep`), each reported to a listening policy.
+    pub(crate) fn take_by_clock(&self, need: u64, keep: Option<ObjectId>) -> Vec<Victim> {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        self.drain_hits(&mut table, listening);
+        let mut victims = Vec::new();
+        let mut freed = 0;
+        // Each live entry is passed at most twice (once to clear its bit).
+        let mut budget = 2 * table.clock.len() + 1;
+        while freed < need && budget > 0 {
+            budget -= 1;
+            let Some((id, stamp)) = table.clock.pop_front() else { break };
+            let Some(entry) = table.entries.get_mut(&id) else { continue };
+            if entry.stamp != stamp {
+                continue;
+            }
+            if entry.referenced || Some(id) == keep {
+                entry.referenced = false;
+                table.clock.push_back((id, stamp));
+                continue;
+            }
+            let e = table.entries.remove(&id).expect("found above");
+            if listening {
+                table.pending.push(HOST_EVICTION, id, e.footprint, e.class);
+            }
+            freed += e.footprint;
+            victims.push(Victim { key: e.key, footprint: e.footprint });
+        }
+        victims
+    }
+
+    /// Every resident as arrival events, in batches of [`HANDOVER_CHUNK`],
+    /// for a policy whose order was lost or is new; events not yet
+    /// delivered are superseded and dropped.
+    pub(crate) fn handover(&self, tier: TierId) -> Vec<Events> {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        self.drain_hits(&mut table, listening);
+        table.pending.take();
+        let mut batches = Vec::new();
+        let mut batch = Events::new(tier);
+        // Arrival order, so an order that cares sees the oldest first.
+        for &(id, stamp) in &table.clock {
+            if let Some(e) = table.entries.get(&id).filter(|e| e.stamp == stamp) {
+                batch.push(ARRIVAL, id, e.footprint, e.class);
+                if batch.len() == HANDOVER_CHUNK {
+                    batches.push(batch.take());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            batches.push(batch);
+        }
+        batches
+    }
+}
+
+fn apply_hit(table: &mut Table, id: ObjectId, listening: bool) {
+    if let Some(e) = table.entries.get_mut(&id) {
+        e.referenced = true;
+        if listening {
+            let (footprint, class) = (e.footprint, e.class);
+            table.pending.push(HIT, id, footprint, class);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(exact: bool) -> Residency {
+        let r = Residency::new(TierId::Hot, exact, 4);
+        r.listen(true);
+        r
+    }
+
+    #[test]
+    fn events_come_out_in_the_order_they_happened_in_exact_mode() {
+        let r = table(true);
+        assert!(r.insert(object_id("a"), "a", 10, 1, true));
+        r.hit("a");
+        r.remove("a");
+        let e = r.take_events();
+        assert_eq!(e.kind, vec![ARRIVAL, HIT, REMOVAL]);
+        assert_eq!(e.id, vec![object_id("a"); 3]);
+        assert_eq!(e.class, vec![1; 3]);
+        assert!(r.take_events().is_empty());
+    }
+
+    #[test]
+    fn a_full_hit_stripe_drops_and_counts() {
+        let r = table(false);
+        r.insert(object_id("a"), "a", 1, 0, false);
+        for _ in 0..10 {
+            r.hit("a");
+        }
+        assert_eq!(r.dropped(), 6);
+        assert_eq!(r.take_events().len(), 4);
+    }
+
+    #[test]
+    fn named_victims_are_checked() {
+        let r = table(true);
+        for k in ["a", "b", "c"] {
+            r.insert(object_id(k), k, 5, 0, false);
+        }
+        let named = [object_id("a"), object_id("a"), 42, object_id("c"), object_id("b")];
+        let (victims, rejected) = r.take_named(&named, Some(object_id("b")));
+        let keys: Vec<&str> = victims.iter().map(|v| &*v.key).collect();
+        assert_eq!(keys, ["a", "c"]);
+        assert_eq!(rejected, 3, "a twice, an unknown id, the arriving object");
+        assert_eq!(r.len(), 1);
+    }
+
+    #[test]
+    fn the_clock_spares_what_was_read_and_reports_what_it_evicts() {
+        let r = table(true);
+        for k in ["a", "b", "c"] {
+            r.insert(object_id(k), k, 5, 0, false);
+        }
+        r.hit("a");
+        r.take_events();
+        let victims = r.take_by_clock(6, None);
+        let keys: Vec<&str> = victims.iter().map(|v| &*v.key).collect();
+        assert_eq!(keys, ["b", "c"]);
+        let e = r.take_events();
+        assert_eq!(e.kind, vec![HOST_EVICTION, HOST_EVICTION]);
+        // Asked for more than there is, it stops after everything is gone.
+        assert_eq!(r.take_by_clock(100, None).len(), 1);
+        assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn a_colliding_key_is_not_cached() {
+        let r = table(true);
+        assert!(r.insert(7, "a", 1, 0, false));
+        assert_eq!(r.slot(7, "b"), Slot::Collision);
+        assert!(!r.insert(7, "b", 1, 0, false));
+        assert_eq!(r.slot(7, "a"), Slot::Same);
+    }
+
+    #[test]
+    fn a_handover_lists_every_resident_in_arrival_order() {
+        let r = table(true);
+        for i in 0..(HANDOVER_CHUNK + 3) {
+            let k = format!("k{i}");
+            r.insert(object_id(&k), &k, 1, 0, false);
+        }
+        r.remove("k0");
+        let batches = r.handover(TierId::Hot);
+        assert_eq!(batches.iter().map(Events::len).collect::<Vec<_>>(), [HANDOVER_CHUNK, 2]);
+        assert_eq!(batches[0].id[0], object_id("k1"));
+        assert!(r.take_events().is_empty(), "the hand-over supersedes pending events");
+    }
+}
