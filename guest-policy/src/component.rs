@@ -22,15 +22,19 @@ use tiered::policy::types::Tier as WitTier;
 thread_local! {
     /// The policy of this instance; `None` until `configure` succeeds.
     static POLICY: RefCell<Option<DefaultPolicy>> = const { RefCell::new(None) };
-    /// The eviction order; `None` until `configure` succeeds.
+    /// The eviction order, made on the first eviction call: the host's
+    /// pooled instances answer decisions only and never allocate one.
     static ORDER: RefCell<Option<DefaultOrder>> = const { RefCell::new(None) };
+    /// The tiers' object bounds from `configure` (hot, warm).
+    static MAX_OBJECTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
 }
 
-/// Runs `f` with the order, empty for the configured policy if none yet.
+/// Runs `f` with the order, made for the configured policy if none yet.
 fn with_order<R>(f: impl FnOnce(&mut DefaultOrder) -> R) -> R {
     ORDER.with(|cell| {
         let mut cell = cell.borrow_mut();
-        f(cell.get_or_insert_with(|| with_policy(DefaultPolicy::order)))
+        let max_objects = MAX_OBJECTS.with(|m| *m.borrow());
+        f(cell.get_or_insert_with(|| with_policy(|policy| policy.order(max_objects))))
     })
 }
 
@@ -90,7 +94,9 @@ impl Guest for Component {
                 config.len(),
             ),
         );
-        ORDER.with(|cell| *cell.borrow_mut() = Some(policy.order()));
+        let bound = |t: WitTier| capacities.iter().find(|c| c.tier == t).map_or(0, |c| c.max_objects);
+        MAX_OBJECTS.with(|m| *m.borrow_mut() = (bound(WitTier::Hot), bound(WitTier::Warm)));
+        ORDER.with(|cell| *cell.borrow_mut() = None);
         POLICY.with(|cell| *cell.borrow_mut() = Some(policy));
         Ok(())
     }

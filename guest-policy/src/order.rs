@@ -27,6 +27,10 @@ pub struct EventColumns<'a> {
     pub size: &'a [u64],
 }
 
+/// Residents an order's table is sized for at most, up front: 2^20 ids
+/// cost about 16 MiB of table; a tier that holds more grows it.
+pub const RESERVE_MAX: u64 = 1 << 20;
+
 /// The S3-FIFO orders of the memory and disk tiers.
 #[derive(Debug)]
 pub struct DefaultOrder {
@@ -35,9 +39,15 @@ pub struct DefaultOrder {
 }
 
 impl DefaultOrder {
-    /// Empty orders sized from `cfg`'s budgets.
-    pub fn new(cfg: &PolicyConfig) -> DefaultOrder {
-        DefaultOrder { hot: S3Fifo::new(cfg.hot_bytes, cfg.order), warm: S3Fifo::new(cfg.warm_bytes, cfg.order) }
+    /// Empty orders sized from `cfg`'s budgets, their tables for the most
+    /// objects each tier can hold (`max_objects`: hot, warm; capped at
+    /// [`RESERVE_MAX`]).
+    pub fn new(cfg: &PolicyConfig, max_objects: (u64, u64)) -> DefaultOrder {
+        let reserve = |n: u64| n.min(RESERVE_MAX) as usize;
+        DefaultOrder {
+            hot: S3Fifo::new(cfg.hot_bytes, reserve(max_objects.0), cfg.order),
+            warm: S3Fifo::new(cfg.warm_bytes, reserve(max_objects.1), cfg.order),
+        }
     }
 
     fn tier(&mut self, tier: Tier) -> Option<&mut S3Fifo> {
@@ -93,7 +103,7 @@ mod tests {
     #[test]
     fn events_reach_the_tier_they_name() {
         let cfg = crate::config::test_config(&[], 100, 1000);
-        let mut order = DefaultOrder::new(&cfg);
+        let mut order = DefaultOrder::new(&cfg, (10, 10));
         let cols =
             |tier, kind: &'static [u8], id: &'static [u64], size: &'static [u64]| EventColumns { tier, kind, id, size };
         order.observe(cols(Tier::Warm, &[kind::ARRIVAL, kind::ARRIVAL], &[1, 2], &[5, 5]));

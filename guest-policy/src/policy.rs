@@ -56,9 +56,10 @@ impl DefaultPolicy {
         promote::promote(&self.config, read)
     }
 
-    /// An empty eviction order for this configuration's tiers.
-    pub fn order(&self) -> DefaultOrder {
-        DefaultOrder::new(&self.config)
+    /// An empty eviction order for this configuration's tiers, sized for
+    /// `max_objects` (hot, warm) residents.
+    pub fn order(&self, max_objects: (u64, u64)) -> DefaultOrder {
+        DefaultOrder::new(&self.config, max_objects)
     }
 }
 
@@ -105,6 +106,6 @@ mod tests {
             now_ms: 0,
         };
         assert_eq!(p.promote(&r), Promotion::NONE);
-        assert_eq!(p.order().len(Tier::Hot), 0);
+        assert_eq!(p.order((0, 0)).len(Tier::Hot), 0);
     }
 }

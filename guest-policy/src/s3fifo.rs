@@ -87,15 +87,17 @@ pub struct S3Fifo {
 }
 
 impl S3Fifo {
-    /// An empty order for a tier of `capacity` bytes.
-    pub fn new(capacity: u64, params: S3FifoParams) -> S3Fifo {
+    /// An empty order for a tier of `capacity` bytes, its table sized for
+    /// `objects` residents (grown past that if needed: a rehash of millions
+    /// of entries can outlast a call's deadline, so size it once).
+    pub fn new(capacity: u64, objects: usize, params: S3FifoParams) -> S3Fifo {
         let small_cap = (capacity as f64 * params.small_ratio) as u64;
         S3Fifo {
             params,
             small_cap,
             main_cap: capacity - small_cap.min(capacity),
             ghost_cap: (capacity as f64 * params.ghost_ratio) as u64,
-            objects: HashMap::default(),
+            objects: HashMap::with_capacity_and_hasher(objects, Default::default()),
             small: VecDeque::new(),
             main: VecDeque::new(),
             small_bytes: 0,
@@ -303,7 +305,7 @@ mod tests {
     use super::*;
 
     fn order(capacity: u64) -> S3Fifo {
-        S3Fifo::new(capacity, S3FifoParams::default())
+        S3Fifo::new(capacity, 0, S3FifoParams::default())
     }
 
     #[test]

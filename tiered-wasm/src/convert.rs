@@ -13,12 +13,7 @@
 //! instead of a store per field per event.
 
 use super::bindings as wit;
-use tiered::object::ObjectMeta;
 use tiered::policy::{Admission, Arrival, Capacities, Events, ReadInfo, TierId, TierSet, WriteInfo};
-
-/// The smallest footprint an object can have in a tier (a one-byte key, no
-/// value, no metadata): a tier's budget over it bounds its object count.
-const MIN_FOOTPRINT: u64 = (std::mem::size_of::<ObjectMeta>() + 1 + 64) as u64;
 
 pub(crate) fn tier(tier: TierId) -> wit::Tier {
     match tier {
@@ -30,7 +25,7 @@ pub(crate) fn tier(tier: TierId) -> wit::Tier {
 
 /// The budgets of the cache tiers, hot first.
 pub(crate) fn capacities(c: Capacities) -> Vec<wit::Capacity> {
-    let capacity = |tier, max_bytes| wit::Capacity { tier, max_bytes, max_objects: max_bytes / MIN_FOOTPRINT };
+    let capacity = |tier, max_bytes| wit::Capacity { tier, max_bytes, max_objects: Capacities::max_objects(max_bytes) };
     vec![capacity(wit::Tier::Hot, c.hot_bytes), capacity(wit::Tier::Warm, c.warm_bytes)]
 }
 
@@ -87,7 +82,7 @@ mod tests {
     #[test]
     fn budgets_bound_the_object_count() {
         let c = capacities(Capacities { hot_bytes: 1 << 20, warm_bytes: 0 });
-        assert_eq!(c[0].max_objects, (1 << 20) / MIN_FOOTPRINT);
+        assert_eq!(c[0].max_objects, (1 << 20) / Capacities::MIN_FOOTPRINT);
         assert!(c[0].max_objects > 1000, "an object costs a few hundred bytes at least");
         assert_eq!(c[1].max_objects, 0);
     }

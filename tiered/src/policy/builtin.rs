@@ -40,7 +40,9 @@ impl BuiltinPolicy {
     /// The policy's message naming the bad key (unknown key, bad value).
     pub fn new(config: &[(String, String)], capacities: Capacities) -> Result<BuiltinPolicy, String> {
         let policy = DefaultPolicy::configure(config, capacities.hot_bytes, capacities.warm_bytes)?;
-        let order = Mutex::new(policy.order());
+        let max_objects =
+            (Capacities::max_objects(capacities.hot_bytes), Capacities::max_objects(capacities.warm_bytes));
+        let order = Mutex::new(policy.order(max_objects));
         Ok(BuiltinPolicy { policy, order, clock: CallClock::default() })
     }
 

@@ -75,6 +75,17 @@ pub struct Capacities {
     pub warm_bytes: u64,
 }
 
+impl Capacities {
+    /// The smallest footprint an object can have in a tier (a one-byte key,
+    /// no value, no metadata): a budget over it bounds the object count.
+    pub const MIN_FOOTPRINT: u64 = (std::mem::size_of::<crate::object::ObjectMeta>() + 1 + 64) as u64;
+
+    /// The most objects `bytes` of a tier can hold.
+    pub fn max_objects(bytes: u64) -> u64 {
+        bytes / Self::MIN_FOOTPRINT
+    }
+}
+
 /// Who a policy is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyIdentity {
