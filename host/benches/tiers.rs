@@ -1,6 +1,8 @@
 //! Hot-tier and disk-tier reads against named baselines, in one run:
-//! - `hot_get_1KiB/{tiered,moka}/threads={1,2}`: a `TieredStore::get` served by
-//!   the hot tier vs `moka::sync::Cache::get`, same keys, same capacity;
+//! - `hot_get_1KiB/{tiered,moka,quick_cache}/threads={1,2}`: a
+//!   `TieredStore::get` served by the hot tier (the default policy keeping
+//!   the order: the hit is buffered as an event) vs `moka::sync::Cache::get`
+//!   and `quick_cache::sync::Cache::get`, same keys, room for all of them;
 //! - `disk_get_64KiB/{tiered,std_fs_read}`: a `DiskTier::get` (header parse +
 //!   hash verification) vs a plain `std::fs::read` of the same bytes.
 //!
@@ -64,10 +66,12 @@ fn hot_get(c: &mut Criterion) {
         .max_capacity(capacity)
         .weigher(|k: &String, v: &bytes::Bytes| (k.len() + v.len()) as u32)
         .build();
+    let quick: quick_cache::sync::Cache<String, bytes::Bytes> = quick_cache::sync::Cache::new(2 * KEYS);
     let keys = keys();
     for k in &keys {
         rt.block_on(store.set(k, value.clone(), SetOptions::default())).unwrap();
         moka.insert(k.clone(), bytes::Bytes::from(value.clone()));
+        quick.insert(k.clone(), bytes::Bytes::from(value.clone()));
     }
     let order = order();
     let mut group = c.benchmark_group("hot_get_1KiB");
@@ -84,6 +88,13 @@ fn hot_get(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 per_op(threads, iters, |i| {
                     black_box(moka.get(&keys[order[i % order.len()]]).unwrap());
+                })
+            })
+        });
+        group.bench_function(BenchmarkId::new("quick_cache", format!("threads={threads}")), |b| {
+            b.iter_custom(|iters| {
+                per_op(threads, iters, |i| {
+                    black_box(quick.get(&keys[order[i % order.len()]]).unwrap());
                 })
             })
         });

@@ -16,6 +16,7 @@ mod support;
 mod engine_cascade;
 mod engine_lifecycle;
 mod engine_lookup;
+mod engine_order_faults;
 mod engine_range;
 mod engine_staleness;
 mod engine_stream;

@@ -140,10 +140,26 @@ impl TieredStore {
         }
     }
 
-    /// A read of `key` served by `tier`, for the eviction order.
+    /// A read of `key` served by `tier`, for the eviction order. The hit
+    /// that fills its buffer delivers the tier's buffered hits (to the
+    /// policy, or to the host's CLOCK bits), unless another thread is
+    /// delivering them: then it goes on at once.
     pub(crate) fn note_hit(&self, tier: TierId, key: &str) {
-        if let Some(residency) = self.residency(tier) {
-            residency.hit(key);
+        let Some(residency) = self.residency(tier) else { return };
+        if !residency.hit(key) {
+            return;
+        }
+        let Some(_delivering) = residency.delivering.try_lock() else { return };
+        let (policy, epoch) = self.policy_and_epoch();
+        if policy.keeps_order() {
+            self.sync_order(policy.as_ref(), epoch, tier, residency);
+            let events = residency.take_events();
+            if !events.is_empty() {
+                policy.observe(&events);
+            }
+        } else {
+            // No order to feed: the hits set the CLOCK's bits.
+            residency.take_events();
         }
     }
 

@@ -6,13 +6,15 @@
 //!   one id cannot both be cached in a tier: the newcomer is not cached
 //!   there ([`Residency::insert`] answers `false`), so an id the policy names
 //!   always means one object.
-//! - **events**: hits are buffered on the read path in bounded stripes
-//!   (a full stripe drops the hit and counts it; the hit path never waits
-//!   for the policy); arrivals, removals and the host's own evictions go to
-//!   a list that is never dropped. [`Residency::take_events`] drains both,
-//!   hits first, before every call of the policy about this tier. In
-//!   *exact* mode (`simulate`, one thread) every event goes to that list in
-//!   the order it happened.
+//! - **events**: hits are buffered on the read path in bounded stripes;
+//!   arrivals, removals and the host's own evictions go to a list that is
+//!   never dropped. [`Residency::take_events`] drains both, hits first,
+//!   before every call of the policy about this tier. A hit that fills its
+//!   stripe asks for a delivery of its own (`TieredStore::note_hit`, which
+//!   skips it when another thread is delivering); a hit that finds its
+//!   stripe full drops the event and counts it. In *exact* mode
+//!   (`simulate`, one thread) every event goes to that list in the order it
+//!   happened.
 //! - **the host's order**: CLOCK over arrival order, a hit setting the
 //!   object's bit when its event is drained. It evicts for a policy that
 //!   keeps no order, makes up a short or wrong answer, and takes over while
@@ -26,7 +28,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
@@ -90,6 +92,25 @@ struct Table {
     pending: Events,
 }
 
+/// One stripe of buffered hits, on cache lines of its own.
+#[derive(Debug)]
+#[repr(align(128))]
+struct HitStripe(Mutex<Hits>);
+
+#[derive(Debug)]
+struct Hits {
+    ids: Vec<ObjectId>,
+    /// Hits dropped because the buffer was full (counted under the stripe's
+    /// lock: the hit path touches no shared counter).
+    dropped: u64,
+}
+
+impl HitStripe {
+    fn new(capacity: usize) -> HitStripe {
+        HitStripe(Mutex::new(Hits { ids: Vec::with_capacity(capacity), dropped: 0 }))
+    }
+}
+
 /// An object taken out of the table to be evicted.
 #[derive(Debug)]
 pub(crate) struct Victim {
@@ -112,12 +133,12 @@ pub(crate) enum Slot {
 pub(crate) struct Residency {
     exact: bool,
     table: Mutex<Table>,
-    hits: Box<[Mutex<Vec<ObjectId>>]>,
+    hits: Box<[HitStripe]>,
     hit_capacity: usize,
     /// Whether the policy keeps an order (events are recorded for it).
     listening: AtomicBool,
-    /// Hit events dropped because their stripe was full.
-    dropped: AtomicU64,
+    /// Held by the one thread delivering hits after a stripe filled.
+    pub(crate) delivering: Mutex<()>,
     /// The `(policy epoch, order generation)` the residents were last handed
     /// over for; `None` until the first hand-over.
     pub(crate) synced: Mutex<Option<(u64, u64)>>,
@@ -136,10 +157,10 @@ impl Residency {
                 next_stamp: 0,
                 pending: Events::new(tier),
             }),
-            hits: (0..stripes).map(|_| Mutex::new(Vec::with_capacity(hit_capacity))).collect(),
+            hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
             listening: AtomicBool::new(false),
-            dropped: AtomicU64::new(0),
+            delivering: Mutex::new(()),
             synced: Mutex::new(None),
         }
     }
@@ -157,7 +178,7 @@ impl Residency {
 
     /// Hit events dropped so far.
     pub(crate) fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.hits.iter().map(|s| s.0.lock().dropped).sum()
     }
 
     /// Objects resident.
@@ -166,20 +187,23 @@ impl Residency {
         self.table.lock().entries.len()
     }
 
-    /// A read of `key` served by this tier.
-    pub(crate) fn hit(&self, key: &str) {
+    /// A read of `key` served by this tier; `true` when it filled its
+    /// stripe (the hits should be delivered).
+    pub(crate) fn hit(&self, key: &str) -> bool {
         let id = object_id(key);
         if self.exact {
             let listening = self.listening();
             let mut table = self.table.lock();
             apply_hit(&mut table, id, listening);
-            return;
+            return false;
         }
-        let mut stripe = self.hits[(id as usize) % STRIPES].lock();
-        if stripe.len() < self.hit_capacity {
-            stripe.push(id);
+        let mut stripe = self.hits[(id as usize) % STRIPES].0.lock();
+        if stripe.ids.len() < self.hit_capacity {
+            stripe.ids.push(id);
+            stripe.ids.len() == self.hit_capacity
         } else {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            stripe.dropped += 1;
+            false
         }
     }
 
@@ -193,15 +217,15 @@ impl Residency {
 
     fn drain_hits(&self, table: &mut Table, listening: bool) {
         for stripe in self.hits.iter() {
-            let ids = std::mem::take(&mut *stripe.lock());
+            let mut ids = std::mem::take(&mut stripe.0.lock().ids);
             for &id in &ids {
                 apply_hit(table, id, listening);
             }
-            let mut stripe = stripe.lock();
-            if stripe.is_empty() {
+            let mut stripe = stripe.0.lock();
+            if stripe.ids.is_empty() {
                 // Give the buffer back so the next hits do not allocate.
-                *stripe = ids;
-                stripe.clear();
+                ids.clear();
+                stripe.ids = ids;
             }
         }
     }
@@ -402,9 +426,9 @@ mod tests {
     fn a_full_hit_stripe_drops_and_counts() {
         let r = table(false);
         r.insert(object_id("a"), "a", 1, 0, false);
-        for _ in 0..10 {
-            r.hit("a");
-        }
+        let filled: Vec<bool> = (0..10).map(|_| r.hit("a")).collect();
+        assert_eq!(filled.iter().filter(|&&f| f).count(), 1, "the fourth hit fills the stripe: {filled:?}");
+        assert!(filled[3]);
         assert_eq!(r.dropped(), 6);
         assert_eq!(r.take_events().len(), 4);
     }

@@ -291,7 +291,9 @@ impl Guest for Faulty {
             let tiers = text_matches();
             return Placement { tiers, ttl_ms: (!tiers.is_empty()).then_some(4242), class: 7 };
         }
-        Placement { tiers: TierSet::WARM, ttl_ms: write.requested_ttl_ms, class: 0 }
+        // `other-tier` needs objects in both tiers to name one tier's in the other.
+        let tiers = if mode() == Mode::OtherTier { TierSet::HOT | TierSet::WARM } else { TierSet::WARM };
+        Placement { tiers, ttl_ms: write.requested_ttl_ms, class: 0 }
     }
 
     fn promote(_read: ReadInfo) -> TierSet {

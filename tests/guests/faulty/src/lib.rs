@@ -11,7 +11,7 @@
 //! | `alloc`     | every call allocates without bound                             |
 //! | `unknown-ids` | `admit`/`evict` name ids the tier never held                 |
 //! | `twice`     | `admit`/`evict` name each victim twice                         |
-//! | `other-tier` | `admit`/`evict` name the other tier's objects                 |
+//! | `other-tier` | places in hot and warm; `admit`/`evict` name the other tier's objects |
 //! | `too-few`   | `admit`/`evict` name one victim whatever the need              |
 //! | `refuse-all` | `admit` refuses every arrival                                 |
 //! | `never-evict` | `admit` admits naming nothing, `evict` names nothing         |
