@@ -26,14 +26,16 @@
 //! are checked against its usage, and a key this table has and the tier
 //! lost (or the reverse) only costs a wasted or missed eviction.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
 use crate::policy::order::{ARRIVAL, HIT, HOST_EVICTION, REMOVAL};
 use crate::policy::{Events, ObjectId, TierId};
+// Ids are hashes already: the default policy's maps only spread them.
+use tiered_default_policy::ids::IdMap;
 
 /// Hit stripes per tier in the service.
 const STRIPES: usize = 16;
@@ -46,28 +48,6 @@ pub(crate) const HANDOVER_CHUNK: usize = 4096;
 pub fn object_id(key: &str) -> ObjectId {
     foldhash::fast::FixedState::with_seed(0x6f62_6a65_6374_6964).hash_one(key)
 }
-
-/// Ids are hashes already: the table's hasher only spreads them.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct SpreadHasher(u64);
-
-impl Hasher for SpreadHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
-    }
-}
-
-type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<SpreadHasher>>;
 
 /// A resident object.
 #[derive(Debug)]

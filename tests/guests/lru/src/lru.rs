@@ -5,36 +5,17 @@
 //! front). The queue is compacted when stale pairs outnumber live ones, so
 //! every operation is O(1) amortized.
 //!
-//! The map hashes with a fixed function: `HashMap::new` seeds its hasher
-//! from WASI's random source, which policies are not given (the call traps).
+//! The map hashes with fixed keys (`DefaultHasher::new()`): `HashMap::new`
+//! seeds its hasher from WASI's random source, which policies are not given
+//! (the call traps).
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Spreads an id over the bits of a hash (Fibonacci hashing).
-#[derive(Debug, Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
-    }
-}
+use std::hash::{BuildHasherDefault, DefaultHasher};
 
 #[derive(Debug, Default)]
 pub struct Lru {
     /// id → (stamp of its live pair, size).
-    objects: HashMap<u64, (u64, u64), BuildHasherDefault<IdHasher>>,
+    objects: HashMap<u64, (u64, u64), BuildHasherDefault<DefaultHasher>>,
     queue: VecDeque<(u64, u64)>,
     next_stamp: u64,
 }
