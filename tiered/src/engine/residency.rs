@@ -227,14 +227,12 @@ impl Residency {
         let mut table = self.table.lock();
         let stamp = table.next_stamp;
         table.next_stamp = stamp.wrapping_add(1);
-        if let Some(old) = table.entries.get(&id) {
-            if &*old.key != key {
-                return false;
-            }
-            if listening {
-                let (footprint, class) = (old.footprint, old.class);
-                table.pending.push(REMOVAL, id, footprint, class);
-            }
+        // The same key again (a fill racing another) replaces its entry: the
+        // policy either admitted it just now or hears of it as an arrival,
+        // which a policy must accept for an id it holds. A removal event
+        // here would reach it after its admission and undo it.
+        if table.entries.get(&id).is_some_and(|old| &*old.key != key) {
+            return false;
         }
         let entry = Entry { key: key.into(), footprint, class, stamp, referenced: false };
         table.entries.insert(id, entry);
@@ -443,6 +441,17 @@ mod tests {
         // Asked for more than there is, it stops after everything is gone.
         assert_eq!(r.take_by_clock(100, None).len(), 1);
         assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn a_key_filled_again_is_one_resident_with_no_removal_event() {
+        let r = table(true);
+        assert!(r.insert(7, "a", 1, 0, true));
+        assert!(r.insert(7, "a", 2, 0, true));
+        let e = r.take_events();
+        assert_eq!(e.kind, vec![ARRIVAL, ARRIVAL]);
+        assert_eq!(e.size, vec![1, 2]);
+        assert_eq!(r.len(), 1);
     }
 
     #[test]
