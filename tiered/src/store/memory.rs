@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use lru::LruCache;
 use parking_lot::Mutex;
+use std::collections::HashMap;
 
 use super::{Access, CacheTier, KeyStream, Resident, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
@@ -65,7 +65,8 @@ struct Shard(Mutex<ShardMap>);
 /// hit path touches no shared counter).
 #[derive(Debug)]
 struct ShardMap {
-    map: LruCache<String, Entry>,
+    /// Keyed by the object's key; no order (the engine keeps it).
+    map: HashMap<String, Entry, foldhash::fast::RandomState>,
     hits: u64,
     misses: u64,
 }
@@ -84,9 +85,8 @@ impl MemoryTier {
     }
 
     pub fn with_clock(capacity: u64, clock: Arc<dyn Clock>) -> Self {
-        let shards = (0..SHARDS)
-            .map(|_| Shard(Mutex::new(ShardMap { map: LruCache::unbounded(), hits: 0, misses: 0 })))
-            .collect();
+        let shards =
+            (0..SHARDS).map(|_| Shard(Mutex::new(ShardMap { map: HashMap::default(), hits: 0, misses: 0 }))).collect();
         MemoryTier {
             shards,
             hasher: foldhash::fast::FixedState::with_seed(0x7469_6572_6564),
@@ -107,13 +107,13 @@ impl MemoryTier {
     pub fn get_at(&self, key: &str, now_ms: u64) -> HotRead {
         let mut guard = self.shard(key).lock();
         let shard = &mut *guard;
-        let Some(entry) = shard.map.peek_mut(key) else {
+        let Some(entry) = shard.map.get_mut(key) else {
             shard.misses += 1;
             return HotRead::Miss;
         };
         if entry.object.meta.is_expired(now_ms) {
             let footprint = entry.footprint;
-            shard.map.pop(key);
+            shard.map.remove(key);
             shard.misses += 1;
             drop(guard);
             self.account_removed(footprint);
@@ -141,7 +141,7 @@ impl MemoryTier {
 
     /// The object without counting an access.
     pub fn peek(&self, key: &str) -> Option<Object> {
-        self.shard(key).lock().map.peek(key).map(|e| e.object.clone())
+        self.shard(key).lock().map.get(key).map(|e| e.object.clone())
     }
 
     fn insert(&self, object: Object, now_ms: u64) -> Result<(), TierError> {
@@ -155,17 +155,17 @@ impl MemoryTier {
         }
         let key = object.meta.key.clone();
         let entry = Entry { object, footprint, access: Access { last_ms: now_ms, count: 0 } };
-        let old = self.shard(&key).lock().map.push(key, entry);
+        let old = self.shard(&key).lock().map.insert(key, entry);
         self.bytes.fetch_add(footprint, Ordering::Relaxed);
         self.objects.fetch_add(1, Ordering::Relaxed);
-        if let Some((_, old)) = old {
+        if let Some(old) = old {
             self.account_removed(old.footprint);
         }
         Ok(())
     }
 
     fn remove(&self, key: &str) -> bool {
-        let removed = self.shard(key).lock().map.pop(key);
+        let removed = self.shard(key).lock().map.remove(key);
         match removed {
             Some(entry) => {
                 self.account_removed(entry.footprint);
@@ -207,7 +207,7 @@ impl Tier for MemoryTier {
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
         let mut shard = self.shard(key).lock();
-        Ok(shard.map.peek_mut(key).map(|entry| {
+        Ok(shard.map.get_mut(key).map(|entry| {
             entry.access.last_ms = self.clock.now_ms();
             entry.access.count += 1;
             entry.object.clone()
@@ -215,7 +215,7 @@ impl Tier for MemoryTier {
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-        Ok(self.shard(key).lock().map.peek(key).map(|e| e.object.meta.clone()))
+        Ok(self.shard(key).lock().map.get(key).map(|e| e.object.meta.clone()))
     }
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
@@ -230,7 +230,7 @@ impl Tier for MemoryTier {
 
     async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
         let mut shard = self.shard(key).lock();
-        Ok(shard.map.peek_mut(key).map(|entry| {
+        Ok(shard.map.get_mut(key).map(|entry| {
             let mut meta = (*entry.object.meta).clone();
             meta.expires_ms = expires_ms;
             entry.object.meta = Arc::new(meta);
