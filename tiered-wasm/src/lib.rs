@@ -149,6 +149,7 @@ impl WasmPolicy {
         };
         let (first, id) = Instance::new(&pre, Arc::from("(loading)"), &setup)?;
         let name: Arc<str> = Arc::from(id.name.as_str());
+        let order = if ordered { Some(Order::new(Instance::new(&pre, name.clone(), &setup)?.0)) } else { None };
         tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, ordered, "policy loaded");
         Ok(WasmPolicy {
             identity: PolicyIdentity {
@@ -158,7 +159,7 @@ impl WasmPolicy {
                 sha256: Some(sha256),
             },
             pool: Pool::new(pre, setup, name.clone(), first),
-            order: ordered.then(Order::default),
+            order,
             name,
             fallback: FallbackPolicy::new(capacities),
             throttle: Throttle::new(

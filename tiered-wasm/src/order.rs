@@ -3,7 +3,9 @@
 //! decision about the order reaches the same `Store`, one call at a time.
 //! Decisions (`place`, `promote`) keep running on the pooled instances.
 //!
-//! The instance is built on the first call. A call that fails (trap,
+//! The instance is built when the policy is loaded (so its `configure`, and
+//! the log line it writes, happen at start, not inside the first request
+//! that fills a tier), and again after a failure. A call that fails (trap,
 //! deadline, memory limit, no instance could be built) drops it: its order
 //! is lost, and with it the events that call carried. The order's
 //! **generation** is bumped then; the engine sees a new generation before
@@ -19,13 +21,18 @@ use super::instance::Instance;
 use super::pool::{Failure, Pool};
 
 /// The stateful instance of an ordered policy.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Order {
     instance: Mutex<Option<Instance>>,
     generation: AtomicU64,
 }
 
 impl Order {
+    /// An order running on `instance`, configured.
+    pub(crate) fn new(instance: Instance) -> Order {
+        Order { instance: Mutex::new(Some(instance)), generation: AtomicU64::new(0) }
+    }
+
     /// Runs `f` on the order's instance, building it if needed; a failure
     /// drops the instance and bumps the generation.
     pub(crate) fn with<R>(
