@@ -225,6 +225,8 @@ impl WasmPolicy {
         match &err {
             Failure::Timeout => &c.timeouts,
             Failure::Trap(_) | Failure::Rebuild(_) => &c.traps,
+            // Said once when the pause began (order.rs); a fallback, no failure.
+            Failure::Paused => return None,
         }
         .fetch_add(1, Ordering::Relaxed);
         tracing::warn!(policy = %self.name, call, error = %err, "policy call failed; using fallback decision");
@@ -327,6 +329,7 @@ impl Policy for WasmPolicy {
             log_truncated: log.truncated,
             log_dropped: log.dropped,
             order_resets: self.order_generation(),
+            order_pauses: self.order.as_ref().map_or(0, Order::pauses),
         }
     }
 }

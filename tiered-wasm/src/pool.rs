@@ -33,6 +33,8 @@ pub(crate) enum Failure {
     Timeout,
     /// No instance could be built to run the call.
     Rebuild(SetupError),
+    /// The order rests after repeated failures; the call was not made.
+    Paused,
 }
 
 impl Failure {
@@ -57,6 +59,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Trap(err) => write!(f, "trap: {}", instance::trap_message(err)),
             Failure::Timeout => write!(f, "deadline exceeded"),
+            Failure::Paused => write!(f, "the order rests after repeated failures"),
             Failure::Rebuild(SetupError::Failed { during, cause }) => {
                 write!(f, "no instance: {during} failed: {cause}")
             }

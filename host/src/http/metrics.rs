@@ -140,6 +140,7 @@ impl Exporter {
             ("timeouts_total", p.timeouts),
             ("rebuilds_total", p.rebuilds),
             ("order_resets_total", p.order_resets),
+            ("order_pauses_total", p.order_pauses),
             ("throttled_total", p.throttled),
             ("outgrown_total", p.outgrown),
             ("memory_refusals_total", p.memory_refusals),
@@ -218,6 +219,7 @@ fn describe(histograms: bool) {
         ("tiered_policy_timeouts_total", "Policy calls stopped by the deadline."),
         ("tiered_policy_rebuilds_total", "Policy instances rebuilt after a failure."),
         ("tiered_policy_order_resets_total", "Times the policy's eviction order was lost and rebuilt."),
+        ("tiered_policy_order_pauses_total", "Times the policy's eviction order rested after repeated failures."),
         (
             "tiered_policy_throttled_total",
             "Decisions answered by the fallback because the policy took more than its CPU share.",

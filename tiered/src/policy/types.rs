@@ -134,6 +134,9 @@ pub struct PolicyCounters {
     /// Times the policy's eviction order was lost (a failed or skipped
     /// eviction call, a rebuilt instance) and the residents handed over.
     pub order_resets: u64,
+    /// Times the order rested after failing three calls in a row (30 s
+    /// each: the host's CLOCK evicts alone, no rebuild, no hand-over).
+    pub order_pauses: u64,
     /// Messages the policy logged.
     pub log_written: u64,
     /// Of those, messages cut to `[policy_limits] log_line_bytes`.
