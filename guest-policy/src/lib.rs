@@ -15,7 +15,8 @@
 //! - [`promote`]: promotion after lower-tier hits (size rules, an optional
 //!   frequency gate);
 //! - [`s3fifo`]: S3-FIFO, the eviction order of one tier, keyed by object ids
-//!   ([`ids`]: the maps it keys by them);
+//!   ([`table`]: its compact id index; [`ghost`]: the ids it remembers after
+//!   evicting them; [`ids`]: a hasher for maps keyed by ids);
 //! - [`order`]: [`DefaultOrder`], one S3-FIFO per cache tier fed with the
 //!   host's events (the stateful half, WIT `interface eviction`);
 //! - [`DefaultPolicy`] (`policy.rs`): the stateless decisions over one
@@ -32,12 +33,14 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod ghost;
 pub mod ids;
 pub mod order;
 pub mod place;
 mod policy;
 pub mod promote;
 pub mod s3fifo;
+pub mod table;
 pub mod ttl;
 pub mod types;
 mod units;

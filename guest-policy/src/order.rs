@@ -27,8 +27,9 @@ pub struct EventColumns<'a> {
     pub size: &'a [u64],
 }
 
-/// Residents an order's table is sized for at most, up front: 2^20 ids
-/// cost about 16 MiB of table; a tier that holds more grows it.
+/// Residents an order's id tables are sized for at most, up front: 2^20
+/// ids cost 8 MiB of table for the residents and 8 MiB for the ghost; a
+/// tier that holds more grows them.
 pub const RESERVE_MAX: u64 = 1 << 20;
 
 /// The S3-FIFO orders of the memory and disk tiers.

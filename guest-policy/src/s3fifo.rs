@@ -25,28 +25,88 @@
 //! silently overrule it. With the default placement limits (at most 1/16
 //! of the hot budget) the case does not arise in memory.
 //!
-//! Queues hold `(id, stamp)` pairs and removal is lazy: an entry whose
-//! object left, or came back with a new stamp, is skipped when it reaches
-//! the head. Every operation is O(1) amortized.
+//! Objects live in a slab of 32-byte slots (allocated 2 MiB at a time),
+//! each linked into its queue (small or main) by `u32` indices, and found by
+//! id through an [`IdTable`] of 4-byte cells; the ghost is a [`Ghost`] of
+//! 8-byte entries. Every operation is O(1), and a tier of a million objects
+//! with its ghost full costs about 56 MiB (BENCHMARKS.md, "Policy memory").
 
-use std::collections::{HashMap, VecDeque};
+use crate::ghost::Ghost;
+use crate::table::IdTable;
 
-use crate::ids::IdMap;
+/// No slot: the end of a queue, or of the free list.
+const NIL: u32 = u32::MAX;
 
-/// Which queue an object is in.
+/// Which queue a slot is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queue {
     Small,
     Main,
+    Free,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Object {
+struct Slot {
+    id: u64,
     size: u64,
-    stamp: u32,
+    prev: u32,
+    next: u32,
     /// Reads since insertion (small) or since last examined (main).
     freq: u8,
     queue: Queue,
+}
+
+/// Slots per chunk of the slab: 64 Ki slots, 2 MiB.
+const CHUNK: usize = 1 << 16;
+
+/// The slots, in chunks allocated as objects come: the slab grows without
+/// copying (a `Vec` doubling would hold the old and the new buffer at once,
+/// and a policy's linear memory never shrinks).
+#[derive(Debug, Default)]
+struct Slab {
+    chunks: Vec<Box<[Slot]>>,
+    len: usize,
+}
+
+impl Slab {
+    /// Appends `slot`; its index.
+    fn push(&mut self, slot: Slot) -> u32 {
+        if self.len == self.chunks.len() * CHUNK {
+            self.chunks.push(vec![slot; CHUNK].into_boxed_slice());
+        }
+        let p = self.len;
+        self.len += 1;
+        self.chunks[p / CHUNK][p % CHUNK] = slot;
+        p as u32
+    }
+}
+
+impl std::ops::Index<u32> for Slab {
+    type Output = Slot;
+
+    fn index(&self, p: u32) -> &Slot {
+        let p = p as usize;
+        &self.chunks[p / CHUNK][p % CHUNK]
+    }
+}
+
+impl std::ops::IndexMut<u32> for Slab {
+    fn index_mut(&mut self, p: u32) -> &mut Slot {
+        let p = p as usize;
+        &mut self.chunks[p / CHUNK][p % CHUNK]
+    }
+}
+
+/// A FIFO of slots, linked through them.
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+    bytes: u64,
+}
+
+impl List {
+    const EMPTY: List = List { head: NIL, tail: NIL, bytes: 0 };
 }
 
 /// The parameters, as libCacheSim names them.
@@ -72,77 +132,78 @@ pub struct S3Fifo {
     params: S3FifoParams,
     small_cap: u64,
     main_cap: u64,
-    ghost_cap: u64,
-    objects: IdMap<Object>,
-    small: VecDeque<(u64, u32)>,
-    main: VecDeque<(u64, u32)>,
-    small_bytes: u64,
-    main_bytes: u64,
-    /// id → (stamp, size) of the ids the ghost remembers.
-    ghost: IdMap<(u32, u64)>,
-    ghost_queue: VecDeque<(u64, u32)>,
-    ghost_bytes: u64,
-    next_stamp: u32,
+    slots: Slab,
+    /// Head of the free slots, linked through `next`.
+    free: u32,
+    table: IdTable,
+    small: List,
+    main: List,
+    ghost: Ghost,
     has_evicted: bool,
 }
 
 impl S3Fifo {
-    /// An empty order for a tier of `capacity` bytes, its table sized for
-    /// `objects` residents (grown past that if needed: a rehash of millions
-    /// of entries can outlast a call's deadline, so size it once).
+    /// An empty order for a tier of `capacity` bytes, its id tables sized
+    /// for `objects` residents (and the ghost's for `ghost_ratio` of that):
+    /// a table grown past that rehashes every entry, which at millions can
+    /// outlast a call's deadline. The slab and the ghost's rings grow as
+    /// objects come (a copy, not a rehash), so a tier that holds fewer
+    /// objects than it could does not pay for them.
     pub fn new(capacity: u64, objects: usize, params: S3FifoParams) -> S3Fifo {
         let small_cap = (capacity as f64 * params.small_ratio) as u64;
+        let ghost_objects = (objects as f64 * params.ghost_ratio.min(4.0)) as usize;
         S3Fifo {
             params,
             small_cap,
             main_cap: capacity - small_cap.min(capacity),
-            ghost_cap: (capacity as f64 * params.ghost_ratio) as u64,
-            objects: HashMap::with_capacity_and_hasher(objects, Default::default()),
-            small: VecDeque::new(),
-            main: VecDeque::new(),
-            small_bytes: 0,
-            main_bytes: 0,
-            ghost: HashMap::default(),
-            ghost_queue: VecDeque::new(),
-            ghost_bytes: 0,
-            next_stamp: 0,
+            slots: Slab::default(),
+            free: NIL,
+            table: IdTable::with_capacity(objects),
+            small: List::EMPTY,
+            main: List::EMPTY,
+            ghost: Ghost::new((capacity as f64 * params.ghost_ratio) as u64, ghost_objects),
             has_evicted: false,
         }
     }
 
     /// Objects held.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.table.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.table.is_empty()
     }
 
     /// Bytes held.
     pub fn bytes(&self) -> u64 {
-        self.small_bytes + self.main_bytes
+        self.small.bytes + self.main.bytes
+    }
+
+    fn find(&self, id: u64) -> Option<u32> {
+        let slots = &self.slots;
+        self.table.get(id, |p| slots[p].id)
     }
 
     /// Whether `id` is held.
     pub fn contains(&self, id: u64) -> bool {
-        self.objects.contains_key(&id)
+        self.find(id).is_some()
     }
 
     /// A read of `id` (ignored if not held).
     pub fn hit(&mut self, id: u64) {
-        if let Some(o) = self.objects.get_mut(&id) {
-            o.freq = o.freq.saturating_add(1);
+        if let Some(p) = self.find(id) {
+            let slot = &mut self.slots[p];
+            slot.freq = slot.freq.saturating_add(1);
         }
     }
 
     /// `id` left the tier by someone else's decision (ignored if not held).
     pub fn remove(&mut self, id: u64) {
-        if let Some(o) = self.objects.remove(&id) {
-            match o.queue {
-                Queue::Small => self.small_bytes -= o.size,
-                Queue::Main => self.main_bytes -= o.size,
-            }
+        let slots = &self.slots;
+        if let Some(p) = self.table.remove(id, |p| slots[p].id) {
+            self.unlink(p);
+            self.release(p);
         }
     }
 
@@ -150,7 +211,7 @@ impl S3Fifo {
     /// the usual rule, nothing evicted.
     pub fn arrived(&mut self, id: u64, size: u64) {
         self.remove(id);
-        let ghost_hit = self.forget_ghost(id);
+        let ghost_hit = self.ghost.forget(id);
         self.insert(id, size, ghost_hit);
     }
 
@@ -160,7 +221,7 @@ impl S3Fifo {
     /// refuse.
     pub fn admit(&mut self, id: u64, size: u64, need: u64) -> Option<Vec<u64>> {
         self.remove(id);
-        let ghost_hit = self.forget_ghost(id);
+        let ghost_hit = self.ghost.forget(id);
         let victims = self.evict(need);
         self.insert(id, size, ghost_hit || size >= self.small_cap);
         Some(victims)
@@ -181,35 +242,79 @@ impl S3Fifo {
     /// Inserts `id`: into main when `to_main` (a ghost hit, an object too
     /// large for small) or small is full before the first eviction.
     fn insert(&mut self, id: u64, size: u64, to_main: bool) {
-        let queue = if to_main || (!self.has_evicted && self.small_bytes >= self.small_cap) {
+        let queue = if to_main || (!self.has_evicted && self.small.bytes >= self.small_cap) {
             Queue::Main
         } else {
             Queue::Small
         };
-        let stamp = self.stamp();
-        self.objects.insert(id, Object { size, stamp, freq: 0, queue });
+        let slot = Slot { id, size, prev: NIL, next: NIL, freq: 0, queue };
+        let p = match self.free {
+            NIL => self.slots.push(slot),
+            p => {
+                self.free = self.slots[p].next;
+                self.slots[p] = slot;
+                p
+            }
+        };
+        let slots = &self.slots;
+        self.table.insert(id, p, |p| slots[p].id);
+        self.push_back(p, queue);
+    }
+
+    fn list(&mut self, queue: Queue) -> &mut List {
         match queue {
-            Queue::Small => {
-                self.small.push_back((id, stamp));
-                self.small_bytes += size;
-            }
-            Queue::Main => {
-                self.main.push_back((id, stamp));
-                self.main_bytes += size;
-            }
+            Queue::Small => &mut self.small,
+            // A free slot is in no list; nothing links one.
+            Queue::Main | Queue::Free => &mut self.main,
         }
     }
 
-    fn stamp(&mut self) -> u32 {
-        self.next_stamp = self.next_stamp.wrapping_add(1);
-        self.next_stamp
+    /// Links slot `p` at the tail of `queue`.
+    fn push_back(&mut self, p: u32, queue: Queue) {
+        let size = self.slots[p].size;
+        let list = *self.list(queue);
+        {
+            let slot = &mut self.slots[p];
+            slot.queue = queue;
+            slot.prev = list.tail;
+            slot.next = NIL;
+        }
+        match list.tail {
+            NIL => self.list(queue).head = p,
+            tail => self.slots[tail].next = p,
+        }
+        let list = self.list(queue);
+        list.tail = p;
+        list.bytes += size;
+    }
+
+    /// Unlinks slot `p` from its queue.
+    fn unlink(&mut self, p: u32) {
+        let Slot { prev, next, size, queue, .. } = self.slots[p];
+        match prev {
+            NIL => self.list(queue).head = next,
+            prev => self.slots[prev].next = next,
+        }
+        match next {
+            NIL => self.list(queue).tail = prev,
+            next => self.slots[next].prev = prev,
+        }
+        self.list(queue).bytes -= size;
+    }
+
+    /// Returns unlinked slot `p` (already out of the table) to the free list.
+    fn release(&mut self, p: u32) {
+        let slot = &mut self.slots[p];
+        slot.queue = Queue::Free;
+        slot.next = self.free;
+        self.free = p;
     }
 
     /// One object out, by S3-FIFO's rule; `None` when the order is empty.
     fn evict_one(&mut self) -> Option<(u64, u64)> {
         self.has_evicted = true;
-        while !self.objects.is_empty() {
-            let main_first = self.main_bytes > self.main_cap || self.small_bytes == 0;
+        while !self.is_empty() {
+            let main_first = self.main.bytes > self.main_cap || self.small.bytes == 0;
             let evicted = if main_first { self.evict_main() } else { self.evict_small() };
             if evicted.is_some() {
                 return evicted;
@@ -224,77 +329,46 @@ impl S3Fifo {
         None
     }
 
-    /// The live head of `queue`, popped.
-    fn pop_live(&mut self, queue: Queue) -> Option<(u64, Object)> {
-        loop {
-            let (id, stamp) = match queue {
-                Queue::Small => self.small.pop_front()?,
-                Queue::Main => self.main.pop_front()?,
-            };
-            match self.objects.get(&id) {
-                Some(o) if o.stamp == stamp && o.queue == queue => return Some((id, *o)),
-                _ => continue,
-            }
-        }
+    /// Slot `p`, unlinked, leaves the tier: its id and size.
+    fn drop_slot(&mut self, p: u32) -> (u64, u64) {
+        let Slot { id, size, .. } = self.slots[p];
+        let slots = &self.slots;
+        self.table.remove(id, |p| slots[p].id);
+        self.release(p);
+        (id, size)
     }
 
     fn evict_small(&mut self) -> Option<(u64, u64)> {
-        while let Some((id, o)) = self.pop_live(Queue::Small) {
-            self.small_bytes -= o.size;
-            if o.freq >= self.params.move_to_main {
-                let stamp = self.stamp();
-                self.objects.insert(id, Object { size: o.size, stamp, freq: 0, queue: Queue::Main });
-                self.main.push_back((id, stamp));
-                self.main_bytes += o.size;
+        loop {
+            let p = self.small.head;
+            if p == NIL {
+                return None;
+            }
+            self.unlink(p);
+            if self.slots[p].freq >= self.params.move_to_main {
+                self.slots[p].freq = 0;
+                self.push_back(p, Queue::Main);
             } else {
-                self.objects.remove(&id);
-                self.remember_ghost(id, o.size);
-                return Some((id, o.size));
+                let (id, size) = self.drop_slot(p);
+                self.ghost.remember(id, size);
+                return Some((id, size));
             }
         }
-        None
     }
 
     fn evict_main(&mut self) -> Option<(u64, u64)> {
-        while let Some((id, o)) = self.pop_live(Queue::Main) {
-            if o.freq >= 1 {
-                let stamp = self.stamp();
-                let freq = o.freq.min(3) - 1;
-                self.objects.insert(id, Object { stamp, freq, ..o });
-                self.main.push_back((id, stamp));
+        loop {
+            let p = self.main.head;
+            if p == NIL {
+                return None;
+            }
+            self.unlink(p);
+            let slot = &mut self.slots[p];
+            if slot.freq >= 1 {
+                slot.freq = slot.freq.min(3) - 1;
+                self.push_back(p, Queue::Main);
             } else {
-                self.objects.remove(&id);
-                self.main_bytes -= o.size;
-                return Some((id, o.size));
-            }
-        }
-        None
-    }
-
-    /// Whether the ghost remembered `id` (it forgets it either way).
-    fn forget_ghost(&mut self, id: u64) -> bool {
-        match self.ghost.remove(&id) {
-            Some((_, size)) => {
-                self.ghost_bytes -= size;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn remember_ghost(&mut self, id: u64, size: u64) {
-        if self.ghost_cap == 0 || self.ghost.contains_key(&id) {
-            return;
-        }
-        let stamp = self.stamp();
-        self.ghost.insert(id, (stamp, size));
-        self.ghost_queue.push_back((id, stamp));
-        self.ghost_bytes += size;
-        while self.ghost_bytes > self.ghost_cap {
-            let Some((old, stamp)) = self.ghost_queue.pop_front() else { break };
-            if self.ghost.get(&old).is_some_and(|&(s, _)| s == stamp) {
-                let (_, size) = self.ghost.remove(&old).expect("checked above");
-                self.ghost_bytes -= size;
+                return Some(self.drop_slot(p));
             }
         }
     }
