@@ -137,6 +137,14 @@ impl EvictionGuest for Component {
     fn evict(events: Events, need_bytes: u64) -> Vec<u64> {
         with_order(|order| order.evict(columns(&events), need_bytes))
     }
+
+    fn residents(events: Events) -> u64 {
+        let columns = columns(&events);
+        with_order(|order| {
+            order.observe(columns);
+            order.len(columns.tier) as u64
+        })
+    }
 }
 
 export!(Component);

@@ -22,11 +22,14 @@ const BATCH: u64 = 4096;
 fn main() {
     let capacities = Capacities { hot_bytes: OBJECTS * SIZE, warm_bytes: 0 };
     let engine = PolicyEngine::new(None).expect("engine");
-    // The memory limit of one instance must hold the order: 1 GiB here. The
-    // deadline is generous: the slowest call is measured and printed instead.
-    let limits =
-        PolicyLimits { memory_bytes: 1 << 30, deadline: std::time::Duration::from_secs(10), ..PolicyLimits::default() }
-            .unthrottled();
+    // The order's memory limit (1 GiB, the default) holds it. The deadline
+    // is generous: the slowest call is measured and printed instead.
+    let limits = PolicyLimits {
+        order_memory_bytes: 1 << 30,
+        deadline: std::time::Duration::from_secs(10),
+        ..PolicyLimits::default()
+    }
+    .unthrottled();
     let policy = WasmPolicy::load(&engine, DEFAULT_POLICY_WASM, &[], capacities, limits).expect("loads");
     let native = BuiltinPolicy::new(&[], capacities).expect("configures");
     let memory = || policy.counters().memory_bytes;

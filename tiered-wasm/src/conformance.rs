@@ -15,6 +15,10 @@
 //! 4. **Within the limits**: all of it under the [`PolicyLimits`] given (the
 //!    CLI uses the defaults `tiered serve` runs with), so a call that loops or
 //!    allocates without bound fails the kit.
+//! 5. **Counts what it holds** (an ordered policy): a fresh order handed
+//!    arrivals, removals, host evictions, an admission and an eviction
+//!    answers `residents` with the count the host keeps at each step (the
+//!    host checks this in service and rebuilds an order that disagrees).
 //!
 //! A failed load (not a component, wrong world, rejected configuration) is an
 //! error, as for [`super::check`].
@@ -68,8 +72,25 @@ pub fn conformance(
     let second = WasmPolicy::load(engine, wasm, config, CAPACITIES, limits)?;
     let battery = probes::ordinary().into_iter().map(|(n, p)| (n, "ordinary", p));
     let battery = battery.chain(probes::edges().into_iter().map(|(n, p)| (n, "edge", p)));
-    let checks: Vec<ConformanceCheck> =
+    let mut checks: Vec<ConformanceCheck> =
         battery.map(|(name, kind, probe)| run(name, kind, &probe, &first, &second)).collect();
+    if first.keeps_order() {
+        let fresh = WasmPolicy::load(engine, wasm, config, CAPACITIES, limits)?;
+        let started = Instant::now();
+        let outcome = counts(&fresh);
+        let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let (passed, detail) = match outcome {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        checks.push(ConformanceCheck {
+            name: "order: counts its residents",
+            kind: "ordinary",
+            passed,
+            detail,
+            elapsed_ns,
+        });
+    }
     Ok(ConformanceReport { ok: checks.iter().all(|c| c.passed), checks, counters: first.counters() })
 }
 
@@ -105,6 +126,66 @@ fn run(
         return check(false, format!("instances disagree: {} vs {}", short(&answer), short(&other)));
     }
     check(true, short(&answer))
+}
+
+/// Check 5: the count of a fresh order, step by step, against the host's.
+fn counts(policy: &WasmPolicy) -> Result<String, String> {
+    use std::collections::BTreeSet;
+    use tiered::policy::order::{ARRIVAL, HOST_EVICTION, REMOVAL};
+    use tiered::policy::{Admission, Arrival, Events, TierId};
+
+    const SIZE: u64 = 4096;
+    let mut held = BTreeSet::new();
+    let mut steps = Vec::new();
+    let mut ask = |step: &str, events: &Events, held: &BTreeSet<u64>| -> Result<(), String> {
+        let before = policy.counters();
+        let answer = policy.residents(events);
+        if let Some(why) = failure(&before, &policy.counters()) {
+            return Err(format!("{step}: {why}"));
+        }
+        match answer {
+            Some(n) if n == held.len() as u64 => {
+                steps.push(n.to_string());
+                Ok(())
+            }
+            Some(n) => Err(format!("{step}: counts {n}, the host holds {}", held.len())),
+            None => Err(format!("{step}: no count")),
+        }
+    };
+    let mut events = Events::new(TierId::Hot);
+    for id in 1..=100 {
+        events.push(ARRIVAL, id, SIZE, 0);
+        held.insert(id);
+    }
+    ask("100 arrivals", &events, &held)?;
+    let mut events = Events::new(TierId::Hot);
+    for id in (1..=10).chain([1, 5000, 5001]) {
+        events.push(REMOVAL, id, SIZE, 0);
+        held.remove(&id);
+    }
+    for id in 11..=15 {
+        events.push(HOST_EVICTION, id, SIZE, 0);
+        held.remove(&id);
+    }
+    ask("removals (some twice, some unknown) and host evictions", &events, &held)?;
+    // What the host keeps of an answer: victims it holds, each once.
+    let take = |victims: Vec<u64>, held: &mut BTreeSet<u64>| {
+        for v in victims {
+            held.remove(&v);
+        }
+    };
+    match policy.admit(&Events::new(TierId::Hot), Arrival { id: 200, size: SIZE, class: 0 }, 2 * SIZE) {
+        Admission::Admit(victims) => {
+            take(victims, &mut held);
+            held.insert(200);
+        }
+        Admission::Refuse => {}
+    }
+    ask("an admission against two victims", &Events::new(TierId::Hot), &held)?;
+    take(policy.evict(&Events::new(TierId::Hot), 3 * SIZE), &mut held);
+    ask("an eviction of three", &Events::new(TierId::Hot), &held)?;
+    ask("the other tier, untouched", &Events::new(TierId::Warm), &BTreeSet::new())?;
+    Ok(format!("residents {}", steps.join(", ")))
 }
 
 /// What the policy did wrong between two counter snapshots, if anything.

@@ -26,7 +26,7 @@ use super::state::{HostState, ImportOverran};
 
 /// What every instance of a policy is configured with, and what its
 /// instances share.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Setup {
     /// The host's `[policy_config]` pairs, handed to `configure`.
     pub(crate) config: Vec<(String, String)>,
@@ -228,6 +228,18 @@ impl Instance {
             .map_err(SetupError::Rejected)?;
         let configured_bytes = store.data().memory.held();
         Ok((Instance { store, decisions, eviction, configured_bytes }, identity))
+    }
+
+    /// Makes the first eviction call of a new order instance, an empty
+    /// `observe`, under the set-up deadline: an order may build its tables
+    /// then (sized once, for the most objects a tier can hold), which can
+    /// take longer than one call's deadline.
+    pub(crate) fn prime_order(&mut self, setup: &Setup) -> wasmtime::Result<()> {
+        let empty = tiered::policy::Events::new(tiered::policy::TierId::Hot);
+        let batch = super::convert::events(&empty);
+        self.call_order(setup.limits.setup_ticks(), |e, s| e.call_observe(s, batch))?;
+        self.configured_bytes = self.store.data().memory.held();
+        Ok(())
     }
 
     /// Linear memory this instance holds, in bytes.

@@ -149,7 +149,7 @@ impl WasmPolicy {
         };
         let (first, id) = Instance::new(&pre, Arc::from("(loading)"), &setup)?;
         let name: Arc<str> = Arc::from(id.name.as_str());
-        let order = if ordered { Some(Order::new(Instance::new(&pre, name.clone(), &setup)?.0)) } else { None };
+        let order = if ordered { Some(Order::load(&pre, name.clone(), &setup)?) } else { None };
         tracing::info!(policy = %name, version = %id.version, %sha256, from_cache, ordered, "policy loaded");
         Ok(WasmPolicy {
             identity: PolicyIdentity {
@@ -304,6 +304,20 @@ impl Policy for WasmPolicy {
             instance.call_order(ticks, |e, s| e.call_evict(s, batch, need_bytes)).map_err(Failure::from_call)
         })
         .unwrap_or_default()
+    }
+
+    fn residents(&self, events: &Events) -> Option<u64> {
+        self.order.as_ref()?;
+        self.decide("residents", Timing::Always, |instance, ticks| {
+            let batch = convert::events(events);
+            instance.call_order(ticks, |e, s| e.call_residents(s, batch)).map_err(Failure::from_call)
+        })
+    }
+
+    fn reset_order(&self) {
+        if let Some(order) = &self.order {
+            order.reset();
+        }
     }
 
     fn counters(&self) -> PolicyCounters {

@@ -26,6 +26,21 @@ pub struct PolicyLimits {
     /// Bound of each linear memory of an instance, in bytes. Python
     /// components need ~100 MiB, Rust ones a few MiB.
     pub memory_bytes: usize,
+    /// Bound of the linear memory of the eviction order's instance (an
+    /// ordered policy keeps its queues there, for every resident of every
+    /// cache tier), in bytes. The default policy takes about 60 bytes per
+    /// resident with its ghost full, so the default of 1 GiB holds some
+    /// 15 million. Still within `total_memory_bytes`.
+    pub order_memory_bytes: usize,
+    /// Failed calls in a row (trap, deadline, memory limit) after which the
+    /// eviction order rests for `order_pause_ms`: its calls are answered by
+    /// the host's own order and no instance is rebuilt or handed the
+    /// residents (counted as `order_pauses`).
+    pub order_failures_before_pause: u32,
+    /// How long the eviction order rests after `order_failures_before_pause`
+    /// failures in a row.
+    #[serde(with = "duration_ms", rename = "order_pause_ms")]
+    pub order_pause: Duration,
     /// Bound of the linear memory of all policy instances of the process
     /// together (every instance of the live policy, of one being loaded, of
     /// the check), in bytes. A growth past it traps. `tiered serve` reads it
@@ -59,6 +74,9 @@ impl Default for PolicyLimits {
         PolicyLimits {
             deadline: Duration::from_millis(20),
             memory_bytes: 256 << 20,
+            order_memory_bytes: 1 << 30,
+            order_failures_before_pause: 3,
+            order_pause: Duration::from_secs(30),
             total_memory_bytes: MemoryBudget::default_total(),
             instances: 2 * cores,
             idle_growth_bytes: 16 << 20,

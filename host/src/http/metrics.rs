@@ -174,7 +174,7 @@ fn info_labels(id: &PolicyIdentity) -> [(&'static str, String); 4] {
 }
 
 /// Per-tier counters: name (after `tiered_tier_`), value.
-fn tier_counters(t: &TierStats) -> [(&'static str, u64); 15] {
+fn tier_counters(t: &TierStats) -> [(&'static str, u64); 16] {
     [
         ("hits_total", t.hits),
         ("misses_total", t.misses),
@@ -190,6 +190,7 @@ fn tier_counters(t: &TierStats) -> [(&'static str, u64); 15] {
         ("host_evictions_total", t.host_evictions),
         ("id_collisions_total", t.id_collisions),
         ("handovers_total", t.handovers),
+        ("order_mismatches_total", t.order_mismatches),
         ("hits_dropped_total", t.hits_dropped),
     ]
 }
@@ -211,6 +212,10 @@ fn describe(histograms: bool) {
         ("tiered_tier_host_evictions_total", "Evictions the host's own order made for an ordered policy."),
         ("tiered_tier_id_collisions_total", "Objects not cached because another resident key has their id."),
         ("tiered_tier_handovers_total", "Times the residents were handed to the policy's order."),
+        (
+            "tiered_tier_order_mismatches_total",
+            "Times the policy's count of residents disagreed with the host's (its order was rebuilt).",
+        ),
         ("tiered_tier_hits_dropped_total", "Hit events dropped because their buffer was full."),
         ("tiered_gets_total", "Reads answered by the store."),
         ("tiered_policy_calls_total", "Decisions asked of the policy."),

@@ -52,6 +52,10 @@ pub struct SimulateArgs {
     /// Hit events buffered per stripe in `batched` mode (16 stripes per tier).
     #[arg(long, value_name = "N", default_value_t = tiered::StoreConfig::default().hit_buffer)]
     pub hit_buffer: usize,
+    /// Share of hit events to drop on purpose in `batched` mode (0 to 1), as
+    /// the full buffers of a busy service would: what lost hits cost.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub drop_hits: f64,
     /// S3 price of 1,000 GET or HEAD requests, USD (AWS S3 Standard).
     #[arg(long, default_value_t = Prices::default().get_per_1000)]
     pub price_get: f64,
@@ -93,6 +97,18 @@ pub fn execute(args: &SimulateArgs) -> Result<String, SimError> {
     sim.progress = !args.no_progress;
     sim.mode = args.mode;
     sim.hit_buffer = args.hit_buffer;
+    if !(0.0..=1.0).contains(&args.drop_hits) {
+        return Err(SimError::InvalidArgument(format!(
+            "--drop-hits {} is not a share between 0 and 1",
+            args.drop_hits
+        )));
+    }
+    if args.drop_hits > 0.0 && args.mode != Mode::Batched {
+        return Err(SimError::InvalidArgument(
+            "--drop-hits needs --mode batched (exact mode delivers every event)".into(),
+        ));
+    }
+    sim.drop_hits = args.drop_hits;
     let reports =
         if args.sizes.is_empty() { vec![sim.run(args.hot, args.warm)?] } else { sim.sweep(&args.sizes, args.warm)? };
     if let Some(path) = &args.plot {

@@ -137,7 +137,13 @@ mod tests {
         let overheads = vec![0; trace.keys.len()];
         run(
             &trace,
-            Tiers { hot_bytes: hot, warm_bytes: warm, mode: crate::sim::replay::Mode::Exact, hit_buffer: 1 },
+            Tiers {
+                hot_bytes: hot,
+                warm_bytes: warm,
+                mode: crate::sim::replay::Mode::Exact,
+                hit_buffer: 1,
+                drop_hits: 0.0,
+            },
             &overheads,
         )
     }

@@ -43,7 +43,7 @@ pub enum Mode {
 }
 
 /// The tiers of one replay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tiers {
     /// Hot budget in bytes; 0 = no hot tier.
     pub hot_bytes: u64,
@@ -53,6 +53,9 @@ pub struct Tiers {
     pub mode: Mode,
     /// Hit events per buffer stripe in [`Mode::Batched`].
     pub hit_buffer: usize,
+    /// Share of hit events dropped on purpose in [`Mode::Batched`], as a
+    /// busy service's full buffers would.
+    pub drop_hits: f64,
 }
 
 impl Tiers {
@@ -114,8 +117,12 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
     let zeros = bytes::Bytes::from(vec![0u8; usize::try_from(largest).map_err(|_| SimError::TooLarge(largest))?]);
     let cold = Arc::new(SimCold::new(&trace.keys, &sizes, zeros));
     let clock = ManualClock::new(EPOCH_MS);
-    let config =
-        StoreConfig { exact_events: tiers.mode == Mode::Exact, hit_buffer: tiers.hit_buffer, ..StoreConfig::default() };
+    let config = StoreConfig {
+        exact_events: tiers.mode == Mode::Exact,
+        hit_buffer: tiers.hit_buffer,
+        drop_hits: tiers.drop_hits,
+        ..StoreConfig::default()
+    };
     let builder = TieredStore::builder().cold(cold.clone()).clock(Arc::new(clock.clone())).config(config);
     let caches = CacheTiers::build(tiers.capacities(), Arc::new(clock.clone()), |budget| {
         Ok::<_, SimError>(MemoryTier::with_clock(budget, Arc::new(clock.clone())))

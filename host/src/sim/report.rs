@@ -110,6 +110,12 @@ pub struct TierReport {
     pub evictions: u64,
     pub promotions: u64,
     pub demotions: u64,
+    /// Hit events the policy never saw (batched mode: full buffers, or
+    /// `--drop-hits`).
+    pub hits_dropped: u64,
+    /// Times the policy's count of residents disagreed with the engine's
+    /// (its order was rebuilt): 0 for an order that keeps count.
+    pub order_mismatches: u64,
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -133,6 +139,8 @@ fn tier_reports(served: &[Served; 3], gets: u64, bytes: u64, present: [bool; 2])
             evictions: 0,
             promotions: 0,
             demotions: 0,
+            hits_dropped: 0,
+            order_mismatches: 0,
         });
         reaching -= s.gets;
         reaching_bytes -= s.bytes;
@@ -162,6 +170,8 @@ impl Report {
         for t in &mut tiers {
             if let Some(s) = engine.stats.tier(t.tier) {
                 (t.evictions, t.promotions, t.demotions) = (s.evictions, s.promotions, s.demotions);
+                t.hits_dropped = s.hits_dropped;
+                t.order_mismatches = s.order_mismatches;
             }
         }
         let (miss_ratio, byte_miss_ratio) = hot_miss(&engine.served);

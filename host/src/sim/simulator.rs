@@ -89,6 +89,8 @@ pub struct Simulator {
     pub mode: Mode,
     /// Hit events per buffer stripe in batched mode.
     pub hit_buffer: usize,
+    /// Share of hit events dropped on purpose in batched mode (0 to 1).
+    pub drop_hits: f64,
     pub prices: Prices,
     /// Draw a progress bar (only ever on a terminal).
     pub progress: bool,
@@ -107,6 +109,7 @@ impl Simulator {
             unique_bytes,
             mode: Mode::Exact,
             hit_buffer: tiered::StoreConfig::default().hit_buffer,
+            drop_hits: 0.0,
             prices: Prices::default(),
             progress: false,
         }
@@ -128,6 +131,7 @@ impl Simulator {
             warm_bytes: warm.bytes(self.unique_bytes),
             mode: self.mode,
             hit_buffer: self.hit_buffer,
+            drop_hits: self.drop_hits,
         };
         let policy = self.policy.build(tiers.capacities())?;
         let engine = replay::replay(&self.trace, tiers, policy, self.progress)?;

@@ -3,7 +3,7 @@
 //! twice, names the other tier's objects, frees too little, refuses every
 //! arrival, never evicts, evicts everything, grows until its memory limit,
 //! traps in the middle of a batch, loops while the tier waits for room, traps
-//! on every call),
+//! on every call, loses track of what it holds),
 //! every request succeeds with the right bytes, the tier stays within its
 //! budget after every write, the host's own order makes up what the guest
 //! did not, and what happened is counted where an operator looks
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use tiered::policy::{Capacities, Policy};
 use tiered::store::{CacheTier, DiskTier, LocalColdTier};
-use tiered::{SetOptions, StoreStats, TierId, TieredStore};
+use tiered::{SetOptions, StoreConfig, StoreStats, TierId, TieredStore};
 use tiered_wasm::{PolicyEngine, PolicyLimits, WasmPolicy};
 
 const FAULTY_WASM: &[u8] = tiered_test_guests::FAULTY_WASM;
@@ -50,7 +50,11 @@ async fn run(mode: &str, limits: PolicyLimits) -> anyhow::Result<Run> {
     let config = vec![("mode".to_owned(), mode.to_owned())];
     let policy: Arc<dyn Policy> =
         Arc::new(WasmPolicy::load(&PolicyEngine::new(None)?, FAULTY_WASM, &config, capacities, limits)?);
+    // The order's count is checked every 8 calls (not 1024): these runs
+    // make about a hundred.
+    let config = StoreConfig { order_check_calls: 8, ..StoreConfig::default() };
     let store = TieredStore::builder()
+        .config(config)
         .hot_bytes(1 << 20)
         .warm(warm.clone())
         .cold(Arc::new(LocalColdTier::open(dir.path().join("cold"))?))
@@ -86,6 +90,7 @@ async fn a_guest_that_gets_it_right_decides_alone() -> anyhow::Result<()> {
     let r = run("ok", relaxed()).await?;
     let warm = common("ok", &r)?;
     assert_eq!((warm.victims_rejected, warm.host_evictions, warm.refused), (0, 0, 0), "{warm:?}");
+    assert_eq!(warm.order_mismatches, 0, "its count of residents is checked and agrees: {warm:?}");
     assert_eq!(r.stats.policy_counters.fallbacks, 0);
     Ok(())
 }
@@ -132,11 +137,23 @@ async fn a_guest_may_refuse_every_arrival_or_evict_everything() -> anyhow::Resul
 }
 
 #[tokio::test]
+async fn an_order_that_loses_count_is_rebuilt_from_the_residents() -> anyhow::Result<()> {
+    let r = run("lose-arrivals", relaxed()).await?;
+    let warm = common("lose-arrivals", &r)?;
+    assert!(warm.order_mismatches > 0, "the count check found it: {warm:?}");
+    assert!(warm.handovers >= warm.order_mismatches, "each mismatch hands the residents over again: {warm:?}");
+    let p = &r.stats.policy_counters;
+    assert_eq!((p.fallbacks, p.traps), (0, 0), "a wrong count is not a failed call: {p:?}");
+    assert!(p.order_resets >= warm.order_mismatches, "the order was dropped: {p:?}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_failing_order_is_rebuilt_and_handed_the_residents() -> anyhow::Result<()> {
     let cases = [
         ("trap-in-observe", relaxed()),
         ("loop-in-evict", PolicyLimits { deadline: Duration::from_millis(50), ..relaxed() }),
-        ("grow", PolicyLimits { memory_bytes: 24 << 20, ..relaxed() }),
+        ("grow", PolicyLimits { order_memory_bytes: 24 << 20, ..relaxed() }),
         ("trap", relaxed()),
     ];
     for (mode, limits) in cases {

@@ -175,18 +175,53 @@ fn a_trapping_policy_gets_fallbacks_and_fresh_instances() -> Result {
 
 #[test]
 fn a_looping_policy_is_stopped_by_its_deadline() -> Result {
-    let limits = PolicyLimits { deadline: Duration::from_millis(5), ..PolicyLimits::default() };
-    let c = every_call_falls_back("loop", limits)?;
+    // Unthrottled: a rebuilt order's first call runs under the set-up
+    // deadline (1 s), and three of them would spend the CPU share.
+    let c = every_call_falls_back("loop", relaxed_deadline(5))?;
     assert_eq!((c.traps, c.timeouts), (0, 7), "{c:?}");
     Ok(())
 }
 
 #[test]
 fn an_allocating_policy_is_stopped_by_its_memory_limit() -> Result {
-    // The deadline is far beyond what reaching 32 MiB takes: the memory limit ends it.
-    let limits = PolicyLimits { memory_bytes: 32 << 20, ..relaxed() };
+    // The deadline is far beyond what reaching 32 MiB takes: the memory
+    // limit ends it, the decisions' and the order's alike.
+    let limits = PolicyLimits { memory_bytes: 32 << 20, order_memory_bytes: 32 << 20, ..relaxed() };
     let c = every_call_falls_back("alloc", limits)?;
     assert_eq!((c.traps, c.timeouts), (7, 0), "{c:?}");
+    Ok(())
+}
+
+#[test]
+fn the_order_has_its_own_memory_bound() -> Result {
+    // Decision instances may hold 32 MiB, the order only 8: `grow` keeps
+    // 1 MiB more in each order call and fails past 8.
+    let limits = PolicyLimits { memory_bytes: 32 << 20, order_memory_bytes: 8 << 20, ..relaxed() };
+    let policy = faulty("grow", limits)?;
+    let mut batches = 0;
+    while policy.order_generation() == 0 {
+        batches += 1;
+        assert!(batches <= 64, "the order grew past 8 MiB without failing");
+        policy.observe(&arrivals(&[batches]));
+    }
+    let c = policy.counters();
+    assert_eq!((c.traps, c.order_resets), (1, 1), "{c:?}");
+    Ok(())
+}
+
+#[test]
+fn the_circuit_breaker_follows_its_limits() -> Result {
+    let limits = PolicyLimits { order_failures_before_pause: 1, order_pause: Duration::from_millis(500), ..relaxed() };
+    let policy = faulty("trap", limits)?;
+    assert_eq!(policy.evict(&none(), 1), Vec::<u64>::new());
+    let c = policy.counters();
+    assert_eq!((c.traps, c.order_pauses), (1, 1), "one failure is enough to rest: {c:?}");
+    policy.evict(&none(), 1);
+    assert_eq!(policy.counters().traps, 1, "resting, the order is not called");
+    std::thread::sleep(Duration::from_millis(600));
+    policy.evict(&none(), 1);
+    let c = policy.counters();
+    assert_eq!((c.traps, c.order_pauses), (2, 2), "called again after the pause, and rests again: {c:?}");
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
+use tiered_host::sim::replay::Mode;
 use tiered_host::sim::trace::ORACLE_RECORD;
 use tiered_host::sim::{CacheSize, Op, PolicySource, Simulator, Trace, TraceError};
 use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine};
@@ -113,6 +114,26 @@ fn the_same_trace_and_policy_give_the_same_report() -> Result<()> {
 }
 
 #[test]
+fn dropped_hits_are_counted_and_only_in_batched_mode() -> Result<()> {
+    let trace = Trace::parse_csv(Cursor::new(skewed_csv(20_000, 2_000)))?;
+    let mut sim = Simulator::new(trace, PolicySource::Builtin { config: Vec::new() });
+    sim.mode = Mode::Batched;
+    let run = |sim: &Simulator| -> Result<(f64, u64)> {
+        let r = sim.run(CacheSize::Share(0.05), CacheSize::Bytes(0))?;
+        Ok((r.policy.miss_ratio, r.policy.tiers[0].hits_dropped))
+    };
+    let (kept, none_dropped) = run(&sim)?;
+    ensure!(none_dropped == 0, "one thread never fills a buffer: {none_dropped} dropped");
+    sim.drop_hits = 0.5;
+    let (lossy, dropped) = run(&sim)?;
+    let hits = sim.run(CacheSize::Share(0.05), CacheSize::Bytes(0))?.policy.tiers[0].hits;
+    ensure!((0.4..0.6).contains(&(dropped as f64 / hits as f64)), "about half of {hits} hit events dropped: {dropped}");
+    ensure!(lossy != kept, "the order saw other events, so it decided otherwise ({lossy} vs {kept})");
+    ensure!(run(&sim)? == (lossy, dropped), "the drops repeat run to run");
+    Ok(())
+}
+
+#[test]
 fn belady_never_misses_more_than_lru() -> Result<()> {
     let trace = Trace::parse_csv(Cursor::new(skewed_csv(20_000, 3_000)))?;
     let sim = Simulator::new(trace, PolicySource::Builtin { config: Vec::new() });
@@ -144,8 +165,11 @@ fn a_tiny_trace_gives_the_textbook_answers() -> Result<()> {
     Ok(())
 }
 
-/// The fidelity trace and libCacheSim's figures, generated on first use.
-fn fidelity_files() -> Result<(PathBuf, serde_json::Value)> {
+/// The fidelity trace and libCacheSim's figures, generated on first use
+/// (also by the `algorithms` tests: one generation at a time).
+pub(crate) fn fidelity_files() -> Result<(PathBuf, serde_json::Value)> {
+    static GENERATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = GENERATING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?;
     let out = root.join("target/traces");
     let status = Command::new("bash").arg(root.join("tests/traces/gen.sh")).arg("fidelity").arg(&out).status()?;

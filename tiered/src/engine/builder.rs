@@ -30,7 +30,7 @@ use crate::policy::{BuiltinPolicy, Capacities, Policy, TierId};
 use crate::store::{CacheTier, MemoryTier, SourceTier};
 
 /// Engine settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// Gzip values on write (recorded per object; reads decode any codec).
@@ -44,6 +44,16 @@ pub struct StoreConfig {
     /// list (no stripes, nothing dropped): for single-threaded replays
     /// (`simulate`), where it makes a run exact and deterministic.
     pub exact_events: bool,
+    /// Calls about a tier's order between two checks that the policy's
+    /// count of its residents agrees with the host's (a disagreement drops
+    /// the policy's order, which is then handed the residents); 0 = never.
+    pub order_check_calls: u64,
+    /// Share of hit events dropped on purpose, as if their stripe were full
+    /// (0 to 1; not with `exact_events`). For replays only (`simulate
+    /// --drop-hits`): what lost hits cost in miss ratio. Not a service
+    /// setting.
+    #[serde(skip)]
+    pub drop_hits: f64,
     /// Cached copies older than this are revalidated against cold (its ETag)
     /// before being served; `None` = never (a single host owns the bucket).
     pub max_staleness_ms: Option<u64>,
@@ -58,6 +68,8 @@ impl Default for StoreConfig {
             compress_min_bytes: 1024,
             hit_buffer: 256,
             exact_events: false,
+            order_check_calls: 1024,
+            drop_hits: 0.0,
             max_staleness_ms: None,
             sketch_keys: 1 << 20,
         }
@@ -154,8 +166,9 @@ impl StoreBuilder {
             Some(p) => p,
             None => Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?),
         };
-        let residency = [TierId::Hot, TierId::Warm]
-            .map(|tier| Residency::new(tier, self.config.exact_events, self.config.hit_buffer));
+        let residency = [TierId::Hot, TierId::Warm].map(|tier| {
+            Residency::new(tier, self.config.exact_events, self.config.hit_buffer).dropping(self.config.drop_hits)
+        });
         if let Some(warm) = &self.warm {
             // A disk tier reopened with the objects of a previous run.
             for r in warm.residents() {

@@ -18,15 +18,25 @@
 //!   (an arrival the policy may refuse) before it leaves memory.
 //! - **Hand-over**: a policy that is new or lost its order (a rebuilt
 //!   instance) first receives every resident as an arrival, in batches.
+//! - **Count check**: every `order_check_calls` calls about a tier (1024), with all its
+//!   events delivered, the policy's count of residents is compared with the
+//!   host's; a disagreement drops the policy's order, which is then handed
+//!   the residents (counted as `order_mismatches`).
+//!
+//! Every call about a tier's order, and every change to its table that
+//! goes with the answer, runs under the tier's order lock
+//! ([`TieredStore::with_order`]): batches reach the policy in the order
+//! they were taken, and a count check never falls between a decision and
+//! its effect.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::TieredStore;
-use super::residency::{Residency, Slot, Victim, object_id};
+use super::residency::{OrderSync, Residency, Slot, Victim, object_id};
 use super::stats::{add, bump};
 use crate::metrics::EVICTION_ROUND_SECONDS;
-use crate::policy::{Admission, Arrival, Policy, TierId};
+use crate::policy::{Admission, Arrival, Events, Policy, TierId};
 use crate::store::CacheTier;
 
 /// Rounds per call, a bound against a tier that cannot get under budget.
@@ -50,12 +60,53 @@ impl TieredStore {
         (policy.clone(), self.inner.policy_epoch.load(Ordering::Acquire))
     }
 
-    /// Hands `policy` the residents of `tier` if it has not seen them: a new
-    /// policy, or one whose order was lost since.
-    fn sync_order(&self, policy: &dyn Policy, epoch: u64, tier: TierId, residency: &Residency) {
+    /// Runs `call` with `tier`'s events since the last call, under the
+    /// tier's order lock (taken only if free when `wait` is false: `None`
+    /// then), so batches reach the policy in the order they were taken.
+    ///
+    /// First hands `policy` the residents if it has not seen them (a new
+    /// policy, or one whose order was lost since), and every
+    /// `order_check_calls` calls compares the policy's count of residents with
+    /// the host's: on a disagreement the order is dropped and rebuilt from
+    /// the residents. Whatever `call` changes in the table must be changed
+    /// inside it, so a check sees all of a decision or none of it.
+    fn with_order<R>(
+        &self,
+        policy: &dyn Policy,
+        epoch: u64,
+        tier: TierId,
+        residency: &Residency,
+        wait: bool,
+        call: impl FnOnce(&Events) -> R,
+    ) -> Option<R> {
+        let mut sync = if wait { residency.order.lock() } else { residency.order.try_lock()? };
+        self.hand_over(policy, epoch, tier, residency, &mut sync);
+        sync.calls += 1;
+        let every = self.inner.config.order_check_calls;
+        if every > 0 && sync.calls >= every {
+            sync.calls = 0;
+            let (events, host) = residency.take_events_counted();
+            if let Some(theirs) = policy.residents(&events)
+                && theirs != host
+            {
+                bump(&self.inner.counters.tier(tier).order_mismatches);
+                tracing::warn!(
+                    tier = %tier,
+                    policy_count = theirs,
+                    host_count = host,
+                    "the policy's count of residents disagrees with the host's; rebuilding its order"
+                );
+                policy.reset_order();
+                self.hand_over(policy, epoch, tier, residency, &mut sync);
+            }
+        }
+        Some(call(&residency.take_events()))
+    }
+
+    /// Hands `policy` the residents of `tier` unless it has them.
+    fn hand_over(&self, policy: &dyn Policy, epoch: u64, tier: TierId, residency: &Residency, sync: &mut OrderSync) {
         let want = (epoch, policy.order_generation());
-        let mut synced = residency.synced.lock();
-        if *synced == Some(want) {
+        if sync.synced == Some(want) {
             return;
         }
         let batches = residency.handover(tier);
@@ -63,11 +114,11 @@ impl TieredStore {
         for batch in &batches {
             policy.observe(batch);
         }
-        if synced.is_some() || residents > 0 {
+        if sync.synced.is_some() || residents > 0 {
             bump(&self.inner.counters.tier(tier).handovers);
             tracing::info!(tier = %tier, residents, "eviction order handed the residents");
         }
-        *synced = Some(want);
+        sync.synced = Some(want);
     }
 
     /// Makes room in `tier` for `key` (`footprint` bytes) and records it as
@@ -95,20 +146,25 @@ impl TieredStore {
         let (policy, epoch) = self.policy_and_epoch();
         let mut victims = Vec::new();
         if policy.keeps_order() {
-            self.sync_order(policy.as_ref(), epoch, tier, residency);
-            let events = residency.take_events();
-            match policy.admit(&events, Arrival { id, size: footprint, class }, need) {
-                Admission::Refuse => {
-                    bump(&counters.refused);
-                    return false;
-                }
-                Admission::Admit(named) => {
-                    let (named, rejected) = residency.take_named(&named, Some(id));
-                    add(&counters.victims_rejected, rejected);
-                    victims = named;
-                }
-            }
-            if !residency.insert(id, key, footprint, class, false) {
+            let arrival = Arrival { id, size: footprint, class };
+            let admitted = self
+                .with_order(policy.as_ref(), epoch, tier, residency, true, |events| {
+                    match policy.admit(events, arrival, need) {
+                        Admission::Refuse => None,
+                        Admission::Admit(named) => {
+                            let (named, rejected) = residency.take_named(&named, Some(id));
+                            add(&counters.victims_rejected, rejected);
+                            Some((named, residency.insert(id, key, footprint, class, false)))
+                        }
+                    }
+                })
+                .expect("waits for the order lock");
+            let Some((named, inserted)) = admitted else {
+                bump(&counters.refused);
+                return false;
+            };
+            victims = named;
+            if !inserted {
                 bump(&counters.id_collisions);
                 self.remove_victims(tier, cache, victims).await;
                 return false;
@@ -149,14 +205,14 @@ impl TieredStore {
         if !residency.hit(key) {
             return;
         }
-        let Some(_delivering) = residency.delivering.try_lock() else { return };
         let (policy, epoch) = self.policy_and_epoch();
         if policy.keeps_order() {
-            self.sync_order(policy.as_ref(), epoch, tier, residency);
-            let events = residency.take_events();
-            if !events.is_empty() {
-                policy.observe(&events);
-            }
+            // Another thread delivering takes these hits along.
+            self.with_order(policy.as_ref(), epoch, tier, residency, false, |events| {
+                if !events.is_empty() {
+                    policy.observe(events);
+                }
+            });
         } else {
             // No order to feed: the hits set the CLOCK's bits.
             residency.take_events();
@@ -176,10 +232,11 @@ impl TieredStore {
             let (policy, epoch) = self.policy_and_epoch();
             let mut victims = Vec::new();
             if policy.keeps_order() {
-                self.sync_order(policy.as_ref(), epoch, tier, residency);
-                let events = residency.take_events();
-                let named = policy.evict(&events, over);
-                let (named, rejected) = residency.take_named(&named, None);
+                let (named, rejected) = self
+                    .with_order(policy.as_ref(), epoch, tier, residency, true, |events| {
+                        residency.take_named(&policy.evict(events, over), None)
+                    })
+                    .expect("waits for the order lock");
                 add(&counters.victims_rejected, rejected);
                 victims = named;
             }

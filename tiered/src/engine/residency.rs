@@ -80,6 +80,8 @@ struct HitStripe(Mutex<Hits>);
 #[derive(Debug)]
 struct Hits {
     ids: Vec<ObjectId>,
+    /// Hits seen, for the deliberate drops of [`Residency::dropping`].
+    seen: u64,
     /// Hits dropped because the buffer was full (counted under the stripe's
     /// lock: the hit path touches no shared counter).
     dropped: u64,
@@ -87,7 +89,7 @@ struct Hits {
 
 impl HitStripe {
     fn new(capacity: usize) -> HitStripe {
-        HitStripe(Mutex::new(Hits { ids: Vec::with_capacity(capacity), dropped: 0 }))
+        HitStripe(Mutex::new(Hits { ids: Vec::with_capacity(capacity), seen: 0, dropped: 0 }))
     }
 }
 
@@ -108,6 +110,17 @@ pub(crate) enum Slot {
     Collision,
 }
 
+/// Where a tier's order stands with the policy (behind
+/// [`Residency::order`]).
+#[derive(Debug, Default)]
+pub(crate) struct OrderSync {
+    /// The `(policy epoch, order generation)` the residents were last
+    /// handed over for; `None` until the first hand-over.
+    pub(crate) synced: Option<(u64, u64)>,
+    /// Calls delivered since the policy's count of residents was checked.
+    pub(crate) calls: u64,
+}
+
 /// One cache tier's residents, events and host order.
 #[derive(Debug)]
 pub(crate) struct Residency {
@@ -115,13 +128,14 @@ pub(crate) struct Residency {
     table: Mutex<Table>,
     hits: Box<[HitStripe]>,
     hit_capacity: usize,
+    /// Hits dropped on purpose, out of 2^32 (`StoreConfig::drop_hits`).
+    drop_share: u64,
     /// Whether the policy keeps an order (events are recorded for it).
     listening: AtomicBool,
-    /// Held by the one thread delivering hits after a stripe filled.
-    pub(crate) delivering: Mutex<()>,
-    /// The `(policy epoch, order generation)` the residents were last handed
-    /// over for; `None` until the first hand-over.
-    pub(crate) synced: Mutex<Option<(u64, u64)>>,
+    /// Held while this tier's events are taken and delivered to the
+    /// policy: one delivery at a time, so the policy sees the batches in
+    /// the order they were taken.
+    pub(crate) order: Mutex<OrderSync>,
 }
 
 impl Residency {
@@ -139,10 +153,17 @@ impl Residency {
             }),
             hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
+            drop_share: 0,
             listening: AtomicBool::new(false),
-            delivering: Mutex::new(()),
-            synced: Mutex::new(None),
+            order: Mutex::new(OrderSync::default()),
         }
+    }
+
+    /// This table, dropping `share` (0 to 1) of its hit events on purpose,
+    /// as a full stripe would (counted as dropped; never in exact mode).
+    pub(crate) fn dropping(mut self, share: f64) -> Residency {
+        self.drop_share = (share.clamp(0.0, 1.0) * (1u64 << 32) as f64) as u64;
+        self
     }
 
     /// Record events for a policy that keeps an order (or stop).
@@ -178,6 +199,15 @@ impl Residency {
             return false;
         }
         let mut stripe = self.hits[(id as usize) % STRIPES].0.lock();
+        if self.drop_share > 0 {
+            stripe.seen += 1;
+            // A fixed pseudo-random draw per (id, hit), so runs repeat.
+            let draw = (id ^ stripe.seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+            if draw < self.drop_share {
+                stripe.dropped += 1;
+                return false;
+            }
+        }
         if stripe.ids.len() < self.hit_capacity {
             stripe.ids.push(id);
             stripe.ids.len() == self.hit_capacity
@@ -193,6 +223,15 @@ impl Residency {
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
         table.pending.take()
+    }
+
+    /// [`take_events`](Self::take_events), with the residents' count once
+    /// they are applied.
+    pub(crate) fn take_events_counted(&self) -> (Events, u64) {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        self.drain_hits(&mut table, listening);
+        (table.pending.take(), table.entries.len() as u64)
     }
 
     fn drain_hits(&self, table: &mut Table, listening: bool) {
@@ -409,6 +448,26 @@ mod tests {
         assert!(filled[3]);
         assert_eq!(r.dropped(), 6);
         assert_eq!(r.take_events().len(), 4);
+    }
+
+    #[test]
+    fn deliberate_drops_take_their_share_and_repeat() {
+        let run = || {
+            let r = Residency::new(TierId::Hot, false, 1 << 20).dropping(0.25);
+            r.listen(true);
+            let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+            for k in &keys {
+                r.insert(object_id(k), k, 1, 0, false);
+            }
+            for i in 0..40_000 {
+                r.hit(&keys[i % keys.len()]);
+            }
+            (r.dropped(), r.take_events().len())
+        };
+        let (dropped, delivered) = run();
+        assert_eq!(dropped as usize + delivered, 40_000);
+        assert!((9_000..11_000).contains(&dropped), "about a quarter dropped: {dropped}");
+        assert_eq!(run(), (dropped, delivered), "the same hits are dropped run to run");
     }
 
     #[test]

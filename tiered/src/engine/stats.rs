@@ -27,6 +27,7 @@ pub(crate) struct TierCounters {
     pub host_evictions: AtomicU64,
     pub id_collisions: AtomicU64,
     pub handovers: AtomicU64,
+    pub order_mismatches: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -102,6 +103,9 @@ pub struct TierStats {
     /// Times the residents were handed to the policy (a new policy, or one
     /// that lost its order).
     pub handovers: u64,
+    /// Times the policy's count of this tier's residents disagreed with the
+    /// host's (its order was then dropped and rebuilt from the residents).
+    pub order_mismatches: u64,
     /// Hit events dropped because their buffer was full.
     pub hits_dropped: u64,
 }
@@ -125,6 +129,7 @@ impl TierCounters {
             host_evictions: load(&self.host_evictions),
             id_collisions: load(&self.id_collisions),
             handovers: load(&self.handovers),
+            order_mismatches: load(&self.order_mismatches),
             hits_dropped: 0,
             bytes: 0,
             objects: 0,

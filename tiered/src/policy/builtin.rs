@@ -7,6 +7,8 @@
 //! (the cost of the component boundary is the difference) and wherever a
 //! policy is needed without a wasmtime engine.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use parking_lot::Mutex;
 use tiered_default_policy::{DefaultOrder, DefaultPolicy, EventColumns, ReadInput, Tier as GuestTier, WriteInput};
 
@@ -27,6 +29,11 @@ pub struct BuiltinPolicy {
     policy: DefaultPolicy,
     /// The eviction order (S3-FIFO per tier), one for all callers.
     order: Mutex<DefaultOrder>,
+    /// The most objects each cache tier can hold (hot, warm), which the
+    /// order's tables are sized for.
+    max_objects: (u64, u64),
+    /// Times the order was dropped ([`Policy::reset_order`]).
+    generation: AtomicU64,
     /// Decisions asked and time spent deciding, for comparison with the
     /// component.
     clock: CallClock,
@@ -43,7 +50,7 @@ impl BuiltinPolicy {
         let max_objects =
             (Capacities::max_objects(capacities.hot_bytes), Capacities::max_objects(capacities.warm_bytes));
         let order = Mutex::new(policy.order(max_objects));
-        Ok(BuiltinPolicy { policy, order, clock: CallClock::default() })
+        Ok(BuiltinPolicy { policy, order, max_objects, generation: AtomicU64::new(0), clock: CallClock::default() })
     }
 
     /// Runs one decision, counting it and the time it took.
@@ -112,6 +119,24 @@ impl Policy for BuiltinPolicy {
 
     fn evict(&self, events: &Events, need_bytes: u64) -> Vec<ObjectId> {
         self.ordered(|order| order.evict(columns(events), need_bytes))
+    }
+
+    fn residents(&self, events: &Events) -> Option<u64> {
+        let tier = guest_tier(events.tier);
+        Some(self.ordered(|order| {
+            order.observe(columns(events));
+            order.len(tier) as u64
+        }))
+    }
+
+    fn order_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn reset_order(&self) {
+        let mut order = self.order.lock();
+        *order = self.policy.order(self.max_objects);
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     fn counters(&self) -> PolicyCounters {

@@ -80,6 +80,20 @@ pub trait Policy: Send + Sync + Debug + 'static {
         Vec::new()
     }
 
+    /// Apply `events`, then say how many objects the order holds in
+    /// `events.tier`; `None` when it cannot say (the call failed). The
+    /// engine asks now and then, with every event of the tier delivered,
+    /// and compares with its own count.
+    fn residents(&self, _events: &Events) -> Option<u64> {
+        None
+    }
+
+    /// The order disagrees with the host's residents: drop it. The next
+    /// call starts from an empty order under a new
+    /// [`order_generation`](Self::order_generation), so the engine hands it
+    /// the residents first.
+    fn reset_order(&self) {}
+
     /// Calls made and fallbacks taken so far.
     fn counters(&self) -> PolicyCounters {
         PolicyCounters::default()

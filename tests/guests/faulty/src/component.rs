@@ -49,6 +49,7 @@ enum Mode {
     Grow,
     TrapInObserve,
     LoopInEvict,
+    LoseArrivals,
 }
 
 /// The configured mode (an instance is single-threaded; an atomic avoids `unsafe`).
@@ -76,6 +77,7 @@ fn mode() -> Mode {
         18 => Mode::Grow,
         19 => Mode::TrapInObserve,
         20 => Mode::LoopInEvict,
+        21 => Mode::LoseArrivals,
         _ => Mode::Ok,
     }
 }
@@ -83,6 +85,8 @@ fn mode() -> Mode {
 thread_local! {
     /// The `amount` of the modes that take one (bytes, lines, spins).
     static AMOUNT: Cell<u64> = const { Cell::new(0) };
+    /// Arrivals seen by mode `lose-arrivals`.
+    static LOST: Cell<u64> = const { Cell::new(0) };
     /// What mode `leak` has leaked so far (kept, so it stays allocated).
     static LEAKED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
@@ -147,6 +151,7 @@ fn apply(events: &Events) {
             }
             let id = events.id[i];
             match events.kind[i] {
+                1 if loses_this_one() => {}
                 1 => {
                     queue.retain(|&(held, _)| held != id);
                     queue.push_back((id, events.size[i]));
@@ -201,11 +206,19 @@ fn victims(tier: Tier, need: u64, arriving: Option<(u64, u64)>) -> Vec<u64> {
         if mode() == Mode::Twice {
             named = named.iter().flat_map(|&id| [id, id]).collect();
         }
-        if let Some((id, size)) = arriving {
+        if let Some((id, size)) = arriving
+            && !loses_this_one()
+        {
             queue.push_back((id, size));
         }
         named
     })
+}
+
+/// Mode `lose-arrivals`: every other object admitted or handed over is
+/// not recorded.
+fn loses_this_one() -> bool {
+    mode() == Mode::LoseArrivals && LOST.with(|n| n.replace(n.get() + 1)) % 2 == 0
 }
 
 thread_local! {
@@ -245,6 +258,7 @@ impl Guest for Faulty {
             "grow" => Mode::Grow,
             "trap-in-observe" => Mode::TrapInObserve,
             "loop-in-evict" => Mode::LoopInEvict,
+            "lose-arrivals" => Mode::LoseArrivals,
             "text-in-configure" => {
                 log(Level::Info, &current_object::key());
                 Mode::Ok
@@ -335,6 +349,12 @@ impl Eviction for Faulty {
         misbehave_in_order();
         apply(&events);
         victims(events.tier, need_bytes, None)
+    }
+
+    fn residents(events: Events) -> u64 {
+        misbehave_in_order();
+        apply(&events);
+        FIFO.with(|fifo| fifo.borrow()[slot(events.tier)].len() as u64)
     }
 }
 

@@ -19,6 +19,7 @@
 //! | `grow`      | `observe`/`admit`/`evict` keep 1 MiB more each call, until the memory limit |
 //! | `trap-in-observe` | `observe` panics half-way through a batch; the rest works |
 //! | `loop-in-evict` | `evict` (and `admit` needing room) loops forever        |
+//! | `lose-arrivals` | the order does not record every other object admitted or handed over, so its count of residents falls behind the host's |
 //! | `reject`    | `configure` rejects the configuration                          |
 //! | `configure-loop` | `configure` never returns                                 |
 //! | `configure-trap` | `configure` panics                                        |

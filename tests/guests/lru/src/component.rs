@@ -74,6 +74,10 @@ impl Eviction for Component {
     fn evict(events: Events, need_bytes: u64) -> Vec<u64> {
         with_tier(&events, |lru| lru.evict(need_bytes))
     }
+
+    fn residents(events: Events) -> u64 {
+        with_tier(&events, |lru| lru.len() as u64)
+    }
 }
 
 export!(Component);
