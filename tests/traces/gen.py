@@ -2,7 +2,7 @@
 
 Usage (normally through gen.sh, which provides a virtualenv with libcachesim):
 
-    python gen.py fidelity OUT_DIR   # small trace + libCacheSim LRU, for the fidelity test
+    python gen.py fidelity OUT_DIR   # small trace + every algorithm below, for the fidelity tests
     python gen.py bench OUT_DIR      # the hit-ratio benchmark traces + every baseline
 
 Traces are written in libCacheSim's oracleGeneral format (24-byte records:
@@ -25,13 +25,18 @@ from pathlib import Path
 import libcachesim as lcs
 
 RECORD = struct.Struct("<IQIq")
+# libCacheSim's classes, default parameters, object bytes only (as refs.py of
+# the real traces).
 ALGORITHMS = {
-    "lru": lambda size: lcs.LRU(size),
-    "arc": lambda size: lcs.ARC(size),
-    "s3fifo": lambda size: lcs.S3FIFO(size),
-    "wtinylfu": lambda size: lcs.WTinyLFU(size),
-    "sieve": lambda size: lcs.Sieve(size),
-    "belady": lambda size: lcs.Belady(size),
+    "lru": lcs.LRU,
+    "fifo": lcs.FIFO,
+    "clock": lcs.Clock,
+    "sieve": lcs.Sieve,
+    "arc": lcs.ARC,
+    "lirs": lcs.LIRS,
+    "s3fifo": lcs.S3FIFO,
+    "wtinylfu": lcs.WTinyLFU,
+    "belady": lcs.Belady,
 }
 
 
@@ -63,7 +68,7 @@ def write_trace(path, requests, objects, alpha, variable, seed):
 
 def miss_ratios(path, algorithm, cache_size):
     reader = lcs.TraceReader(str(path), lcs.TraceType.ORACLE_GENERAL_TRACE)
-    cache = ALGORITHMS[algorithm](cache_size)
+    cache = ALGORITHMS[algorithm](cache_size=cache_size, consider_obj_metadata=False)
     miss, byte_miss = cache.process_trace(reader)
     return {"miss_ratio": miss, "byte_miss_ratio": byte_miss}
 
@@ -95,7 +100,7 @@ def main():
     out = Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     if sys.argv[1] == "fidelity":
-        generate(out, "zipf-fidelity", 50_000, 5_000, 1.0, False, [0.01, 0.1], ["lru", "belady"])
+        generate(out, "zipf-fidelity", 50_000, 5_000, 1.0, False, [0.01, 0.1], list(ALGORITHMS))
         return
     for alpha in (0.8, 1.0):
         for variable in (False, True):

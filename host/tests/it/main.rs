@@ -8,11 +8,13 @@
 //! - `s3_*`: the S3 tier against a live server (skipped, and reported as such,
 //!   without `TIERED_S3_BUCKET`; required by `tests/run-all`).
 //! - `service*`, `http_*`: the `tiered serve` binary end to end.
+//! - `algorithms`: the eviction algorithm library against libCacheSim.
 //! - `simulate`: `tiered simulate`.
 //! - `tier_contract`: the tier contract against every tier.
 
 mod support;
 
+mod algorithms;
 mod engine_cascade;
 mod engine_lifecycle;
 mod engine_lookup;

@@ -3,7 +3,10 @@
 //! the library never builds them).
 //!
 //! Each constant is the path of a component file; the `*_WASM` constants are
-//! its bytes.
+//! its bytes. [`algorithms`] holds the eviction algorithm library
+//! (`examples/policies/algorithms`).
+
+pub mod algorithms;
 
 /// `tests/guests/faulty`: misbehaves on command (traps, loops, wrong shapes,
 /// log floods, leaks), chosen by `[policy_config] mode`.
