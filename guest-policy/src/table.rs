@@ -6,8 +6,9 @@
 //! Here a cell holds only the position; the id of the entry in a cell is read
 //! back from the caller's array through the `id_of` closure every call takes.
 //!
-//! Open addressing with linear probing, Fibonacci hashing of the id (the
-//! host's ids are already hashes; a trace's are often small integers), a
+//! Open addressing with linear probing, Fibonacci hashing of the id with
+//! its high bits folded in (the host's ids are already hashes; a trace's
+//! are often small integers), a
 //! load of at most 3/4, and backward-shift deletion (no tombstones, so probe
 //! lengths stay short however many entries come and go). Sized once from the
 //! expected count: growing rehashes every entry, which at millions of
@@ -50,7 +51,10 @@ impl IdTable {
     }
 
     fn home(&self, id: u64) -> usize {
-        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        // Fold the high bits in before Fibonacci hashing: ids that differ
+        // only in their high bits (multiples of a large constant) would
+        // otherwise share their top bits after the multiply.
+        ((id ^ (id >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
     fn mask(&self) -> usize {
