@@ -166,7 +166,7 @@ mod tests {
             let found = table.get(id, |p| ids[p as usize]);
             assert_eq!(found, live.get(&id).copied(), "id {id} at round {round}");
             match found {
-                Some(_) if x % 2 == 0 => {
+                Some(_) if x.is_multiple_of(2) => {
                     table.remove(id, |p| ids[p as usize]);
                     live.remove(&id);
                 }

@@ -7,9 +7,12 @@
 //! the log line it writes, happen at start, not inside the first request
 //! that fills a tier), and again after a failure. Its first eviction call,
 //! an empty `observe`, is made then, under the set-up deadline: an order
-//! that sizes its tables once does it there, not in a request's call. A call that fails (trap,
-//! deadline, memory limit, no instance could be built) drops it: its order
-//! is lost, and with it the events that call carried. The order's
+//! that sizes its tables once does it there, not in a request's call (one
+//! that fails it loads all the same, and is rebuilt when next needed).
+//!
+//! A call that fails (trap, deadline, memory limit, no instance could be
+//! built) drops the instance: its order is lost, and with it the events
+//! that call carried. The order's
 //! **generation** is bumped then; the engine sees a new generation before
 //! its next call and hands the rebuilt instance every resident as an
 //! arrival (`tiered::policy::Policy::order_generation`). Until then the

@@ -18,10 +18,10 @@
 //!   (an arrival the policy may refuse) before it leaves memory.
 //! - **Hand-over**: a policy that is new or lost its order (a rebuilt
 //!   instance) first receives every resident as an arrival, in batches.
-//! - **Count check**: every `order_check_calls` calls about a tier (1024), with all its
-//!   events delivered, the policy's count of residents is compared with the
-//!   host's; a disagreement drops the policy's order, which is then handed
-//!   the residents (counted as `order_mismatches`).
+//! - **Count check**: every `order_check_calls` calls about a tier (1024),
+//!   with all its events delivered, the policy's count of residents is
+//!   compared with the host's; a disagreement drops the policy's order,
+//!   which is then handed the residents (counted as `order_mismatches`).
 //!
 //! Every call about a tier's order, and every change to its table that
 //! goes with the answer, runs under the tier's order lock
@@ -66,9 +66,9 @@ impl TieredStore {
     ///
     /// First hands `policy` the residents if it has not seen them (a new
     /// policy, or one whose order was lost since), and every
-    /// `order_check_calls` calls compares the policy's count of residents with
-    /// the host's: on a disagreement the order is dropped and rebuilt from
-    /// the residents. Whatever `call` changes in the table must be changed
+    /// `order_check_calls` calls compares the policy's count of residents
+    /// with the host's: on a disagreement the order is dropped and rebuilt
+    /// from the residents. Whatever `call` changes in the table must be changed
     /// inside it, so a check sees all of a decision or none of it.
     fn with_order<R>(
         &self,

@@ -218,7 +218,7 @@ fn victims(tier: Tier, need: u64, arriving: Option<(u64, u64)>) -> Vec<u64> {
 /// Mode `lose-arrivals`: every other object admitted or handed over is
 /// not recorded.
 fn loses_this_one() -> bool {
-    mode() == Mode::LoseArrivals && LOST.with(|n| n.replace(n.get() + 1)) % 2 == 0
+    mode() == Mode::LoseArrivals && LOST.with(|n| n.replace(n.get() + 1)).is_multiple_of(2)
 }
 
 thread_local! {
