@@ -1,7 +1,7 @@
 //! [`Params`]: an algorithm's parameters from the `[policy_config]` table.
 //!
 //! The table arrives as string pairs. An algorithm asks for each parameter
-//! by name with its default ([`Params::number`]); a value that does not
+//! by name with its default ([`Params::number`], [`Params::flag`]); a value that does not
 //! parse or lies outside the allowed range is an error naming the key, the
 //! value and what is expected. Once every tier's order is built,
 //! [`Params::finish`] rejects keys no one asked for (a typo must not
@@ -50,6 +50,20 @@ impl Params {
         Ok(value)
     }
 
+    /// The switch `key` (`true` or `false`), or `default` when the key is
+    /// absent.
+    pub fn flag(&mut self, key: &'static str, default: bool) -> Result<bool, String> {
+        if !self.asked.contains(&key) {
+            self.asked.push(key);
+        }
+        let Some((_, text)) = self.pairs.iter().find(|(k, _)| k == key) else { return Ok(default) };
+        match text.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(format!("[policy_config] {key} = {text:?} is not a switch; expected true or false")),
+        }
+    }
+
     /// Rejects a key that no parameter of `algorithm` asked for.
     pub fn finish(&self, algorithm: &str) -> Result<(), String> {
         match self.pairs.iter().find(|(k, _)| !self.asked.contains(&k.as_str())) {
@@ -92,6 +106,11 @@ mod tests {
         let err = p.finish("clock").unwrap_err();
         assert!(err.contains("`bitz`") && err.contains("clock takes: bits"), "{err}");
         assert!(params(&[("x", "1")]).finish("lru").unwrap_err().contains("lru takes no parameters"));
+
+        let err = params(&[("adaptive", "yes")]).flag("adaptive", false).unwrap_err();
+        assert!(err.contains("adaptive") && err.contains("\"yes\"") && err.contains("true or false"), "{err}");
+        assert_eq!(params(&[("adaptive", " true ")]).flag("adaptive", false), Ok(true));
+        assert_eq!(params(&[]).flag("adaptive", true), Ok(true));
 
         let twice = Params::new(vec![("a".into(), "1".into()), ("a".into(), "2".into())]).unwrap_err();
         assert!(twice.contains("`a` is given twice"), "{twice}");
