@@ -56,7 +56,8 @@ struct ServeArgs {
     /// TOML configuration file (see examples/config/tiered.toml).
     #[arg(long, env = "TIERED_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Policy component; default: the built-in policy.
+    /// Policy component (a file, or an algorithm of the library by name:
+    /// `tiered simulate --list-policies`); default: the built-in policy.
     #[arg(long, value_name = "FILE.wasm")]
     policy: Option<PathBuf>,
     /// Address to listen on, IP:port (port 0 picks a free port).
@@ -199,8 +200,8 @@ fn policy_test(args: &tiered_host::testkit::cli::PolicyTestArgs) -> anyhow::Resu
 }
 
 fn simulate(args: &tiered_host::sim::cli::SimulateArgs) -> anyhow::Result<ExitCode> {
-    let output =
-        tiered_host::sim::cli::execute(args).with_context(|| format!("cannot simulate {}", args.trace.display()))?;
+    let trace = args.trace.as_deref().map(|t| t.display().to_string()).unwrap_or_default();
+    let output = tiered_host::sim::cli::execute(args).with_context(|| format!("cannot simulate {trace}"))?;
     println!("{output}");
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,9 @@ pub struct Config {
     pub listen: String,
     /// Root of the service's files: warm tier, local cold, compiled policies.
     pub data_dir: PathBuf,
-    /// The policy component; `None` = the built-in default (embedded).
+    /// The policy component: a file, or the name of an algorithm of the
+    /// library the binary carries (`sieve`, `s3fifo`…, when no such file
+    /// exists); `None` = the built-in default (embedded).
     pub policy: Option<PathBuf>,
     /// Bearer token for the admin routes; `None` = admin routes are open
     /// (allowed only on loopback).

@@ -146,9 +146,15 @@ impl Service {
     }
 }
 
-/// The configured component, or the embedded default, loaded off the runtime.
+/// The configured component (a file, or an algorithm of the library by
+/// name), or the embedded default, loaded off the runtime.
 async fn load_policy(config: &Config, policies: &PolicyLoader) -> Result<Arc<dyn Policy>, StartError> {
     let (what, wasm) = match &config.policy {
+        // A name of the algorithm library (`sieve`) that is no file here.
+        Some(path) if !path.exists() && path.to_str().and_then(tiered_algorithms::get).is_some() => {
+            let algorithm = path.to_str().and_then(tiered_algorithms::get).expect("matched above");
+            (format!("{} (the algorithm library's)", algorithm.name), algorithm.wasm.to_vec())
+        }
         Some(path) => {
             let wasm = std::fs::read(path).map_err(|source| StartError::PolicyRead { path: path.clone(), source })?;
             (path.display().to_string(), wasm)

@@ -1,6 +1,12 @@
 //! The `tiered simulate` command line: its flags ([`SimulateArgs`]) and
 //! [`execute`], which runs what they ask and returns the text to print (the
 //! binary prints it; the library never writes to stdout).
+//!
+//! One `--policy` gives that policy's report (one per size of `--sizes`,
+//! then a table); several give one comparison table
+//! ([`text::render_comparison`]) and one curve each in the plot. A policy is
+//! named (`default`, `builtin`, an algorithm of `tiered-algorithms`) or a
+//! component file.
 
 use std::path::PathBuf;
 
@@ -9,25 +15,32 @@ use clap::Args;
 use super::replay::Mode;
 use super::simulator::{CacheSize, PolicySource, Simulator};
 use super::trace::{Format, Trace};
-use super::{Prices, SimError, plot};
+use super::{Prices, SimError, plot, text};
 use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine};
 
 /// Flags of `tiered simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// The trace to replay.
-    #[arg(long, value_name = "FILE")]
-    pub trace: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "list_policies")]
+    pub trace: Option<PathBuf>,
     /// Trace format: `csv` (timestamp,key,size[,op]) or libCacheSim's binary `oracle-general`.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
-    /// Policy component; default: the embedded default policy component. `builtin`: the
-    /// default policy linked natively (same decisions, no WebAssembly boundary).
-    #[arg(long, value_name = "FILE.wasm")]
-    pub policy: Option<String>,
-    /// `[policy_config]` pairs handed to the policy, as KEY=VALUE (repeatable).
+    /// The policy to replay (repeat to compare several in one table):
+    /// `default` (the embedded default policy component, also when none is
+    /// given), `builtin` (the default policy linked natively: same decisions,
+    /// no WebAssembly boundary), an algorithm of the library by name (`lru`,
+    /// `sieve`, `s3fifo`…, see `--list-policies`), or a component file. A
+    /// `:KEY=VALUE,KEY=VALUE` suffix gives that policy its own `[policy_config]`.
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Vec<String>,
+    /// `[policy_config]` pairs handed to every policy, as KEY=VALUE (repeatable).
     #[arg(long = "policy-config", value_name = "KEY=VALUE")]
     pub policy_config: Vec<String>,
+    /// List the algorithms `--policy` takes by name, and exit.
+    #[arg(long)]
+    pub list_policies: bool,
     /// Hot tier budget: bytes (`64MiB`) or a share of the trace's unique bytes (`10%`); 0: none.
     #[arg(long, default_value = "10%")]
     pub hot: CacheSize,
@@ -70,29 +83,85 @@ pub struct SimulateArgs {
     pub no_progress: bool,
 }
 
-/// Runs `tiered simulate`; the text (or JSON) to print.
-pub fn execute(args: &SimulateArgs) -> Result<String, SimError> {
-    let config = args
-        .policy_config
-        .iter()
+/// `KEY=VALUE` pairs.
+fn pairs<'a>(pairs: impl IntoIterator<Item = &'a str>, flag: &str) -> Result<Vec<(String, String)>, SimError> {
+    pairs
+        .into_iter()
         .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => Ok((k.trim().to_string(), v.trim().to_string())),
-            None => Err(SimError::InvalidArgument(format!("--policy-config {pair:?}: expected KEY=VALUE"))),
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(SimError::InvalidArgument(format!("{flag} {pair:?}: expected KEY=VALUE"))),
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let policy = match args.policy.as_deref() {
-        Some("builtin") => PolicySource::Builtin { config },
+        .collect()
+}
+
+/// The label and source of one `--policy` (`spec`), with the shared
+/// `[policy_config]` pairs first and its own after them.
+fn policy_source(spec: &str, shared: &[(String, String)]) -> Result<(String, PolicySource), SimError> {
+    // A `:` followed by pairs gives the policy its own configuration.
+    let named = |source: &str| {
+        matches!(source, "default" | "builtin") || tiered_algorithms::get(source).is_some() || source.ends_with(".wasm")
+    };
+    let (source, own) = match spec.split_once(':') {
+        Some((source, own)) if named(source) => (source, pairs(own.split(','), "--policy")?),
+        _ => (spec, Vec::new()),
+    };
+    let mut config = shared.to_vec();
+    config.extend(own.iter().cloned());
+    let label = if own.is_empty() { source.to_string() } else { spec.to_string() };
+    let wasm = match source {
+        "builtin" => return Ok((label, PolicySource::Builtin { config })),
+        "default" => DEFAULT_POLICY_WASM.to_vec(),
+        name if tiered_algorithms::get(name).is_some() && !std::path::Path::new(name).exists() => {
+            tiered_algorithms::get(name).map(|a| a.wasm.to_vec()).unwrap_or_default()
+        }
+        path if path.ends_with(".wasm") || std::path::Path::new(path).exists() => {
+            std::fs::read(path).map_err(|source| SimError::Io { path: path.to_string(), source })?
+        }
         other => {
-            let wasm = match other {
-                Some(path) => std::fs::read(path).map_err(|source| SimError::Io { path: path.to_string(), source })?,
-                None => DEFAULT_POLICY_WASM.to_vec(),
-            };
-            let engine = PolicyEngine::new(None).map_err(|e| SimError::Policy(e.to_string()))?;
-            PolicySource::Wasm { engine, wasm, config }
+            return Err(SimError::InvalidArgument(format!(
+                "--policy {other:?} is neither a component file nor a policy name (default, builtin, {})",
+                tiered_algorithms::names()
+            )));
         }
     };
-    let trace = Trace::open(&args.trace, args.format)?;
-    let mut sim = Simulator::new(trace, policy);
+    let label = match std::path::Path::new(source).file_stem() {
+        Some(stem) if source.ends_with(".wasm") && own.is_empty() => stem.to_string_lossy().into_owned(),
+        _ => label,
+    };
+    let engine = PolicyEngine::new(None).map_err(|e| SimError::Policy(e.to_string()))?;
+    Ok((label, PolicySource::Wasm { engine, wasm, config }))
+}
+
+/// The algorithms `--policy` takes by name.
+fn list_policies() -> String {
+    let mut text = String::from("default   the embedded default policy (S3-FIFO with the default placement rules)\n");
+    text.push_str("builtin   the default policy linked natively (same decisions)\n");
+    for a in tiered_algorithms::ALL {
+        text.push_str(&format!("{:<9} {}\n", a.name, a.summary));
+    }
+    text
+}
+
+/// Runs `tiered simulate`; the text (or JSON) to print.
+pub fn execute(args: &SimulateArgs) -> Result<String, SimError> {
+    if args.list_policies {
+        return Ok(list_policies());
+    }
+    let Some(trace) = &args.trace else {
+        return Err(SimError::InvalidArgument("--trace is required".into()));
+    };
+    let shared = pairs(args.policy_config.iter().map(String::as_str), "--policy-config")?;
+    let specs: Vec<&str> =
+        if args.policy.is_empty() { vec!["default"] } else { args.policy.iter().map(String::as_str).collect() };
+    let mut policies = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (label, source) = policy_source(spec, &shared)?;
+        if policies.iter().any(|(l, _): &(String, PolicySource)| *l == label) {
+            return Err(SimError::InvalidArgument(format!("--policy {label:?} is given twice")));
+        }
+        policies.push((label, source));
+    }
+    let mut sim = Simulator::new(Trace::open(trace, args.format)?);
     sim.prices = Prices { get_per_1000: args.price_get, put_per_1000: args.price_put, per_gb: args.price_gb };
     sim.progress = !args.no_progress;
     sim.mode = args.mode;
@@ -109,10 +178,17 @@ pub fn execute(args: &SimulateArgs) -> Result<String, SimError> {
         ));
     }
     sim.drop_hits = args.drop_hits;
-    let reports =
-        if args.sizes.is_empty() { vec![sim.run(args.hot, args.warm)?] } else { sim.sweep(&args.sizes, args.warm)? };
-    if let Some(path) = &args.plot {
-        plot::draw(path, &reports)?;
+    let sizes = if args.sizes.is_empty() { vec![args.hot] } else { args.sizes.clone() };
+    if let [(_, policy)] = policies.as_slice() {
+        let reports = sim.sweep(policy, &sizes, args.warm)?;
+        if let Some(path) = &args.plot {
+            plot::draw(path, &reports)?;
+        }
+        return text::render(&reports, args.json);
     }
-    super::text::render(&reports, args.json)
+    let reports = sim.compare(&policies, &sizes, args.warm)?;
+    if let Some(path) = &args.plot {
+        plot::draw_comparison(path, &reports)?;
+    }
+    text::render_comparison(&reports, args.json)
 }

@@ -1,6 +1,12 @@
-//! Miss ratio against cache size, as an SVG drawn with `plotters`: one line
-//! for the policy, one for the LRU baseline, one for Belady's optimum (all for
-//! the hot tier), one point per size of the sweep.
+//! Miss ratio against cache size, as an SVG drawn with `plotters`: one curve
+//! per policy, then the references, LRU (grey) and Belady's optimum (black),
+//! all for the hot tier, one point per size of the sweep.
+//!
+//! [`draw`] plots one policy's sweep ([`Report`]s); [`draw_comparison`] the
+//! labelled reports of [`Simulator::compare`](super::Simulator::compare).
+//! Each curve is one `<polyline>` whose points are in size order, and its
+//! label is in the legend, so a reader (or a test) can take the figures back
+//! out of the file.
 
 use std::path::Path;
 
@@ -8,32 +14,97 @@ use plotters::prelude::*;
 
 use super::{Report, SimError};
 
-/// A line of the chart: its label, colour, and the figure it plots.
-type Series = (&'static str, RGBColor, fn(&Report) -> f64);
+/// One line of the chart: its legend label and its points, (hot tier size as
+/// a percentage of the trace's unique bytes, miss ratio), in size order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curve {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
 
-/// Draws `reports` (one per cache size, any order) into `path`.
+/// Policy colours, in the order the policies were given (the references have
+/// their own).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+const LRU_COLOR: RGBColor = RGBColor(150, 150, 150);
+
+/// The hot tier's size as a percentage of the trace's unique bytes.
+fn share(r: &Report) -> f64 {
+    if r.unique_bytes == 0 { 0.0 } else { r.hot_bytes as f64 * 100.0 / r.unique_bytes as f64 }
+}
+
+/// The LRU and Belady curves of `runs` (sorted by size).
+fn references(runs: &[&Report]) -> [Curve; 2] {
+    let curve = |label: &str, value: fn(&Report) -> f64| Curve {
+        label: label.to_string(),
+        points: runs.iter().map(|r| (share(r), value(r))).collect(),
+    };
+    [curve("LRU", |r| r.lru.miss_ratio), curve("Belady", |r| r.belady.miss_ratio)]
+}
+
+/// Draws one policy's sweep (`reports`: one per cache size, any order) into
+/// `path`, beside LRU and Belady.
 pub fn draw(path: &Path, reports: &[Report]) -> Result<(), SimError> {
-    let failed =
-        |e: &dyn std::fmt::Display| SimError::Plot { path: path.display().to_string(), message: e.to_string() };
-    if reports.is_empty() {
-        return Err(failed(&"no runs to plot"));
-    }
     let mut runs: Vec<&Report> = reports.iter().collect();
     runs.sort_by_key(|r| r.hot_bytes);
-    let share = |r: &Report| if r.unique_bytes == 0 { 0.0 } else { r.hot_bytes as f64 * 100.0 / r.unique_bytes as f64 };
-    let x_max = runs.iter().map(|r| share(r)).fold(0.0, f64::max).max(1e-3) * 1.05;
-    let y_max = runs
-        .iter()
-        .flat_map(|r| [r.policy.miss_ratio, r.lru.miss_ratio, r.belady.miss_ratio])
-        .fold(0.0, f64::max)
-        .clamp(0.05, 1.0)
-        * 1.05;
-    let policy_name = runs[0].policy.name.clone();
+    let Some(first) = runs.first() else { return Err(failed(path, &"no runs to plot")) };
+    let name = first.policy.name.clone();
+    let policy = Curve { label: name.clone(), points: runs.iter().map(|r| (share(r), r.policy.miss_ratio)).collect() };
+    let mut curves = vec![policy];
+    curves.extend(references(&runs));
+    draw_curves(path, &format!("hot-tier miss ratio: {name} vs LRU vs Belady"), &curves)
+}
+
+/// Draws a comparison (`reports`: labelled, as [`Simulator::compare`](super::Simulator::compare)
+/// returns them) into `path`: one curve per label, then LRU and Belady.
+pub fn draw_comparison(path: &Path, reports: &[(String, Report)]) -> Result<(), SimError> {
+    let mut curves: Vec<Curve> = Vec::new();
+    let mut sizes: Vec<&Report> = Vec::new();
+    for (label, report) in reports {
+        match curves.iter_mut().find(|c| &c.label == label) {
+            Some(curve) => curve.points.push((share(report), report.policy.miss_ratio)),
+            None => {
+                curves.push(Curve { label: label.clone(), points: vec![(share(report), report.policy.miss_ratio)] })
+            }
+        }
+        if !sizes.iter().any(|r| r.hot_bytes == report.hot_bytes) {
+            sizes.push(report);
+        }
+    }
+    if curves.is_empty() {
+        return Err(failed(path, &"no runs to plot"));
+    }
+    for curve in &mut curves {
+        curve.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    sizes.sort_by_key(|r| r.hot_bytes);
+    curves.extend(references(&sizes));
+    draw_curves(path, "hot-tier miss ratio by cache size", &curves)
+}
+
+fn failed(path: &Path, e: &dyn std::fmt::Display) -> SimError {
+    SimError::Plot { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// Draws `curves` (the last two are LRU and Belady) under `title`.
+fn draw_curves(path: &Path, title: &str, curves: &[Curve]) -> Result<(), SimError> {
+    let failed = |e: &dyn std::fmt::Display| failed(path, e);
+    let points = || curves.iter().flat_map(|c| c.points.iter());
+    let x_max = points().map(|p| p.0).fold(0.0, f64::max).max(1e-3) * 1.05;
+    let y_max = points().map(|p| p.1).fold(0.0, f64::max).clamp(0.05, 1.0) * 1.05;
 
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| failed(&e))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("hot-tier miss ratio: {policy_name} vs LRU vs Belady"), ("sans-serif", 22))
+        .caption(title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(56)
@@ -46,20 +117,19 @@ pub fn draw(path: &Path, reports: &[Report]) -> Result<(), SimError> {
         .draw()
         .map_err(|e| failed(&e))?;
 
-    let series: [Series; 3] = [
-        ("policy", BLUE, |r| r.policy.miss_ratio),
-        ("LRU", RED, |r| r.lru.miss_ratio),
-        ("Belady", BLACK, |r| r.belady.miss_ratio),
-    ];
-    for (label, color, value) in series {
-        let points: Vec<(f64, f64)> = runs.iter().map(|r| (share(r), value(r))).collect();
-        let label = if label == "policy" { policy_name.clone() } else { label.to_string() };
+    let policies = curves.len().saturating_sub(2);
+    for (i, curve) in curves.iter().enumerate() {
+        let color = match i.checked_sub(policies) {
+            None => PALETTE[i % PALETTE.len()],
+            Some(0) => LRU_COLOR,
+            Some(_) => BLACK,
+        };
         chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(curve.points.clone(), color.stroke_width(2)))
             .map_err(|e| failed(&e))?
-            .label(label)
+            .label(curve.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, color.filled()))).map_err(|e| failed(&e))?;
+        chart.draw_series(curve.points.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|e| failed(&e))?;
     }
     chart
         .configure_series_labels()

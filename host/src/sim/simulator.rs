@@ -1,5 +1,6 @@
-//! [`Simulator`]: one parsed trace, the policy to replay it with, and runs at
-//! one cache size or a sweep of them.
+//! [`Simulator`]: one parsed trace, ready to be replayed through a policy
+//! ([`PolicySource`]) at one cache size, a sweep of them, or through several
+//! policies side by side ([`Simulator::compare`]).
 //!
 //! Cache sizes are bytes (`64MiB`) or a share of the trace's unique bytes
 //! (`10%`). Unique bytes count what the engine's tiers count: each object's
@@ -52,6 +53,15 @@ impl CacheSize {
     }
 }
 
+/// The sandbox bounds of a replayed policy: the service's, without the
+/// throttle and with a deadline that stops a runaway call but never a slow
+/// one. The service's 20 ms would let a busy machine (a build beside the
+/// replay) turn a late call into a fallback and a rebuilt order, and one
+/// trace and one policy must always give the same report.
+fn replay_limits() -> PolicyLimits {
+    PolicyLimits { deadline: std::time::Duration::from_secs(10), ..PolicyLimits::default().unthrottled() }
+}
+
 /// Where the replayed policy comes from.
 #[derive(Debug)]
 pub enum PolicySource {
@@ -69,7 +79,7 @@ impl PolicySource {
                 Arc::new(BuiltinPolicy::new(config, capacities).map_err(SimError::Policy)?)
             }
             PolicySource::Wasm { engine, wasm, config } => Arc::new(
-                WasmPolicy::load(engine, wasm, config, capacities, PolicyLimits::default().unthrottled())
+                WasmPolicy::load(engine, wasm, config, capacities, replay_limits())
                     .map_err(|e| SimError::Policy(e.to_string()))?,
             ),
         })
@@ -80,7 +90,6 @@ impl PolicySource {
 #[derive(Debug)]
 pub struct Simulator {
     trace: Trace,
-    policy: PolicySource,
     /// The metadata footprint of each key in a tier.
     overheads: Vec<u64>,
     next_uses: Vec<u64>,
@@ -97,13 +106,12 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    pub fn new(trace: Trace, policy: PolicySource) -> Simulator {
+    pub fn new(trace: Trace) -> Simulator {
         let overheads: Vec<u64> = trace.keys.iter().map(|k| cold::footprint(k, 0)).collect();
         let unique_bytes = trace.first_sizes().iter().zip(&overheads).map(|(s, o)| s + o).sum();
         let next_uses = trace.next_uses();
         Simulator {
             trace,
-            policy,
             overheads,
             next_uses,
             unique_bytes,
@@ -124,19 +132,56 @@ impl Simulator {
         self.unique_bytes
     }
 
-    /// One replay with the policy and both baselines.
-    pub fn run(&self, hot: CacheSize, warm: CacheSize) -> Result<Report, SimError> {
-        let tiers = Tiers {
+    /// One replay of `policy`, with both baselines.
+    pub fn run(&self, policy: &PolicySource, hot: CacheSize, warm: CacheSize) -> Result<Report, SimError> {
+        let tiers = self.tiers(hot, warm);
+        let lru = lru::run(&self.trace, tiers, &self.overheads);
+        let belady = belady::run(&self.trace, tiers.hot_bytes, &self.next_uses, &self.overheads);
+        self.replay(policy, tiers, &lru, &belady)
+    }
+
+    /// One run per policy of `policies` at each hot size (warm fixed): the
+    /// baselines are replayed once per size. Reports in size order, then in
+    /// the order of `policies`.
+    pub fn compare(
+        &self,
+        policies: &[(String, PolicySource)],
+        hot_sizes: &[CacheSize],
+        warm: CacheSize,
+    ) -> Result<Vec<(String, Report)>, SimError> {
+        let mut reports = Vec::with_capacity(policies.len() * hot_sizes.len());
+        for &hot in hot_sizes {
+            let tiers = self.tiers(hot, warm);
+            let lru = lru::run(&self.trace, tiers, &self.overheads);
+            let belady = belady::run(&self.trace, tiers.hot_bytes, &self.next_uses, &self.overheads);
+            for (label, policy) in policies {
+                tracing::debug!(policy = %label, hot = tiers.hot_bytes, "replaying");
+                reports.push((label.clone(), self.replay(policy, tiers, &lru, &belady)?));
+            }
+        }
+        Ok(reports)
+    }
+
+    fn tiers(&self, hot: CacheSize, warm: CacheSize) -> Tiers {
+        Tiers {
             hot_bytes: hot.bytes(self.unique_bytes),
             warm_bytes: warm.bytes(self.unique_bytes),
             mode: self.mode,
             hit_buffer: self.hit_buffer,
             drop_hits: self.drop_hits,
-        };
-        let policy = self.policy.build(tiers.capacities())?;
+        }
+    }
+
+    /// `policy` through the engine, reported beside the baselines' runs.
+    fn replay(
+        &self,
+        policy: &PolicySource,
+        tiers: Tiers,
+        lru: &lru::LruRun,
+        belady: &belady::BeladyRun,
+    ) -> Result<Report, SimError> {
+        let policy = policy.build(tiers.capacities())?;
         let engine = replay::replay(&self.trace, tiers, policy, self.progress)?;
-        let lru = lru::run(&self.trace, tiers, &self.overheads);
-        let belady = belady::run(&self.trace, tiers.hot_bytes, &self.next_uses, &self.overheads);
         let setting = Setting {
             requests: self.trace.requests.len() as u64,
             unique_objects: self.trace.keys.len() as u64,
@@ -146,11 +191,16 @@ impl Simulator {
             prices: self.prices,
         };
         tracing::debug!(hot = tiers.hot_bytes, warm = tiers.warm_bytes, "replay finished");
-        Ok(Report::new(setting, &engine, &lru, &belady))
+        Ok(Report::new(setting, &engine, lru, belady))
     }
 
-    /// One run per hot size, warm fixed.
-    pub fn sweep(&self, hot_sizes: &[CacheSize], warm: CacheSize) -> Result<Vec<Report>, SimError> {
-        hot_sizes.iter().map(|&hot| self.run(hot, warm)).collect()
+    /// One run of `policy` per hot size, warm fixed.
+    pub fn sweep(
+        &self,
+        policy: &PolicySource,
+        hot_sizes: &[CacheSize],
+        warm: CacheSize,
+    ) -> Result<Vec<Report>, SimError> {
+        hot_sizes.iter().map(|&hot| self.run(policy, hot, warm)).collect()
     }
 }

@@ -11,16 +11,15 @@
 use anyhow::{Context, Result, ensure};
 use tiered_host::sim::replay::Mode;
 use tiered_host::sim::{CacheSize, Format, PolicySource, SimError, Simulator, Trace};
-use tiered_test_guests::algorithms;
 use tiered_wasm::PolicyEngine;
 
 use super::simulate::fidelity_files;
 
 fn component(name: &str, config: &[(&str, &str)]) -> Result<PolicySource> {
-    let path = algorithms::path(name).with_context(|| format!("algorithm {name} is not built"))?;
+    let algorithm = tiered_algorithms::get(name).with_context(|| format!("the library has no algorithm {name}"))?;
     Ok(PolicySource::Wasm {
         engine: PolicyEngine::new(None)?,
-        wasm: std::fs::read(path)?,
+        wasm: algorithm.wasm.to_vec(),
         config: config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     })
 }
@@ -37,7 +36,8 @@ fn matches_libcachesim(name: &str, tolerance: f64) -> Result<()> {
 fn matches_libcachesim_except(name: &str, tolerance: f64, known: &[(u64, f64, &str)]) -> Result<()> {
     let (path, expected) = fidelity_files()?;
     let objects = expected["unique_objects"].as_u64().context("unique_objects")?;
-    let mut sim = Simulator::new(Trace::open(&path, Format::OracleGeneral)?, component(name, &[])?);
+    let mut sim = Simulator::new(Trace::open(&path, Format::OracleGeneral)?);
+    let policy = component(name, &[])?;
     sim.mode = Mode::Exact;
     // Unit sizes and fixed-width keys: every object costs the same footprint,
     // so a budget of n footprints holds n objects, as libCacheSim's n bytes.
@@ -46,7 +46,7 @@ fn matches_libcachesim_except(name: &str, tolerance: f64, known: &[(u64, f64, &s
     for run in expected["runs"].as_array().context("runs")?.iter().filter(|r| r["algorithm"] == name) {
         let cache_objects = run["cache_bytes"].as_u64().context("cache_bytes")?;
         let theirs = run["miss_ratio"].as_f64().context("miss_ratio")?;
-        let run = sim.run(CacheSize::Bytes(cache_objects * footprint), CacheSize::Bytes(0))?;
+        let run = sim.run(&policy, CacheSize::Bytes(cache_objects * footprint), CacheSize::Bytes(0))?;
         let mismatches = run.policy.tiers[0].order_mismatches;
         ensure!(mismatches == 0, "{name}: its count of residents disagreed with the engine's {mismatches} times");
         report.push((cache_objects, run.policy.miss_ratio, theirs));
@@ -102,6 +102,36 @@ fn lirs_matches_libcachesim_within_its_budget() -> Result<()> {
     matches_libcachesim_except("lirs", 0.005, &[(44, 0.08, over_budget)])
 }
 
+/// Unit sizes: libCacheSim's priorities and ties exactly. Sizes matter on
+/// the var-size traces of `tests/traces/algorithms.py`.
+#[test]
+fn gdsf_matches_libcachesim() -> Result<()> {
+    matches_libcachesim("gdsf", 0.005)
+}
+
+/// libCacheSim's samples come from a per-thread generator, which
+/// `tests/traces/gen.py` starts afresh for each run; this order's
+/// generator starts from the same state, so the figures agree exactly.
+#[test]
+fn lhd_matches_libcachesim() -> Result<()> {
+    matches_libcachesim("lhd", 0.005)
+}
+
+#[test]
+fn s3fifo_matches_libcachesim() -> Result<()> {
+    matches_libcachesim("s3fifo", 0.005)
+}
+
+/// At 44 objects the window has no room and both cache nothing. At 437
+/// the sketch (6,284 counters) is shared by many ids, and the engine's ids
+/// (hashes of keys) collide in other counters than libCacheSim's (the trace's
+/// ids): the figures differ slightly. Fed libCacheSim's ids, the order gives
+/// its figures exactly (the wtinylfu crate's `tests/libcachesim.rs`).
+#[test]
+fn wtinylfu_matches_libcachesim() -> Result<()> {
+    matches_libcachesim("wtinylfu", 0.005)
+}
+
 #[test]
 fn a_malformed_parameter_is_refused_when_the_policy_loads() -> Result<()> {
     let trace = Trace::parse_csv(std::io::Cursor::new("1,a,1\n2,b,1\n"))?;
@@ -110,11 +140,51 @@ fn a_malformed_parameter_is_refused_when_the_policy_loads() -> Result<()> {
         (("n-bit-counter", "0"), "out of range"),
         (("n-bits", "2"), "`n-bits` is unknown"),
     ] {
-        let sim = Simulator::new(trace.clone(), component("clock", &[config])?);
-        match sim.run(CacheSize::Share(0.5), CacheSize::Bytes(0)) {
+        let sim = Simulator::new(trace.clone());
+        match sim.run(&component("clock", &[config])?, CacheSize::Share(0.5), CacheSize::Bytes(0)) {
             Err(SimError::Policy(message)) => ensure!(message.contains(named), "{config:?}: {message}"),
             other => anyhow::bail!("{config:?} should be refused, got {:?}", other.map(|r| r.policy.miss_ratio)),
         }
     }
+    Ok(())
+}
+
+/// On a trace of varying sizes the engine's budget counts each object's
+/// metadata footprint beside its bytes; libCacheSim's counts the bytes. The
+/// size-aware algorithms (GDSF, LHD) and W-TinyLFU differ from libCacheSim's
+/// figures there by more than the target (BENCHMARKS.md), and this is why:
+/// given each object's footprint as its size (`gen.py`'s copy of the trace),
+/// libCacheSim's figures are ours, as LRU's are.
+#[test]
+fn on_varying_sizes_the_figures_are_libcachesims_given_the_engines_footprints() -> Result<()> {
+    let (unit, _) = fidelity_files()?;
+    let dir = unit.parent().context("the traces' folder")?;
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("zipf-fidelity-var.json"))?)?;
+    let trace = Trace::open(&dir.join("zipf-fidelity-var.oracleGeneral"), Format::OracleGeneral)?;
+    let bytes: u64 = trace.first_sizes().iter().sum();
+    let sim = Simulator::new(trace);
+    let objects = expected["unique_objects"].as_u64().context("unique_objects")?;
+    let footprint = expected["footprint"].as_u64().context("footprint")?;
+    ensure!(
+        sim.unique_bytes() == bytes + objects * footprint,
+        "gen.py's FOOTPRINT ({footprint}) is no longer the engine's: {} per object",
+        (sim.unique_bytes() - bytes) / objects
+    );
+    let mut checked = 0;
+    for run in expected["runs"].as_array().context("runs")? {
+        let name = run["algorithm"].as_str().context("algorithm")?;
+        let cache = run["cache_bytes"].as_u64().context("cache_bytes")?;
+        let theirs = run["miss_ratio"].as_f64().context("miss_ratio")?;
+        let ours = sim.run(&component(name, &[])?, CacheSize::Bytes(cache), CacheSize::Bytes(0))?;
+        let tolerance = if name == "lru" { 0.0005 } else { 0.005 };
+        let ours = ours.policy.miss_ratio;
+        ensure!(
+            (ours - theirs).abs() <= tolerance,
+            "{name}, {cache} bytes: ours {ours:.5}, libCacheSim on footprints {theirs:.5}"
+        );
+        checked += 1;
+    }
+    ensure!(checked == 8, "four algorithms at two sizes, {checked} checked");
     Ok(())
 }

@@ -9,7 +9,7 @@
 //!   without `TIERED_S3_BUCKET`; required by `tests/run-all`).
 //! - `service*`, `http_*`: the `tiered serve` binary end to end.
 //! - `algorithms`: the eviction algorithm library against libCacheSim.
-//! - `simulate`: `tiered simulate`.
+//! - `simulate`, `simulate_compare`: `tiered simulate`, one policy and several.
 //! - `tier_contract`: the tier contract against every tier.
 
 mod support;
@@ -28,6 +28,7 @@ mod http_streaming;
 mod observability;
 mod policy_current_object;
 mod policy_languages;
+mod policy_languages_s3fifo;
 mod policy_languages_serve;
 mod policy_runtime;
 mod policy_scenarios;
@@ -43,4 +44,5 @@ mod s3_service;
 mod service;
 mod service_lifecycle;
 mod simulate;
+mod simulate_compare;
 mod tier_contract;

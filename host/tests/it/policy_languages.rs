@@ -72,9 +72,10 @@ fn every_example_policy_passes_the_conformance_kit() -> Result {
 }
 
 #[test]
-fn the_default_and_lru_test_policies_pass_the_conformance_kit() -> Result {
+fn the_default_and_every_algorithm_of_the_library_pass_the_conformance_kit() -> Result {
     let engine = engine()?;
-    for (name, wasm) in [("default", DEFAULT_POLICY_WASM), ("lru", tiered_test_guests::LRU_WASM)] {
+    let library = tiered_algorithms::ALL.iter().map(|a| (a.name, a.wasm));
+    for (name, wasm) in std::iter::once(("default", DEFAULT_POLICY_WASM)).chain(library) {
         let report = conformance(&engine, wasm, &[], relaxed())?;
         assert!(report.ok, "the {name} policy fails conformance:\n{report}");
     }

@@ -1,6 +1,7 @@
 //! Black-box: `tiered serve --policy X.wasm` serves requests with each
-//! language's prefix-TTL policy deciding, and hot-reloads an example policy
-//! over `PUT /v1/policy`.
+//! language's prefix-TTL policy deciding, `--policy sieve` with an algorithm
+//! of the library by name, and hot-reloads an example policy over
+//! `PUT /v1/policy`.
 //!
 //! The policy's hand is visible from outside: with `ttl.tmp/ = 30`, a write
 //! under `tmp/` lives 30 s and, living a minute or less, skips the disk tier
@@ -88,5 +89,25 @@ async fn hot_reload_swaps_in_the_size_admission_policy() -> Result<()> {
     let after = s.http.put("/v1/objects/b", "x").await?.json()?;
     assert_eq!(after["tiers"], json!(["warm", "cold"]), "size-admission keeps writes out of memory");
     assert_eq!(&s.http.get("/v1/objects/a").await?.body[..], b"x");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_with_an_algorithm_of_the_library_by_name() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start_with_args(dir.path(), "", &["--policy".as_ref(), "sieve".as_ref()]).await?;
+    let info = s.http.get("/v1/policy").await?.json()?;
+    assert_eq!(info["name"], json!("sieve"), "{info}");
+    let put = s.http.put("/v1/objects/a/b", "bytes").await?;
+    assert_eq!(put.status, StatusCode::CREATED, "{:?}", put.body);
+    let read = s.http.get("/v1/objects/a/b").await?;
+    assert_eq!((read.status, &read.body[..]), (StatusCode::OK, &b"bytes"[..]));
+    assert!(s.stop().await?.success());
+
+    // A name the library lacks is read as a file, and the error says so.
+    let dir = tempfile::tempdir()?;
+    let failed = Server::start_with_args(dir.path(), "", &["--policy".as_ref(), "no-such-algorithm".as_ref()]).await;
+    let error = format!("{:#}", failed.err().context("an unknown name must not start")?);
+    ensure!(error.contains("no-such-algorithm"), "{error}");
     Ok(())
 }

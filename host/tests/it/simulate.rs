@@ -17,7 +17,10 @@ use tiered_host::sim::trace::ORACLE_RECORD;
 use tiered_host::sim::{CacheSize, Op, PolicySource, Simulator, Trace, TraceError};
 use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine};
 
-const LRU_WASM: &[u8] = tiered_test_guests::LRU_WASM;
+/// The library's LRU (`examples/policies/algorithms/lru`).
+fn lru_wasm() -> &'static [u8] {
+    tiered_algorithms::get("lru").expect("the library has LRU").wasm
+}
 
 fn wasm_policy(wasm: &[u8]) -> Result<PolicySource> {
     Ok(PolicySource::Wasm { engine: PolicyEngine::new(None)?, wasm: wasm.to_vec(), config: Vec::new() })
@@ -98,8 +101,8 @@ fn oracle_general_parses_and_a_truncated_record_is_named() -> Result<()> {
 fn the_same_trace_and_policy_give_the_same_report() -> Result<()> {
     let trace = Trace::parse_csv(Cursor::new(skewed_csv(20_000, 2_000)))?;
     let run = || -> Result<serde_json::Value> {
-        let sim = Simulator::new(trace.clone(), wasm_policy(DEFAULT_POLICY_WASM)?);
-        let report = sim.run(CacheSize::Share(0.05), CacheSize::Share(0.2))?;
+        let sim = Simulator::new(trace.clone());
+        let report = sim.run(&wasm_policy(DEFAULT_POLICY_WASM)?, CacheSize::Share(0.05), CacheSize::Share(0.2))?;
         Ok(serde_json::to_value(report.without_timings())?)
     };
     let (first, second) = (run()?, run()?);
@@ -116,17 +119,18 @@ fn the_same_trace_and_policy_give_the_same_report() -> Result<()> {
 #[test]
 fn dropped_hits_are_counted_and_only_in_batched_mode() -> Result<()> {
     let trace = Trace::parse_csv(Cursor::new(skewed_csv(20_000, 2_000)))?;
-    let mut sim = Simulator::new(trace, PolicySource::Builtin { config: Vec::new() });
+    let mut sim = Simulator::new(trace);
+    let builtin = PolicySource::Builtin { config: Vec::new() };
     sim.mode = Mode::Batched;
     let run = |sim: &Simulator| -> Result<(f64, u64)> {
-        let r = sim.run(CacheSize::Share(0.05), CacheSize::Bytes(0))?;
+        let r = sim.run(&builtin, CacheSize::Share(0.05), CacheSize::Bytes(0))?;
         Ok((r.policy.miss_ratio, r.policy.tiers[0].hits_dropped))
     };
     let (kept, none_dropped) = run(&sim)?;
     ensure!(none_dropped == 0, "one thread never fills a buffer: {none_dropped} dropped");
     sim.drop_hits = 0.5;
     let (lossy, dropped) = run(&sim)?;
-    let hits = sim.run(CacheSize::Share(0.05), CacheSize::Bytes(0))?.policy.tiers[0].hits;
+    let hits = sim.run(&builtin, CacheSize::Share(0.05), CacheSize::Bytes(0))?.policy.tiers[0].hits;
     ensure!((0.4..0.6).contains(&(dropped as f64 / hits as f64)), "about half of {hits} hit events dropped: {dropped}");
     ensure!(lossy != kept, "the order saw other events, so it decided otherwise ({lossy} vs {kept})");
     ensure!(run(&sim)? == (lossy, dropped), "the drops repeat run to run");
@@ -136,9 +140,9 @@ fn dropped_hits_are_counted_and_only_in_batched_mode() -> Result<()> {
 #[test]
 fn belady_never_misses_more_than_lru() -> Result<()> {
     let trace = Trace::parse_csv(Cursor::new(skewed_csv(20_000, 3_000)))?;
-    let sim = Simulator::new(trace, PolicySource::Builtin { config: Vec::new() });
+    let sim = Simulator::new(trace);
     for share in [0.01, 0.05, 0.2, 0.5] {
-        let r = sim.run(CacheSize::Share(share), CacheSize::Bytes(0))?;
+        let r = sim.run(&PolicySource::Builtin { config: Vec::new() }, CacheSize::Share(share), CacheSize::Bytes(0))?;
         ensure!(
             r.belady.miss_ratio <= r.lru.miss_ratio,
             "{share}: Belady {} > LRU {}",
@@ -156,9 +160,9 @@ fn a_tiny_trace_gives_the_textbook_answers() -> Result<()> {
     // Room for two objects; a b c a b c: LRU misses everything, Belady keeps
     // one of the pair it will need and hits twice.
     let trace = Trace::parse_csv(Cursor::new("1,a,1\n2,b,1\n3,c,1\n4,a,1\n5,b,1\n6,c,1\n"))?;
-    let sim = Simulator::new(trace, PolicySource::Builtin { config: Vec::new() });
+    let sim = Simulator::new(trace);
     let two = sim.unique_bytes() / 3 * 2;
-    let r = sim.run(CacheSize::Bytes(two), CacheSize::Bytes(0))?;
+    let r = sim.run(&PolicySource::Builtin { config: Vec::new() }, CacheSize::Bytes(two), CacheSize::Bytes(0))?;
     assert_eq!((r.lru.miss_ratio, r.belady.miss_ratio), (1.0, 4.0 / 6.0));
     assert_eq!(r.lru.s3_gets, 6);
     assert_eq!(r.policy.s3_gets + r.policy.tiers[0].hits, 6, "every get is served by hot or S3");
@@ -188,7 +192,8 @@ fn an_lru_policy_through_the_engine_matches_libcachesim_lru() -> Result<()> {
         "the trace has {} objects, libCacheSim saw {objects}",
         trace.keys.len()
     );
-    let sim = Simulator::new(trace, wasm_policy(LRU_WASM)?);
+    let sim = Simulator::new(trace);
+    let lru = wasm_policy(lru_wasm())?;
     // Unit sizes and fixed-width keys: every object costs the same footprint.
     let footprint = sim.unique_bytes() / objects;
     let runs = expected["runs"].as_array().context("runs")?;
@@ -196,7 +201,7 @@ fn an_lru_policy_through_the_engine_matches_libcachesim_lru() -> Result<()> {
     for run in runs.iter().filter(|r| r["algorithm"] == "lru") {
         let cache_objects = run["cache_bytes"].as_u64().context("cache_bytes")?;
         let theirs = run["miss_ratio"].as_f64().context("miss_ratio")?;
-        let report = sim.run(CacheSize::Bytes(cache_objects * footprint), CacheSize::Bytes(0))?;
+        let report = sim.run(&lru, CacheSize::Bytes(cache_objects * footprint), CacheSize::Bytes(0))?;
         let ours = report.policy.miss_ratio;
         ensure!(
             (ours - theirs).abs() <= 0.005,

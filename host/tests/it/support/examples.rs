@@ -15,9 +15,21 @@ use std::path::PathBuf;
 pub const PREFIX_TTL: [(&str, &str); 4] =
     [("prefix-ttl-rust", "rust"), ("prefix-ttl-python", "python"), ("prefix-ttl-js", "js"), ("prefix-ttl-c", "c")];
 
+/// The Python, JavaScript and C versions of S3-FIFO (the Rust one is the
+/// algorithm library's): `(folder, language)`.
+pub const S3FIFO: [(&str, &str); 3] = [("s3fifo-python", "python"), ("s3fifo-js", "js"), ("s3fifo-c", "c")];
+
 /// Every example policy folder.
-pub const ALL: [&str; 5] =
-    ["prefix-ttl-rust", "prefix-ttl-python", "prefix-ttl-js", "prefix-ttl-c", "size-admission-rust"];
+pub const ALL: [&str; 8] = [
+    "prefix-ttl-rust",
+    "prefix-ttl-python",
+    "prefix-ttl-js",
+    "prefix-ttl-c",
+    "size-admission-rust",
+    "s3fifo-python",
+    "s3fifo-js",
+    "s3fifo-c",
+];
 
 /// The folder holding the examples.
 pub fn dir() -> PathBuf {

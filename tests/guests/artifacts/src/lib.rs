@@ -3,21 +3,13 @@
 //! the library never builds them).
 //!
 //! Each constant is the path of a component file; the `*_WASM` constants are
-//! its bytes. [`algorithms`] holds the eviction algorithm library
-//! (`examples/policies/algorithms`).
-
-pub mod algorithms;
+//! its bytes. The eviction algorithm library is crate `tiered-algorithms`.
 
 /// `tests/guests/faulty`: misbehaves on command (traps, loops, wrong shapes,
 /// log floods, leaks), chosen by `[policy_config] mode`.
 pub const FAULTY_PATH: &str = env!("TIERED_FAULTY_POLICY_WASM");
 /// The bytes of [`FAULTY_PATH`].
 pub const FAULTY_WASM: &[u8] = include_bytes!(env!("TIERED_FAULTY_POLICY_WASM"));
-
-/// `tests/guests/lru`: plain LRU through the policy contract.
-pub const LRU_PATH: &str = env!("TIERED_LRU_POLICY_WASM");
-/// The bytes of [`LRU_PATH`].
-pub const LRU_WASM: &[u8] = include_bytes!(env!("TIERED_LRU_POLICY_WASM"));
 
 /// `tests/guests/old-contract`: a policy built against an older contract, to
 /// be refused with a clear error.
