@@ -37,17 +37,17 @@ const RULES: [(&str, &str); 6] = [
 /// these tests compare the policies' own answers, and a fallback answer
 /// (given when a slow language's calls take more than their share of a
 /// busy machine) would be a false difference.
-fn relaxed() -> PolicyLimits {
+pub(crate) fn relaxed() -> PolicyLimits {
     PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled()
 }
 
 /// An engine caching compiled components in the directory the black-box
 /// servers use (`support/server.rs`), so each component compiles once per run.
-fn engine() -> std::result::Result<PolicyEngine, PolicyLoadError> {
+pub(crate) fn engine() -> std::result::Result<PolicyEngine, PolicyLoadError> {
     PolicyEngine::new(Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("service-policy-cache")))
 }
 
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
     p.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 

@@ -18,6 +18,7 @@
 //! `support/examples.rs` for a missing one); the Rust one by the
 //! `tiered-algorithms` crate.
 
+use super::policy_languages::{engine, pairs, relaxed};
 use crate::support::decisions;
 use crate::support::examples;
 use crate::support::rng::Rng;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use tiered::policy::order::{ARRIVAL, HIT, HOST_EVICTION, REMOVAL};
 use tiered::policy::{Admission, Arrival, Capacities, Events, Policy, TierId};
-use tiered_wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
+use tiered_wasm::{PolicyEngine, PolicyLoadError, WasmPolicy};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -42,19 +43,6 @@ const CAPACITIES: Capacities = Capacities { hot_bytes: 8 << 20, warm_bytes: 4000
 /// Distinct keys and the skew of their popularity.
 const KEYS: usize = 20_000;
 const ZIPF_ALPHA: f64 = 1.0;
-
-/// Like `policy_languages.rs`: no deadline a busy machine reaches, no throttle.
-fn relaxed() -> PolicyLimits {
-    PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled()
-}
-
-fn engine() -> std::result::Result<PolicyEngine, PolicyLoadError> {
-    PolicyEngine::new(Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("service-policy-cache")))
-}
-
-fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect()
-}
 
 /// Every built version, Rust first: `(language, component)`; `None` when
 /// fewer than two can be compared (and examples are not required).
