@@ -38,6 +38,11 @@ pub fn validate(key: &str) -> Result<(), KeyError> {
     if key.len() > MAX_KEY_BYTES {
         return Err(KeyError::TooLong { len: key.len() });
     }
+    // Printable ASCII, the usual key, holds no control character: checked a
+    // byte at a time without decoding (every read checks its key).
+    if key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
     if let Some((index, c)) = key.char_indices().find(|(_, c)| c.is_control()) {
         return Err(KeyError::ControlCharacter { index, code: c as u32 });
     }
@@ -58,13 +63,30 @@ pub fn from_url_path(raw: &str) -> Result<String, KeyError> {
 }
 
 /// The hex sha256 of a key: the file name an object is stored under.
+///
+/// Computed on every disk-tier read, so written out by hand: `hex::encode`
+/// goes through a `char` iterator and costs as much as the sha256 itself.
 pub fn key_hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(Sha256::digest(key.as_bytes())) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    String::from_utf8(hex.to_vec()).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_hashes_are_lowercase_hex_sha256() {
+        assert_eq!(key_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        for key in ["a", "ключ", &"x".repeat(1024)] {
+            assert_eq!(key_hash(key), hex::encode(Sha256::digest(key.as_bytes())), "{key:?}");
+        }
+    }
 
     #[test]
     fn accepts_ordinary_and_path_like_keys() {
@@ -80,6 +102,7 @@ mod tests {
         assert_eq!(validate("a\0b"), Err(KeyError::ControlCharacter { index: 1, code: 0 }));
         assert_eq!(validate("a\nb"), Err(KeyError::ControlCharacter { index: 1, code: 10 }));
         assert_eq!(validate("\u{7f}"), Err(KeyError::ControlCharacter { index: 0, code: 0x7f }));
+        assert_eq!(validate("é\u{85}"), Err(KeyError::ControlCharacter { index: 2, code: 0x85 }));
         assert_eq!(validate_bytes(b"\xff\xfe"), Err(KeyError::NotUtf8));
         let too_long = "é".repeat(513);
         assert!(matches!(validate(&too_long), Err(KeyError::TooLong { len: 1026 })));

@@ -3,7 +3,8 @@
 //! - `decode_header` and `decode` never panic;
 //! - an accepted header is consistent with the input: a magic is there, the
 //!   data starts at `PREFIX_LEN + meta_len` (the length field), within the
-//!   input, and `meta_len` is at most `MAX_META_LEN`;
+//!   input, and `meta_len` is at most `MAX_META_LEN`; a version 3 header ends
+//!   with the xxh3 of the bytes before it;
 //! - an accepted file agrees with its header: the data follows it, its length
 //!   is `meta.size`, the input is as long as the header says (with the chunk
 //!   table in version 2), its xxh3 is the stored hash;
@@ -13,7 +14,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiered_format::file::{FormatError, MAGIC, MAGIC_V1, MAX_META_LEN, PREFIX_LEN, data_hash, decode, decode_header, encode};
+use tiered_format::file::{
+    FormatError, MAGIC, MAGIC_V1, MAGIC_V2, MAX_META_LEN, PREFIX_LEN, data_hash, decode, decode_header, encode,
+};
 use tiered_format::object::Object;
 
 fuzz_target!(|input: &[u8]| {
@@ -24,12 +27,16 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let (meta, hash, start) = (header.meta, header.data_hash, header.data_start);
-    assert!(&input[..8] == MAGIC || &input[..8] == MAGIC_V1);
-    assert_eq!(header.chunked, &input[..8] == MAGIC);
+    let magic = &input[..8];
+    assert!(magic == MAGIC || magic == MAGIC_V2 || magic == MAGIC_V1);
+    assert_eq!(header.chunked, magic != MAGIC_V1);
     let meta_len = u32::from_le_bytes(input[8..12].try_into().unwrap()) as usize;
     assert!(meta_len <= MAX_META_LEN, "meta_len {meta_len}");
     assert_eq!(start, PREFIX_LEN + meta_len);
     assert!(start <= input.len(), "data starts at {start}, past the input ({})", input.len());
+    if magic == MAGIC {
+        assert_eq!(data_hash(&input[..start - 8]).to_le_bytes(), input[start - 8..start], "the header hash");
+    }
     assert_eq!(hash, u64::from_le_bytes(input[12..20].try_into().unwrap()));
     let Ok(object) = file else { return };
     assert_eq!(*object.meta, meta);

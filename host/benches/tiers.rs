@@ -3,10 +3,14 @@
 //!   `TieredStore::get` served by the hot tier (the default policy keeping
 //!   the order: the hit is buffered as an event) vs `moka::sync::Cache::get`
 //!   and `quick_cache::sync::Cache::get`, same keys, room for all of them;
-//! - `disk_get_64KiB/{tiered,std_fs_read}`: a `DiskTier::get` (header parse +
-//!   hash verification) vs a plain `std::fs::read` of the same bytes.
+//! - `disk_get_64KiB/{tiered,std_fs_read,std_fs_read_object_file}`: a
+//!   `DiskTier::get` (one open and one read of the object's file, header
+//!   parse, header and data hashes checked) vs a plain `std::fs::read` of the
+//!   same 64 KiB in a file of their own, and of the object's file itself
+//!   (the header and chunk table too, three directories deeper).
 //!
-//! Run: `cargo bench -p tiered --bench tiers`.
+//! Run: `cargo bench -p tiered-host --bench tiers` (`-- disk_get` for the disk
+//! tier alone).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -123,11 +127,15 @@ fn disk_get(c: &mut Criterion) {
     rt.block_on(tier.put(tiered::Object::new(meta, data.clone()))).unwrap();
     let plain = dir.path().join("plain.bin");
     std::fs::write(&plain, &data).unwrap();
+    let hash = tiered::key::key_hash("bench/disk");
+    let object_file = dir.path().join("warm").join("objects").join(&hash[..2]).join(&hash);
+    assert!(object_file.is_file(), "the disk tier's layout: objects/<2 hex>/<64 hex>");
     let mut group = c.benchmark_group("disk_get_64KiB");
     group.bench_function("tiered", |b| {
         b.iter(|| black_box(tier.get("bench/disk").now_or_never().expect("inline read").unwrap().unwrap()))
     });
     group.bench_function("std_fs_read", |b| b.iter(|| black_box(std::fs::read(&plain).unwrap())));
+    group.bench_function("std_fs_read_object_file", |b| b.iter(|| black_box(std::fs::read(&object_file).unwrap())));
     group.finish();
 }
 

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tiered::engine::RangeHit;
 use tiered::key::key_hash;
 use tiered::range::ByteRange;
-use tiered::store::format::{self, CHUNK_LEN, MAGIC_V1};
+use tiered::store::format::{self, CHUNK_LEN};
 use tiered::store::{DiskTier, LocalColdTier, MemoryTier, Tier};
 use tiered::{ManualClock, SetOptions, TierId, TieredStore};
 
@@ -143,8 +143,7 @@ async fn a_version_1_file_is_served_and_verified_before_its_last_byte() -> anyho
     let dir = tempfile::tempdir()?;
     // A version 1 file, as an earlier release wrote it: no chunk table.
     let object = tiered::store::contract::object("old", &value, 1_000);
-    let mut v1 = format::encode_header(&object.meta, format::data_hash(&value), 0)?;
-    v1[..8].copy_from_slice(MAGIC_V1);
+    let mut v1 = format::encode_old_header(&object.meta, format::data_hash(&value), false);
     v1.extend_from_slice(&value);
     let path = path_in(dir.path(), "old");
     std::fs::create_dir_all(path.parent().expect("parent"))?;
@@ -165,11 +164,12 @@ async fn a_version_1_file_is_served_and_verified_before_its_last_byte() -> anyho
     assert!(chunks.last().is_some_and(Result::is_err), "the range ends with the mismatch");
     assert!(served < 70_000 - 10 + 1, "never the whole range of a damaged file: {served}");
 
-    // Rewriting it (an expiry change) makes it version 2.
+    // Rewriting it (an expiry change) makes it the current version.
     v1[last] ^= 1;
     std::fs::write(&path, &v1)?;
     warm.set_expiry("old", Some(u64::MAX / 2)).await?;
     assert!(format::read_header(&path).map_err(|e| anyhow::anyhow!("{e:?}"))?.chunked);
+    assert_eq!(&std::fs::read(&path)?[..8], format::MAGIC);
     let read = warm.get_range("old", ByteRange::Suffix { len: 5 }).await?.expect("indexed");
     let chunks: Vec<_> = read.chunks.collect().await;
     assert_eq!(

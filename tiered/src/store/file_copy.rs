@@ -9,7 +9,7 @@
 //! - [`FileStore::rewrite_expiry`]: a new header, the data copied from the
 //!   old file in [`STREAM_CHUNK`]s and verified against its hash on the way
 //!   (a damaged file is reported as corrupt, not rewritten), its chunk table
-//!   computed on the way (so a version 1 file becomes version 2), tmp →
+//!   computed on the way (so an older file becomes the current version), tmp →
 //!   fsync → rename: `touch` on a large object holds one chunk.
 //!
 //! All methods block: callers run them off the async executor.

@@ -7,8 +7,8 @@
 //! - [`FileStore::open_range`]: bytes of the object, read without the rest
 //!   of it.
 //!
-//! A version 2 file keeps the xxh3 of each [`CHUNK_LEN`] bytes of its data in
-//! a table after the data ([`format`](super::format)). A stream of it, whole
+//! A file of version 2 or later keeps the xxh3 of each [`CHUNK_LEN`] bytes of
+//! its data in a table after the data ([`format`](super::format)). A stream of it, whole
 //! or a range, reads the table entries of the chunks it covers first, then
 //! the chunks, a few at a time (up to [`STREAM_CHUNK`] bytes), each checked
 //! against its entry before any of its bytes is yielded: a damaged file ends
@@ -20,7 +20,7 @@
 //! checked at the end ([`verify_at_end`], which holds the last chunk back
 //! until the check passes); a range is cut out of that stream
 //! ([`cut`](super::stream::cut)), its last piece held back the same way.
-//! Rewriting the file (a `touch`) makes it version 2.
+//! Rewriting the file (a `touch`) makes it the current version.
 //!
 //! All methods block: callers run them off the async executor.
 
@@ -88,7 +88,7 @@ impl FileStore {
     }
 }
 
-/// Bytes `span` of the data of an open version 2 file described by
+/// Bytes `span` of the data of an open chunked file described by
 /// `header`, as a stream of checked steps (a whole streamed read is the span
 /// of all of it).
 fn checked_chunks(
@@ -137,7 +137,7 @@ fn chunks(tier: &'static str, key: String, file: tokio::fs::File, size: u64) -> 
     .boxed()
 }
 
-/// The chunks covering a range of a version 2 file, read and checked in
+/// The chunks covering a range of a chunked file, read and checked in
 /// steps: where the reading stands (the file is held beside it).
 struct ChunkReader {
     tier: &'static str,
