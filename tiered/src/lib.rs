@@ -22,7 +22,7 @@
 //! - [`store`]: the [`store::Tier`] contract and the memory, disk and
 //!   local-cold tiers; with feature `test-util`, a test double.
 //! - [`key`], [`object`], [`range`], [`clock`], [`error`]: the data model and
-//!   its rules.
+//!   its rules; [`key_id`]: a key's 64-bit object id, hashed once per request.
 //!   Keys, objects and every parser of untrusted bytes (the disk file format,
 //!   snapshots, traces) live in the light `tiered-format` crate, re-exported
 //!   here at the same paths, so they can be fuzzed without building the rest.
@@ -59,6 +59,7 @@
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod key_id;
 pub mod metrics;
 pub mod policy;
 pub mod store;

@@ -6,7 +6,8 @@
 //!   last call and the bytes that must be freed; it refuses the object or
 //!   names victims.
 //! - **Named victims are checked** (resident in that tier, named once, not
-//!   the arriving object); the rest are counted and ignored. If what is left
+//!   the arriving object, not a copy still being written: [`Filling`]); the
+//!   rest are counted and ignored. If what is left
 //!   frees too little, the host's CLOCK makes up the difference and reports
 //!   those evictions in the next batch. A policy without an order is never
 //!   asked: the CLOCK decides alone.
@@ -36,11 +37,30 @@ use super::TieredStore;
 use super::residency::{OrderSync, Residency, Slot, Victim, object_id};
 use super::stats::{add, bump};
 use crate::metrics::EVICTION_ROUND_SECONDS;
-use crate::policy::{Admission, Arrival, Events, Policy, TierId};
+use crate::policy::{Admission, Arrival, Events, ObjectId, Policy, TierId};
 use crate::store::CacheTier;
 
 /// Rounds per call, a bound against a tier that cannot get under budget.
 const MAX_ROUNDS: usize = 1024;
+
+/// A copy [`TieredStore::make_room`] made room for, while it is written:
+/// its entry is no victim (for the policy or the host's order) until this
+/// is dropped, whether the write succeeded, failed or was abandoned.
+#[must_use = "the copy is protected from eviction only while this is held"]
+pub(crate) struct Filling<'a> {
+    /// The tier's residency table and the copy's id (`None`: the tier keeps
+    /// no order).
+    entry: Option<(&'a Residency, ObjectId)>,
+    key: &'a str,
+}
+
+impl Drop for Filling<'_> {
+    fn drop(&mut self) {
+        if let Some((residency, id)) = self.entry {
+            residency.written(id, self.key);
+        }
+    }
+}
 
 impl TieredStore {
     /// Bring hot, then warm, back under budget.
@@ -122,23 +142,24 @@ impl TieredStore {
     }
 
     /// Makes room in `tier` for `key` (`footprint` bytes) and records it as
-    /// resident; `false` if it must not be cached there (the policy refused
-    /// it, or another key has its id). The caller stores it next, and calls
+    /// resident; `None` if it must not be cached there (the policy refused
+    /// it, or another key has its id). The caller stores it next, holding
+    /// the [`Filling`] until the copy is written, and calls
     /// [`forget_copy`](Self::forget_copy) if that fails.
-    pub(crate) async fn make_room(
-        &self,
+    pub(crate) async fn make_room<'a>(
+        &'a self,
         tier: TierId,
         cache: &dyn CacheTier,
-        key: &str,
+        key: &'a str,
         footprint: u64,
         class: u8,
-    ) -> bool {
-        let Some(residency) = self.residency(tier) else { return true };
+    ) -> Option<Filling<'a>> {
+        let Some(residency) = self.residency(tier) else { return Some(Filling { entry: None, key }) };
         let counters = self.inner.counters.tier(tier);
         let id = object_id(key);
         if residency.slot(id, key) == Slot::Collision {
             bump(&counters.id_collisions);
-            return false;
+            return None;
         }
         let usage = cache.usage();
         let need = usage.capacity.map_or(0, |cap| (usage.bytes + footprint).saturating_sub(cap));
@@ -154,25 +175,26 @@ impl TieredStore {
                         Admission::Admit(named) => {
                             let (named, rejected) = residency.take_named(&named, Some(id));
                             add(&counters.victims_rejected, rejected);
-                            Some((named, residency.insert(id, key, footprint, class, false)))
+                            Some((named, residency.filling(id, key, footprint, class, false)))
                         }
                     }
                 })
                 .expect("waits for the order lock");
             let Some((named, inserted)) = admitted else {
                 bump(&counters.refused);
-                return false;
+                return None;
             };
             victims = named;
             if !inserted {
                 bump(&counters.id_collisions);
                 self.remove_victims(tier, cache, victims).await;
-                return false;
+                return None;
             }
-        } else if !residency.insert(id, key, footprint, class, true) {
+        } else if !residency.filling(id, key, footprint, class, true) {
             bump(&counters.id_collisions);
-            return false;
+            return None;
         }
+        let filling = Filling { entry: Some((residency, id)), key };
         let freed: u64 = victims.iter().map(|v| v.footprint).sum();
         if freed < need {
             let extra = residency.take_by_clock(need - freed, Some(id));
@@ -186,7 +208,7 @@ impl TieredStore {
             metrics::histogram!(EVICTION_ROUND_SECONDS, "tier" => tier.as_str())
                 .record(started.elapsed().as_secs_f64());
         }
-        true
+        Some(filling)
     }
 
     /// `key` is no longer in `tier` (deleted, expired, a failed fill).
@@ -196,13 +218,14 @@ impl TieredStore {
         }
     }
 
-    /// A read of `key` served by `tier`, for the eviction order. The hit
+    /// A read served by `tier` of the object of id `id`
+    /// ([`object_id`] of its key), for the eviction order. The hit
     /// that fills its buffer delivers the tier's buffered hits (to the
     /// policy, or to the host's CLOCK bits), unless another thread is
     /// delivering them: then it goes on at once.
-    pub(crate) fn note_hit(&self, tier: TierId, key: &str) {
+    pub(crate) fn note_hit(&self, tier: TierId, id: ObjectId) {
         let Some(residency) = self.residency(tier) else { return };
-        if !residency.hit(key) {
+        if !residency.hit_id(id) {
             return;
         }
         let (policy, epoch) = self.policy_and_epoch();

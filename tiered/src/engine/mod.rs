@@ -39,10 +39,10 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+pub use crate::key_id::object_id;
 pub use builder::{StoreBuilder, StoreConfig};
 pub use read::Hit;
 pub use read::{RangeHit, Served, StreamHit};
-pub use residency::object_id;
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
 pub use stats::{StoreStats, TierStats};
 pub use write::{SetOptions, SetOutcome};

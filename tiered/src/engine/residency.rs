@@ -2,7 +2,8 @@
 //! the events an ordered policy is fed, and the host's own order.
 //!
 //! One [`Residency`] per cache tier, kept by the engine beside the tier:
-//! - **ids**: [`object_id`], a seeded 64-bit hash of the key. Two keys with
+//! - **ids**: [`object_id`], a seeded 64-bit hash of the key (the one hash a
+//!   hot hit computes: [`crate::key_id`]). Two keys with
 //!   one id cannot both be cached in a tier: the newcomer is not cached
 //!   there ([`Residency::insert`] answers `false`), so an id the policy names
 //!   always means one object.
@@ -27,11 +28,11 @@
 //! lost (or the reverse) only costs a wasted or missed eviction.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
+pub(crate) use crate::key_id::object_id;
 use crate::policy::order::{ARRIVAL, HIT, HOST_EVICTION, REMOVAL};
 use crate::policy::{Events, ObjectId, TierId};
 // Ids are hashes already: the default policy's maps only spread them.
@@ -43,12 +44,6 @@ const STRIPES: usize = 16;
 /// Residents per hand-over batch.
 pub(crate) const HANDOVER_CHUNK: usize = 4096;
 
-/// The id of `key`: a 64-bit hash with a fixed seed (the same in every
-/// process of one build).
-pub fn object_id(key: &str) -> ObjectId {
-    foldhash::fast::FixedState::with_seed(0x6f62_6a65_6374_6964).hash_one(key)
-}
-
 /// A resident object.
 #[derive(Debug)]
 struct Entry {
@@ -58,6 +53,9 @@ struct Entry {
     stamp: u32,
     /// Read since the host's order last passed it.
     referenced: bool,
+    /// Fills of this key still writing the copy ([`Residency::filling`]):
+    /// while any is, the entry is no victim.
+    writers: u16,
 }
 
 #[derive(Debug)]
@@ -190,8 +188,15 @@ impl Residency {
 
     /// A read of `key` served by this tier; `true` when it filled its
     /// stripe (the hits should be delivered).
+    #[cfg(test)]
     pub(crate) fn hit(&self, key: &str) -> bool {
-        let id = object_id(key);
+        self.hit_id(object_id(key))
+    }
+
+    /// A read served by this tier of the object of id `id`: one lock of its
+    /// stripe and a push; `true` when it filled the stripe (the hits should
+    /// be delivered).
+    pub(crate) fn hit_id(&self, id: ObjectId) -> bool {
         if self.exact {
             let listening = self.listening();
             let mut table = self.table.lock();
@@ -262,6 +267,27 @@ impl Residency {
     /// it, so an arrival event tells it. `false` on an id collision (the
     /// object must not be cached in this tier).
     pub(crate) fn insert(&self, id: ObjectId, key: &str, footprint: u64, class: u8, announce: bool) -> bool {
+        self.add(id, key, footprint, class, announce, false)
+    }
+
+    /// [`insert`](Self::insert) for a copy about to be written: the entry
+    /// is no victim, for the policy or the host's order, until
+    /// [`written`](Self::written) says the write is over (an eviction in
+    /// between would delete a copy the fill then completes, leaving bytes
+    /// in the tier that no entry accounts for).
+    pub(crate) fn filling(&self, id: ObjectId, key: &str, footprint: u64, class: u8, announce: bool) -> bool {
+        self.add(id, key, footprint, class, announce, true)
+    }
+
+    /// A fill of `key` that [`filling`](Self::filling) recorded is over
+    /// (written, failed or abandoned).
+    pub(crate) fn written(&self, id: ObjectId, key: &str) {
+        if let Some(e) = self.table.lock().entries.get_mut(&id).filter(|e| &*e.key == key) {
+            e.writers = e.writers.saturating_sub(1);
+        }
+    }
+
+    fn add(&self, id: ObjectId, key: &str, footprint: u64, class: u8, announce: bool, writing: bool) -> bool {
         let listening = self.listening();
         let mut table = self.table.lock();
         let stamp = table.next_stamp;
@@ -269,11 +295,14 @@ impl Residency {
         // The same key again (a fill racing another) replaces its entry: the
         // policy either admitted it just now or hears of it as an arrival,
         // which a policy must accept for an id it holds. A removal event
-        // here would reach it after its admission and undo it.
-        if table.entries.get(&id).is_some_and(|old| &*old.key != key) {
-            return false;
-        }
-        let entry = Entry { key: key.into(), footprint, class, stamp, referenced: false };
+        // here would reach it after its admission and undo it. The fills
+        // still writing it carry over.
+        let writers = match table.entries.get(&id) {
+            Some(old) if &*old.key != key => return false,
+            Some(old) => old.writers,
+            None => 0,
+        } + u16::from(writing);
+        let entry = Entry { key: key.into(), footprint, class, stamp, referenced: false, writers };
         table.entries.insert(id, entry);
         table.clock.push_back((id, stamp));
         if table.clock.len() > 2 * table.entries.len() + 1024 {
@@ -328,7 +357,7 @@ impl Residency {
     }
 
     /// Take the victims a policy named out of the table: each must be
-    /// resident, named once and not `arriving`. Returns the valid ones and
+    /// resident, named once, not being written and not `arriving`. Returns the valid ones and
     /// how many were rejected.
     pub(crate) fn take_named(&self, named: &[ObjectId], arriving: Option<ObjectId>) -> (Vec<Victim>, u64) {
         let mut table = self.table.lock();
@@ -339,11 +368,14 @@ impl Residency {
                 rejected += 1;
                 continue;
             }
-            // A second mention finds the entry gone: rejected too.
-            match table.entries.remove(&id) {
-                Some(e) => victims.push(Victim { key: e.key, footprint: e.footprint }),
-                None => rejected += 1,
+            // A second mention finds the entry gone: rejected too; so is a
+            // copy still being written.
+            if table.entries.get(&id).is_none_or(|e| e.writers > 0) {
+                rejected += 1;
+                continue;
             }
+            let e = table.entries.remove(&id).expect("found above");
+            victims.push(Victim { key: e.key, footprint: e.footprint });
         }
         (victims, rejected)
     }
@@ -365,7 +397,7 @@ impl Residency {
             if entry.stamp != stamp {
                 continue;
             }
-            if entry.referenced || Some(id) == keep {
+            if entry.referenced || entry.writers > 0 || Some(id) == keep {
                 entry.referenced = false;
                 table.clock.push_back((id, stamp));
                 continue;
@@ -511,6 +543,32 @@ mod tests {
         assert_eq!(e.kind, vec![ARRIVAL, ARRIVAL]);
         assert_eq!(e.size, vec![1, 2]);
         assert_eq!(r.len(), 1);
+    }
+
+    #[test]
+    fn a_copy_being_written_is_no_victim_until_every_fill_of_it_is_over() {
+        let r = table(true);
+        let (a, b) = (object_id("a"), object_id("b"));
+        assert!(r.filling(a, "a", 5, 0, false));
+        r.insert(b, "b", 5, 0, false);
+        // Named by the policy: rejected, and still resident.
+        let (victims, rejected) = r.take_named(&[a], None);
+        assert!(victims.is_empty());
+        assert_eq!(rejected, 1);
+        assert_eq!(r.len(), 2);
+        // The host's order passes over it too, and takes what it can.
+        let keys: Vec<Box<str>> = r.take_by_clock(10, None).into_iter().map(|v| v.key).collect();
+        assert_eq!(keys, [Box::from("b")]);
+        // Two fills racing on one key: both must end.
+        assert!(r.filling(a, "a", 5, 0, false));
+        r.written(a, "a");
+        assert_eq!(r.take_named(&[a], None).1, 1, "one fill of it is still writing");
+        r.written(a, "a");
+        let (victims, rejected) = r.take_named(&[a], None);
+        assert_eq!((victims.len(), rejected), (1, 0));
+        // A fill that outlives its entry (a failed write dropped it) changes nothing.
+        r.written(a, "a");
+        assert_eq!(r.len(), 0);
     }
 
     #[test]

@@ -228,9 +228,9 @@ impl TieredStore {
     pub(crate) async fn fill_class(&self, tier: TierId, object: Object, class: u8) -> bool {
         let Some(cache) = self.cache(tier) else { return false };
         let key = object.meta.key.clone();
-        if !self.make_room(tier, cache.as_ref(), &key, object.footprint(), class).await {
+        let Some(_filling) = self.make_room(tier, cache.as_ref(), &key, object.footprint(), class).await else {
             return false;
-        }
+        };
         match cache.put(object).await {
             Ok(_) => true,
             Err(err) => {
@@ -347,9 +347,9 @@ impl TieredStore {
         let Some(cache) = self.cache(tier) else { return false };
         let key = meta.key.clone();
         let footprint = meta.size + meta.footprint();
-        if !self.make_room(tier, cache.as_ref(), &key, footprint, class).await {
+        let Some(_filling) = self.make_room(tier, cache.as_ref(), &key, footprint, class).await else {
             return false;
-        }
+        };
         match cache.put_file(meta, file).await {
             Ok(_) => true,
             Err(err) => {

@@ -5,51 +5,72 @@
 //! all shards. The tier never evicts on its own: the engine's eviction order
 //! (the policy's, or the host's CLOCK) names what leaves.
 //!
-//! [`MemoryTier::get_at`] is the engine's hit path: one shard lock, a lookup
-//! that moves nothing (the order lives in the engine), the access statistics
-//! updated, an expired entry dropped, no allocation beyond two
-//! reference-count increments.
+//! Entries are found by the key's object id ([`crate::key_id`]): its high
+//! half picks the shard, the whole id is the shard table's hash, and the
+//! key is compared on a match (two keys may share an id and both be held;
+//! the id is computed again only when a table grows). A key of up to 22
+//! bytes is held in its entry, so comparing it costs no memory access of
+//! its own.
+//! [`MemoryTier::get_at`] is the engine's hit path and takes the id the
+//! engine already computed ([`HashedKey`]): no hash of its own, one shard
+//! lock, a lookup that moves nothing (the order lives in the engine), the
+//! access statistics updated, an expired entry dropped, no allocation
+//! beyond two reference-count increments. [`MemoryTier::value_at`] is the
+//! same for a reader that wants the value alone: an entry keeps its expiry
+//! and whether it is stored as is beside the object, so such a hit clones
+//! the value's handle and never touches the metadata.
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry as Slot;
 use parking_lot::Mutex;
-use std::collections::HashMap;
 
 use super::{Access, CacheTier, KeyStream, Resident, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
-use crate::object::{Object, ObjectMeta};
+use crate::key_id::{HashedKey, object_id};
+use crate::object::{Codec, Object, ObjectMeta};
+use crate::policy::ObjectId;
 
 const SHARDS: usize = 64;
 
-/// What [`MemoryTier::get_at`] found.
+/// What [`MemoryTier::get_at`] (`T`: the object) or
+/// [`MemoryTier::value_at`] (`T`: [`HotValue`]) found.
 #[derive(Debug)]
-pub enum HotRead {
-    Hit(Object),
+pub enum HotRead<T = Object> {
+    Hit(T),
     Miss,
     /// The entry had expired: it was removed.
     Expired,
 }
 
-impl HotRead {
-    /// The object of a hit.
-    pub fn hit(self) -> Option<Object> {
+impl<T> HotRead<T> {
+    /// What a hit took.
+    pub fn hit(self) -> Option<T> {
         match self {
-            HotRead::Hit(object) => Some(object),
+            HotRead::Hit(taken) => Some(taken),
             HotRead::Miss | HotRead::Expired => None,
         }
     }
+}
+
+/// The value of a hit, for a reader that wants it alone.
+#[derive(Debug)]
+pub enum HotValue {
+    /// Stored as is ([`Codec::Identity`]): the bytes, the metadata untouched.
+    Plain(Bytes),
+    /// Stored encoded: the object, whose metadata says how to decode it.
+    Encoded(Object),
 }
 
 /// The in-memory hot tier.
 #[derive(Debug)]
 pub struct MemoryTier {
     shards: Box<[Shard]>,
-    /// Picks a shard from a key; fixed so a key always lands in one shard.
-    hasher: foldhash::fast::FixedState,
     capacity: u64,
     bytes: AtomicU64,
     objects: AtomicU64,
@@ -65,17 +86,92 @@ struct Shard(Mutex<ShardMap>);
 /// hit path touches no shared counter).
 #[derive(Debug)]
 struct ShardMap {
-    /// Keyed by the object's key; no order (the engine keeps it).
-    map: HashMap<String, Entry, foldhash::fast::RandomState>,
+    /// Hashed by object id, matched by key; no order (the engine keeps it).
+    map: HashTable<Entry>,
     hits: u64,
     misses: u64,
 }
 
+/// A held object, with what a hit needs of its metadata beside it: a hit
+/// for the value alone reads this entry (and a long key's bytes), nothing
+/// else.
 #[derive(Debug)]
 struct Entry {
+    key: HeldKey,
     object: Object,
+    /// `object.meta.expires_ms`, `u64::MAX` for none.
+    expires_at: u64,
+    /// `object.meta.codec` is identity: the stored bytes are the value.
+    plain: bool,
     footprint: u64,
     access: Access,
+}
+
+impl Entry {
+    fn new(key: HeldKey, object: Object, footprint: u64, now_ms: u64) -> Entry {
+        let plain = object.meta.codec == Codec::Identity;
+        let expires_at = object.meta.expires_ms.unwrap_or(u64::MAX);
+        Entry { key, object, expires_at, plain, footprint, access: Access { last_ms: now_ms, count: 0 } }
+    }
+
+    /// [`ObjectMeta::is_expired`], from the copy kept in the entry.
+    fn is_expired(&self, now_ms: u64) -> bool {
+        self.expires_at <= now_ms
+    }
+
+    /// Whether this is the entry of `key`.
+    fn is(&self, key: &HashedKey<'_>) -> bool {
+        self.key.as_bytes() == key.key().as_bytes()
+    }
+
+    /// The entry's hash in its table, for a table that grows.
+    fn id(&self) -> ObjectId {
+        object_id(self.key.as_str())
+    }
+}
+
+/// Bytes of a key held in its entry.
+const INLINE: usize = 22;
+
+/// A held key: up to [`INLINE`] bytes in the entry itself, so a hit
+/// compares it without another memory access; a longer one on the heap.
+#[derive(Debug, PartialEq, Eq)]
+enum HeldKey {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl HeldKey {
+    fn new(key: &str) -> HeldKey {
+        let len = key.len();
+        if len > INLINE {
+            return HeldKey::Heap(key.into());
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..len].copy_from_slice(key.as_bytes());
+        HeldKey::Inline { len: len as u8, bytes }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            HeldKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            HeldKey::Heap(key) => key.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("a held key was a str")
+    }
+}
+
+impl ShardMap {
+    fn get_mut(&mut self, key: &HashedKey<'_>) -> Option<&mut Entry> {
+        self.map.find_mut(key.id(), |e| e.is(key))
+    }
+
+    fn remove(&mut self, key: &HashedKey<'_>) -> Option<Entry> {
+        self.map.find_entry(key.id(), |e| e.is(key)).ok().map(|found| found.remove().0)
+    }
 }
 
 impl MemoryTier {
@@ -86,34 +182,51 @@ impl MemoryTier {
 
     pub fn with_clock(capacity: u64, clock: Arc<dyn Clock>) -> Self {
         let shards =
-            (0..SHARDS).map(|_| Shard(Mutex::new(ShardMap { map: HashMap::default(), hits: 0, misses: 0 }))).collect();
-        MemoryTier {
-            shards,
-            hasher: foldhash::fast::FixedState::with_seed(0x7469_6572_6564),
-            capacity,
-            bytes: AtomicU64::new(0),
-            objects: AtomicU64::new(0),
-            clock,
-        }
+            (0..SHARDS).map(|_| Shard(Mutex::new(ShardMap { map: HashTable::new(), hits: 0, misses: 0 }))).collect();
+        MemoryTier { shards, capacity, bytes: AtomicU64::new(0), objects: AtomicU64::new(0), clock }
     }
 
-    fn shard(&self, key: &str) -> &Mutex<ShardMap> {
-        let i = self.hasher.hash_one(key) as usize & (SHARDS - 1);
-        &self.shards[i].0
+    /// The shard of `key`: the high half of its id picks it (the table in
+    /// the shard uses the low bits and the top seven).
+    fn shard(&self, key: &HashedKey<'_>) -> &Mutex<ShardMap> {
+        self.shard_of(key.id())
+    }
+
+    fn shard_of(&self, id: ObjectId) -> &Mutex<ShardMap> {
+        &self.shards[(id >> 32) as usize & (SHARDS - 1)].0
     }
 
     /// The hit path: the live object, its access statistics bumped. An expired
     /// entry is removed and reported as [`HotRead::Expired`].
-    pub fn get_at(&self, key: &str, now_ms: u64) -> HotRead {
+    pub fn get_at(&self, key: &HashedKey<'_>, now_ms: u64) -> HotRead {
+        self.lookup(key, now_ms, |entry| entry.object.clone())
+    }
+
+    /// [`get_at`](Self::get_at) for a reader that wants the value alone: a
+    /// value stored as is comes without its metadata.
+    pub fn value_at(&self, key: &HashedKey<'_>, now_ms: u64) -> HotRead<HotValue> {
+        self.lookup(key, now_ms, |entry| {
+            if entry.plain {
+                HotValue::Plain(entry.object.data.clone())
+            } else {
+                HotValue::Encoded(entry.object.clone())
+            }
+        })
+    }
+
+    /// The live entry of `key`, its access counted and `take`n from under
+    /// the shard's lock; an expired entry is removed.
+    fn lookup<T>(&self, key: &HashedKey<'_>, now_ms: u64, take: impl FnOnce(&Entry) -> T) -> HotRead<T> {
         let mut guard = self.shard(key).lock();
         let shard = &mut *guard;
-        let Some(entry) = shard.map.get_mut(key) else {
+        let Ok(mut found) = shard.map.find_entry(key.id(), |e| e.is(key)) else {
             shard.misses += 1;
             return HotRead::Miss;
         };
-        if entry.object.meta.is_expired(now_ms) {
+        let entry = found.get_mut();
+        if entry.is_expired(now_ms) {
             let footprint = entry.footprint;
-            shard.map.remove(key);
+            found.remove();
             shard.misses += 1;
             drop(guard);
             self.account_removed(footprint);
@@ -121,9 +234,9 @@ impl MemoryTier {
         }
         entry.access.last_ms = now_ms;
         entry.access.count += 1;
-        let object = entry.object.clone();
+        let taken = take(entry);
         shard.hits += 1;
-        HotRead::Hit(object)
+        HotRead::Hit(taken)
     }
 
     /// Bytes left before the budget is reached.
@@ -141,7 +254,8 @@ impl MemoryTier {
 
     /// The object without counting an access.
     pub fn peek(&self, key: &str) -> Option<Object> {
-        self.shard(key).lock().map.get(key).map(|e| e.object.clone())
+        let key = HashedKey::new(key);
+        self.shard(&key).lock().get_mut(&key).map(|e| e.object.clone())
     }
 
     fn insert(&self, object: Object, now_ms: u64) -> Result<(), TierError> {
@@ -153,9 +267,17 @@ impl MemoryTier {
                 format!("object of {footprint} bytes exceeds the tier's budget of {} bytes", self.capacity),
             ));
         }
-        let key = object.meta.key.clone();
-        let entry = Entry { object, footprint, access: Access { last_ms: now_ms, count: 0 } };
-        let old = self.shard(&key).lock().map.insert(key, entry);
+        let key = HeldKey::new(&object.meta.key);
+        let id = object_id(&object.meta.key);
+        let shard = self.shard_of(id);
+        let entry = Entry::new(key, object, footprint, now_ms);
+        let old = match shard.lock().map.entry(id, |e| e.key == entry.key, Entry::id) {
+            Slot::Occupied(mut found) => Some(std::mem::replace(found.get_mut(), entry)),
+            Slot::Vacant(free) => {
+                free.insert(entry);
+                None
+            }
+        };
         self.bytes.fetch_add(footprint, Ordering::Relaxed);
         self.objects.fetch_add(1, Ordering::Relaxed);
         if let Some(old) = old {
@@ -165,7 +287,8 @@ impl MemoryTier {
     }
 
     fn remove(&self, key: &str) -> bool {
-        let removed = self.shard(key).lock().map.remove(key);
+        let key = HashedKey::new(key);
+        let removed = self.shard(&key).lock().remove(&key);
         match removed {
             Some(entry) => {
                 self.account_removed(entry.footprint);
@@ -183,14 +306,15 @@ impl MemoryTier {
     fn matching_keys(&self, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();
         for shard in self.shards.iter() {
-            keys.extend(shard.0.lock().map.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()));
+            let shard = shard.0.lock();
+            keys.extend(shard.map.iter().map(|e| e.key.as_str()).filter(|k| k.starts_with(prefix)).map(str::to_string));
         }
         keys
     }
 
-    fn resident(key: &str, entry: &Entry) -> Resident {
+    fn resident(entry: &Entry) -> Resident {
         Resident {
-            key: key.to_string(),
+            key: entry.key.as_str().to_string(),
             footprint: entry.footprint,
             created_ms: entry.object.meta.created_ms,
             expires_ms: entry.object.meta.expires_ms,
@@ -206,8 +330,9 @@ impl Tier for MemoryTier {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, TierError> {
-        let mut shard = self.shard(key).lock();
-        Ok(shard.map.get_mut(key).map(|entry| {
+        let key = HashedKey::new(key);
+        let mut shard = self.shard(&key).lock();
+        Ok(shard.get_mut(&key).map(|entry| {
             entry.access.last_ms = self.clock.now_ms();
             entry.access.count += 1;
             entry.object.clone()
@@ -215,7 +340,8 @@ impl Tier for MemoryTier {
     }
 
     async fn head(&self, key: &str) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-        Ok(self.shard(key).lock().map.get(key).map(|e| e.object.meta.clone()))
+        let key = HashedKey::new(key);
+        Ok(self.shard(&key).lock().get_mut(&key).map(|e| e.object.meta.clone()))
     }
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
@@ -229,11 +355,13 @@ impl Tier for MemoryTier {
     }
 
     async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-        let mut shard = self.shard(key).lock();
-        Ok(shard.map.get_mut(key).map(|entry| {
+        let key = HashedKey::new(key);
+        let mut shard = self.shard(&key).lock();
+        Ok(shard.get_mut(&key).map(|entry| {
             let mut meta = (*entry.object.meta).clone();
             meta.expires_ms = expires_ms;
             entry.object.meta = Arc::new(meta);
+            entry.expires_at = expires_ms.unwrap_or(u64::MAX);
             entry.object.meta.clone()
         }))
     }
@@ -260,8 +388,76 @@ impl CacheTier for MemoryTier {
     fn residents(&self) -> Vec<Resident> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            all.extend(shard.0.lock().map.iter().map(|(k, e)| Self::resident(k, e)));
+            all.extend(shard.0.lock().map.iter().map(Self::resident));
         }
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn object(key: &str, codec: Codec, expires_ms: Option<u64>) -> Object {
+        let data = Bytes::from_static(b"value");
+        let meta = ObjectMeta {
+            key: key.into(),
+            size: data.len() as u64,
+            original_size: data.len() as u64,
+            created_ms: 0,
+            expires_ms,
+            checksum: crate::object::checksum(&data),
+            codec,
+            content_type: None,
+            metadata: Default::default(),
+            etag: None,
+            validated_ms: None,
+        };
+        Object::new(meta, data)
+    }
+
+    #[tokio::test]
+    async fn a_value_read_takes_the_bytes_alone_unless_they_are_encoded() -> Result<(), TierError> {
+        let tier = MemoryTier::with_clock(1 << 20, Arc::new(ManualClock::new(100)));
+        tier.put(object("plain", Codec::Identity, None)).await?;
+        tier.put(object("gzipped", Codec::Gzip, None)).await?;
+        let plain = tier.value_at(&HashedKey::new("plain"), 100).hit();
+        assert!(matches!(plain, Some(HotValue::Plain(data)) if &data[..] == b"value"));
+        let gzipped = tier.value_at(&HashedKey::new("gzipped"), 100).hit();
+        assert!(matches!(gzipped, Some(HotValue::Encoded(o)) if o.meta.key == "gzipped"));
+        assert!(matches!(tier.value_at(&HashedKey::new("absent"), 100), HotRead::Miss));
+        assert_eq!(tier.hit_counts(), (2, 1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn short_keys_held_inline_and_long_ones_behave_alike() -> Result<(), TierError> {
+        let tier = MemoryTier::new(1 << 20);
+        let (short, long) = ("k/".to_string() + &"s".repeat(INLINE - 2), "k/".to_string() + &"l".repeat(INLINE - 1));
+        for key in [&short, &long] {
+            tier.put(object(key, Codec::Identity, None)).await?;
+            assert_eq!(tier.get(key).await?.map(|o| o.meta.key.clone()).as_deref(), Some(key.as_str()));
+        }
+        assert!(tier.get(&short[..INLINE - 1]).await?.is_none(), "a prefix of a held key is another key");
+        let mut listed: Vec<String> = tier.matching_keys("k/");
+        listed.sort();
+        assert_eq!(listed, [long.clone(), short.clone()]);
+        assert_eq!(tier.delete_prefix("k/").await?, 2);
+        assert_eq!(tier.usage().objects, 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_hit_sees_the_expiry_as_last_set() -> Result<(), TierError> {
+        let tier = MemoryTier::with_clock(1 << 20, Arc::new(ManualClock::new(100)));
+        tier.put(object("k", Codec::Identity, Some(50))).await?;
+        tier.set_expiry("k", None).await?;
+        assert!(matches!(tier.value_at(&HashedKey::new("k"), 100), HotRead::Hit(_)));
+        tier.set_expiry("k", Some(150)).await?;
+        assert!(matches!(tier.get_at(&HashedKey::new("k"), 149), HotRead::Hit(_)));
+        assert!(matches!(tier.value_at(&HashedKey::new("k"), 150), HotRead::Expired));
+        assert_eq!(tier.usage().objects, 0, "an expired entry is removed");
+        Ok(())
     }
 }

@@ -57,7 +57,7 @@ use crate::range::ByteRange;
 #[cfg(any(test, feature = "test-util"))]
 pub use double::{Fault, TierDouble};
 pub use file_tier::{DiskTier, FileTier, LocalColdTier};
-pub use memory::{HotRead, MemoryTier};
+pub use memory::{HotRead, HotValue, MemoryTier};
 pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};
 pub use stream::{ChunkStream, Fetched, ObjectStream, RangeRead};

@@ -8,8 +8,16 @@
 //! each tier read below hot counts one hit or miss in that tier, so the hit
 //! ratio cannot exceed 1.
 //!
-//! - **Hot.** A hit costs one shard lock and a sketch update; it never calls
-//!   the policy. Hot holds small objects only: a hit is served whole.
+//! - **Hot.** Hot holds small objects only: a hit is served whole, and it
+//!   never calls the policy. What a hit costs: the key checked and hashed
+//!   once ([`HashedKey`]: its object id picks the sketch's counters, the
+//!   shard, the table slot and the hit event's id); the access pushed onto
+//!   a stripe of the sketch ([`sketch`](crate::engine::sketch)); one shard
+//!   lock, a key comparison and the access statistics; one hit event pushed
+//!   onto the tier's stripe (`note_hit`). [`get`] takes one handle on the
+//!   value and none on the metadata when there is no staleness to check and
+//!   the value is stored as is. The path below hot is boxed, so a hit's
+//!   future stays a few hundred bytes.
 //! - **Below hot**, concurrent misses on one key share one read
 //!   ([`flight`]): warm, then cold. A tier answers whole up to the reader's
 //!   buffer and with a self-verifying stream above it
@@ -56,9 +64,10 @@ use super::ordering::Ticket;
 use super::stats::bump;
 use crate::error::{Error, TierError, TierErrorKind};
 use crate::key;
+use crate::key_id::{HashedKey, object_id};
 use crate::object::{Codec, Object, ObjectMeta};
 use crate::policy::TierId;
-use crate::store::{ChunkStream, Fetched, HotRead, ObjectStream, Tier};
+use crate::store::{ChunkStream, Fetched, HotRead, HotValue, ObjectStream, Tier};
 use flight::{Flight, FlightError, Handoff, Opened};
 pub use range::RangeHit;
 
@@ -115,58 +124,130 @@ fn shared(key: &str, found: Result<Option<Found>, FlightError>) -> Flight {
     }
 }
 
+/// What the hot tier answered a read.
+pub(super) enum HotAnswer<T> {
+    /// A live, current copy, served.
+    Served(Result<T, Error>),
+    /// The read goes on below hot, with what hot found (`None`: no hot tier).
+    Next(Option<HotRead>),
+}
+
 impl TieredStore {
     /// The value of `key`, or `None` when absent or expired.
     pub async fn get(&self, key: &str) -> Result<Option<Bytes>, Error> {
-        Ok(self.get_with_metadata(key).await?.map(|hit| hit.data))
+        let key = HashedKey::new(key);
+        match self.begin_read(&key, Self::hot_value)? {
+            HotAnswer::Served(data) => data.map(Some),
+            HotAnswer::Next(met) => Ok(Box::pin(self.read_whole(key.key(), met)).await?.map(|hit| hit.data)),
+        }
     }
 
     /// The value with its metadata and the tier that served it.
     pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
-        match self.read(key, WHOLE).await? {
-            Some(served) => collected(served).await.map(Some),
-            None => Ok(None),
+        let key = HashedKey::new(key);
+        match self.begin_read(&key, Self::hot_hit)? {
+            HotAnswer::Served(hit) => hit.map(Some),
+            HotAnswer::Next(met) => Box::pin(self.read_whole(key.key(), met)).await,
         }
     }
 
     /// The value of `key`: whole if it is at most `buffer_max` stored bytes,
     /// else streamed. `None` when absent or expired.
     pub async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
-        self.read(key, buffer_max).await
+        let key = HashedKey::new(key);
+        match self.begin_read(&key, Self::hot_hit)? {
+            HotAnswer::Served(hit) => hit.map(|hit| Some(Served::Whole(hit))),
+            HotAnswer::Next(met) => Box::pin(self.read_on(key.key(), met, buffer_max)).await,
+        }
     }
 
-    /// The read path: hot, then below hot through the shared flight.
-    async fn read(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
-        key::validate(key)?;
+    /// A read begins: `key` (hashed once: [`HashedKey`]'s id picks the
+    /// sketch's counters, the shard, the table slot and the hit event's id)
+    /// is looked up in hot by `lookup` and counted in the sketch. A key hot
+    /// does not serve is checked before the read goes on; one it serves was
+    /// checked when it was written, so a hit never checks it again.
+    pub(super) fn begin_read<T>(
+        &self,
+        key: &HashedKey<'_>,
+        lookup: impl FnOnce(&Self, &HashedKey<'_>) -> HotAnswer<T>,
+    ) -> Result<HotAnswer<T>, Error> {
+        let answer = lookup(self, key);
+        if let HotAnswer::Next(_) = answer {
+            key::validate(key.key())?;
+        }
+        self.inner.sketch.record_id(key.id());
+        Ok(answer)
+    }
+
+    /// The hot tier's answer: a live, current copy is served here, without
+    /// the future of the path below hot (kilobytes; the callers box it).
+    fn hot_hit(&self, key: &HashedKey<'_>) -> HotAnswer<Hit> {
         let inner = &self.inner;
-        inner.sketch.record(key);
-        let flight = match &inner.hot {
+        let Some(hot) = &inner.hot else { return HotAnswer::Next(None) };
+        let now = inner.clock.now_ms();
+        match hot.get_at(key, now) {
+            HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
+                self.note_hit(TierId::Hot, key.id());
+                HotAnswer::Served(decode_hit(object, TierId::Hot))
+            }
+            read => HotAnswer::Next(Some(read)),
+        }
+    }
+
+    /// [`hot_hit`](Self::hot_hit) for a reader that wants the value alone:
+    /// when there is no staleness to check, a value stored as is comes
+    /// without its metadata (one reference-count increment).
+    fn hot_value(&self, key: &HashedKey<'_>) -> HotAnswer<Bytes> {
+        let inner = &self.inner;
+        let Some(hot) = inner.hot.as_ref().filter(|_| inner.config.max_staleness_ms.is_none()) else {
+            return match self.hot_hit(key) {
+                HotAnswer::Served(hit) => HotAnswer::Served(hit.map(|hit| hit.data)),
+                HotAnswer::Next(met) => HotAnswer::Next(met),
+            };
+        };
+        match hot.value_at(key, inner.clock.now_ms()) {
+            HotRead::Hit(value) => {
+                self.note_hit(TierId::Hot, key.id());
+                HotAnswer::Served(match value {
+                    HotValue::Plain(data) => Ok(data),
+                    HotValue::Encoded(object) => decode_hit(object, TierId::Hot).map(|hit| hit.data),
+                })
+            }
+            HotRead::Miss => HotAnswer::Next(Some(HotRead::Miss)),
+            HotRead::Expired => HotAnswer::Next(Some(HotRead::Expired)),
+        }
+    }
+
+    /// [`read_on`](Self::read_on) for a reader that takes the value whole.
+    async fn read_whole(&self, key: &str, hot: Option<HotRead>) -> Result<Option<Hit>, Error> {
+        match self.read_on(key, hot, WHOLE).await? {
+            Some(served) => collected(served).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The read of `key` after hot answered `hot` (`None`: no hot tier): a
+    /// stale hot copy revalidated, an expired one dropped, a miss read below
+    /// hot.
+    async fn read_on(&self, key: &str, hot: Option<HotRead>, buffer_max: u64) -> Result<Option<Served>, Error> {
+        let inner = &self.inner;
+        let flight = match hot {
             None => {
                 bump(&inner.counters.gets_without_hot);
                 inner.inflight.run(key, || self.below_hot(key, buffer_max)).await
             }
-            Some(hot) => {
-                let now = inner.clock.now_ms();
-                match hot.get_at(key, now) {
-                    HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
-                        self.note_hit(TierId::Hot, key);
-                        return decode_hit(object, TierId::Hot).map(|hit| Some(Served::Whole(hit)));
-                    }
-                    HotRead::Hit(object) => {
-                        let ticket = inner.stripes.ticket(key);
-                        let cached = Fetched::Whole(object);
-                        let revalidate = || async {
-                            shared(key, self.revalidate(key, cached, TierId::Hot, ticket, buffer_max).await)
-                        };
-                        inner.inflight.run(key, revalidate).await
-                    }
-                    HotRead::Expired => {
-                        self.forget_copy(TierId::Hot, key);
-                        inner.inflight.run(key, || self.below_hot(key, buffer_max)).await
-                    }
-                    HotRead::Miss => inner.inflight.run(key, || self.below_hot(key, buffer_max)).await,
-                }
+            Some(HotRead::Hit(object)) => {
+                let ticket = inner.stripes.ticket(key);
+                let cached = Fetched::Whole(object);
+                let revalidate =
+                    || async { shared(key, self.revalidate(key, cached, TierId::Hot, ticket, buffer_max).await) };
+                inner.inflight.run(key, revalidate).await
             }
+            Some(HotRead::Expired) => {
+                self.forget_copy(TierId::Hot, key);
+                inner.inflight.run(key, || self.below_hot(key, buffer_max)).await
+            }
+            Some(HotRead::Miss) => inner.inflight.run(key, || self.below_hot(key, buffer_max)).await,
         };
         match flight {
             Err(FlightError::Large(_, handoff)) => match handoff.take(buffer_max) {
@@ -224,7 +305,7 @@ impl TieredStore {
                     return Some(self.revalidate(key, found, TierId::Warm, ticket, buffer_max).await);
                 }
                 bump(&counters.hits);
-                self.note_hit(TierId::Warm, key);
+                self.note_hit(TierId::Warm, object_id(key));
                 return Some(Ok(Some(self.cached_hit(found, TierId::Warm, ticket).await)));
             }
             Ok(None) => bump(&counters.misses),

@@ -32,11 +32,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use super::{Found, Hit, TieredStore, WHOLE, collected, decode_hit, fetch, map_failures, of_key};
+use super::{Found, Hit, HotAnswer, TieredStore, WHOLE, collected, decode_hit, fetch, map_failures, of_key};
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
 use crate::error::{Error, TierError};
-use crate::key;
+use crate::key_id::{HashedKey, object_id};
 use crate::object::{Codec, ObjectMeta};
 use crate::policy::TierId;
 use crate::range::ByteRange;
@@ -82,22 +82,13 @@ impl TieredStore {
     /// it; `None` when absent or expired. A range that names no byte of the
     /// value is answered with `range: None`.
     pub async fn get_range(&self, key: &str, range: ByteRange) -> Result<Option<RangeHit>, Error> {
-        key::validate(key)?;
         let inner = &self.inner;
-        inner.sketch.record(key);
-        match &inner.hot {
-            None => bump(&inner.counters.gets_without_hot),
-            Some(hot) => {
-                let now = inner.clock.now_ms();
-                match hot.get_at(key, now) {
-                    HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
-                        self.note_hit(TierId::Hot, key);
-                        return Ok(Some(RangeHit::of_value(decode_hit(object, TierId::Hot)?, range)));
-                    }
-                    HotRead::Expired => self.forget_copy(TierId::Hot, key),
-                    HotRead::Hit(_) | HotRead::Miss => {}
-                }
-            }
+        match self.begin_read(&HashedKey::new(key), Self::hot_hit)? {
+            HotAnswer::Served(hit) => return Ok(Some(RangeHit::of_value(hit?, range))),
+            HotAnswer::Next(None) => bump(&inner.counters.gets_without_hot),
+            HotAnswer::Next(Some(HotRead::Expired)) => self.forget_copy(TierId::Hot, key),
+            // A stale copy is passed over: the range is read below hot.
+            HotAnswer::Next(Some(HotRead::Hit(_) | HotRead::Miss)) => {}
         }
         let ticket = inner.stripes.ticket(key);
         if let Some(warm) = &inner.warm
@@ -143,7 +134,7 @@ impl TieredStore {
             return None;
         }
         bump(&counters.hits);
-        self.note_hit(TierId::Warm, key);
+        self.note_hit(TierId::Warm, object_id(key));
         Some(Ok(Some(self.range_hit(key, TierId::Warm, read))))
     }
 

@@ -32,6 +32,7 @@ use super::flight::{FlightError, Opened};
 use super::{Found, settled};
 use crate::engine::ordering::Ticket;
 use crate::engine::stats::bump;
+use crate::key_id::object_id;
 use crate::object::{Object, ObjectMeta};
 use crate::policy::TierId;
 use crate::store::{Conditional, Fetched};
@@ -131,5 +132,5 @@ fn count_cached_hit(store: &TieredStore, key: &str, source: TierId) {
     if source == TierId::Warm {
         bump(&store.inner.counters.warm.hits);
     }
-    store.note_hit(source, key);
+    store.note_hit(source, object_id(key));
 }
