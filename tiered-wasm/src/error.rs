@@ -29,6 +29,15 @@ pub enum PolicyLoadError {
     /// with other types, e.g. built against another version of the WIT).
     #[error("does not implement tiered:policy/decisions@0.4.0")]
     WrongWorld(#[source] wasmtime::Error),
+    /// The component exports this version's `eviction` interface, but not
+    /// as this host has it (another function set or other types): it was
+    /// built against an earlier text of the same version.
+    #[error(
+        "exports tiered:policy/eviction@0.4.0 unlike this host's (a function missing or of other \
+         types: built against an earlier text of the contract?): rebuild the policy against this \
+         host's wit/policy.wit"
+    )]
+    WrongEviction(#[source] wasmtime::Error),
     /// The component implements another version of the contract: it was
     /// built against another `wit/policy.wit`.
     #[error(
@@ -63,6 +72,7 @@ impl From<PrepareError> for PolicyLoadError {
         match err {
             PrepareError::Link(e) => PolicyLoadError::Link(e),
             PrepareError::Exports(e) => PolicyLoadError::WrongWorld(e),
+            PrepareError::Eviction(e) => PolicyLoadError::WrongEviction(e),
             PrepareError::OtherVersion(found) => PolicyLoadError::OtherVersion { found },
         }
     }

@@ -47,8 +47,11 @@ pub(crate) enum PrepareError {
     /// Its imports cannot be satisfied (e.g. an incompatible `host` interface).
     Link(wasmtime::Error),
     /// It does not export `tiered:policy/decisions@0.4.0` with the right
-    /// types (or exports `eviction` with the wrong ones).
+    /// types.
     Exports(wasmtime::Error),
+    /// It exports `tiered:policy/eviction@0.4.0` with other functions or
+    /// types than the host's (built against an earlier text of the version).
+    Eviction(wasmtime::Error),
     /// It exports the decisions interface of another version of the contract
     /// (the export's full name, e.g. `tiered:policy/decisions@0.1.0`).
     OtherVersion(String),
@@ -152,7 +155,7 @@ pub(crate) fn prepare(engine: &Engine, component: &wasmtime::component::Componen
         None => PrepareError::Exports(err),
     })?;
     let eviction = if exports(engine, component, "eviction") {
-        Some(EvictionIndices::new(&pre).map_err(PrepareError::Exports)?)
+        Some(EvictionIndices::new(&pre).map_err(PrepareError::Eviction)?)
     } else {
         None
     };

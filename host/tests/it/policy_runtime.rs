@@ -289,6 +289,20 @@ fn a_policy_built_against_another_contract_version_is_refused_naming_both() -> R
 }
 
 #[test]
+fn an_order_built_against_an_earlier_text_of_the_version_is_refused_naming_the_interface() -> Result {
+    let engine = PolicyEngine::new(None)?;
+    let early = tiered_test_guests::EARLY_ORDER_WASM;
+    let err = WasmPolicy::load(&engine, early, &[], CAPACITIES, relaxed()).unwrap_err();
+    assert!(matches!(err, PolicyLoadError::WrongEviction(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("tiered:policy/eviction@0.4.0") && message.contains("rebuild"), "{message}");
+    // The cause names what is missing.
+    let cause = std::error::Error::source(&err).map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(cause.contains("residents"), "{cause}");
+    Ok(())
+}
+
+#[test]
 fn the_second_load_comes_from_the_compile_cache() -> Result {
     let dir = tempfile::tempdir()?;
     let cfg = config(&[("mode", "ok")]);

@@ -13,5 +13,10 @@ fn main() {
             dir: "tests/guests/old-contract",
             env_var: "TIERED_OLD_CONTRACT_POLICY_WASM",
         },
+        Guest {
+            package: "tiered-early-order-policy",
+            dir: "tests/guests/early-order",
+            env_var: "TIERED_EARLY_ORDER_POLICY_WASM",
+        },
     ]);
 }

@@ -16,3 +16,8 @@ pub const FAULTY_WASM: &[u8] = include_bytes!(env!("TIERED_FAULTY_POLICY_WASM"))
 pub const OLD_CONTRACT_PATH: &str = env!("TIERED_OLD_CONTRACT_POLICY_WASM");
 /// The bytes of [`OLD_CONTRACT_PATH`].
 pub const OLD_CONTRACT_WASM: &[u8] = include_bytes!(env!("TIERED_OLD_CONTRACT_POLICY_WASM"));
+
+/// `tests/guests/early-order`: an ordered policy built against the first
+/// text of this contract version, whose `eviction` lacks `residents`, to be
+/// refused by naming the interface.
+pub const EARLY_ORDER_WASM: &[u8] = include_bytes!(env!("TIERED_EARLY_ORDER_POLICY_WASM"));
