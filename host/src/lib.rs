@@ -9,6 +9,8 @@
 //! Map of the crate:
 //! - [`config`]: the `tiered serve` configuration (TOML + environment).
 //! - [`http`]: the HTTP service: routes over the store, admin, stats.
+//! - [`s3api`]: the S3-compatible endpoint (`[s3_api]`), its own listener
+//!   over the same store.
 //! - [`tiers`]: the cache tiers assembled from byte budgets (0 disables a
 //!   tier), once for the service, `simulate` and the test kit.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
@@ -21,6 +23,7 @@
 
 pub mod config;
 pub mod http;
+pub mod s3api;
 pub mod sim;
 pub mod telemetry;
 #[cfg(feature = "policy-testkit")]

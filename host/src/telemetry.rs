@@ -2,7 +2,9 @@
 //! once by the binary ([`init`]).
 //!
 //! - Logs: formatted lines on stderr, filtered by `RUST_LOG` (default
-//!   `info`).
+//!   [`DEFAULT_LOG_FILTER`]: `info`, without the s3s crate's own lines, which
+//!   report every refused S3 request, a `NoSuchKey` too, as an error; the S3
+//!   endpoint logs its requests itself).
 //! - Traces (feature `otel`, `[tracing] otlp_endpoint`): spans exported with
 //!   OTLP over HTTP (protobuf) to a collector (the OpenTelemetry Collector,
 //!   Jaeger, Tempo...), in batches from a background thread, filtered by
@@ -57,10 +59,13 @@ impl Drop for Telemetry {
     }
 }
 
+/// The log filter when `RUST_LOG` is not set.
+pub const DEFAULT_LOG_FILTER: &str = "info,s3s=off";
+
 /// Install the process's subscriber: stderr logs, and with `tracing` an
 /// OTLP exporter. Call once.
 pub fn init(tracing: Option<&TracingConfig>) -> Result<Telemetry, TelemetryError> {
-    let logs = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

@@ -36,6 +36,11 @@ pub enum ConfigError {
          (or TIERED_ADMIN_TOKEN) or listen on 127.0.0.1"
     )]
     OpenAdmin { addr: SocketAddr },
+    #[error(
+        "s3_api.listen = {addr} is not a loopback address and no access key is set; add [[s3_api.access_keys]] \
+         (or TIERED_S3_API_ACCESS_KEY_ID and TIERED_S3_API_SECRET_ACCESS_KEY) or listen on 127.0.0.1"
+    )]
+    OpenS3Api { addr: SocketAddr },
 }
 
 /// A configuration that passed [`Config::validate`].
@@ -44,6 +49,8 @@ pub struct ValidConfig {
     pub config: Config,
     /// `config.listen`, parsed.
     pub listen: SocketAddr,
+    /// The S3-compatible endpoint, when `s3_api.listen` is set.
+    pub s3_api: Option<super::s3_api::ValidS3Api>,
 }
 
 impl Config {
@@ -126,6 +133,7 @@ impl Config {
         if let Some((name, v)) = get("TIERED_MAX_OBJECT_BYTES") {
             self.max_object_bytes = size(name, v)?;
         }
+        self.s3_api.apply_env(&var)?;
         Ok(())
     }
 
@@ -162,7 +170,8 @@ impl Config {
         if self.max_object_bytes.0 == 0 {
             return Err(ConfigError::Invalid { key: "max_object_bytes", message: "must be at least 1 byte".into() });
         }
-        Ok(ValidConfig { config: self, listen })
+        let s3_api = self.s3_api.validate()?;
+        Ok(ValidConfig { config: self, listen, s3_api })
     }
 }
 

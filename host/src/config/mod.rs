@@ -6,12 +6,14 @@
 //! - [`load`]: reading the file, then the `TIERED_*` environment overrides,
 //!   then [`Config::validate`] (the checks that need more than one key);
 //! - [`size`]: [`ByteSize`], sizes such as `"256MiB"`;
+//! - [`s3_api`]: `[s3_api]`, the S3-compatible endpoint and its access keys;
 //! - [`ConfigError`]: one-line errors naming the key or variable at fault.
 //!
 //! Precedence, lowest first: defaults, the file, the environment, then the
 //! command line (applied by the binary).
 
 pub mod load;
+pub mod s3_api;
 pub mod size;
 
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, ValidConfig};
+pub use s3_api::S3ApiConfig;
 pub use size::ByteSize;
 
 use tiered::engine::StoreConfig;
@@ -68,6 +71,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Where traces go (feature `otel`).
     pub tracing: TracingConfig,
+    /// The S3-compatible endpoint (off unless `s3_api.listen` is set).
+    pub s3_api: S3ApiConfig,
 }
 
 /// Traces exported with OTLP (the binary's feature `otel`).
@@ -193,6 +198,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
             tracing: TracingConfig::default(),
+            s3_api: S3ApiConfig::default(),
         }
     }
 }

@@ -1,9 +1,10 @@
-//! From a validated [`Config`] to a serving process: bind the address first
-//! (a port in use fails before any slow work), open the tiers, load the
+//! From a validated [`Config`] to a serving process: bind the addresses
+//! first (the HTTP API's, and the S3 endpoint's when `[s3_api]` is on: a
+//! port in use fails before any slow work), open the tiers, load the
 //! policy component through the wasm runtime (compiled artifacts cached under
 //! the data directory), build the store, then serve until the shutdown signal.
 //!
-//! Graceful shutdown: on SIGINT or SIGTERM the listener stops accepting, idle
+//! Graceful shutdown: on SIGINT or SIGTERM the listeners stop accepting, idle
 //! connections close, and requests in flight run to completion (a write is
 //! acknowledged only after cold has it, so nothing is left half-written).
 
@@ -35,6 +36,12 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error("cannot listen on {addr}")]
     Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr} (s3_api.listen)")]
+    BindS3Api {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
@@ -82,14 +89,24 @@ pub struct Service {
     listener: TcpListener,
     addr: SocketAddr,
     state: Arc<AppState>,
+    /// The S3-compatible endpoint, when `[s3_api]` is on.
+    s3_api: Option<crate::s3api::Endpoint>,
 }
 
 impl Service {
     /// Bind, open the tiers, load the policy and build the store.
     pub async fn start(valid: ValidConfig) -> Result<Service, StartError> {
-        let ValidConfig { config, listen } = valid;
+        let ValidConfig { config, listen, s3_api } = valid;
         let listener = TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: listen, source })?;
+        let s3_listener = match &s3_api {
+            Some(s3) => Some(
+                TcpListener::bind(s3.listen)
+                    .await
+                    .map_err(|source| StartError::BindS3Api { addr: s3.listen, source })?,
+            ),
+            None => None,
+        };
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir { path: data_dir, source })?;
 
@@ -124,7 +141,14 @@ impl Service {
             body_idle_timeout,
             metrics,
         };
-        Ok(Service { listener, addr, state: Arc::new(state) })
+        let state = Arc::new(state);
+        let s3_api = match (s3_api, s3_listener) {
+            (Some(s3), Some(listener)) => {
+                Some(crate::s3api::Endpoint::new(listener, &s3, state.clone(), &config.data_dir))
+            }
+            _ => None,
+        };
+        Ok(Service { listener, addr, state, s3_api })
     }
 
     /// The address actually bound (the port chosen when `listen` asked for 0).
@@ -132,15 +156,32 @@ impl Service {
         self.addr
     }
 
+    /// The S3 endpoint's address, when `[s3_api]` is on.
+    pub fn s3_api_addr(&self) -> Option<SocketAddr> {
+        self.s3_api.as_ref().map(|s3| s3.local_addr())
+    }
+
     pub fn state(&self) -> Arc<AppState> {
         self.state.clone()
     }
 
     /// Serve until `shutdown` completes, then finish the requests in flight.
+    /// Both listeners stop on the same signal.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        use futures::FutureExt;
+        let shutdown = shutdown.shared();
+        let s3_api = self.s3_api.map(|s3| tokio::spawn(s3.serve(shutdown.clone())));
         let identity = self.state.store.policy().identity();
         tracing::info!(addr = %self.addr, policy = %identity.name, version = %identity.version, "listening");
-        axum::serve(self.listener, super::router(self.state)).with_graceful_shutdown(shutdown).await?;
+        let served = axum::serve(self.listener, super::router(self.state)).with_graceful_shutdown(shutdown).await;
+        if let Some(task) = s3_api {
+            match task.await {
+                Ok(result) => result?,
+                Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+                Err(_) => {}
+            }
+        }
+        served?;
         tracing::info!("stopped: requests in flight have finished");
         Ok(())
     }

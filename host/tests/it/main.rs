@@ -5,7 +5,10 @@
 //! - `engine_*`: the cascade through the library API.
 //! - `policy_*`: policy components: runtime sandbox, languages, scenarios.
 //! - `reliability_*`: concurrency, corruption, crashes, faults, fuzzing, HTTP.
-//! - `s3_*`: the S3 tier against a live server (skipped, and reported as such,
+//! - `s3_api_*`: the S3-compatible endpoint of `tiered serve`, through
+//!   `aws-sdk-s3`, raw HTTP and (`s3_api_clients`, `#[ignore]`d, run by
+//!   `tests/run-all`) boto3, the AWS CLI and rclone.
+//! - `s3_*` (others): the S3 tier against a live server (skipped, and reported as such,
 //!   without `TIERED_S3_BUCKET`; required by `tests/run-all`).
 //! - `service*`, `http_*`: the `tiered serve` binary end to end.
 //! - `algorithms`: the eviction algorithm library against libCacheSim.
@@ -38,6 +41,12 @@ mod reliability_crash;
 mod reliability_faults;
 mod reliability_fuzz;
 mod reliability_http;
+mod s3_api_auth;
+mod s3_api_clients;
+mod s3_api_large;
+mod s3_api_listing;
+mod s3_api_multipart;
+mod s3_api_objects;
 mod s3_live;
 mod s3_outage;
 mod s3_service;

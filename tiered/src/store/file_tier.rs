@@ -4,17 +4,19 @@
 //!   restarts (the index is rebuilt from the file headers at open);
 //! - [`LocalColdTier`] (role [`Source`]): a local directory standing in for a
 //!   bucket, the embedded default's source of truth: directory entries are
-//!   fsync'd too, no byte budget, an ETag per version (the first 32 hex
-//!   digits of the object's sha256, as S3 gives an MD5), and whole reads are
+//!   fsync'd too, no byte budget, an ETag per version (the object's sha256
+//!   in hex: never 32 hex digits, which S3 clients such as rclone take for an
+//!   MD5 of the bytes and check), and whole reads are
 //!   checked against the object's sha256 as a bucket's are. The directory
 //!   belongs to one process (its index lives in that process's memory);
 //!   several hosts sharing a source of truth use a bucket.
 //!
 //! Files are named by a hash of the key, never by the key, so no key reaches
 //! outside the directory. Every read is verified against the header's data
-//! hash. Reads of objects up to [`INLINE_READ_MAX`] bytes run on the calling
-//! task: from the page cache they cost less than a hop to the blocking pool.
-//! Larger reads and all writes run on the blocking pool.
+//! hash (and a header of file format 3 against its own). Reads of objects up
+//! to [`INLINE_READ_MAX`] bytes run on the calling task: from the page cache
+//! they cost less than a hop to the blocking pool. Larger reads and all
+//! writes run on the blocking pool.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -82,7 +84,7 @@ impl FileRole for Source {
     /// Gives the version its ETag.
     fn admit(&self, meta: &ObjectMeta, _footprint: u64) -> Result<Option<ObjectMeta>, TierError> {
         let mut meta = meta.clone();
-        meta.etag = Some(meta.checksum[..32].to_string());
+        meta.etag = Some(meta.checksum.clone());
         Ok(Some(meta))
     }
 

@@ -14,6 +14,7 @@ pub mod raw_http;
 pub mod rig;
 pub mod rng;
 pub mod s3;
+pub mod s3_api;
 pub mod server;
 pub mod staleness;
 

@@ -196,6 +196,11 @@ impl Server {
         Ok(waited.await.context("the server did not stop within 30 s of SIGTERM")???)
     }
 
+    /// The server's process id (for `/proc/PID/status`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

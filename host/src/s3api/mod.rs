@@ -1,0 +1,216 @@
+//! The S3-compatible endpoint: `tiered serve` speaking S3's REST protocol on
+//! a listener of its own (`[s3_api] listen`, off by default), so programs
+//! written for S3 (the AWS SDKs and CLI, boto3, rclone...) use the store
+//! unchanged. The protocol (routing, SigV4, XML, `aws-chunked` bodies) is
+//! the `s3s` crate's; this module maps its operations onto
+//! [`TieredStore`](tiered::TieredStore) calls, as `/v1` does.
+//!
+//! - this file: [`TieredS3`], the `s3s::S3` implementation dispatching each
+//!   operation, and [`Endpoint`], binding and serving it;
+//! - [`addressing`]: virtual-host (`<bucket>.<domain>`) and path-style
+//!   addressing;
+//! - [`bucket`]: the one configured bucket and the bucket operations;
+//! - [`auth`]: SigV4 against the configured access keys, or unsigned
+//!   requests only when there are none;
+//! - [`objects`]: `GetObject`, `HeadObject`, `PutObject`, `DeleteObject`,
+//!   `DeleteObjects`, and the metadata shared with `/v1`;
+//! - [`listing`]: `ListObjectsV2` and `ListObjects`;
+//! - [`multipart`]: multipart uploads, parts on disk;
+//! - [`upload`]: request bodies, buffered when small, spooled when large,
+//!   checked against `Content-MD5` and `x-amz-checksum-crc32`;
+//! - [`error`]: store failures as S3 error codes.
+//!
+//! Every other S3 operation (copy, tagging, ACLs, versioning, bucket
+//! configuration...) gets s3s's `NotImplemented` (501) answer. The
+//! operations and headers are listed in docs/s3-api.md.
+
+pub mod addressing;
+pub mod auth;
+pub mod bucket;
+pub mod error;
+pub mod listing;
+pub mod multipart;
+pub mod objects;
+pub mod upload;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::Router;
+use axum::error_handling::HandleError;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use s3s::dto::*;
+use s3s::service::S3ServiceBuilder;
+use s3s::{S3, S3Request, S3Response, S3Result};
+use tokio::net::TcpListener;
+
+use crate::config::s3_api::ValidS3Api;
+use crate::http::AppState;
+
+/// The S3 operations over the service's store.
+#[derive(Debug, Clone)]
+pub struct TieredS3 {
+    /// The store, limits and spool directory shared with `/v1`.
+    pub state: Arc<AppState>,
+    pub bucket: bucket::OneBucket,
+    pub uploads: multipart::Uploads,
+}
+
+#[async_trait::async_trait]
+impl S3 for TieredS3 {
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        objects::get(self, req).await
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        objects::head(self, req).await
+    }
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        objects::put(self, req).await
+    }
+
+    async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+        objects::delete(self, req).await
+    }
+
+    async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        objects::delete_many(self, req).await
+    }
+
+    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+        listing::list_v2(self, req).await
+    }
+
+    async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+        listing::list_v1(self, req).await
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        multipart::create(self, req).await
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        multipart::upload_part(self, req).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        multipart::complete(self, req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        multipart::abort(self, req).await
+    }
+
+    async fn list_buckets(&self, _req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+        Ok(self.bucket.list())
+    }
+
+    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.bucket.head(&req)
+    }
+
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        self.bucket.location(&req)
+    }
+
+    async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.bucket.create(&req)
+    }
+}
+
+/// A bound S3 endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+    bucket: String,
+    signed: bool,
+}
+
+impl Endpoint {
+    /// The service on `listener` (bound to `config.listen`) over `state`'s
+    /// store; multipart uploads live under `data_dir`.
+    pub fn new(listener: TcpListener, config: &ValidS3Api, state: Arc<AppState>, data_dir: &std::path::Path) -> Self {
+        let addr = listener.local_addr().unwrap_or(config.listen);
+        let idle_timeout = middleware::from_fn_with_state(state.clone(), crate::http::timeout::body_idle_timeout);
+        let s3 = TieredS3 {
+            state,
+            bucket: bucket::OneBucket {
+                name: config.config.bucket.clone(),
+                region: config.config.region.clone(),
+                since: SystemTime::now(),
+            },
+            uploads: multipart::Uploads::new(data_dir.join("s3-uploads")),
+        };
+        let signed = !config.config.access_keys.is_empty();
+        let mut builder = S3ServiceBuilder::new(s3);
+        builder.set_host(addressing::VirtualHosts::new(&config.config.domains));
+        if signed {
+            builder.set_auth(auth::Keys::new(&config.config.access_keys));
+        } else {
+            builder.set_auth(auth::NoKeys);
+            builder.set_access(auth::Anonymous);
+        }
+        let service = HandleError::new(builder.build(), unhandled);
+        // A stalled upload ends with `RequestTimeout`, as on `/v1` (408 there).
+        let router =
+            Router::new().fallback_service(service).layer(idle_timeout).layer(middleware::from_fn(log_request));
+        Endpoint { listener, addr, router, bucket: config.config.bucket.clone(), signed }
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serve until `shutdown` completes, then finish the requests in flight.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(
+            s3_api = %self.addr,
+            bucket = %self.bucket,
+            auth = if self.signed { "sigv4" } else { "none (unsigned requests only)" },
+            "S3 API serving"
+        );
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// A failure s3s could not turn into an S3 error (a broken connection).
+async fn unhandled(err: s3s::HttpError) -> Response {
+    tracing::warn!(?err, "S3 API: request failed");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+/// One debug line per request (s3s's own logs are off by default: it logs
+/// every refused request, a `NoSuchKey` too, as an error).
+async fn log_request(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    if response.status().is_server_error() {
+        tracing::warn!(%method, path, status, micros, "S3 API request");
+    } else {
+        tracing::debug!(%method, path, status, micros, "S3 API request");
+    }
+    response
+}

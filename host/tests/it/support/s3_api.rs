@@ -1,0 +1,94 @@
+//! The S3-compatible endpoint of a real `tiered serve` as a test fixture:
+//! [`Endpoint::start`] runs the binary with `[s3_api]` on a free port (and,
+//! unless asked otherwise, one access key pair), learns the endpoint's
+//! address from its `s3_api=...` log line, and hands out an `aws-sdk-s3`
+//! client for it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+use super::server::{Http, Server};
+
+/// The key pair the endpoint is configured with.
+pub const ACCESS_KEY: &str = "TIEREDTESTKEY";
+pub const SECRET_KEY: &str = "tiered-test-secret-key/0123456789";
+/// The bucket it serves.
+pub const BUCKET: &str = "tiered-test";
+
+/// A running `tiered serve` with its S3 endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub server: Server,
+    /// The S3 endpoint's address.
+    pub addr: SocketAddr,
+    /// A raw HTTP client for the S3 endpoint.
+    pub raw: Http,
+    /// An `aws-sdk-s3` client signing with [`ACCESS_KEY`], path-style.
+    pub s3: Client,
+}
+
+/// How the endpoint is configured.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth {
+    /// One key pair, [`ACCESS_KEY`] / [`SECRET_KEY`].
+    Keys,
+    /// No keys: unsigned requests only.
+    Open,
+}
+
+impl Endpoint {
+    /// Serve `data_dir` with `[s3_api]` and `config` (top-level keys only).
+    pub async fn start(data_dir: &Path, config: &str, auth: Auth) -> Result<Endpoint> {
+        let keys = match auth {
+            Auth::Keys => format!("[[s3_api.access_keys]]\nid = {ACCESS_KEY:?}\nsecret = {SECRET_KEY:?}\n"),
+            Auth::Open => String::new(),
+        };
+        let config = format!("{config}\n[s3_api]\nlisten = \"127.0.0.1:0\"\nbucket = {BUCKET:?}\n{keys}");
+        let server = Server::start(data_dir, &config).await?;
+        let addr = s3_addr(&server).await?;
+        Ok(Endpoint { addr, raw: Http::new(addr), s3: client(addr, Some((ACCESS_KEY, SECRET_KEY))), server })
+    }
+
+    /// `http://IP:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// An `aws-sdk-s3` client for `addr`, path-style, signing with `keys`.
+pub fn client(addr: SocketAddr, keys: Option<(&str, &str)>) -> Client {
+    let (id, secret) = keys.unwrap_or(("", ""));
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://{addr}"))
+        .credentials_provider(Credentials::new(id, secret, None, None, "tiered-tests"))
+        .force_path_style(true)
+        .build();
+    Client::from_conf(config)
+}
+
+/// The address in the server's `s3_api=...` log line (logged as the
+/// endpoint starts serving, around the HTTP API's own line).
+async fn s3_addr(server: &Server) -> Result<SocketAddr> {
+    for _ in 0..100 {
+        let log = server.log_text();
+        if let Some(addr) = log.split("s3_api=").nth(1).and_then(|r| r.split_whitespace().next()) {
+            return addr.parse().context("the s3_api= address");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server never logged its S3 endpoint:\n{}", server.log_text())
+}
+
+/// The `<Code>` of an S3 XML error body.
+pub fn error_code(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or_default().to_string()
+}
