@@ -11,6 +11,8 @@
 //! - [`http`]: the HTTP service: routes over the store, admin, stats.
 //! - [`s3api`]: the S3-compatible endpoint (`[s3_api]`), its own listener
 //!   over the same store.
+//! - [`trace`](mod@trace): access-trace capture in `tiered serve`
+//!   (`/v1/trace`), files `tiered simulate` and libCacheSim replay.
 //! - [`tiers`]: the cache tiers assembled from byte budgets (0 disables a
 //!   tier), once for the service, `simulate` and the test kit.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
@@ -29,3 +31,4 @@ pub mod telemetry;
 #[cfg(feature = "policy-testkit")]
 pub mod testkit;
 pub mod tiers;
+pub mod trace;

@@ -170,6 +170,7 @@ impl Config {
         if self.max_object_bytes.0 == 0 {
             return Err(ConfigError::Invalid { key: "max_object_bytes", message: "must be at least 1 byte".into() });
         }
+        self.trace.validate()?;
         let s3_api = self.s3_api.validate()?;
         Ok(ValidConfig { config: self, listen, s3_api })
     }

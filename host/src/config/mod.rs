@@ -7,6 +7,7 @@
 //!   then [`Config::validate`] (the checks that need more than one key);
 //! - [`size`]: [`ByteSize`], sizes such as `"256MiB"`;
 //! - [`s3_api`]: `[s3_api]`, the S3-compatible endpoint and its access keys;
+//! - [`trace`](mod@trace): `[trace]`, where captured access traces go;
 //! - [`ConfigError`]: one-line errors naming the key or variable at fault.
 //!
 //! Precedence, lowest first: defaults, the file, the environment, then the
@@ -15,6 +16,7 @@
 pub mod load;
 pub mod s3_api;
 pub mod size;
+pub mod trace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, ValidConfig};
 pub use s3_api::S3ApiConfig;
 pub use size::ByteSize;
+pub use trace::TraceConfig;
 
 use tiered::engine::StoreConfig;
 use tiered_wasm::PolicyLimits;
@@ -73,6 +76,8 @@ pub struct Config {
     pub tracing: TracingConfig,
     /// The S3-compatible endpoint (off unless `s3_api.listen` is set).
     pub s3_api: S3ApiConfig,
+    /// Access-trace capture (`POST /v1/trace/start`): directory, rotation.
+    pub trace: TraceConfig,
 }
 
 /// Traces exported with OTLP (the binary's feature `otel`).
@@ -199,6 +204,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             tracing: TracingConfig::default(),
             s3_api: S3ApiConfig::default(),
+            trace: TraceConfig::default(),
         }
     }
 }
@@ -229,6 +235,11 @@ impl Config {
     /// Where large request bodies are spooled (emptied at start).
     pub fn spool_dir(&self) -> PathBuf {
         self.data_dir.join("spool")
+    }
+
+    /// Where captured access traces are written.
+    pub fn trace_dir(&self) -> PathBuf {
+        self.trace.dir.clone().unwrap_or_else(|| self.data_dir.join("traces"))
     }
 
     /// The compiled-policy cache directory.

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::trace::CaptureError;
 use tiered::error::{Error, KeyError};
 use tiered_wasm::PolicyLoadError;
 
@@ -48,6 +49,9 @@ pub enum ApiError {
     /// A `Range` that names no byte of a value of `total` bytes.
     #[error("the range {range:?} names no byte of the value ({total} bytes)")]
     RangeNotSatisfiable { range: String, total: u64 },
+    /// `POST /v1/trace/start` refused.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
 }
 
 impl ApiError {
@@ -72,6 +76,9 @@ impl ApiError {
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::BodyStalled(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             ApiError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "invalid_range"),
+            ApiError::Capture(CaptureError::Running { .. }) => (StatusCode::CONFLICT, "capture_running"),
+            ApiError::Capture(CaptureError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Capture(_) => (StatusCode::INTERNAL_SERVER_ERROR, "capture_failed"),
         }
     }
 }
@@ -82,6 +89,7 @@ impl IntoResponse for ApiError {
         let message = match &self {
             // The store's own messages already carry their causes.
             ApiError::Store(err) => chain(err),
+            ApiError::Capture(err) => chain(err),
             other => other.to_string(),
         };
         if status.is_server_error() {

@@ -5,7 +5,8 @@
 //!   405 fallbacks and the request log.
 //! - [`objects`]: `PUT/GET/HEAD/DELETE /v1/objects/{key}`; [`list`]:
 //!   `GET /v1/objects`.
-//! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`.
+//! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`;
+//!   [`trace`]: `/v1/trace`, access-trace capture ([`crate::trace`]).
 //! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`; [`metrics`]: the
 //!   Prometheus recorder and the per-request latency histogram.
 //! - [`extract`]: keys from paths, the admin check, bodies within the limit;
@@ -33,6 +34,7 @@ pub mod service;
 pub mod state;
 pub mod stats;
 pub mod timeout;
+pub mod trace;
 pub mod upload;
 
 use std::sync::Arc;
@@ -63,6 +65,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bootstrap/hot", post(admin::bootstrap_hot))
         .route("/v1/bootstrap/warm", post(admin::bootstrap_warm))
         .route("/v1/policy", get(policy::info).put(policy::reload))
+        .route("/v1/trace", get(trace::status))
+        .route("/v1/trace/start", post(trace::start))
+        .route("/v1/trace/stop", post(trace::stop))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(limit))

@@ -8,6 +8,10 @@
 //! | `HEAD` (`If-None-Match`) | `head`: metadata only | as `GET`, no body |
 //! | `DELETE` | `delete` | 204, also when absent |
 //!
+//! A capture running (`/v1/trace`, [`crate::trace`]) traces each read that
+//! found its object (ranged, `304` or not), each write and each delete, with
+//! the stored size; off, that costs one relaxed atomic load.
+//!
 //! Bodies above `stream_above_bytes` stream: a PUT body is spooled to a file
 //! ([`super::upload`]) and stored with `set_file`; a GET of a large object
 //! forwards the engine's chunk stream. A stream that fails (a checksum
@@ -36,6 +40,7 @@ use super::error::ApiError;
 use super::extract::{key_from_path, seconds};
 use super::state::AppState;
 use super::upload::{Upload, receive};
+use crate::sim::Op;
 use tiered::engine::{RangeHit, Served, SetOptions};
 use tiered::object::ObjectMeta;
 use tiered::policy::TierId;
@@ -88,6 +93,7 @@ pub async fn put(
         Upload::Buffered(data) => state.store.set(&key, data, options).await?,
         Upload::Spooled(file) => state.store.set_file(&key, &file, options).await?,
     };
+    state.trace.record(&key, outcome.size, Op::Set);
     let status = if outcome.replaced { StatusCode::OK } else { StatusCode::CREATED };
     let etag = quoted(&outcome.etag);
     let written = Written { key: outcome.key, size: outcome.size, etag: outcome.etag, tiers: outcome.tiers };
@@ -110,15 +116,21 @@ pub async fn get(
     if let Some(range) = asked_range(&headers) {
         let hit = state.store.get_range(&key, range).await?.ok_or_else(|| ApiError::NoSuchKey(key.clone()))?;
         if if_range_holds(&headers, &hit.meta) {
+            state.trace.record(&key, hit.meta.size, Op::Get);
             return respond_range(&state, &headers, hit, range);
         }
         // The client's copy is another version: the whole value, below.
     }
-    let served = state.store.get_stream(&key, state.stream_above_bytes).await?.ok_or(ApiError::NoSuchKey(key))?;
+    let served = state
+        .store
+        .get_stream(&key, state.stream_above_bytes)
+        .await?
+        .ok_or_else(|| ApiError::NoSuchKey(key.clone()))?;
     let (meta, source, length) = match &served {
         Served::Whole(hit) => (hit.meta.clone(), hit.source, hit.data.len() as u64),
         Served::Stream(stream) => (stream.meta.clone(), stream.source, stream.meta.size),
     };
+    state.trace.record(&key, meta.size, Op::Get);
     respond(&state, &headers, &meta, source, length, || match served {
         Served::Whole(hit) => Body::from(hit.data),
         Served::Stream(stream) => Body::from_stream(stream.body),
@@ -222,6 +234,7 @@ fn described(response: Builder, state: &AppState, meta: &ObjectMeta, length: u64
 pub async fn delete(State(state): State<Arc<AppState>>, uri: Uri) -> Result<StatusCode, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
     state.store.delete(&key).await?;
+    state.trace.record(&key, 0, Op::Delete);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,8 @@
 //!
 //! Graceful shutdown: on SIGINT or SIGTERM the listeners stop accepting, idle
 //! connections close, and requests in flight run to completion (a write is
-//! acknowledged only after cold has it, so nothing is left half-written).
+//! acknowledged only after cold has it, so nothing is left half-written); a
+//! trace capture still running is then ended and its files flushed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -140,6 +141,7 @@ impl Service {
             spool_dir,
             body_idle_timeout,
             metrics,
+            trace: crate::trace::Capture::new(config.trace_dir(), config.trace.rotate_bytes.0, config.trace.queue),
         };
         let state = Arc::new(state);
         let s3_api = match (s3_api, s3_listener) {
@@ -173,7 +175,12 @@ impl Service {
         let s3_api = self.s3_api.map(|s3| tokio::spawn(s3.serve(shutdown.clone())));
         let identity = self.state.store.policy().identity();
         tracing::info!(addr = %self.addr, policy = %identity.name, version = %identity.version, "listening");
+        let state = self.state.clone();
         let served = axum::serve(self.listener, super::router(self.state)).with_graceful_shutdown(shutdown).await;
+        // A capture still running is ended so its files are flushed whole.
+        if tokio::task::spawn_blocking(move || state.trace.shutdown()).await.is_err() {
+            tracing::warn!("the trace capture could not be closed at shutdown");
+        }
         if let Some(task) = s3_api {
             match task.await {
                 Ok(result) => result?,

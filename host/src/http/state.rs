@@ -1,5 +1,6 @@
 //! What every handler shares: the store, the means to load a replacement
-//! policy, the admin token, the body limits and the metrics exporter.
+//! policy, the admin token, the body limits, the metrics exporter and the
+//! access-trace capture.
 
 use tiered::engine::TieredStore;
 use tiered::policy::Capacities;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub body_idle_timeout: std::time::Duration,
     /// The process's Prometheus recorder, for `/metrics`.
     pub metrics: &'static super::metrics::Exporter,
+    /// Access-trace capture (`/v1/trace`), fed by the object routes.
+    pub trace: crate::trace::Capture,
 }
 
 /// Everything needed to load a policy component the way the service does.

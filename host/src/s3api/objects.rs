@@ -16,6 +16,10 @@
 //! other. `x-tiered-ttl` (seconds) sets a TTL as on `/v1`; every answer says
 //! which tier served it in `x-tiered-source`.
 //!
+//! **Traced as on `/v1`.** A capture running (`/v1/trace`) traces each
+//! read that found its object (whatever its conditions decide), each
+//! completed write (`PutObject`, `CompleteMultipartUpload`) and each delete.
+//!
 //! **Conditional reads** follow RFC 9110's order, as S3 does: a failed
 //! `If-Match` (else a failed `If-Unmodified-Since`) is `412
 //! PreconditionFailed`; a matching `If-None-Match` (else an unchanged
@@ -41,6 +45,7 @@ use super::TieredS3;
 use super::error;
 use super::upload::{self, Declared, Received};
 use crate::http::objects::MAX_METADATA_BYTES;
+use crate::sim::Op;
 use tiered::engine::{Served, SetOptions, SetOutcome};
 use tiered::object::ObjectMeta;
 use tiered::policy::TierId;
@@ -62,6 +67,7 @@ pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3R
     if let Some(range) = input.range {
         let hit = store.get_range(key, byte_range(range)).await.map_err(|e| error::from_store(key, e))?;
         let hit = hit.ok_or_else(|| no_such_key(key))?;
+        api.state.trace.record(key, hit.meta.size, Op::Get);
         conditions.check(&hit.meta)?;
         let Some(span) = hit.range else { return Err(invalid_range(hit.total)) };
         let output = GetObjectOutput {
@@ -78,6 +84,7 @@ pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3R
         Served::Whole(hit) => (hit.meta.clone(), hit.source),
         Served::Stream(stream) => (stream.meta.clone(), stream.source),
     };
+    api.state.trace.record(key, meta.size, Op::Get);
     conditions.check(&meta)?;
     let (length, body) = match served {
         Served::Whole(hit) => (hit.data.len() as u64, StreamingBlob::from(s3s::Body::from(hit.data))),
@@ -158,7 +165,9 @@ pub async fn store(api: &TieredS3, key: &str, data: Received, options: SetOption
         Received::Buffered(bytes) => store.set(key, bytes, options).await,
         Received::Spooled(file) => store.set_file(key, &file, options).await,
     };
-    written.map_err(|e| error::from_store(key, e))
+    let outcome = written.map_err(|e| error::from_store(key, e))?;
+    api.state.trace.record(key, outcome.size, Op::Set);
+    Ok(outcome)
 }
 
 /// The write options of `PutObject` and `CreateMultipartUpload`: content
@@ -194,6 +203,7 @@ pub async fn delete(api: &TieredS3, req: S3Request<DeleteObjectInput>) -> S3Resu
     api.bucket.check(&req.input.bucket)?;
     let key = req.input.key.as_str();
     api.state.store.delete(key).await.map_err(|e| error::from_store(key, e))?;
+    api.state.trace.record(key, 0, Op::Delete);
     Ok(S3Response::new(DeleteObjectOutput::default()))
 }
 
@@ -214,6 +224,7 @@ pub async fn delete_many(
         let key = object.key.as_str();
         match api.state.store.delete(key).await {
             Ok(_) => {
+                api.state.trace.record(key, 0, Op::Delete);
                 if !quiet {
                     deleted.push(DeletedObject { key: Some(key.to_string()), ..Default::default() });
                 }

@@ -14,6 +14,8 @@
 //! - `algorithms`: the eviction algorithm library against libCacheSim.
 //! - `simulate`, `simulate_compare`: `tiered simulate`, one policy and several.
 //! - `tier_contract`: the tier contract against every tier.
+//! - `trace_capture`: access-trace capture in `tiered serve`, replayed by
+//!   `simulate` and read by libCacheSim.
 
 mod support;
 
@@ -55,3 +57,4 @@ mod service_lifecycle;
 mod simulate;
 mod simulate_compare;
 mod tier_contract;
+mod trace_capture;
