@@ -141,7 +141,7 @@ impl Order for Arc {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Arc);
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ impl Order for Clock {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Clock);
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ impl Order for Fifo {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Fifo);
 
 #[cfg(test)]

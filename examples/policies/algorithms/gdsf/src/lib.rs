@@ -138,7 +138,7 @@ impl Order for Gdsf {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Gdsf);
 
 #[cfg(test)]

@@ -21,8 +21,10 @@
 //!   in every tier above the one that served a read, one order per tier.
 //!
 //! An algorithm crate is a `cdylib` that implements [`Algorithm`] and, for
-//! `wasm32`, calls [`export_algorithm!`]. Natively only the order compiles,
-//! for unit tests.
+//! `wasm32` with its default feature `component`, calls
+//! [`export_algorithm!`]. Natively only the order compiles, for unit tests;
+//! without `component` it is an order another policy links (the default
+//! policy's adaptive order does).
 
 pub mod events;
 pub mod ids;

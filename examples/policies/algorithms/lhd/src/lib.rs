@@ -285,7 +285,7 @@ impl Order for Lhd {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Lhd);
 
 #[cfg(test)]

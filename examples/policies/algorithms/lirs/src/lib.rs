@@ -344,7 +344,7 @@ impl Order for Lirs {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Lirs);
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl Order for Lru {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Lru);
 
 #[cfg(test)]

@@ -215,7 +215,7 @@ impl Order for S3Fifo {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(S3Fifo);
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl Order for Sieve {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(Sieve);
 
 #[cfg(test)]

@@ -447,7 +447,7 @@ impl Order for WTinyLfu {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 tiered_order_kit::export_algorithm!(WTinyLfu);
 
 #[cfg(test)]
