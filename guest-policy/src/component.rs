@@ -29,12 +29,18 @@ thread_local! {
     static MAX_OBJECTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
 }
 
-/// Runs `f` with the order, made for the configured policy if none yet.
+/// Runs `f` with the order, made for the configured policy if none yet;
+/// logs a tier's switch to another expert.
 fn with_order<R>(f: impl FnOnce(&mut DefaultOrder) -> R) -> R {
     ORDER.with(|cell| {
         let mut cell = cell.borrow_mut();
         let max_objects = MAX_OBJECTS.with(|m| *m.borrow());
-        f(cell.get_or_insert_with(|| with_policy(|policy| policy.order(max_objects))))
+        let order = cell.get_or_insert_with(|| with_policy(|policy| policy.order(max_objects)));
+        let answer = f(order);
+        for (tier, expert, switches) in order.take_switches() {
+            log(Level::Info, &format!("{tier:?} tier now ordered by {} (switch {switches})", expert.name()));
+        }
+        answer
     })
 }
 
@@ -86,10 +92,11 @@ impl Guest for Component {
             Level::Info,
             &format!(
                 "configured: hot {hot} B (objects up to {} B), warm {warm} B (objects up to {} B), \
-                 promote to hot from frequency {}, {} TTL prefix rule(s) from {} key(s)",
+                 promote to hot from frequency {}, eviction {}, {} TTL prefix rule(s) from {} key(s)",
                 cfg.hot_max_object_bytes,
                 cfg.warm_max_object_bytes,
                 cfg.promote_hot_min_frequency,
+                cfg.eviction.name(),
                 config.iter().filter(|(k, _)| k.starts_with(crate::config::TTL_PREFIX)).count(),
                 config.len(),
             ),

@@ -6,6 +6,7 @@
 //! rejected with a message naming the key, so a typo never silently falls back
 //! to a default.
 
+use crate::expert::Eviction;
 use crate::s3fifo::S3FifoParams;
 use crate::ttl::{TtlRules, parse_ttl};
 use crate::units::{parse_bytes, parse_count, parse_ratio};
@@ -16,7 +17,7 @@ const MIB: u64 = 1 << 20;
 pub const TTL_PREFIX: &str = "ttl.";
 
 /// The plain keys this policy understands (besides `ttl.<prefix>`).
-pub const KNOWN_KEYS: [&str; 9] = [
+pub const KNOWN_KEYS: [&str; 10] = [
     "hot_max_object_bytes",
     "warm_max_object_bytes",
     "promote_warm_min_frequency",
@@ -24,6 +25,7 @@ pub const KNOWN_KEYS: [&str; 9] = [
     "small_queue_ratio",
     "ghost_ratio",
     "move_to_main_threshold",
+    "eviction",
     "default_ttl",
     "max_ttl",
 ];
@@ -45,7 +47,9 @@ pub struct PolicyConfig {
     /// to memory (0: every hit; S3-FIFO's small queue already keeps one-hit
     /// wonders from staying).
     pub promote_hot_min_frequency: u32,
-    /// The S3-FIFO order of each tier.
+    /// How each tier is ordered: `adaptive` (the default) or one expert.
+    pub eviction: Eviction,
+    /// S3-FIFO's parameters, wherever a tier runs it.
     pub order: S3FifoParams,
     /// The TTL rules (prefixes, default, cap).
     pub ttl: TtlRules,
@@ -62,6 +66,7 @@ impl PolicyConfig {
             warm_max_object_bytes: warm_bytes / 8,
             promote_warm_min_frequency: 0,
             promote_hot_min_frequency: 0,
+            eviction: Eviction::default(),
             order: S3FifoParams::default(),
             ttl: TtlRules::default(),
         };
@@ -84,6 +89,7 @@ impl PolicyConfig {
                     n @ 1..=255 => cfg.order.move_to_main = n as u8,
                     _ => return Err(named(format!("`{value}` must lie between 1 and 255"))),
                 },
+                "eviction" => cfg.eviction = Eviction::parse(value).map_err(named)?,
                 "default_ttl" => default_ttl = parse_ttl(value).map_err(named)?,
                 "max_ttl" => max_ttl = parse_ttl(value).map_err(named)?,
                 other => match other.strip_prefix(TTL_PREFIX) {
@@ -161,6 +167,7 @@ mod tests {
                 ("default_ttl", "1d"),
                 ("max_ttl", "7d"),
                 ("ttl.tmp/", "30s"),
+                ("eviction", "lirs"),
             ]),
             MIB,
             1 << 30,
@@ -168,6 +175,7 @@ mod tests {
         assert_eq!((cfg.hot_max_object_bytes, cfg.warm_max_object_bytes), (64 * 1024, 10_000_000));
         assert_eq!((cfg.promote_warm_min_frequency, cfg.promote_hot_min_frequency), (1, 3));
         assert_eq!(cfg.order, S3FifoParams { small_ratio: 0.2, ghost_ratio: 1.5, move_to_main: 1 });
+        assert_eq!(cfg.eviction, Eviction::Only(crate::expert::Expert::Lirs));
         assert_eq!(cfg.ttl.ttl_for(|| "tmp/x", None), Some(30_000));
         assert_eq!(cfg.ttl.ttl_for(|| "other", None), Some(86_400_000));
         Ok(())
@@ -188,6 +196,7 @@ mod tests {
             ("small_queue_ratio", "NaN"),
             ("ghost_ratio", "-1"),
             ("move_to_main_threshold", "0"),
+            ("eviction", "lru"),
             ("default_ttl", "0s"),
             ("ttl.logs/", "tomorrow"),
             ("ttl.", "1h"),

@@ -14,11 +14,18 @@
 //! - [`place`]: size-aware placement of writes;
 //! - [`promote`]: promotion after lower-tier hits (size rules, an optional
 //!   frequency gate);
-//! - [`s3fifo`]: S3-FIFO, the eviction order of one tier, keyed by object ids
+//! - [`s3fifo`]: S3-FIFO, the order a tier starts with, keyed by object ids
 //!   ([`table`]: its compact id index; [`ghost`]: the ids it remembers after
 //!   evicting them; [`ids`]: a hasher for maps keyed by ids);
-//! - [`order`]: [`DefaultOrder`], one S3-FIFO per cache tier fed with the
-//!   host's events (the stateful half, WIT `interface eviction`);
+//! - [`expert`]: the eviction algorithms a tier can run (this crate's
+//!   S3-FIFO, the library's W-TinyLFU and LIRS) and `[policy_config]
+//!   eviction`;
+//! - [`miniature`]: one expert simulated over a hash sample of a tier's
+//!   objects;
+//! - [`adaptive`]: a tier's order, the expert whose miniature hits most
+//!   lately;
+//! - [`order`]: [`DefaultOrder`], one adaptive order per cache tier fed with
+//!   the host's events (the stateful half, WIT `interface eviction`);
 //! - [`DefaultPolicy`] (`policy.rs`): the stateless decisions over one
 //!   configuration;
 //! - `component.rs` (wasm32 only): the wit-bindgen exports mapping WIT records
@@ -32,9 +39,12 @@
 // Only the generated component bindings need `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod adaptive;
 pub mod config;
+pub mod expert;
 pub mod ghost;
 pub mod ids;
+pub mod miniature;
 pub mod order;
 pub mod place;
 mod policy;

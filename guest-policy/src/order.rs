@@ -1,13 +1,16 @@
 //! [`DefaultOrder`]: the eviction order of the default policy (WIT
-//! `interface eviction`), one [`S3Fifo`] per cache tier, fed with the host's
-//! events.
+//! `interface eviction`), one [`Adaptive`] per cache tier, fed with the
+//! host's events.
 //!
 //! Unlike the decisions, the order is state: one value per component
 //! instance, changed by every call. The host rebuilds it from its residents
 //! (as arrivals) whenever it is lost.
 
+use tiered_order_kit::Capacity;
+
+use crate::adaptive::Adaptive;
 use crate::config::PolicyConfig;
-use crate::s3fifo::S3Fifo;
+use crate::expert::Expert;
 use crate::types::Tier;
 
 /// Event kinds, as the WIT `events` record numbers them.
@@ -32,11 +35,11 @@ pub struct EventColumns<'a> {
 /// tier that holds more grows them.
 pub const RESERVE_MAX: u64 = 1 << 20;
 
-/// The S3-FIFO orders of the memory and disk tiers.
+/// The orders of the memory and disk tiers.
 #[derive(Debug)]
 pub struct DefaultOrder {
-    hot: S3Fifo,
-    warm: S3Fifo,
+    hot: Adaptive,
+    warm: Adaptive,
 }
 
 impl DefaultOrder {
@@ -44,14 +47,14 @@ impl DefaultOrder {
     /// objects each tier can hold (`max_objects`: hot, warm; capped at
     /// [`RESERVE_MAX`]).
     pub fn new(cfg: &PolicyConfig, max_objects: (u64, u64)) -> DefaultOrder {
-        let reserve = |n: u64| n.min(RESERVE_MAX) as usize;
-        DefaultOrder {
-            hot: S3Fifo::new(cfg.hot_bytes, reserve(max_objects.0), cfg.order),
-            warm: S3Fifo::new(cfg.warm_bytes, reserve(max_objects.1), cfg.order),
-        }
+        let tier = |max_bytes: u64, max_objects: u64| {
+            let capacity = Capacity { max_bytes, max_objects };
+            Adaptive::new(cfg.eviction.experts(), capacity, max_objects.min(RESERVE_MAX) as usize, cfg.order)
+        };
+        DefaultOrder { hot: tier(cfg.hot_bytes, max_objects.0), warm: tier(cfg.warm_bytes, max_objects.1) }
     }
 
-    fn tier(&mut self, tier: Tier) -> Option<&mut S3Fifo> {
+    fn tier(&mut self, tier: Tier) -> Option<&mut Adaptive> {
         match tier {
             Tier::Hot => Some(&mut self.hot),
             Tier::Warm => Some(&mut self.warm),
@@ -68,6 +71,15 @@ impl DefaultOrder {
         }
     }
 
+    /// Each tier that switched its order since the last call, with the
+    /// expert it follows now and how many switches it has made.
+    pub fn take_switches(&mut self) -> Vec<(Tier, Expert, u64)> {
+        [(Tier::Hot, &mut self.hot), (Tier::Warm, &mut self.warm)]
+            .into_iter()
+            .filter_map(|(tier, order)| order.take_switch().map(|expert| (tier, expert, order.switches())))
+            .collect()
+    }
+
     /// Apply events in order. Columns shorter than `kind` end the batch
     /// (the host always sends equal lengths).
     pub fn observe(&mut self, events: EventColumns<'_>) {
@@ -76,7 +88,7 @@ impl DefaultOrder {
         for i in 0..n {
             let id = events.id[i];
             match events.kind[i] {
-                kind::HIT => order.hit(id),
+                kind::HIT => order.hit(id, events.size[i]),
                 kind::ARRIVAL => order.arrived(id, events.size[i]),
                 kind::REMOVAL | kind::HOST_EVICTION => order.remove(id),
                 _ => {}

@@ -9,7 +9,7 @@ use crate::types::{Placement, Promotion, ReadInput, WriteInput};
 use crate::{place, promote};
 
 /// The default tiered policy: size-aware placement with prefix TTL rules,
-/// promotion by size, an S3-FIFO eviction order per tier.
+/// promotion by size, an adaptive eviction order per tier.
 ///
 /// Immutable once configured and free of interior state, so one value can
 /// answer from many threads and two instances given the same configuration

@@ -31,6 +31,8 @@
 //! 8-byte entries. Every operation is O(1), and a tier of a million objects
 //! with its ghost full costs about 56 MiB (BENCHMARKS.md, "Policy memory").
 
+use tiered_order_kit::{Admission, Order};
+
 use crate::ghost::Ghost;
 use crate::table::IdTable;
 
@@ -311,7 +313,7 @@ impl S3Fifo {
     }
 
     /// One object out, by S3-FIFO's rule; `None` when the order is empty.
-    fn evict_one(&mut self) -> Option<(u64, u64)> {
+    pub fn evict_one(&mut self) -> Option<(u64, u64)> {
         self.has_evicted = true;
         while !self.is_empty() {
             let main_first = self.main.bytes > self.main_cap || self.small.bytes == 0;
@@ -371,6 +373,45 @@ impl S3Fifo {
                 return Some(self.drop_slot(p));
             }
         }
+    }
+}
+
+/// The same order as one expert of [`crate::adaptive::Adaptive`], beside
+/// the algorithm library's.
+impl Order for S3Fifo {
+    fn hit(&mut self, id: u64) {
+        S3Fifo::hit(self, id);
+    }
+
+    fn insert(&mut self, id: u64, size: u64) {
+        self.arrived(id, size);
+    }
+
+    fn remove(&mut self, id: u64) {
+        S3Fifo::remove(self, id);
+    }
+
+    fn evict_one(&mut self) -> Option<(u64, u64)> {
+        S3Fifo::evict_one(self)
+    }
+
+    fn len(&self) -> usize {
+        S3Fifo::len(self)
+    }
+
+    fn arrive(&mut self, id: u64, size: u64) {
+        self.arrived(id, size);
+    }
+
+    fn admit(&mut self, id: u64, size: u64, need: u64) -> Admission {
+        match S3Fifo::admit(self, id, size, need) {
+            Some(victims) => Admission::Admit(victims),
+            None => Admission::Refuse,
+        }
+    }
+
+    fn evict(&mut self, need: u64) -> Vec<u64> {
+        S3Fifo::evict(self, need)
     }
 }
 

@@ -134,7 +134,9 @@ fn policy_source(spec: &str, shared: &[(String, String)]) -> Result<(String, Pol
 
 /// The algorithms `--policy` takes by name.
 fn list_policies() -> String {
-    let mut text = String::from("default   the embedded default policy (S3-FIFO with the default placement rules)\n");
+    let mut text = String::from(
+        "default   the embedded default policy (S3-FIFO or W-TinyLFU per tier, adaptive; the default placement rules)\n",
+    );
     text.push_str("builtin   the default policy linked natively (same decisions)\n");
     for a in tiered_algorithms::ALL {
         text.push_str(&format!("{:<9} {}\n", a.name, a.summary));

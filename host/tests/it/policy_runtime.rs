@@ -108,7 +108,8 @@ fn the_embedded_default_policy_loads_and_answers_sanely() -> Result {
     let huge = policy.place(&write(&meta, "huge", CAPACITIES.hot_bytes));
     assert!(!huge.tiers.hot, "an object the size of memory skips it: {huge:?}");
     let _ = policy.promote(&read(TierId::Cold));
-    // S3-FIFO: the oldest of the small queue leaves first.
+    // S3-FIFO, the order a tier starts with: the oldest of the small queue
+    // leaves first.
     policy.observe(&arrivals(&[10, 11, 12]));
     assert_eq!(policy.admit(&none(), arrival(13), 0), Admission::Admit(vec![]));
     assert_eq!(policy.evict(&none(), 2048), vec![10, 11]);

@@ -27,7 +27,7 @@ use super::{
 pub struct BuiltinPolicy {
     /// The configured decision logic (immutable, shared by all callers).
     policy: DefaultPolicy,
-    /// The eviction order (S3-FIFO per tier), one for all callers.
+    /// The eviction order (adaptive per tier), one for all callers.
     order: Mutex<DefaultOrder>,
     /// The most objects each cache tier can hold (hot, warm), which the
     /// order's tables are sized for.
@@ -58,9 +58,17 @@ impl BuiltinPolicy {
         self.clock.run(timing, || decide(&self.policy))
     }
 
-    /// Runs one call on the order, counted and timed.
+    /// Runs one call on the order, counted and timed; logs a tier's switch
+    /// to another expert.
     fn ordered<R>(&self, decide: impl FnOnce(&mut DefaultOrder) -> R) -> R {
-        self.clock.run(Timing::Always, || decide(&mut self.order.lock()))
+        self.clock.run(Timing::Always, || {
+            let mut order = self.order.lock();
+            let answer = decide(&mut order);
+            for (tier, expert, switches) in order.take_switches() {
+                tracing::info!(?tier, order = expert.name(), switches, "default policy: tier order switched");
+            }
+            answer
+        })
     }
 }
 
