@@ -8,14 +8,16 @@
 //! hash-sampled subset of the objects, with the budget scaled alike. Every
 //! `window` sampled requests, each miniature's hits are added to a decayed
 //! score; when another expert's score leads the live one's by more than
-//! [`MARGIN`] of the requests, the tier switches to it.
+//! [`MARGIN`] of the requests at [`LEAD_WINDOWS`] decisions running, the
+//! tier switches to it.
 //!
 //! - **Sampling.** Until the tier first fills, no order evicts, so nothing
 //!   is decided; a bounded log keeps the events of a hash sample. At the
 //!   first eviction the rate is fixed so that a miniature holds about
 //!   [`MINIATURE_OBJECTS`] objects (every object of a smaller tier), and
-//!   each miniature replays the logged events it samples, [`REPLAY_STEP`]
-//!   a call, so it starts with the history its expert would have had
+//!   each miniature replays the logged events it samples ([`REPLAY_STEP`]
+//!   an `admit` or `evict` call, and two for each event logged meanwhile),
+//!   so it starts with the history its expert would have had
 //!   (starting one from the residents alone favours the experts that
 //!   forget least).
 //! - **A switch** builds the new expert's order empty. Arrivals go to it;
@@ -272,7 +274,7 @@ impl Adaptive {
             self.filled();
         }
         self.sampled(Logged::Request(id, size));
-        self.catch_up();
+        self.catch_up(REPLAY_STEP);
         self.retire();
         let Some(old) = &mut self.draining else {
             return match self.live.admit(id, size, need) {
@@ -307,7 +309,7 @@ impl Adaptive {
         if need > 0 {
             self.filled();
         }
-        self.catch_up();
+        self.catch_up(REPLAY_STEP);
         self.retire();
         let mut victims = Vec::new();
         let mut freed = 0;
@@ -342,6 +344,9 @@ impl Adaptive {
             Sampling::CatchingUp { threshold, log, .. } => {
                 if spread(event.id()) < *threshold {
                     log.push(event);
+                    // Two replayed for each one logged: the replay ends
+                    // even when hits come in long batches between misses.
+                    self.catch_up(2);
                 }
             }
             Sampling::Running { threshold } => {
@@ -394,12 +399,12 @@ impl Adaptive {
         self.sampling = Sampling::CatchingUp { threshold, log, next: 0 };
     }
 
-    /// Replays up to [`REPLAY_STEP`] logged events into the miniatures: they
+    /// Replays up to `step` logged events into the miniatures: they
     /// live the tier's history so far, as if they had run from the start at
     /// this rate (its hits are not scored). Then they run.
-    fn catch_up(&mut self) {
+    fn catch_up(&mut self, step: usize) {
         let Sampling::CatchingUp { threshold, log, next } = &mut self.sampling else { return };
-        let end = (*next + REPLAY_STEP).min(log.len());
+        let end = (*next + step).min(log.len());
         for &event in &log[*next..end] {
             self.minis.iter_mut().for_each(|m| apply(m, event));
         }
@@ -579,6 +584,27 @@ mod tests {
             tier.order.remove(id);
         }
         assert_eq!(tier.order.len(), 0);
+    }
+
+    #[test]
+    fn the_replay_ends_when_only_hits_come() {
+        // A tier of 3,000 fills with each object read twice (6,000 logged
+        // events, more than one call replays), then only hits arrive: no
+        // admit or evict call drives the rest of the replay; the hits do.
+        let mut tier = Tier::new(Eviction::Adaptive.experts(), 3000);
+        for id in 0..3000 {
+            tier.read(id, 1);
+            tier.read(id, 1);
+        }
+        tier.read(3000, 1);
+        assert!(matches!(tier.order.sampling, Sampling::CatchingUp { .. }), "{:?}", tier.order.sampling);
+        let held: Vec<u64> = tier.resident.keys().copied().collect();
+        for round in 0..3 {
+            for &id in &held {
+                assert!(tier.read(id, 1), "round {round}: a resident hits");
+            }
+        }
+        assert!(matches!(tier.order.sampling, Sampling::Running { .. }), "{:?}", tier.order.sampling);
     }
 
     #[test]
