@@ -15,18 +15,21 @@
 //! - [`objects`]: `GetObject`, `HeadObject`, `PutObject`, `DeleteObject`,
 //!   `DeleteObjects`, and the metadata shared with `/v1`;
 //! - [`listing`]: `ListObjectsV2` and `ListObjects`;
-//! - [`multipart`]: multipart uploads, parts on disk;
+//! - [`copy`]: `CopyObject` and the source of `UploadPartCopy`, a read and
+//!   a write through the store;
+//! - [`multipart`]: multipart uploads, parts on disk, and their listings;
 //! - [`upload`]: request bodies, buffered when small, spooled when large,
 //!   checked against `Content-MD5` and `x-amz-checksum-crc32`;
 //! - [`error`]: store failures as S3 error codes.
 //!
-//! Every other S3 operation (copy, tagging, ACLs, versioning, bucket
+//! Every other S3 operation (tagging, ACLs, versioning, bucket
 //! configuration...) gets s3s's `NotImplemented` (501) answer. The
 //! operations and headers are listed in docs/s3-api.md.
 
 pub mod addressing;
 pub mod auth;
 pub mod bucket;
+pub mod copy;
 pub mod error;
 pub mod listing;
 pub mod multipart;
@@ -113,6 +116,28 @@ impl S3 for TieredS3 {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         multipart::abort(self, req).await
+    }
+
+    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        copy::copy(self, req).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        multipart::upload_part_copy(self, req).await
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        multipart::list_parts(self, req).await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        multipart::list_uploads(self, req).await
     }
 
     async fn list_buckets(&self, _req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {

@@ -1,6 +1,8 @@
 //! Multipart uploads: `CreateMultipartUpload`, `UploadPart`,
 //! `CompleteMultipartUpload`, `AbortMultipartUpload`, with nothing held
-//! whole in memory.
+//! whole in memory; `UploadPartCopy`, a part read from an object of the
+//! bucket ([`super::copy`]); `ListParts` and `ListMultipartUploads`, which
+//! read what is on disk.
 //!
 //! An upload is a directory `<data_dir>/s3-uploads/<upload id>/` holding
 //! `upload.json` (key, content type, custom metadata) and one file per
@@ -15,6 +17,13 @@
 //! all, once cold has it, and the upload's directory is removed. Aborting
 //! removes the directory: no part is visible, nothing stays on disk.
 //!
+//! `ListParts` lists the parts whose `.md5` is written (whole ones), by
+//! number, with their sizes and ETags. `ListMultipartUploads` lists the
+//! uploads in progress by key, then by id (the order S3 gives), with
+//! `prefix`, `delimiter` (keys past it rolled up into common prefixes) and
+//! the `key-marker` / `upload-id-marker` pages; an upload's `Initiated` is
+//! when its record was written.
+//!
 //! Uploads survive a restart (as on S3) until completed or aborted. Parts
 //! may be of any size (S3's 5 MiB minimum is not enforced); part numbers
 //! are 1 to 10000. The completed object's ETag is the store's, as every
@@ -24,20 +33,25 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use s3s::dto::{
-    AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput, CompleteMultipartUploadOutput,
-    CreateMultipartUploadInput, CreateMultipartUploadOutput, ETag, UploadPartInput, UploadPartOutput,
+    AbortMultipartUploadInput, AbortMultipartUploadOutput, CommonPrefix, CompleteMultipartUploadInput,
+    CompleteMultipartUploadOutput, CopyPartResult, CreateMultipartUploadInput, CreateMultipartUploadOutput, ETag,
+    ListMultipartUploadsInput, ListMultipartUploadsOutput, ListPartsInput, ListPartsOutput, MultipartUpload, Part,
+    Timestamp, UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
+use super::objects::Conditions;
 use super::upload::{self, Declared, Received};
-use super::{TieredS3, error, objects};
+use super::{TieredS3, copy, error, objects};
 use tiered::engine::SetOptions;
 use tiered::store::SpoolWriter;
 
 /// The highest part number S3 allows.
 pub const MAX_PART_NUMBER: i32 = 10_000;
+/// The most parts or uploads one listing answers, as on S3.
+const MAX_LISTED: i32 = 1000;
 /// Bytes read from a part file at a time while completing.
 const COPY_CHUNK: usize = 1 << 20;
 
@@ -126,13 +140,7 @@ pub async fn upload_part(
 ) -> S3Result<S3Response<UploadPartOutput>> {
     let input = &mut req.input;
     api.bucket.check(&input.bucket)?;
-    let number = input.part_number;
-    if !(1..=MAX_PART_NUMBER).contains(&number) {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            format!("Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive."),
-        ));
-    }
+    let number = check_part_number(input.part_number)?;
     let (dir, _) = api.uploads.pending(&input.upload_id, &input.key).await?;
     // Every part goes to a file (a buffer of 0): parts stay on disk until completed.
     let body = upload::receive(
@@ -148,27 +156,74 @@ pub async fn upload_part(
     )
     .await?;
     let md5 = body.md5_hex.clone().unwrap_or_default();
-    let part = part_path(&dir, number);
-    let moved = match body.data {
-        Received::Spooled(file) => tokio::fs::rename(file.path(), &part).await,
-        Received::Buffered(bytes) => tokio::fs::write(&part, &bytes).await,
-    };
-    // Written after the part: a part file without its .md5 is not yet whole.
-    let recorded = match moved {
-        Ok(()) => tokio::fs::write(md5_path(&dir, number), &md5).await,
-        Err(err) => Err(err),
-    };
-    if let Err(err) = recorded {
-        if !dir.exists() {
-            return Err(no_such_upload()); // aborted while the part arrived
-        }
-        return Err(error::io("cannot store a part", err));
-    }
+    place_part(&dir, number, body.data, &md5).await?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(md5)),
         checksum_crc32: input.checksum_crc32.take(),
         ..Default::default()
     }))
+}
+
+/// Puts part `number`'s bytes into place, then its MD5: a part file without
+/// its `.md5` is not yet whole.
+async fn place_part(dir: &Path, number: i32, data: Received, md5: &str) -> S3Result<()> {
+    let part = part_path(dir, number);
+    let moved = match data {
+        Received::Spooled(file) => tokio::fs::rename(file.path(), &part).await,
+        Received::Buffered(bytes) => tokio::fs::write(&part, &bytes).await,
+    };
+    let recorded = match moved {
+        Ok(()) => tokio::fs::write(md5_path(dir, number), md5).await,
+        Err(err) => Err(err),
+    };
+    match recorded {
+        Ok(()) => Ok(()),
+        Err(_) if !dir.exists() => Err(no_such_upload()), // aborted while the part arrived
+        Err(err) => Err(error::io("cannot store a part", err)),
+    }
+}
+
+/// `UploadPartCopy`: a part read from an object of the bucket (a range of
+/// it with `x-amz-copy-source-range`), its ETag its MD5 as for `UploadPart`.
+pub async fn upload_part_copy(
+    api: &TieredS3,
+    req: S3Request<UploadPartCopyInput>,
+) -> S3Result<S3Response<UploadPartCopyOutput>> {
+    let input = &req.input;
+    api.bucket.check(&input.bucket)?;
+    let number = check_part_number(input.part_number)?;
+    let (dir, _) = api.uploads.pending(&input.upload_id, &input.key).await?;
+    let source = copy::source_key(api, &input.copy_source)?;
+    let range = input.copy_source_range.as_deref().map(copy::parse_range).transpose()?;
+    let conditions = Conditions {
+        if_match: input.copy_source_if_match.as_ref(),
+        if_none_match: input.copy_source_if_none_match.as_ref(),
+        if_modified_since: input.copy_source_if_modified_since.as_ref(),
+        if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+    };
+    let read = copy::read_source(api, &source, conditions, range, true).await?;
+    let md5 = read.md5_hex.unwrap_or_default();
+    place_part(&dir, number, read.data, &md5).await?;
+    tracing::debug!(%source, key = %input.key, part = number, "S3 API: part copied");
+    Ok(S3Response::new(UploadPartCopyOutput {
+        copy_part_result: Some(CopyPartResult {
+            e_tag: Some(ETag::Strong(md5)),
+            last_modified: Some(Timestamp::from(std::time::SystemTime::now())),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}
+
+/// A part number S3 allows (1 to 10000).
+fn check_part_number(number: i32) -> S3Result<i32> {
+    if (1..=MAX_PART_NUMBER).contains(&number) {
+        return Ok(number);
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::InvalidArgument,
+        format!("Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive."),
+    ))
 }
 
 /// `CompleteMultipartUpload`: the listed parts, in ascending order, each
@@ -257,6 +312,162 @@ pub async fn abort(
     remove_upload(&dir).await;
     tracing::debug!(key = %input.key, upload = %input.upload_id, "S3 API: multipart upload aborted");
     Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+}
+
+/// `ListParts`: the whole parts of an upload, by number, a page at a time.
+pub async fn list_parts(api: &TieredS3, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    let input = &req.input;
+    api.bucket.check(&input.bucket)?;
+    let (dir, _) = api.uploads.pending(&input.upload_id, &input.key).await?;
+    let max = page_size(input.max_parts)?;
+    let after = input.part_number_marker.unwrap_or(0);
+    let mut numbers = Vec::new();
+    let mut entries = tokio::fs::read_dir(&dir).await.map_err(|e| error::io("cannot list an upload's parts", e))?;
+    while let Some(entry) = entries.next_entry().await.map_err(|e| error::io("cannot list an upload's parts", e))? {
+        let name = entry.file_name();
+        let number = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("part-"))
+            .and_then(|n| n.strip_suffix(".md5"))
+            .and_then(|n| n.parse::<i32>().ok());
+        if let Some(number) = number.filter(|&n| n > after) {
+            numbers.push(number);
+        }
+    }
+    numbers.sort_unstable();
+    let truncated = numbers.len() > max;
+    numbers.truncate(max);
+    let mut parts = Vec::with_capacity(numbers.len());
+    for &number in &numbers {
+        let (Ok(md5), Ok(stat)) = (
+            tokio::fs::read_to_string(md5_path(&dir, number)).await,
+            tokio::fs::metadata(part_path(&dir, number)).await,
+        ) else {
+            continue; // replaced or aborted meanwhile
+        };
+        parts.push(Part {
+            part_number: Some(number),
+            e_tag: Some(ETag::Strong(md5)),
+            size: Some(stat.len() as i64),
+            last_modified: stat.modified().ok().map(Timestamp::from),
+            ..Default::default()
+        });
+    }
+    Ok(S3Response::new(ListPartsOutput {
+        bucket: Some(api.bucket.name.clone()),
+        key: Some(input.key.clone()),
+        upload_id: Some(input.upload_id.clone()),
+        max_parts: Some(max as i32),
+        part_number_marker: input.part_number_marker,
+        next_part_number_marker: numbers.last().copied().filter(|_| truncated),
+        is_truncated: Some(truncated),
+        parts: Some(parts),
+        ..Default::default()
+    }))
+}
+
+/// `ListMultipartUploads`: the uploads in progress, by key then id.
+pub async fn list_uploads(
+    api: &TieredS3,
+    req: S3Request<ListMultipartUploadsInput>,
+) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+    let input = &req.input;
+    api.bucket.check(&input.bucket)?;
+    let max = page_size(input.max_uploads)?;
+    let prefix = input.prefix.as_deref().unwrap_or("");
+    let delimiter = input.delimiter.as_deref().filter(|d| !d.is_empty());
+    let key_marker = input.key_marker.as_deref().unwrap_or("");
+    let id_marker = input.upload_id_marker.as_deref().unwrap_or("");
+    // (key, id, initiated), every upload of the bucket under `prefix`.
+    let mut found = Vec::new();
+    match tokio::fs::read_dir(&api.uploads.dir).await {
+        Ok(mut entries) => {
+            while let Some(entry) =
+                entries.next_entry().await.map_err(|e| error::io("cannot list multipart uploads", e))?
+            {
+                let Some(id) = entry.file_name().to_str().map(str::to_owned) else { continue };
+                let record = entry.path().join("upload.json");
+                let (Ok(text), Ok(stat)) = (tokio::fs::read(&record).await, tokio::fs::metadata(&record).await) else {
+                    continue; // completed or aborted meanwhile, or not an upload
+                };
+                let Ok(pending) = serde_json::from_slice::<Pending>(&text) else { continue };
+                if pending.key.starts_with(prefix) {
+                    found.push((pending.key, id, stat.modified().ok()));
+                }
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(error::io("cannot list multipart uploads", err)),
+    }
+    found.sort();
+    // After the markers: keys past `key-marker`, or its own uploads past
+    // `upload-id-marker`.
+    found.retain(|(key, id, _)| {
+        key.as_str() > key_marker || (!id_marker.is_empty() && key == key_marker && id.as_str() > id_marker)
+    });
+    let mut uploads = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    // Where the next page starts: a key and id, or a common prefix (its
+    // keys all listed as it).
+    let mut last: Option<(String, Option<String>)> = None;
+    let mut truncated = false;
+    for (key, id, initiated) in found {
+        let rolled =
+            delimiter.and_then(|d| key[prefix.len()..].find(d).map(|at| key[..prefix.len() + at + d.len()].to_owned()));
+        if let Some(common) = &rolled
+            && (prefixes.last() == Some(common) || common == key_marker)
+        {
+            continue; // rolled up already, on this page or the one before
+        }
+        if uploads.len() + prefixes.len() == max {
+            truncated = true;
+            break;
+        }
+        match rolled {
+            Some(common) => {
+                last = Some((common.clone(), None));
+                prefixes.push(common);
+            }
+            None => {
+                last = Some((key.clone(), Some(id.clone())));
+                uploads.push(MultipartUpload {
+                    key: Some(key),
+                    upload_id: Some(id),
+                    initiated: initiated.map(Timestamp::from),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    let (next_key, next_id) = match (truncated, last) {
+        (true, Some((key, id))) => (Some(key), id),
+        _ => (None, None),
+    };
+    Ok(S3Response::new(ListMultipartUploadsOutput {
+        bucket: Some(api.bucket.name.clone()),
+        prefix: input.prefix.clone(),
+        delimiter: input.delimiter.clone(),
+        key_marker: input.key_marker.clone(),
+        upload_id_marker: input.upload_id_marker.clone(),
+        max_uploads: Some(max as i32),
+        is_truncated: Some(truncated),
+        next_key_marker: next_key,
+        next_upload_id_marker: next_id,
+        uploads: Some(uploads),
+        common_prefixes: Some(prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(p) }).collect()),
+        ..Default::default()
+    }))
+}
+
+/// A listing's page size: `max` when given (0 to 1000), else 1000.
+fn page_size(max: Option<i32>) -> S3Result<usize> {
+    match max {
+        None => Ok(MAX_LISTED as usize),
+        Some(n) if n < 0 => {
+            Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "The page size must not be negative."))
+        }
+        Some(n) => Ok(n.min(MAX_LISTED) as usize),
+    }
 }
 
 async fn remove_upload(dir: &Path) {

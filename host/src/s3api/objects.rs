@@ -18,7 +18,8 @@
 //!
 //! **Traced as on `/v1`.** A capture running (`/v1/trace`) traces each
 //! read that found its object (whatever its conditions decide), each
-//! completed write (`PutObject`, `CompleteMultipartUpload`) and each delete.
+//! completed write (`PutObject`, `CopyObject` as a read and a write,
+//! `CompleteMultipartUpload`) and each delete.
 //!
 //! **Conditional reads** follow RFC 9110's order, as S3 does: a failed
 //! `If-Match` (else a failed `If-Unmodified-Since`) is `412
@@ -244,13 +245,13 @@ pub async fn delete_many(
     Ok(S3Response::new(output))
 }
 
-/// The conditional headers of a read.
+/// The conditional headers of a read (of a copy's source too).
 #[derive(Debug, Default)]
-struct Conditions<'a> {
-    if_match: Option<&'a ETagCondition>,
-    if_none_match: Option<&'a ETagCondition>,
-    if_modified_since: Option<&'a Timestamp>,
-    if_unmodified_since: Option<&'a Timestamp>,
+pub struct Conditions<'a> {
+    pub if_match: Option<&'a ETagCondition>,
+    pub if_none_match: Option<&'a ETagCondition>,
+    pub if_modified_since: Option<&'a Timestamp>,
+    pub if_unmodified_since: Option<&'a Timestamp>,
 }
 
 impl<'a> Conditions<'a> {
@@ -264,7 +265,7 @@ impl<'a> Conditions<'a> {
     }
 
     /// `Ok` when the read may be answered with the value of `meta`.
-    fn check(&self, meta: &ObjectMeta) -> S3Result<()> {
+    pub fn check(&self, meta: &ObjectMeta) -> S3Result<()> {
         let etag = meta.client_etag();
         let modified = seconds(meta.created_ms);
         let names = |condition: &ETagCondition| match condition {

@@ -45,6 +45,7 @@ mod reliability_fuzz;
 mod reliability_http;
 mod s3_api_auth;
 mod s3_api_clients;
+mod s3_api_copy;
 mod s3_api_large;
 mod s3_api_listing;
 mod s3_api_multipart;

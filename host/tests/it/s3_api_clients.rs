@@ -1,7 +1,8 @@
 //! Real S3 clients against the S3 endpoint of the real `tiered serve`:
 //! boto3 (its transfer manager doing a multipart upload and a ranged
 //! parallel download: tests/s3-clients/boto3_check.py), the AWS CLI
-//! (`aws s3 cp/sync/ls`, `aws s3api head-object`) and rclone (`rclone copy`
+//! (`aws s3 cp/sync/ls`, a server-side `cp` between keys, `aws s3api
+//! head-object`) and rclone (`rclone copy`
 //! and `rclone check` of a tree with nested keys and a 100 MiB file).
 //!
 //! The tests are `#[ignore]`d (a plain `cargo test` reports them as
@@ -125,6 +126,12 @@ async fn aws_cli_cp_sync_and_ls() -> Result<()> {
     let back = dir.path().join("back.bin");
     run(aws(&api, &home, &["s3", "cp", &dest, back.to_str().context("utf-8")?])?, "aws s3 cp (down)").await?;
     assert_eq!(sha(&back)?, sha(&tree.join("big.bin"))?);
+    // Bucket to bucket: above 8 MiB the CLI copies with UploadPartCopy.
+    let copy = format!("{bucket}/cli/copy of big.bin");
+    run(aws(&api, &home, &["s3", "cp", &dest, &copy])?, "aws s3 cp (server-side copy)").await?;
+    let again = dir.path().join("copy.bin");
+    run(aws(&api, &home, &["s3", "cp", &copy, again.to_str().context("utf-8")?])?, "aws s3 cp (copy down)").await?;
+    assert_eq!(sha(&again)?, sha(&tree.join("big.bin"))?);
 
     let synced = format!("{bucket}/cli/tree/");
     run(aws(&api, &home, &["s3", "sync", tree.to_str().context("utf-8")?, &synced])?, "aws s3 sync (up)").await?;

@@ -1,7 +1,8 @@
 //! Multipart uploads through `aws-sdk-s3`: parts completed into one object
 //! (readable through `/v1` too, with its metadata), an upload aborted half-way
 //! leaving nothing visible and nothing on disk, and the refusals: parts out
-//! of order, a wrong part ETag, an unknown upload id.
+//! of order, a wrong part ETag, an unknown upload id; `ListParts` and
+//! `ListMultipartUploads`, with their pages.
 
 use crate::s3_api_objects::failure;
 use crate::support::large;
@@ -135,6 +136,96 @@ async fn parts_complete_into_one_object_and_an_abort_leaves_nothing() -> Result<
     let bogus = s3.upload_part().bucket(BUCKET).key(half).upload_id("../../etc").part_number(1);
     let err = bogus.body(ByteStream::from_static(b"x")).send().await.expect_err("no such upload");
     assert_eq!(failure(&err), (404, "NoSuchUpload".to_string()));
+    api.server.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_in_progress_and_their_parts_are_listed_a_page_at_a_time() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let api = Endpoint::start(&dir.path().join("data"), CONFIG, Auth::Keys).await?;
+    let s3 = &api.s3;
+    let mut ids = Vec::new();
+    for key in ["logs/a", "logs/b", "logs/b", "photos/2026/x.jpg", "photos/2026/y.jpg", "top"] {
+        let created = s3.create_multipart_upload().bucket(BUCKET).key(key).send().await?;
+        ids.push((key.to_string(), created.upload_id().expect("an upload id").to_string()));
+    }
+    let (key, id) = ids[0].clone();
+    let mut etags = Vec::new();
+    for number in [3, 1, 2] {
+        let body = ByteStream::from(vec![number as u8; 1000 * number as usize]);
+        let part =
+            s3.upload_part().bucket(BUCKET).key(&key).upload_id(&id).part_number(number).body(body).send().await?;
+        etags.push((number, part.e_tag().unwrap_or_default().to_string()));
+    }
+
+    // Parts by number, with sizes and ETags; then a page of two and the rest.
+    let parts = s3.list_parts().bucket(BUCKET).key(&key).upload_id(&id).send().await?;
+    let listed: Vec<(i32, i64)> =
+        parts.parts().iter().map(|p| (p.part_number().unwrap_or(0), p.size().unwrap_or(0))).collect();
+    assert_eq!(listed, vec![(1, 1000), (2, 2000), (3, 3000)]);
+    for part in parts.parts() {
+        let uploaded = &etags.iter().find(|(n, _)| Some(*n) == part.part_number()).expect("uploaded").1;
+        assert_eq!(part.e_tag(), Some(uploaded.as_str()), "a listed part's ETag is the one its upload answered");
+        assert!(part.last_modified().is_some());
+    }
+    assert_eq!(parts.is_truncated(), Some(false));
+    let first = s3.list_parts().bucket(BUCKET).key(&key).upload_id(&id).max_parts(2).send().await?;
+    assert_eq!(
+        (first.parts().len(), first.is_truncated(), first.next_part_number_marker()),
+        (2, Some(true), Some("2"))
+    );
+    let rest = s3.list_parts().bucket(BUCKET).key(&key).upload_id(&id).part_number_marker("2").send().await?;
+    assert_eq!(rest.parts().iter().map(|p| p.part_number().unwrap_or(0)).collect::<Vec<_>>(), vec![3]);
+    let err = s3.list_parts().bucket(BUCKET).key("logs/other").upload_id(&id).send().await.expect_err("not its key");
+    assert_eq!(failure(&err), (404, "NoSuchUpload".to_string()));
+
+    // Uploads by key then id; prefix, delimiter and pages.
+    let all = s3.list_multipart_uploads().bucket(BUCKET).send().await?;
+    let mut expected = ids.clone();
+    expected.sort();
+    let listed: Vec<(String, String)> = all
+        .uploads()
+        .iter()
+        .map(|u| (u.key().unwrap_or_default().to_string(), u.upload_id().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(listed, expected);
+    assert!(all.uploads().iter().all(|u| u.initiated().is_some()));
+    let rolled = s3.list_multipart_uploads().bucket(BUCKET).delimiter("/").send().await?;
+    let prefixes: Vec<&str> = rolled.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(prefixes, vec!["logs/", "photos/"]);
+    assert_eq!(rolled.uploads().iter().filter_map(|u| u.key()).collect::<Vec<_>>(), vec!["top"]);
+    let photos = s3.list_multipart_uploads().bucket(BUCKET).prefix("photos/").delimiter("/").send().await?;
+    assert_eq!(photos.common_prefixes().iter().filter_map(|p| p.prefix()).collect::<Vec<_>>(), vec!["photos/2026/"]);
+    let mut paged = Vec::new();
+    let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+    loop {
+        let page = s3
+            .list_multipart_uploads()
+            .bucket(BUCKET)
+            .max_uploads(2)
+            .set_key_marker(key_marker.clone())
+            .set_upload_id_marker(id_marker.clone())
+            .send()
+            .await?;
+        assert!(page.uploads().len() <= 2);
+        paged.extend(
+            page.uploads()
+                .iter()
+                .map(|u| (u.key().unwrap_or_default().to_string(), u.upload_id().unwrap_or_default().to_string())),
+        );
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        id_marker = page.next_upload_id_marker().map(str::to_string);
+    }
+    assert_eq!(paged, expected, "the pages together list every upload once, in order");
+
+    // An aborted upload is no longer listed.
+    s3.abort_multipart_upload().bucket(BUCKET).key(&key).upload_id(&id).send().await?;
+    let after = s3.list_multipart_uploads().bucket(BUCKET).prefix("logs/a").send().await?;
+    assert!(after.uploads().is_empty(), "{after:?}");
     api.server.stop().await?;
     Ok(())
 }
