@@ -282,15 +282,8 @@ impl Adaptive {
                 Admission::Refuse => None,
             };
         };
-        // After a switch, the old order names victims until it is empty.
         old.remove(id);
-        let mut taken = Vec::new();
-        let mut freed = 0;
-        while freed < need {
-            let Some((victim, bytes)) = old.evict_one() else { break };
-            taken.push((victim, bytes));
-            freed += bytes;
-        }
+        let (taken, freed) = self.drain_old(need);
         match self.live.admit(id, size, need.saturating_sub(freed)) {
             Admission::Admit(mut victims) => {
                 victims.extend(taken.iter().map(|&(victim, _)| victim));
@@ -311,19 +304,28 @@ impl Adaptive {
         }
         self.catch_up(REPLAY_STEP);
         self.retire();
-        let mut victims = Vec::new();
-        let mut freed = 0;
-        if let Some(old) = &mut self.draining {
-            while freed < need {
-                let Some((victim, bytes)) = old.evict_one() else { break };
-                victims.push(victim);
-                freed += bytes;
-            }
-        }
+        let (taken, freed) = self.drain_old(need);
+        let mut victims: Vec<u64> = taken.into_iter().map(|(victim, _)| victim).collect();
         if freed < need {
             victims.extend(self.live.evict(need - freed));
         }
         victims
+    }
+
+    /// After a switch, the old order names the victims until it is empty:
+    /// `(id, size)` of those freeing `need` bytes (fewer if it runs dry), and
+    /// the bytes they free.
+    fn drain_old(&mut self, need: u64) -> (Vec<(u64, u64)>, u64) {
+        let mut taken = Vec::new();
+        let mut freed = 0;
+        if let Some(old) = &mut self.draining {
+            while freed < need {
+                let Some((victim, bytes)) = old.evict_one() else { break };
+                taken.push((victim, bytes));
+                freed += bytes;
+            }
+        }
+        (taken, freed)
     }
 
     /// An event for the miniatures: logged before they run or while they
