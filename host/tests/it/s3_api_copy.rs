@@ -6,7 +6,7 @@
 //! `UploadPartCopy`: ranges of an object become parts that complete into
 //! the same bytes; malformed and out-of-range ranges are refused.
 
-use crate::s3_api_objects::failure;
+use crate::s3_api_objects::{failure, percent_encoded};
 use crate::support::large;
 use crate::support::s3_api::{Auth, BUCKET, Endpoint};
 use anyhow::Result;
@@ -18,14 +18,7 @@ use sha2::{Digest, Sha256};
 /// `x-amz-copy-source` for `key` of the bucket, percent-encoded as S3
 /// wants it (the SDK sends the value as given).
 fn source(key: &str) -> String {
-    let encoded: String = key
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("{BUCKET}/{encoded}")
+    format!("{BUCKET}/{}", percent_encoded(key, true))
 }
 
 const CONFIG: &str = "max_body_bytes = \"1MiB\"\nstream_above_bytes = \"1MiB\"\nmax_object_bytes = \"256MiB\"\n";

@@ -23,16 +23,21 @@ pub fn failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> (u16
     (status, err.code().unwrap_or_default().to_string())
 }
 
-/// `/v1` path of `key`, percent-encoded.
-fn v1_path(key: &str) -> String {
-    let encoded: String = key
-        .bytes()
+/// `key` percent-encoded, every byte but the unreserved ones (and `/`
+/// when `keep_slash`).
+pub fn percent_encoded(key: &str, keep_slash: bool) -> String {
+    key.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'/' if keep_slash => "/".to_string(),
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    format!("/v1/objects/{encoded}")
+        .collect()
+}
+
+/// `/v1` path of `key`, percent-encoded.
+fn v1_path(key: &str) -> String {
+    format!("/v1/objects/{}", percent_encoded(key, false))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
