@@ -202,7 +202,9 @@ impl Capture {
         let (tx, rx) = sync_channel(self.queue);
         let started = Instant::now();
         let limits = Limits { duration: valid.duration, max_requests: params.max_requests };
-        let writer = writer::spawn(files, rx, progress.clone(), self.on.clone(), limits, started).map_err(io)?;
+        let writer = writer::Writer { files, rx, progress: progress.clone(), on: self.on.clone(), limits, started }
+            .spawn()
+            .map_err(io)?;
         let session = Arc::new(Session {
             format: valid.format,
             seed: valid.seed,

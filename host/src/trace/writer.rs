@@ -303,33 +303,25 @@ impl Files {
     }
 }
 
-/// Starts the writer thread of a capture.
-pub fn spawn(
-    files: Files,
-    rx: Receiver<Msg>,
-    progress: Arc<Progress>,
-    on: Arc<AtomicBool>,
-    limits: Limits,
-    started: Instant,
-) -> io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("trace-writer".into())
-        .spawn(move || Writer { files, rx, progress, on, limits, started }.run())
-}
-
-/// The thread's state.
-struct Writer {
-    files: Files,
-    rx: Receiver<Msg>,
-    progress: Arc<Progress>,
+/// The writer thread's state, given to it by [`Writer::spawn`].
+#[derive(Debug)]
+pub struct Writer {
+    pub files: Files,
+    pub rx: Receiver<Msg>,
+    pub progress: Arc<Progress>,
     /// The capture's switch: turned off here before the session ends, so no
     /// request is taken after it.
-    on: Arc<AtomicBool>,
-    limits: Limits,
-    started: Instant,
+    pub on: Arc<AtomicBool>,
+    pub limits: Limits,
+    pub started: Instant,
 }
 
 impl Writer {
+    /// Starts the writer thread of a capture.
+    pub fn spawn(self) -> io::Result<JoinHandle<()>> {
+        std::thread::Builder::new().name("trace-writer".into()).spawn(move || self.run())
+    }
+
     fn run(mut self) {
         let end = self.write_until_end();
         self.on.store(false, Ordering::Relaxed);
@@ -453,7 +445,16 @@ mod tests {
         let files = Files::create(dir.path(), now, TraceFormat::OracleGeneral, 1 << 30, full, &progress).expect("open");
         let (tx, rx) = std::sync::mpsc::sync_channel(16);
         let on = Arc::new(AtomicBool::new(true));
-        let writer = spawn(files, rx, progress.clone(), on.clone(), Limits::default(), Instant::now()).expect("spawn");
+        let writer = Writer {
+            files,
+            rx,
+            progress: progress.clone(),
+            on: on.clone(),
+            limits: Limits::default(),
+            started: Instant::now(),
+        }
+        .spawn()
+        .expect("spawn");
         tx.send(Msg::Request(record(0, 1, 1, Op::Get))).expect("queued");
         // The write is buffered; the idle flush meets the full disk.
         writer.join().expect("the writer does not panic");
