@@ -27,6 +27,17 @@ fn peak_rss(pid: u32) -> Result<u64> {
     Ok(kib * 1024)
 }
 
+/// Bytes free on the file system that holds `dir`, as `df` reports them.
+fn free_bytes(dir: &std::path::Path) -> Result<u64> {
+    let out = std::process::Command::new("df").args(["--output=avail", "-B1"]).arg(dir).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().nth(1).and_then(|l| l.trim().parse().ok()).with_context(|| format!("df {}: {text}", dir.display()))
+}
+
+/// The disk the test needs: the upload's spool file, the cold copy and a
+/// warm copy of the object, with room to spare.
+const DISK_NEEDED: u64 = 4 * GIB;
+
 /// Chunk `i` of the object: deterministic, cheap, not compressible into nothing.
 fn chunk(i: u64) -> Bytes {
     let seed = Sha256::digest(i.to_le_bytes());
@@ -36,6 +47,15 @@ fn chunk(i: u64) -> Bytes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_1_gib_object_streams_through_the_s3_endpoint_within_the_memory_bound() -> Result<()> {
     let dir = tempfile::tempdir()?;
+    // A full disk fails the PUT with a 500; say so by name instead.
+    let free = free_bytes(dir.path())?;
+    assert!(
+        free >= DISK_NEEDED,
+        "{} holds {} MiB free; this test writes a 1 GiB object to several places and needs {} MiB",
+        dir.path().display(),
+        free >> 20,
+        DISK_NEEDED >> 20
+    );
     // Unsigned (an endpoint without keys): the body streams from a generator.
     let api = Endpoint::start(&dir.path().join("data"), "hot.max_bytes = \"64MiB\"\n", Auth::Open).await?;
     let pid = api.server.pid().context("running")?;
@@ -50,7 +70,7 @@ async fn a_1_gib_object_streams_through_the_s3_endpoint_within_the_memory_bound(
     let body = futures::stream::iter(0..GIB / CHUNK as u64).map(|i| Ok::<_, std::io::Error>(chunk(i)));
     let put = Request::put(&url).header("content-length", GIB).body(Body::from_stream(body))?;
     let response = client.request(put).await?;
-    assert_eq!(response.status(), StatusCode::OK, "{response:?}");
+    assert_eq!(response.status(), StatusCode::OK, "{response:?}\nserver log:\n{}", api.server.log_text());
     let after_put = peak_rss(pid)?;
 
     let response = client.request(Request::get(&url).body(Body::empty())?).await?;
