@@ -13,6 +13,8 @@
 //!   over the same store.
 //! - [`trace`](mod@trace): access-trace capture in `tiered serve`
 //!   (`/v1/trace`), files `tiered simulate` and libCacheSim replay.
+//! - [`shadow`]: shadow policies (`/v1/policy/shadow`), a candidate policy
+//!   on ghost copies of the cache tiers over the live requests.
 //! - [`tiers`]: the cache tiers assembled from byte budgets (0 disables a
 //!   tier), once for the service, `simulate` and the test kit.
 //! - [`sim`]: `tiered simulate`, trace replay through the engine with LRU
@@ -26,6 +28,7 @@
 pub mod config;
 pub mod http;
 pub mod s3api;
+pub mod shadow;
 pub mod sim;
 pub mod telemetry;
 #[cfg(feature = "policy-testkit")]

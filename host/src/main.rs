@@ -90,6 +90,23 @@ enum PolicyCommand {
     },
     /// Run a scenario through a real store (S3 from TIERED_S3_* as cold) with the policy deciding.
     Test(tiered_host::testkit::cli::PolicyTestArgs),
+    /// Compare a running server's live policy with its shadow policy
+    /// (loaded by PUT /v1/policy/shadow): side by side over the same reads,
+    /// with a verdict.
+    Compare {
+        /// The server's HTTP address.
+        #[arg(long, env = "TIERED_URL", default_value = "http://127.0.0.1:7070")]
+        url: String,
+        /// The server's admin token, when it has one.
+        #[arg(long, env = "TIERED_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Print the server's report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also draw both miss ratios over time into this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,6 +117,9 @@ fn main() -> ExitCode {
             logged(|| policy_check(&wasm, json, config, conformance, cache_dir))
         }
         Command::Policy(PolicyCommand::Test(args)) => logged(|| policy_test(&args)),
+        Command::Policy(PolicyCommand::Compare { url, token, json, plot }) => {
+            logged(|| policy_compare(&url, token.as_deref(), json, plot.as_deref()))
+        }
         Command::Simulate(args) => logged(|| simulate(&args)),
     };
     match outcome {
@@ -186,6 +206,25 @@ fn policy_check(
     }
     eprintln!("tiered: error: policy {} failed the check: {}", wasm_path.display(), problems.join("; "));
     Ok(ExitCode::FAILURE)
+}
+
+fn policy_compare(
+    url: &str,
+    token: Option<&str>,
+    json: bool,
+    plot: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use tiered_host::shadow::compare;
+    let report = compare::fetch(url, token)?;
+    match json {
+        true => println!("{}", serde_json::to_string_pretty(&report)?),
+        false => print!("{}", compare::render(&report)),
+    }
+    if let Some(path) = plot {
+        compare::draw(path, &report)?;
+        eprintln!("plot written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn policy_test(args: &tiered_host::testkit::cli::PolicyTestArgs) -> anyhow::Result<ExitCode> {

@@ -41,6 +41,7 @@ pub async fn invalidate(
         ApiError::BadRequest("the prefix parameter is required (`prefix=` invalidates every key)".into())
     })?;
     let deleted = state.store.invalidate(&prefix).await?;
+    state.shadows.saw_invalidate(&prefix);
     Ok(Json(json!({ "deleted": deleted })))
 }
 

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::shadow::ShadowError;
 use crate::trace::CaptureError;
 use tiered::error::{Error, KeyError};
 use tiered_wasm::PolicyLoadError;
@@ -52,6 +53,9 @@ pub enum ApiError {
     /// `POST /v1/trace/start` refused.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// A shadow-policy route refused.
+    #[error(transparent)]
+    Shadow(#[from] ShadowError),
 }
 
 impl ApiError {
@@ -79,6 +83,11 @@ impl ApiError {
             ApiError::Capture(CaptureError::Running { .. }) => (StatusCode::CONFLICT, "capture_running"),
             ApiError::Capture(CaptureError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Capture(_) => (StatusCode::INTERNAL_SERVER_ERROR, "capture_failed"),
+            ApiError::Shadow(ShadowError::Running { .. }) => (StatusCode::CONFLICT, "shadow_running"),
+            ApiError::Shadow(ShadowError::None) => (StatusCode::NOT_FOUND, "no_shadow"),
+            ApiError::Shadow(ShadowError::Ended(_)) => (StatusCode::CONFLICT, "shadow_ended"),
+            ApiError::Shadow(ShadowError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Shadow(_) => (StatusCode::INTERNAL_SERVER_ERROR, "shadow_failed"),
         }
     }
 }

@@ -112,9 +112,11 @@ impl Exporter {
         }))
     }
 
-    /// The exposition: the store's counters as of now, then every series.
-    pub fn scrape(&self, stats: &StoreStats) -> String {
+    /// The exposition: the store's counters as of now, the shadow policy's
+    /// comparison when one is loaded, then every series.
+    pub fn scrape(&self, stats: &StoreStats, shadow: Option<&crate::shadow::Report>, shadow_faults: u64) -> String {
         self.copy_stats(stats);
+        copy_shadow(shadow, shadow_faults);
         self.handle.render()
     }
 
@@ -235,6 +237,11 @@ fn describe(histograms: bool) {
         ("tiered_policy_log_truncated_total", "Policy messages cut to the longest line allowed."),
         ("tiered_policy_log_dropped_total", "Policy messages dropped because the policy was over its log budget."),
         ("tiered_http_responses_total", "HTTP responses sent, by status class."),
+        ("tiered_shadow_ended_by_faults_total", "Shadow policies ended because their policy trapped or overran."),
+        ("tiered_shadow_reads_total", "Reads the live and the shadow policy were both counted on."),
+        ("tiered_shadow_dropped_total", "Requests left out of the comparison because the shadow's queue was full."),
+        ("tiered_shadow_s3_gets_total", "Reads served by cold, by side (live, or shadow as it would have)."),
+        ("tiered_shadow_policy_fallbacks_total", "Shadow policy decisions answered by the fallback."),
     ] {
         describe_counter!(name, help);
     }
@@ -254,6 +261,10 @@ fn describe(histograms: bool) {
         ),
         ("tiered_policy_memory_limit_bytes", "Bound of the linear memory of all policy instances."),
         ("tiered_policy_info", "The policy deciding (1), and those replaced since the process started (0)."),
+        ("tiered_shadow_running", "Whether a shadow policy is being compared with the live one."),
+        ("tiered_shadow_miss_ratio", "Share of compared reads no cache tier served, by side."),
+        ("tiered_shadow_byte_miss_ratio", "Share of compared bytes no cache tier served, by side."),
+        ("tiered_shadow_policy_busy_seconds_total", "Time spent inside the shadow policy's calls."),
     ] {
         describe_gauge!(name, help);
     }
@@ -396,4 +407,21 @@ fn method_of(method: &axum::http::Method) -> usize {
         Method::DELETE => 4,
         _ => 5,
     }
+}
+
+/// The shadow comparison as series: `tiered_shadow_*`, one `side` label
+/// (`live`, `shadow`) where both sides are counted.
+fn copy_shadow(shadow: Option<&crate::shadow::Report>, faults: u64) {
+    counter!("tiered_shadow_ended_by_faults_total").absolute(faults);
+    gauge!("tiered_shadow_running").set(if shadow.is_some_and(|r| r.running) { 1.0 } else { 0.0 });
+    let Some(r) = shadow else { return };
+    counter!("tiered_shadow_reads_total").absolute(r.reads);
+    counter!("tiered_shadow_dropped_total").absolute(r.dropped);
+    for (side, s) in [("live", &r.live), ("shadow", &r.shadow)] {
+        gauge!("tiered_shadow_miss_ratio", "side" => side).set(s.miss_ratio);
+        gauge!("tiered_shadow_byte_miss_ratio", "side" => side).set(s.byte_miss_ratio);
+        counter!("tiered_shadow_s3_gets_total", "side" => side).absolute(s.s3_gets);
+    }
+    counter!("tiered_shadow_policy_fallbacks_total").absolute(r.shadow_policy.fallbacks);
+    gauge!("tiered_shadow_policy_busy_seconds_total").set(r.shadow_policy.busy_ns as f64 / 1e9);
 }

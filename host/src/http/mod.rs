@@ -6,7 +6,9 @@
 //! - [`objects`]: `PUT/GET/HEAD/DELETE /v1/objects/{key}`; [`list`]:
 //!   `GET /v1/objects`.
 //! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`;
-//!   [`trace`]: `/v1/trace`, access-trace capture ([`crate::trace`]).
+//!   [`shadow`]: `/v1/policy/shadow`, a candidate policy beside the live one
+//!   ([`crate::shadow`]); [`trace`]: `/v1/trace`, access-trace capture
+//!   ([`crate::trace`]).
 //! - [`stats`]: `/v1/stats`, `/metrics`, `/healthz`; [`metrics`]: the
 //!   Prometheus recorder and the per-request latency histogram.
 //! - [`extract`]: keys from paths, the admin check, bodies within the limit;
@@ -31,6 +33,7 @@ pub mod metrics;
 pub mod objects;
 pub mod policy;
 pub mod service;
+pub mod shadow;
 pub mod state;
 pub mod stats;
 pub mod timeout;
@@ -65,6 +68,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bootstrap/hot", post(admin::bootstrap_hot))
         .route("/v1/bootstrap/warm", post(admin::bootstrap_warm))
         .route("/v1/policy", get(policy::info).put(policy::reload))
+        .route("/v1/policy/shadow", get(shadow::report).put(shadow::load).delete(shadow::drop_shadow))
+        .route("/v1/policy/shadow/promote", post(shadow::promote))
         .route("/v1/trace", get(trace::status))
         .route("/v1/trace/start", post(trace::start))
         .route("/v1/trace/stop", post(trace::stop))

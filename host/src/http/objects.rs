@@ -40,7 +40,6 @@ use super::error::ApiError;
 use super::extract::{key_from_path, seconds};
 use super::state::AppState;
 use super::upload::{Upload, receive};
-use crate::sim::Op;
 use tiered::engine::{RangeHit, Served, SetOptions};
 use tiered::object::ObjectMeta;
 use tiered::policy::TierId;
@@ -93,7 +92,7 @@ pub async fn put(
         Upload::Buffered(data) => state.store.set(&key, data, options).await?,
         Upload::Spooled(file) => state.store.set_file(&key, &file, options).await?,
     };
-    state.trace.record(&key, outcome.size, Op::Set);
+    state.saw_set(&outcome.meta);
     let status = if outcome.replaced { StatusCode::OK } else { StatusCode::CREATED };
     let etag = quoted(&outcome.etag);
     let written = Written { key: outcome.key, size: outcome.size, etag: outcome.etag, tiers: outcome.tiers };
@@ -116,7 +115,7 @@ pub async fn get(
     if let Some(range) = asked_range(&headers) {
         let hit = state.store.get_range(&key, range).await?.ok_or_else(|| ApiError::NoSuchKey(key.clone()))?;
         if if_range_holds(&headers, &hit.meta) {
-            state.trace.record(&key, hit.meta.size, Op::Get);
+            state.saw_get(&hit.meta, hit.source, Some(range));
             return respond_range(&state, &headers, hit, range);
         }
         // The client's copy is another version: the whole value, below.
@@ -130,7 +129,7 @@ pub async fn get(
         Served::Whole(hit) => (hit.meta.clone(), hit.source, hit.data.len() as u64),
         Served::Stream(stream) => (stream.meta.clone(), stream.source, stream.meta.size),
     };
-    state.trace.record(&key, meta.size, Op::Get);
+    state.saw_get(&meta, source, None);
     respond(&state, &headers, &meta, source, length, || match served {
         Served::Whole(hit) => Body::from(hit.data),
         Served::Stream(stream) => Body::from_stream(stream.body),
@@ -234,7 +233,7 @@ fn described(response: Builder, state: &AppState, meta: &ObjectMeta, length: u64
 pub async fn delete(State(state): State<Arc<AppState>>, uri: Uri) -> Result<StatusCode, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
     state.store.delete(&key).await?;
-    state.trace.record(&key, 0, Op::Delete);
+    state.saw_delete(&key);
     Ok(StatusCode::NO_CONTENT)
 }
 

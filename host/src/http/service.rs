@@ -122,6 +122,16 @@ impl Service {
             capacities,
             limits: config.policy_limits,
         };
+        // Shadow policies run on an engine of their own: their instances'
+        // memory is counted against a budget the live policy does not share.
+        let shadow_policies = PolicyLoader {
+            engine: PolicyEngine::with_memory(
+                Some(config.policy_cache()),
+                MemoryBudget::new(config.policy_limits.total_memory_bytes),
+            )
+            .map_err(|source| StartError::Policy { what: "runtime".into(), source })?,
+            ..policies.clone()
+        };
         let metrics = super::metrics::Exporter::install(config.metrics.histograms)?;
         let policy = load_policy(&config, &policies).await?;
         let store = build_store(&config, policy).await?;
@@ -142,6 +152,8 @@ impl Service {
             body_idle_timeout,
             metrics,
             trace: crate::trace::Capture::new(config.trace_dir(), config.trace.rotate_bytes.0, config.trace.queue),
+            shadows: crate::shadow::Shadows::new(config.store.clone(), capacities),
+            shadow_policies,
         };
         let state = Arc::new(state);
         let s3_api = match (s3_api, s3_listener) {

@@ -1,9 +1,16 @@
 //! What every handler shares: the store, the means to load a replacement
-//! policy, the admin token, the body limits, the metrics exporter and the
-//! access-trace capture.
+//! policy, the admin token, the body limits, the metrics exporter, the
+//! access-trace capture and the shadow policy; and [`AppState::saw_get`] and
+//! its siblings, through which the object routes (`/v1` and the S3
+//! endpoint) tell the last two about each request they served.
 
+use std::sync::Arc;
+
+use crate::sim::Op;
 use tiered::engine::TieredStore;
-use tiered::policy::Capacities;
+use tiered::object::ObjectMeta;
+use tiered::policy::{Capacities, TierId};
+use tiered::range::ByteRange;
 use tiered_wasm::{PolicyEngine, PolicyLimits, PolicyLoadError, WasmPolicy};
 
 /// The state behind the router (shared as `Arc<AppState>`).
@@ -28,6 +35,11 @@ pub struct AppState {
     pub metrics: &'static super::metrics::Exporter,
     /// Access-trace capture (`/v1/trace`), fed by the object routes.
     pub trace: crate::trace::Capture,
+    /// The shadow policy (`/v1/policy/shadow`), fed by the object routes.
+    pub shadows: crate::shadow::Shadows,
+    /// Loads shadow policies: as [`AppState::policies`], on an engine of
+    /// their own (their memory is not the live policy's).
+    pub shadow_policies: PolicyLoader,
 }
 
 /// Everything needed to load a policy component the way the service does.
@@ -49,6 +61,23 @@ impl PolicyLoader {
 }
 
 impl AppState {
+    /// A read (of `range` when one was asked) that `source` served.
+    pub fn saw_get(&self, meta: &Arc<ObjectMeta>, source: TierId, range: Option<ByteRange>) {
+        self.trace.record(&meta.key, meta.size, Op::Get);
+        self.shadows.saw_get(meta, source, range);
+    }
+
+    /// A write, as stored.
+    pub fn saw_set(&self, meta: &Arc<ObjectMeta>) {
+        self.trace.record(&meta.key, meta.size, Op::Set);
+        self.shadows.saw_set(meta);
+    }
+
+    pub fn saw_delete(&self, key: &str) {
+        self.trace.record(key, 0, Op::Delete);
+        self.shadows.saw_delete(key);
+    }
+
     /// Whether `header` (the `Authorization` value) grants admin access.
     pub fn admits(&self, header: Option<&str>) -> bool {
         let Some(token) = &self.admin_token else { return true };

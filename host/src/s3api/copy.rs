@@ -28,7 +28,6 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::objects::{self, Conditions};
 use super::upload::Received;
 use super::{TieredS3, error};
-use crate::sim::Op;
 use tiered::engine::{Served, SetOptions};
 use tiered::object::ObjectMeta;
 use tiered::range::ByteRange;
@@ -88,7 +87,7 @@ pub async fn read_source(
         Some(range) => {
             let hit = store.get_range(key, range).await.map_err(|e| error::from_store(key, e))?;
             let hit = hit.ok_or_else(|| objects::no_such_key(key))?;
-            api.state.trace.record(key, hit.meta.size, Op::Get);
+            api.state.saw_get(&hit.meta, hit.source, Some(range));
             check(&hit.meta)?;
             if hit.range.is_none() {
                 return Err(S3Error::with_message(
@@ -103,12 +102,12 @@ pub async fn read_source(
             let served = served.map_err(|e| error::from_store(key, e))?.ok_or_else(|| objects::no_such_key(key))?;
             match served {
                 Served::Whole(hit) => {
-                    api.state.trace.record(key, hit.meta.size, Op::Get);
+                    api.state.saw_get(&hit.meta, hit.source, None);
                     check(&hit.meta)?;
                     ((*hit.meta).clone(), Ok(hit.data))
                 }
                 Served::Stream(stream) => {
-                    api.state.trace.record(key, stream.meta.size, Op::Get);
+                    api.state.saw_get(&stream.meta, stream.source, None);
                     check(&stream.meta)?;
                     ((*stream.meta).clone(), Err(stream.body))
                 }

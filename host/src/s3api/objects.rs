@@ -46,7 +46,6 @@ use super::TieredS3;
 use super::error;
 use super::upload::{self, Declared, Received};
 use crate::http::objects::MAX_METADATA_BYTES;
-use crate::sim::Op;
 use tiered::engine::{Served, SetOptions, SetOutcome};
 use tiered::object::ObjectMeta;
 use tiered::policy::TierId;
@@ -68,7 +67,7 @@ pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3R
     if let Some(range) = input.range {
         let hit = store.get_range(key, byte_range(range)).await.map_err(|e| error::from_store(key, e))?;
         let hit = hit.ok_or_else(|| no_such_key(key))?;
-        api.state.trace.record(key, hit.meta.size, Op::Get);
+        api.state.saw_get(&hit.meta, hit.source, Some(byte_range(range)));
         conditions.check(&hit.meta)?;
         let Some(span) = hit.range else { return Err(invalid_range(hit.total)) };
         let output = GetObjectOutput {
@@ -85,7 +84,7 @@ pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3R
         Served::Whole(hit) => (hit.meta.clone(), hit.source),
         Served::Stream(stream) => (stream.meta.clone(), stream.source),
     };
-    api.state.trace.record(key, meta.size, Op::Get);
+    api.state.saw_get(&meta, source, None);
     conditions.check(&meta)?;
     let (length, body) = match served {
         Served::Whole(hit) => (hit.data.len() as u64, StreamingBlob::from(s3s::Body::from(hit.data))),
@@ -167,7 +166,7 @@ pub async fn store(api: &TieredS3, key: &str, data: Received, options: SetOption
         Received::Spooled(file) => store.set_file(key, &file, options).await,
     };
     let outcome = written.map_err(|e| error::from_store(key, e))?;
-    api.state.trace.record(key, outcome.size, Op::Set);
+    api.state.saw_set(&outcome.meta);
     Ok(outcome)
 }
 
@@ -204,7 +203,7 @@ pub async fn delete(api: &TieredS3, req: S3Request<DeleteObjectInput>) -> S3Resu
     api.bucket.check(&req.input.bucket)?;
     let key = req.input.key.as_str();
     api.state.store.delete(key).await.map_err(|e| error::from_store(key, e))?;
-    api.state.trace.record(key, 0, Op::Delete);
+    api.state.saw_delete(key);
     Ok(S3Response::new(DeleteObjectOutput::default()))
 }
 
@@ -225,7 +224,7 @@ pub async fn delete_many(
         let key = object.key.as_str();
         match api.state.store.delete(key).await {
             Ok(_) => {
-                api.state.trace.record(key, 0, Op::Delete);
+                api.state.saw_delete(key);
                 if !quiet {
                     deleted.push(DeletedObject { key: Some(key.to_string()), ..Default::default() });
                 }

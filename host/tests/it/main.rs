@@ -11,6 +11,7 @@
 //! - `s3_*` (others): the S3 tier against a live server (skipped, and reported as such,
 //!   without `TIERED_S3_BUCKET`; required by `tests/run-all`).
 //! - `service*`, `http_*`: the `tiered serve` binary end to end.
+//! - `shadow_policy`: shadow policies beside the live one, and promotion.
 //! - `algorithms`: the eviction algorithm library against libCacheSim.
 //! - `simulate`, `simulate_compare`: `tiered simulate`, one policy and several.
 //! - `tier_contract`: the tier contract against every tier.
@@ -55,6 +56,7 @@ mod s3_outage;
 mod s3_service;
 mod service;
 mod service_lifecycle;
+mod shadow_policy;
 mod simulate;
 mod simulate_compare;
 mod tier_contract;

@@ -1,0 +1,564 @@
+//! Shadow policies: a candidate policy decides on ghost copies of the cache
+//! tiers, over the same requests the live policy serves, and never affects
+//! what is served.
+//!
+//! - [`Shadows`]: the service's handle (in `AppState`). The object routes
+//!   tell it each read (with the tier that served it live), write, delete
+//!   and prefix invalidation; off, that costs one relaxed atomic load. On,
+//!   the request is offered to the shadow's bounded queue with `try_send`:
+//!   a full queue drops it from the comparison and counts it, a request is
+//!   never delayed.
+//! - [`ghost`]: the ghost tiers (metadata and sizes, values that are slices
+//!   of one buffer of zeros), counting bytes as the live tiers do.
+//! - a worker thread per shadow replays the queue through a real
+//!   [`TieredStore`] built on the ghost tiers, with the service's store
+//!   settings and budgets and the candidate policy (loaded on a policy
+//!   engine of its own, so its memory is not the live policy's), and counts
+//!   each read on both sides ([`tally`]).
+//! - [`Report`]: live against shadow over the same reads (`GET
+//!   /v1/policy/shadow`, `/v1/stats`, `/metrics`, `tiered policy compare`),
+//!   with the [`Verdict`](tally::Verdict) drawn from windows of reads;
+//!   [`compare`]: `tiered policy compare`, the report for a person, and its
+//!   plot.
+//!
+//! A shadow whose policy traps (a memory limit included) or overruns its
+//! deadline is ended at once and the reason kept in its report; the live
+//! path never waits for it. One shadow runs at a time.
+//!
+//! The ghost engine is the live engine's code on the same events in the
+//! same order, so a shadow running the live policy counts, read for read,
+//! what the live store served when requests come one at a time (a test
+//! holds it to that). Under concurrency the shadow sees requests in the
+//! order they completed, which can differ slightly from the order the live
+//! store decided them in.
+
+pub mod compare;
+pub mod ghost;
+pub mod tally;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+
+use ghost::{GhostCold, GhostWarm, MAX_GHOST_VALUE, Zeros};
+use tally::{Side, Tally, Verdict, Window};
+use tiered::clock::{Clock, SystemClock};
+use tiered::engine::{SetOptions, StoreConfig, TieredStore};
+use tiered::object::ObjectMeta;
+use tiered::policy::{Capacities, Policy, PolicyCounters, PolicyIdentity, TierId};
+use tiered::range::ByteRange;
+use tiered::store::MemoryTier;
+
+/// Reads per window when the request does not say.
+pub const DEFAULT_WINDOW: u64 = 1000;
+
+/// Requests queued for the shadow before new ones are dropped.
+pub const QUEUE: usize = 16 * 1024;
+
+/// Requests replayed between two checks of the shadow policy's health.
+const CHECK_EVERY: u64 = 256;
+
+/// How long an idle worker sleeps before it looks at its queue again.
+const IDLE_POLL: Duration = Duration::from_millis(2);
+
+/// Why a shadow could not start, or be promoted or dropped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShadowError {
+    #[error("a shadow policy is already running ({name} {version}); drop it first (DELETE /v1/policy/shadow)")]
+    Running { name: String, version: String },
+    #[error("no shadow policy is loaded (PUT /v1/policy/shadow loads one)")]
+    None,
+    #[error("the shadow policy was ended ({0}); load it again to compare")]
+    Ended(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot start the shadow's replay: {0}")]
+    Start(String),
+}
+
+/// What the service tells its shadow.
+#[derive(Debug)]
+enum Msg {
+    /// A read (of `range`, when one was asked) the live store served from `live`.
+    Get {
+        meta: Arc<ObjectMeta>,
+        live: TierId,
+        range: Option<ByteRange>,
+    },
+    Set {
+        meta: Arc<ObjectMeta>,
+    },
+    Delete {
+        key: String,
+    },
+    Invalidate {
+        prefix: String,
+    },
+}
+
+/// The service's shadow slot.
+#[derive(Debug)]
+pub struct Shadows {
+    /// Whether a shadow takes requests (shared with its worker, which turns
+    /// it off when its policy fails).
+    on: Arc<AtomicBool>,
+    current: RwLock<Option<Feed>>,
+    config: StoreConfig,
+    capacities: Capacities,
+    /// Shadows ended because their policy failed, since start-up.
+    faults: Arc<AtomicU64>,
+    /// Serialises start, promote and drop.
+    admin: tokio::sync::Mutex<()>,
+}
+
+/// The running shadow and the sending end of its queue (dropped to end it).
+#[derive(Debug)]
+struct Feed {
+    tx: SyncSender<Msg>,
+    run: Arc<Run>,
+}
+
+/// One shadow run.
+#[derive(Debug)]
+struct Run {
+    identity: PolicyIdentity,
+    wasm: Bytes,
+    /// The `[policy_config]` pairs it was configured with.
+    config: Vec<(String, String)>,
+    started_ms: u64,
+    started: Instant,
+    /// The ghost store, for its tiers' and policy's figures.
+    ghost: TieredStore,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the worker and the routes share.
+#[derive(Debug)]
+struct Shared {
+    tally: Mutex<Tally>,
+    /// Whether the worker still replays.
+    running: AtomicBool,
+    dropped: AtomicU64,
+    writes: AtomicU64,
+    deletes: AtomicU64,
+    /// Reads of objects too large for a ghost tier (counted as cold on the
+    /// shadow's side).
+    uncacheable: AtomicU64,
+    ended: Mutex<Option<String>>,
+}
+
+/// One side of the comparison, as reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideReport {
+    pub gets: u64,
+    pub miss_ratio: f64,
+    pub byte_miss_ratio: f64,
+    pub hot_miss_ratio: f64,
+    pub warm_miss_ratio: f64,
+    pub hot_hits: u64,
+    pub warm_hits: u64,
+    /// Reads served by cold (S3 GETs when cold is S3).
+    pub s3_gets: u64,
+    pub s3_get_bytes: u64,
+}
+
+impl From<&Side> for SideReport {
+    fn from(s: &Side) -> Self {
+        SideReport {
+            gets: s.gets,
+            miss_ratio: s.miss_ratio(),
+            byte_miss_ratio: s.byte_miss_ratio(),
+            hot_miss_ratio: s.hot_miss_ratio(),
+            warm_miss_ratio: s.warm_miss_ratio(),
+            hot_hits: s.hot_hits,
+            warm_hits: s.warm_hits,
+            s3_gets: s.cold_gets,
+            s3_get_bytes: s.cold_bytes,
+        }
+    }
+}
+
+/// A ghost tier's fill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GhostTierReport {
+    pub tier: TierId,
+    pub bytes: u64,
+    pub objects: u64,
+    pub capacity: Option<u64>,
+    pub evictions: u64,
+}
+
+/// `GET /v1/policy/shadow`: live and shadow over the same requests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Whether the shadow still replays (false once dropped or ended).
+    pub running: bool,
+    /// Why it ended, if it did on its own.
+    pub ended: Option<String>,
+    pub policy: PolicyIdentity,
+    /// The `[policy_config]` pairs the shadow was configured with.
+    pub config: Vec<(String, String)>,
+    pub live_policy: PolicyIdentity,
+    /// When it was loaded, ms since the Unix epoch.
+    pub started_ms: u64,
+    pub elapsed_secs: f64,
+    /// Reads both sides counted; writes and deletes replayed.
+    pub reads: u64,
+    pub writes: u64,
+    pub deletes: u64,
+    /// Requests the shadow's queue was too full to take (left out of both sides).
+    pub dropped: u64,
+    /// Reads of objects larger than a ghost tier holds.
+    pub uncacheable: u64,
+    pub live: SideReport,
+    pub shadow: SideReport,
+    /// The shadow policy's calls, fallbacks and busy time.
+    pub shadow_policy: PolicyCounters,
+    pub shadow_tiers: Vec<GhostTierReport>,
+    pub verdict: Verdict,
+    /// Live and shadow miss ratios per window, oldest first (the last
+    /// [`tally::MAX_WINDOWS`]).
+    pub windows: Vec<Window>,
+}
+
+impl Shadows {
+    /// A slot for shadows of a store built with `config` and `capacities`.
+    pub fn new(config: StoreConfig, capacities: Capacities) -> Shadows {
+        Shadows {
+            on: Arc::new(AtomicBool::new(false)),
+            current: RwLock::new(None),
+            config,
+            capacities,
+            faults: Arc::new(AtomicU64::new(0)),
+            admin: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Held by the routes that start, promote or drop a shadow.
+    pub async fn admin(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.admin.lock().await
+    }
+
+    /// A read (of `range`, when one was asked) the live store served from `live`.
+    #[inline]
+    pub fn saw_get(&self, meta: &Arc<ObjectMeta>, live: TierId, range: Option<ByteRange>) {
+        if self.on.load(Ordering::Relaxed) {
+            self.offer(Msg::Get { meta: meta.clone(), live, range });
+        }
+    }
+
+    /// A write, as stored.
+    #[inline]
+    pub fn saw_set(&self, meta: &Arc<ObjectMeta>) {
+        if self.on.load(Ordering::Relaxed) {
+            self.offer(Msg::Set { meta: meta.clone() });
+        }
+    }
+
+    #[inline]
+    pub fn saw_delete(&self, key: &str) {
+        if self.on.load(Ordering::Relaxed) {
+            self.offer(Msg::Delete { key: key.to_string() });
+        }
+    }
+
+    #[inline]
+    pub fn saw_invalidate(&self, prefix: &str) {
+        if self.on.load(Ordering::Relaxed) {
+            self.offer(Msg::Invalidate { prefix: prefix.to_string() });
+        }
+    }
+
+    #[inline(never)]
+    fn offer(&self, msg: Msg) {
+        let guard = self.current.read();
+        let Some(feed) = guard.as_ref() else { return };
+        match feed.tx.try_send(msg) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                feed.run.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => self.on.store(false, Ordering::Relaxed),
+        }
+    }
+
+    /// Starts replaying into `policy` (loaded from `wasm` with the
+    /// `[policy_config]` pairs `config`), closing a window every `window`
+    /// reads. Refused while another shadow runs; one that ended is replaced.
+    pub fn start(
+        &self,
+        policy: Arc<dyn Policy>,
+        wasm: Bytes,
+        config: Vec<(String, String)>,
+        window: u64,
+    ) -> Result<(), ShadowError> {
+        if window == 0 {
+            return Err(ShadowError::Invalid("window must be at least 1 read".into()));
+        }
+        let mut current = self.current.write();
+        if let Some(run) = current.as_ref().map(|f| &f.run).filter(|r| r.shared.running.load(Ordering::Relaxed)) {
+            return Err(ShadowError::Running {
+                name: run.identity.name.clone(),
+                version: run.identity.version.clone(),
+            });
+        }
+        let identity = policy.identity();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let zeros = Arc::new(Zeros::default());
+        let cold = Arc::new(GhostCold::new(zeros.clone()));
+        let settings = StoreConfig { compression: false, ..self.config.clone() };
+        let mut builder =
+            TieredStore::builder().config(settings).policy(policy).clock(clock.clone()).cold(cold.clone());
+        if self.capacities.hot_bytes > 0 {
+            builder = builder.hot(Arc::new(MemoryTier::with_clock(self.capacities.hot_bytes, clock.clone())));
+        }
+        if self.capacities.warm_bytes > 0 {
+            builder = builder.warm(Arc::new(GhostWarm::new(self.capacities.warm_bytes, zeros.clone(), clock.clone())));
+        }
+        let ghost = builder.build().map_err(|e| ShadowError::Start(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            tally: Mutex::new(Tally::new(window)),
+            running: AtomicBool::new(true),
+            dropped: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            deletes: AtomicU64::new(0),
+            uncacheable: AtomicU64::new(0),
+            ended: Mutex::new(None),
+        });
+        let (tx, rx) = sync_channel(QUEUE);
+        let worker = Worker {
+            rx,
+            store: ghost.clone(),
+            cold,
+            zeros,
+            shared: shared.clone(),
+            on: self.on.clone(),
+            faults: self.faults.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("tiered-shadow".into())
+            .spawn(move || worker.run())
+            .map_err(|e| ShadowError::Start(e.to_string()))?;
+        tracing::info!(policy = %identity.name, version = %identity.version, window, "shadow policy started");
+        let run = Arc::new(Run {
+            identity,
+            wasm,
+            config,
+            started_ms: clock.now_ms(),
+            started: Instant::now(),
+            ghost,
+            shared,
+            thread: Mutex::new(Some(thread)),
+        });
+        // A run that ended on a fault is replaced: its queue closes here.
+        *current = Some(Feed { tx, run });
+        self.on.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The comparison so far, beside `live` (the live policy's identity).
+    pub fn report(&self, live: PolicyIdentity) -> Option<Report> {
+        let run = self.current.read().as_ref()?.run.clone();
+        Some(run.report(live))
+    }
+
+    /// The component bytes of the running shadow and its `[policy_config]`
+    /// pairs, to promote.
+    pub fn candidate(&self) -> Result<(Bytes, Vec<(String, String)>), ShadowError> {
+        let current = self.current.read();
+        let run = &current.as_ref().ok_or(ShadowError::None)?.run;
+        if let Some(reason) = run.shared.ended.lock().clone() {
+            return Err(ShadowError::Ended(reason));
+        }
+        Ok((run.wasm.clone(), run.config.clone()))
+    }
+
+    /// Ends the shadow and forgets it: the queue is closed, the worker
+    /// replays what it holds and stops. Its last report.
+    pub fn drop_shadow(&self, live: PolicyIdentity) -> Result<Report, ShadowError> {
+        let Feed { tx, run } = self.current.write().take().ok_or(ShadowError::None)?;
+        self.on.store(false, Ordering::Relaxed);
+        drop(tx);
+        let thread = run.thread.lock().take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!(policy = %run.identity.name, "the shadow's replay thread panicked");
+        }
+        let report = run.report(live);
+        tracing::info!(policy = %report.policy.name, reads = report.reads, "shadow policy dropped");
+        Ok(report)
+    }
+
+    /// Shadows ended because their policy failed, since start-up.
+    pub fn ended_by_faults(&self) -> u64 {
+        self.faults.load(Ordering::Relaxed)
+    }
+}
+
+impl Run {
+    fn report(&self, live: PolicyIdentity) -> Report {
+        let (tally_live, tally_shadow, verdict, windows) = {
+            let tally = self.shared.tally.lock();
+            (tally.live, tally.shadow, tally.verdict(), tally.windows.iter().copied().collect())
+        };
+        let stats = self.ghost.stats();
+        let shadow_tiers = stats
+            .tiers
+            .iter()
+            .filter(|t| t.tier != TierId::Cold)
+            .map(|t| GhostTierReport {
+                tier: t.tier,
+                bytes: t.bytes,
+                objects: t.objects,
+                capacity: t.capacity,
+                evictions: t.evictions,
+            })
+            .collect();
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Report {
+            running: self.shared.running.load(Ordering::Relaxed),
+            ended: self.shared.ended.lock().clone(),
+            policy: self.identity.clone(),
+            config: self.config.clone(),
+            live_policy: live,
+            started_ms: self.started_ms,
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+            reads: tally_live.gets,
+            writes: load(&self.shared.writes),
+            deletes: load(&self.shared.deletes),
+            dropped: load(&self.shared.dropped),
+            uncacheable: load(&self.shared.uncacheable),
+            live: SideReport::from(&tally_live),
+            shadow: SideReport::from(&tally_shadow),
+            shadow_policy: stats.policy_counters,
+            shadow_tiers,
+            verdict,
+            windows,
+        }
+    }
+}
+
+/// The replay of one shadow's queue through its ghost store.
+struct Worker {
+    rx: Receiver<Msg>,
+    store: TieredStore,
+    cold: Arc<GhostCold>,
+    zeros: Arc<Zeros>,
+    shared: Arc<Shared>,
+    on: Arc<AtomicBool>,
+    faults: Arc<AtomicU64>,
+}
+
+impl Worker {
+    fn run(self) {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            Ok(runtime) => runtime,
+            Err(err) => return self.end(format!("cannot start the replay's runtime: {err}")),
+        };
+        let mut replayed = 0u64;
+        loop {
+            // Polled, never blocked on: a request offered to an idle worker
+            // then costs the serving thread no wake-up.
+            let first = match self.rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => {
+                    std::thread::sleep(IDLE_POLL);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
+            };
+            runtime.block_on(async {
+                self.apply(first).await;
+                replayed += 1;
+                while !replayed.is_multiple_of(CHECK_EVERY) {
+                    let Ok(msg) = self.rx.try_recv() else { break };
+                    self.apply(msg).await;
+                    replayed += 1;
+                }
+            });
+            if let Some(reason) = self.fault() {
+                return self.end(reason);
+            }
+        }
+        self.shared.running.store(false, Ordering::Relaxed);
+    }
+
+    /// Ends the run on a fault: the feed is turned off (what is queued is
+    /// dropped with the receiver) and the reason kept for the report.
+    fn end(&self, reason: String) {
+        self.on.store(false, Ordering::Relaxed);
+        self.faults.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(reason = %reason, "shadow policy ended");
+        *self.shared.ended.lock() = Some(reason);
+        self.shared.running.store(false, Ordering::Relaxed);
+    }
+
+    /// Why the shadow policy can no longer be judged, if it failed.
+    fn fault(&self) -> Option<String> {
+        let c = self.store.stats().policy_counters;
+        if c.traps > 0 {
+            Some(format!("its policy trapped ({} calls), a memory limit included", c.traps))
+        } else if c.timeouts > 0 {
+            Some(format!("its policy overran its deadline ({} calls)", c.timeouts))
+        } else {
+            None
+        }
+    }
+
+    async fn apply(&self, msg: Msg) {
+        match msg {
+            Msg::Get { meta, live, range } => {
+                let size = meta.size;
+                let shadow = if size > MAX_GHOST_VALUE {
+                    self.shared.uncacheable.fetch_add(1, Ordering::Relaxed);
+                    TierId::Cold
+                } else {
+                    self.cold.expect(Some(meta.clone()));
+                    let served = match range {
+                        // The engine's range path, as live: a range of a
+                        // cold object is not promoted.
+                        Some(range) => self.store.get_range(&meta.key, range).await.map(|r| r.map(|r| r.source)),
+                        None => self.store.get_with_metadata(&meta.key).await.map(|h| h.map(|h| h.source)),
+                    };
+                    served.ok().flatten().unwrap_or(TierId::Cold)
+                };
+                self.shared.tally.lock().count(size, live, shadow);
+            }
+            Msg::Set { meta } => {
+                self.shared.writes.fetch_add(1, Ordering::Relaxed);
+                if meta.size > MAX_GHOST_VALUE {
+                    let _ = self.store.delete(&meta.key).await;
+                    return;
+                }
+                let ttl = meta.expires_ms.map(|e| Duration::from_millis(e.saturating_sub(meta.created_ms)));
+                let options = SetOptions {
+                    ttl,
+                    metadata: meta.metadata.clone(),
+                    content_type: meta.content_type.clone(),
+                    compress: Some(false),
+                    ..SetOptions::default()
+                };
+                self.cold.expect(Some(meta.clone()));
+                let _ = self.store.set(&meta.key, self.zeros.take(meta.size), options).await;
+            }
+            Msg::Delete { key } => {
+                self.shared.deletes.fetch_add(1, Ordering::Relaxed);
+                self.cold.expect(None);
+                let _ = self.store.delete(&key).await;
+            }
+            Msg::Invalidate { prefix } => {
+                self.cold.expect(None);
+                let _ = self.store.invalidate(&prefix).await;
+            }
+        }
+    }
+}
