@@ -104,7 +104,8 @@ pub async fn load(
         tracing::warn!(err = %super::error::chain(&err), "shadow policy refused");
         ApiError::BadPolicy(err)
     })?;
-    state.shadows.start(Arc::new(policy), wasm, config, params.window.unwrap_or(DEFAULT_WINDOW))?;
+    let window = params.window.unwrap_or(DEFAULT_WINDOW);
+    state.shadows.start(&state.store, Arc::new(policy), wasm, config, window).await?;
     Ok(Json(state.shadows.report(live(&state)).ok_or(ShadowError::None)?))
 }
 

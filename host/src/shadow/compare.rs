@@ -8,9 +8,10 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use plotters::prelude::*;
+use plotters::style::RGBColor;
 
 use super::Report;
+use crate::sim::plot::{Chart, Curve, draw_chart};
 
 /// Why the comparison could not be fetched or drawn.
 #[derive(Debug, thiserror::Error)]
@@ -140,46 +141,27 @@ pub fn render(r: &Report) -> String {
 /// The live and shadow miss ratio of each window against the reads seen,
 /// as SVG: two `<polyline>`s labelled `live: NAME` and `shadow: NAME`.
 pub fn draw(path: &Path, r: &Report) -> Result<(), CompareError> {
-    let failed =
-        |e: &dyn std::fmt::Display| CompareError::Plot { path: path.display().to_string(), message: e.to_string() };
+    let failed = |message: String| CompareError::Plot { path: path.display().to_string(), message };
     if r.windows.is_empty() {
-        return Err(failed(&format!("no window of {} reads has closed yet", r.verdict.window_gets)));
+        return Err(failed(format!("no window of {} reads has closed yet", r.verdict.window_gets)));
     }
     let x_min = r.windows.first().map_or(0, |w| w.end.saturating_sub(r.verdict.window_gets)) as f64;
     let x_max = r.windows.last().map_or(1, |w| w.end) as f64;
-    let y_max = r.windows.iter().map(|w| w.live.max(w.shadow)).fold(0.0, f64::max).clamp(0.05, 1.0) * 1.05;
-    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| failed(&e))?;
+    let curve = |label: String, side: fn(&super::tally::Window) -> f64| Curve {
+        label,
+        points: r.windows.iter().map(|w| (w.end as f64, side(w))).collect(),
+    };
+    let live = curve(format!("live: {}", r.live_policy.name), |w| w.live);
+    let shadow = curve(format!("shadow: {}", r.policy.name), |w| w.shadow);
     let title = format!("miss ratio per {} reads: live vs shadow", r.verdict.window_gets);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x_min..x_max.max(x_min + 1.0), 0.0..y_max)
-        .map_err(|e| failed(&e))?;
-    chart.configure_mesh().x_desc("reads").y_desc("miss ratio").draw().map_err(|e| failed(&e))?;
-    let lines = [
-        (format!("live: {}", r.live_policy.name), RGBColor(150, 150, 150), 0),
-        (format!("shadow: {}", r.policy.name), RGBColor(31, 119, 180), 1),
-    ];
-    for (label, color, side) in lines {
-        let points: Vec<(f64, f64)> =
-            r.windows.iter().map(|w| (w.end as f64, if side == 0 { w.live } else { w.shadow })).collect();
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(|e| failed(&e))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()
-        .map_err(|e| failed(&e))?;
-    root.present().map_err(|e| failed(&e))?;
-    Ok(())
+    let chart = Chart {
+        title: &title,
+        x_desc: "reads",
+        x: x_min..x_max.max(x_min + 1.0),
+        lines: vec![(&live, RGBColor(150, 150, 150)), (&shadow, RGBColor(31, 119, 180))],
+        markers: false,
+    };
+    draw_chart(path, &chart).map_err(failed)
 }
 
 #[cfg(test)]

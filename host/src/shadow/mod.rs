@@ -14,7 +14,10 @@
 //!   [`TieredStore`] built on the ghost tiers, with the service's store
 //!   settings and budgets and the candidate policy (loaded on a policy
 //!   engine of its own, so its memory is not the live policy's), and counts
-//!   each read on both sides ([`tally`]).
+//!   each read on both sides ([`tally`]). The ghost tiers start as copies of
+//!   the live tiers' residents, handed to the candidate as a promotion
+//!   would hand them over, so a shadow loaded into a warm service is not
+//!   judged on an empty cache.
 //! - [`Report`]: live against shadow over the same reads (`GET
 //!   /v1/policy/shadow`, `/v1/stats`, `/metrics`, `tiered policy compare`),
 //!   with the [`Verdict`](tally::Verdict) drawn from windows of reads;
@@ -50,10 +53,11 @@ use ghost::{GhostCold, GhostWarm, MAX_GHOST_VALUE, Zeros};
 use tally::{Side, Tally, Verdict, Window};
 use tiered::clock::{Clock, SystemClock};
 use tiered::engine::{SetOptions, StoreConfig, TieredStore};
+use tiered::object::Object;
 use tiered::object::ObjectMeta;
 use tiered::policy::{Capacities, Policy, PolicyCounters, PolicyIdentity, TierId};
 use tiered::range::ByteRange;
-use tiered::store::MemoryTier;
+use tiered::store::{MemoryTier, Tier};
 
 /// Reads per window when the request does not say.
 pub const DEFAULT_WINDOW: u64 = 1000;
@@ -292,9 +296,13 @@ impl Shadows {
 
     /// Starts replaying into `policy` (loaded from `wasm` with the
     /// `[policy_config]` pairs `config`), closing a window every `window`
-    /// reads. Refused while another shadow runs; one that ended is replaced.
-    pub fn start(
+    /// reads. The ghost tiers start as copies of `live`'s cache tiers
+    /// (metadata only), handed to the candidate as its residents, as a
+    /// promotion would hand them over. Refused while another shadow runs;
+    /// one that ended is replaced. Callers serialise starts ([`Shadows::admin`]).
+    pub async fn start(
         &self,
+        live: &TieredStore,
         policy: Arc<dyn Policy>,
         wasm: Bytes,
         config: Vec<(String, String)>,
@@ -303,12 +311,9 @@ impl Shadows {
         if window == 0 {
             return Err(ShadowError::Invalid("window must be at least 1 read".into()));
         }
-        let mut current = self.current.write();
-        if let Some(run) = current.as_ref().map(|f| &f.run).filter(|r| r.shared.running.load(Ordering::Relaxed)) {
-            return Err(ShadowError::Running {
-                name: run.identity.name.clone(),
-                version: run.identity.version.clone(),
-            });
+        if let Some(feed) = self.current.read().as_ref().filter(|f| f.run.shared.running.load(Ordering::Relaxed)) {
+            let identity = &feed.run.identity;
+            return Err(ShadowError::Running { name: identity.name.clone(), version: identity.version.clone() });
         }
         let identity = policy.identity();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -317,11 +322,16 @@ impl Shadows {
         let settings = StoreConfig { compression: false, ..self.config.clone() };
         let mut builder =
             TieredStore::builder().config(settings).policy(policy).clock(clock.clone()).cold(cold.clone());
+        let mut seeded = 0;
         if self.capacities.hot_bytes > 0 {
-            builder = builder.hot(Arc::new(MemoryTier::with_clock(self.capacities.hot_bytes, clock.clone())));
+            let hot = Arc::new(MemoryTier::with_clock(self.capacities.hot_bytes, clock.clone()));
+            seeded += seed(hot.as_ref(), live.resident_metadata(TierId::Hot).await, &zeros).await;
+            builder = builder.hot(hot);
         }
         if self.capacities.warm_bytes > 0 {
-            builder = builder.warm(Arc::new(GhostWarm::new(self.capacities.warm_bytes, zeros.clone(), clock.clone())));
+            let warm = Arc::new(GhostWarm::new(self.capacities.warm_bytes, zeros.clone(), clock.clone()));
+            seeded += seed(warm.as_ref(), live.resident_metadata(TierId::Warm).await, &zeros).await;
+            builder = builder.warm(warm);
         }
         let ghost = builder.build().map_err(|e| ShadowError::Start(e.to_string()))?;
         let shared = Arc::new(Shared {
@@ -347,7 +357,7 @@ impl Shadows {
             .name("tiered-shadow".into())
             .spawn(move || worker.run())
             .map_err(|e| ShadowError::Start(e.to_string()))?;
-        tracing::info!(policy = %identity.name, version = %identity.version, window, "shadow policy started");
+        tracing::info!(policy = %identity.name, version = %identity.version, window, seeded, "shadow policy started");
         let run = Arc::new(Run {
             identity,
             wasm,
@@ -359,7 +369,7 @@ impl Shadows {
             thread: Mutex::new(Some(thread)),
         });
         // A run that ended on a fault is replaced: its queue closes here.
-        *current = Some(Feed { tx, run });
+        *self.current.write() = Some(Feed { tx, run });
         self.on.store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -402,6 +412,17 @@ impl Shadows {
     pub fn ended_by_faults(&self) -> u64 {
         self.faults.load(Ordering::Relaxed)
     }
+}
+
+/// Copies `metas` into the ghost `tier` (values of zeros); the count copied.
+async fn seed(tier: &dyn Tier, metas: Vec<Arc<ObjectMeta>>, zeros: &Zeros) -> u64 {
+    let mut copied = 0;
+    for meta in metas.into_iter().filter(|m| m.size <= MAX_GHOST_VALUE) {
+        if tier.put(Object { data: zeros.take(meta.size), meta }).await.is_ok() {
+            copied += 1;
+        }
+    }
+    copied
 }
 
 impl Run {

@@ -3,7 +3,9 @@
 //! all for the hot tier, one point per size of the sweep.
 //!
 //! [`draw`] plots one policy's sweep ([`Report`]s); [`draw_comparison`] the
-//! labelled reports of [`Simulator::compare`](super::Simulator::compare).
+//! labelled reports of [`Simulator::compare`](super::Simulator::compare);
+//! both, and the shadow comparison's plot over time
+//! ([`crate::shadow::compare`]), draw through [`draw_chart`].
 //! Each curve is one `<polyline>` whose points are in size order, and its
 //! label is in the legend, so a reader (or a test) can take the figures back
 //! out of the file.
@@ -96,47 +98,65 @@ fn failed(path: &Path, e: &dyn std::fmt::Display) -> SimError {
 
 /// Draws `curves` (the last two are LRU and Belady) under `title`.
 fn draw_curves(path: &Path, title: &str, curves: &[Curve]) -> Result<(), SimError> {
-    let failed = |e: &dyn std::fmt::Display| failed(path, e);
     let points = || curves.iter().flat_map(|c| c.points.iter());
     let x_max = points().map(|p| p.0).fold(0.0, f64::max).max(1e-3) * 1.05;
-    let y_max = points().map(|p| p.1).fold(0.0, f64::max).clamp(0.05, 1.0) * 1.05;
+    let policies = curves.len().saturating_sub(2);
+    let lines = curves
+        .iter()
+        .enumerate()
+        .map(|(i, curve)| {
+            let color = match i.checked_sub(policies) {
+                None => PALETTE[i % PALETTE.len()],
+                Some(0) => LRU_COLOR,
+                Some(_) => BLACK,
+            };
+            (curve, color)
+        })
+        .collect();
+    let chart =
+        Chart { title, x_desc: "hot tier size (% of the trace's unique bytes)", x: 0.0..x_max, lines, markers: true };
+    draw_chart(path, &chart).map_err(|e| failed(path, &e))
+}
 
+/// A miss-ratio chart: lines against `x`, the y axis from 0 to just above
+/// the highest point (at least 0.05, at most 1).
+#[derive(Debug)]
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub x_desc: &'a str,
+    pub x: std::ops::Range<f64>,
+    /// Each line with its colour; the legend shows each label.
+    pub lines: Vec<(&'a Curve, RGBColor)>,
+    /// A dot on each point (a sweep has few).
+    pub markers: bool,
+}
+
+/// Draws `chart` into `path` as SVG: one `<polyline>` per line, in order.
+pub fn draw_chart(path: &Path, chart: &Chart<'_>) -> Result<(), String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let y_max =
+        chart.lines.iter().flat_map(|(c, _)| c.points.iter()).map(|p| p.1).fold(0.0, f64::max).clamp(0.05, 1.0) * 1.05;
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| failed(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let mut built = ChartBuilder::on(&root)
+        .caption(chart.title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(56)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-        .map_err(|e| failed(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("hot tier size (% of the trace's unique bytes)")
-        .y_desc("miss ratio")
-        .draw()
-        .map_err(|e| failed(&e))?;
-
-    let policies = curves.len().saturating_sub(2);
-    for (i, curve) in curves.iter().enumerate() {
-        let color = match i.checked_sub(policies) {
-            None => PALETTE[i % PALETTE.len()],
-            Some(0) => LRU_COLOR,
-            Some(_) => BLACK,
-        };
-        chart
+        .build_cartesian_2d(chart.x.clone(), 0.0..y_max)
+        .map_err(|x| e(&x))?;
+    built.configure_mesh().x_desc(chart.x_desc).y_desc("miss ratio").draw().map_err(|x| e(&x))?;
+    for &(curve, color) in &chart.lines {
+        built
             .draw_series(LineSeries::new(curve.points.clone(), color.stroke_width(2)))
-            .map_err(|e| failed(&e))?
+            .map_err(|x| e(&x))?
             .label(curve.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart.draw_series(curve.points.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|e| failed(&e))?;
+        if chart.markers {
+            built.draw_series(curve.points.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|x| e(&x))?;
+        }
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()
-        .map_err(|e| failed(&e))?;
-    root.present().map_err(|e| failed(&e))?;
+    built.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).draw().map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
     Ok(())
 }

@@ -326,3 +326,27 @@ async fn promotion_makes_the_shadow_live_with_no_failed_request() -> Result<()> 
     assert!(handed > 0, "the residents were handed to the promoted policy: {stats}");
     stop(s).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shadow_starts_from_copies_of_the_live_tiers() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), TIERS).await?;
+    for key in 0..120 {
+        assert!(s.http.put(&path(key), vec![b'w'; size_of(key) as usize]).await?.status.is_success());
+    }
+    let stats = s.http.get("/v1/stats").await?.json()?;
+    let report = load_shadow(&s, DEFAULT_POLICY_WASM, "").await?;
+    let ghosts = report["shadow_tiers"].as_array().context("shadow_tiers")?;
+    for tier in ["hot", "warm"] {
+        let live = stats["tiers"].as_array().context("tiers")?.iter().find(|t| t["tier"] == tier).context("tier")?;
+        let ghost = ghosts.iter().find(|t| t["tier"] == tier).context("ghost tier")?;
+        assert!(live["objects"].as_u64().is_some_and(|n| n > 0), "{tier} holds objects: {live}");
+        assert_eq!((&ghost["objects"], &ghost["bytes"]), (&live["objects"], &live["bytes"]), "{tier}");
+    }
+    // A read of what hot holds is a hot hit on both sides from the start.
+    let newest = path(119);
+    assert_eq!(s.http.get(&newest).await?.header("x-tiered-source"), Some("hot"));
+    let report = report_after(&s, 1).await?;
+    assert_eq!((report["live"]["hot_hits"].as_u64(), report["shadow"]["hot_hits"].as_u64()), (Some(1), Some(1)));
+    stop(s).await
+}

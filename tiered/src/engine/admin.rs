@@ -1,10 +1,14 @@
-//! Store-wide operations: listing, prefix invalidation, clearing, statistics.
+//! Store-wide operations: listing, prefix invalidation, clearing, statistics,
+//! the metadata of a cache tier's residents.
+
+use std::sync::Arc;
 
 use futures::StreamExt;
 
 use super::TieredStore;
 use super::stats::{StoreStats, TierStats};
 use crate::error::{Error, TierError};
+use crate::object::ObjectMeta;
 use crate::policy::TierId;
 use crate::store::KeyStream;
 
@@ -59,6 +63,23 @@ impl TieredStore {
         }
         self.inner.stripes.bump_all();
         result.map_err(|e: TierError| if tier == TierId::Cold { Error::ColdUnavailable(e) } else { Error::Tier(e) })
+    }
+
+    /// The metadata of every object cache tier `tier` holds (none for cold
+    /// or an absent tier), read without counting an access: what a copy of
+    /// the tier's contents without its data starts from (a shadow policy's
+    /// ghost tiers). A warm copy's metadata is its file's header, so this
+    /// reads one header per resident. Copies that vanish meanwhile are left
+    /// out.
+    pub async fn resident_metadata(&self, tier: TierId) -> Vec<Arc<ObjectMeta>> {
+        let Some(cache) = self.cache(tier) else { return Vec::new() };
+        let mut metas = Vec::new();
+        for resident in cache.residents() {
+            if let Ok(Some(meta)) = cache.head(&resident.key).await {
+                metas.push(meta);
+            }
+        }
+        metas
     }
 
     /// A snapshot of the counters and usage of every tier, and of the policy.

@@ -169,10 +169,13 @@ impl StoreBuilder {
         let residency = [TierId::Hot, TierId::Warm].map(|tier| {
             Residency::new(tier, self.config.exact_events, self.config.hit_buffer).dropping(self.config.drop_hits)
         });
-        if let Some(warm) = &self.warm {
-            // A disk tier reopened with the objects of a previous run.
-            for r in warm.residents() {
-                residency[1].insert(object_id(&r.key), &r.key, r.footprint, 0, true);
+        // Tiers handed in holding objects: a disk tier reopened with the
+        // objects of a previous run, tiers filled before the store (a shadow
+        // policy's ghost copies of a running store's tiers).
+        let caches: [Option<Arc<dyn CacheTier>>; 2] = [hot.clone().map(|h| h as Arc<dyn CacheTier>), self.warm.clone()];
+        for (tier, residency) in caches.iter().zip(&residency) {
+            for r in tier.iter().flat_map(|t| t.residents()) {
+                residency.insert(object_id(&r.key), &r.key, r.footprint, 0, true);
             }
         }
         let keeps_order = policy.keeps_order();
