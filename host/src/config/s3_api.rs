@@ -37,6 +37,11 @@ pub struct S3ApiConfig {
     /// Access keys for SigV4. Empty: requests are not authenticated, only
     /// unsigned requests are answered, and `listen` must be loopback.
     pub access_keys: Vec<AccessKey>,
+    /// A multipart upload none of whose files changed for this many seconds
+    /// is aborted (its parts removed), as S3's lifecycle rule
+    /// `AbortIncompleteMultipartUpload` does; 0 keeps uploads until a
+    /// client completes or aborts them.
+    pub abort_incomplete_uploads_after_secs: u64,
 }
 
 impl Default for S3ApiConfig {
@@ -47,6 +52,7 @@ impl Default for S3ApiConfig {
             region: "us-east-1".into(),
             domains: vec!["localhost".into()],
             access_keys: Vec::new(),
+            abort_incomplete_uploads_after_secs: 7 * 24 * 3600,
         }
     }
 }

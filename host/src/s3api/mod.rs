@@ -38,7 +38,7 @@ pub mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::error_handling::HandleError;
@@ -168,6 +168,9 @@ pub struct Endpoint {
     router: Router,
     bucket: String,
     signed: bool,
+    uploads: multipart::Uploads,
+    /// Uploads untouched this long are aborted; `None`: never.
+    abandon_after: Option<Duration>,
 }
 
 impl Endpoint {
@@ -185,6 +188,11 @@ impl Endpoint {
             },
             uploads: multipart::Uploads::new(data_dir.join("s3-uploads")),
         };
+        let uploads = s3.uploads.clone();
+        let abandon_after = match config.config.abort_incomplete_uploads_after_secs {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        };
         let signed = !config.config.access_keys.is_empty();
         let mut builder = S3ServiceBuilder::new(s3);
         builder.set_host(addressing::VirtualHosts::new(&config.config.domains));
@@ -198,7 +206,7 @@ impl Endpoint {
         // A stalled upload ends with `RequestTimeout`, as on `/v1` (408 there).
         let router =
             Router::new().fallback_service(service).layer(idle_timeout).layer(middleware::from_fn(log_request));
-        Endpoint { listener, addr, router, bucket: config.config.bucket.clone(), signed }
+        Endpoint { listener, addr, router, bucket: config.config.bucket.clone(), signed, uploads, abandon_after }
     }
 
     /// The address actually bound.
@@ -214,7 +222,12 @@ impl Endpoint {
             auth = if self.signed { "sigv4" } else { "none (unsigned requests only)" },
             "S3 API serving"
         );
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let sweeper = self.abandon_after.map(|idle| self.uploads.sweeper(idle));
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        served
     }
 }
 

@@ -24,7 +24,12 @@
 //! the `key-marker` / `upload-id-marker` pages; an upload's `Initiated` is
 //! when its record was written.
 //!
-//! Uploads survive a restart (as on S3) until completed or aborted. Parts
+//! Uploads survive a restart (as on S3) until completed or aborted, or
+//! until abandoned: [`Uploads::sweep`] removes an upload none of whose files
+//! changed for `[s3_api] abort_incomplete_uploads_after_secs` (7 days by
+//! default; S3's `AbortIncompleteMultipartUpload` rule counts from the
+//! upload's start, this from its last part, so a slow upload still being
+//! written is never cut off). Parts
 //! may be of any size (S3's 5 MiB minimum is not enforced); part numbers
 //! are 1 to 10000. The completed object's ETag is the store's, as every
 //! read reports it, not S3's `<md5>-<parts>` form.
@@ -85,6 +90,39 @@ impl Uploads {
             return Err(no_such_upload());
         }
         Ok(self.dir.join(id))
+    }
+
+    /// Removes every upload whose newest file (its record, a part) was
+    /// written more than `idle` ago; how many were removed. An upload being
+    /// completed meanwhile wins or loses as against `AbortMultipartUpload`.
+    pub async fn sweep(&self, idle: std::time::Duration) -> usize {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else { return 0 };
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let dir = entry.path();
+            let Some(newest) = newest_write(&dir).await else { continue };
+            if now.duration_since(newest).is_ok_and(|age| age > idle) {
+                remove_upload(&dir).await;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, idle_secs = idle.as_secs(), "S3 API: abandoned multipart uploads removed");
+        }
+        removed
+    }
+
+    /// Sweeps every quarter of `idle` (at least every second, at most
+    /// hourly) until dropped.
+    pub fn sweeper(self, idle: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let every = (idle / 4).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600));
+        tokio::spawn(async move {
+            loop {
+                self.sweep(idle).await;
+                tokio::time::sleep(every).await;
+            }
+        })
     }
 
     /// The upload `id` of `key`, as created.
@@ -468,6 +506,20 @@ fn page_size(max: Option<i32>) -> S3Result<usize> {
         }
         Some(n) => Ok(n.min(MAX_LISTED) as usize),
     }
+}
+
+/// When the newest file of upload directory `dir` (or the directory itself)
+/// was written; `None` for what is not a readable directory.
+async fn newest_write(dir: &Path) -> Option<std::time::SystemTime> {
+    let meta = tokio::fs::metadata(dir).await.ok().filter(|m| m.is_dir())?;
+    let mut newest = meta.modified().ok()?;
+    let mut files = tokio::fs::read_dir(dir).await.ok()?;
+    while let Ok(Some(file)) = files.next_entry().await {
+        if let Some(written) = file.metadata().await.ok().and_then(|m| m.modified().ok()) {
+            newest = newest.max(written);
+        }
+    }
+    Some(newest)
 }
 
 async fn remove_upload(dir: &Path) {

@@ -2,7 +2,8 @@
 //! (readable through `/v1` too, with its metadata), an upload aborted half-way
 //! leaving nothing visible and nothing on disk, and the refusals: parts out
 //! of order, a wrong part ETag, an unknown upload id; `ListParts` and
-//! `ListMultipartUploads`, with their pages.
+//! `ListMultipartUploads`, with their pages; an upload left untouched past
+//! `abort_incomplete_uploads_after_secs` is removed, parts and all.
 
 use crate::s3_api_objects::failure;
 use crate::support::large;
@@ -226,6 +227,36 @@ async fn uploads_in_progress_and_their_parts_are_listed_a_page_at_a_time() -> Re
     s3.abort_multipart_upload().bucket(BUCKET).key(&key).upload_id(&id).send().await?;
     let after = s3.list_multipart_uploads().bucket(BUCKET).prefix("logs/a").send().await?;
     assert!(after.uploads().is_empty(), "{after:?}");
+    api.server.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_left_untouched_is_aborted_and_its_parts_removed() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let api = Endpoint::start_with(&data, CONFIG, Auth::Keys, "abort_incomplete_uploads_after_secs = 2").await?;
+    let s3 = &api.s3;
+    let created = s3.create_multipart_upload().bucket(BUCKET).key("left/behind").send().await?;
+    let id = created.upload_id().expect("an upload id").to_string();
+    let part = ByteStream::from(vec![7u8; 1000]);
+    s3.upload_part().bucket(BUCKET).key("left/behind").upload_id(&id).part_number(1).body(part).send().await?;
+    let uploads = data.join("s3-uploads");
+    assert!(!files(&uploads).is_empty(), "the part is on disk");
+
+    // Swept every second; untouched for 2 s, it goes within a few seconds.
+    let mut listed = usize::MAX;
+    for _ in 0..100 {
+        listed = s3.list_multipart_uploads().bucket(BUCKET).send().await?.uploads().len();
+        if listed == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed, 0, "the abandoned upload is no longer listed");
+    assert!(files(&uploads).is_empty(), "nothing left on disk: {:?}", files(&uploads));
+    let err = s3.list_parts().bucket(BUCKET).key("left/behind").upload_id(&id).send().await.unwrap_err();
+    assert_eq!(failure(&err), (StatusCode::NOT_FOUND.as_u16(), "NoSuchUpload".to_string()), "{err:?}");
     api.server.stop().await?;
     Ok(())
 }

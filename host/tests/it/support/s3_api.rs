@@ -45,11 +45,16 @@ pub enum Auth {
 impl Endpoint {
     /// Serve `data_dir` with `[s3_api]` and `config` (top-level keys only).
     pub async fn start(data_dir: &Path, config: &str, auth: Auth) -> Result<Endpoint> {
+        Endpoint::start_with(data_dir, config, auth, "").await
+    }
+
+    /// [`Endpoint::start`] with more `[s3_api]` settings (`key = value` lines).
+    pub async fn start_with(data_dir: &Path, config: &str, auth: Auth, s3_api: &str) -> Result<Endpoint> {
         let keys = match auth {
             Auth::Keys => format!("[[s3_api.access_keys]]\nid = {ACCESS_KEY:?}\nsecret = {SECRET_KEY:?}\n"),
             Auth::Open => String::new(),
         };
-        let config = format!("{config}\n[s3_api]\nlisten = \"127.0.0.1:0\"\nbucket = {BUCKET:?}\n{keys}");
+        let config = format!("{config}\n[s3_api]\nlisten = \"127.0.0.1:0\"\nbucket = {BUCKET:?}\n{s3_api}\n{keys}");
         let server = Server::start(data_dir, &config).await?;
         let addr = s3_addr(&server).await?;
         Ok(Endpoint { addr, raw: Http::new(addr), s3: client(addr, Some((ACCESS_KEY, SECRET_KEY))), server })
