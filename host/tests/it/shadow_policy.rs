@@ -2,7 +2,8 @@
 //! of the live policy counts what the live store served, read for read; a
 //! shadow of another algorithm reports the difference `simulate` predicts
 //! for the same requests; bad components, a second shadow, missing tokens
-//! and a policy that traps are refused or ended without touching serving;
+//! and a policy that traps, loops or exhausts its memory are refused or
+//! ended without touching serving;
 //! promotion makes the shadow live with no failed request.
 //!
 //! Each workload first fills cold alone (a server with no cache tier), then
@@ -257,36 +258,43 @@ async fn bad_components_second_shadows_and_missing_tokens_are_refused() -> Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shadow_that_traps_is_ended_and_counted_and_serving_goes_on() -> Result<()> {
+async fn a_shadow_that_traps_loops_or_exhausts_its_memory_is_ended_and_counted_and_serving_goes_on() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let s = Server::start(dir.path(), "[hot]\nmax_bytes = \"16KiB\"\n").await?;
-    // The candidate's own configuration: the live default policy takes no `mode`.
-    let loaded = load_shadow(&s, tiered_test_guests::FAULTY_WASM, "?config=mode=trap").await?;
-    assert!(
-        loaded["config"].as_array().is_some_and(|c| c.iter().any(|p| p[0] == "mode" && p[1] == "trap")),
-        "{loaded}"
-    );
-    for i in 0..300u64 {
-        let reply = s.http.put(&format!("/v1/objects/t/{i}"), vec![1u8; 700]).await?;
-        assert!(reply.status.is_success(), "{:?}", reply.status);
-        assert_eq!(s.http.get(&format!("/v1/objects/t/{i}")).await?.status, StatusCode::OK);
-    }
-    let mut report = Value::Null;
-    for _ in 0..200 {
-        report = s.http.get("/v1/policy/shadow").await?.json()?;
-        if report["running"] == false {
-            break;
+    // Each candidate misbehaving its own way, one after the other: an ended
+    // shadow is replaced by the next.
+    for (n, (mode, why)) in [("trap", "trapped"), ("loop", "deadline"), ("alloc", "trapped")].into_iter().enumerate() {
+        // The candidate's own configuration: the live default policy takes no `mode`.
+        let loaded = load_shadow(&s, tiered_test_guests::FAULTY_WASM, &format!("?config=mode={mode}")).await?;
+        assert!(
+            loaded["config"].as_array().is_some_and(|c| c.iter().any(|p| p[0] == "mode" && p[1] == mode)),
+            "{loaded}"
+        );
+        for i in 0..100u64 {
+            let key = format!("/v1/objects/t/{mode}/{i}");
+            let reply = s.http.put(&key, vec![1u8; 700]).await?;
+            assert!(reply.status.is_success(), "{mode}: {:?}", reply.status);
+            assert_eq!(s.http.get(&key).await?.status, StatusCode::OK, "{mode}");
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        let mut report = Value::Null;
+        for _ in 0..400 {
+            report = s.http.get("/v1/policy/shadow").await?.json()?;
+            if report["running"] == false {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(report["running"], false, "{mode}: {report}");
+        assert!(report["ended"].as_str().is_some_and(|e| e.contains(why)), "{mode}: {report}");
+        let metrics = String::from_utf8(s.http.get("/metrics").await?.body.to_vec())?;
+        let counted = format!("tiered_shadow_ended_by_faults_total {}", n + 1);
+        assert!(metrics.contains(&counted), "{mode}: {counted} in {metrics}");
+        let reply = s.http.send(Method::POST, "/v1/policy/shadow/promote", &[], "").await?;
+        assert_eq!((reply.status, reply.error_code()?), (StatusCode::CONFLICT, "shadow_ended".into()), "{mode}");
     }
-    assert_eq!(report["running"], false, "{report}");
-    assert!(report["ended"].as_str().is_some_and(|e| e.contains("trapped")), "{report}");
     let stats = s.http.get("/v1/stats").await?.json()?;
-    assert_eq!(stats["policy_counters"]["traps"], 0, "the live policy never ran the shadow's calls");
-    let metrics = String::from_utf8(s.http.get("/metrics").await?.body.to_vec())?;
-    assert!(metrics.contains("tiered_shadow_ended_by_faults_total 1"), "{metrics}");
-    let reply = s.http.send(Method::POST, "/v1/policy/shadow/promote", &[], "").await?;
-    assert_eq!((reply.status, reply.error_code()?), (StatusCode::CONFLICT, "shadow_ended".into()));
+    let live = &stats["policy_counters"];
+    assert_eq!((&live["traps"], &live["timeouts"]), (&Value::from(0), &Value::from(0)), "the live policy: {live}");
     stop(s).await
 }
 
