@@ -29,7 +29,7 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::extract::{Admin, body};
 use super::state::{AppState, PolicyLoader};
-use crate::shadow::{DEFAULT_WINDOW, Report, ShadowError};
+use crate::shadow::{Candidate, DEFAULT_WINDOW, Report, ShadowError};
 use tiered::policy::{Policy, PolicyIdentity};
 
 /// The query of `PUT /v1/policy/shadow`.
@@ -63,21 +63,29 @@ fn candidate(body: Bytes, algorithm: Option<&str>) -> Result<Bytes, ApiError> {
     }
 }
 
-/// The service's `[policy_config]` pairs with `overrides` (`k=v,k=v`) set
-/// over them.
-fn merged(base: &[(String, String)], overrides: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+/// The pairs of a `config` parameter (`k=v,k=v`).
+fn overrides(text: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let items = text.unwrap_or("").split(',').filter(|i| !i.trim().is_empty());
+    items
+        .map(|item| {
+            let (key, value) = item.split_once('=').ok_or_else(|| {
+                ApiError::BadRequest(format!("config takes key=value pairs separated by commas; {item:?} has no '='"))
+            })?;
+            Ok((key.trim().to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The service's `[policy_config]` pairs with `overrides` set over them.
+fn merged(base: &[(String, String)], overrides: &[(String, String)]) -> Vec<(String, String)> {
     let mut pairs = base.to_vec();
-    for item in overrides.unwrap_or("").split(',').filter(|i| !i.trim().is_empty()) {
-        let (key, value) = item.split_once('=').ok_or_else(|| {
-            ApiError::BadRequest(format!("config takes key=value pairs separated by commas; {item:?} has no '='"))
-        })?;
-        let (key, value) = (key.trim().to_string(), value.trim().to_string());
-        match pairs.iter_mut().find(|(k, _)| *k == key) {
-            Some(pair) => pair.1 = value,
-            None => pairs.push((key, value)),
+    for (key, value) in overrides {
+        match pairs.iter_mut().find(|(k, _)| k == key) {
+            Some(pair) => pair.1.clone_from(value),
+            None => pairs.push((key.clone(), value.clone())),
         }
     }
-    Ok(pairs)
+    pairs
 }
 
 /// `PUT /v1/policy/shadow`.
@@ -94,7 +102,8 @@ pub async fn load(
     if let Some(report) = state.shadows.report(live(&state)).filter(|r| r.running) {
         return Err(ShadowError::Running { name: report.policy.name, version: report.policy.version }.into());
     }
-    let config = merged(&state.shadow_policies.config, params.config.as_deref())?;
+    let overrides = overrides(params.config.as_deref())?;
+    let config = merged(&state.shadow_policies.config, &overrides);
     let loader = PolicyLoader { config: config.clone(), ..state.shadow_policies.clone() };
     let bytes = wasm.clone();
     let loaded = tokio::task::spawn_blocking(move || loader.load(&bytes))
@@ -105,7 +114,8 @@ pub async fn load(
         ApiError::BadPolicy(err)
     })?;
     let window = params.window.unwrap_or(DEFAULT_WINDOW);
-    state.shadows.start(&state.store, Arc::new(policy), wasm, config, window).await?;
+    let candidate = Candidate { wasm, config, overrides };
+    state.shadows.start(&state.store, Arc::new(policy), candidate, window).await?;
     Ok(Json(state.shadows.report(live(&state)).ok_or(ShadowError::None)?))
 }
 
@@ -129,7 +139,7 @@ pub async fn drop_shadow(_: Admin, State(state): State<Arc<AppState>>) -> Result
 /// `POST /v1/policy/shadow/promote`.
 pub async fn promote(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<PolicyIdentity>, ApiError> {
     let _admin = state.shadows.admin().await;
-    let (wasm, config) = state.shadows.candidate()?;
+    let Candidate { wasm, config, .. } = state.shadows.candidate()?;
     let loader = PolicyLoader { config, ..state.policies.clone() };
     let loaded = tokio::task::spawn_blocking(move || loader.load(&wasm))
         .await
@@ -158,7 +168,7 @@ fn live(state: &AppState) -> PolicyIdentity {
 
 #[cfg(test)]
 mod tests {
-    use super::merged;
+    use super::{merged, overrides};
 
     #[test]
     fn a_candidate_is_a_body_or_a_library_name_never_both_or_neither() {
@@ -175,10 +185,11 @@ mod tests {
     #[test]
     fn overrides_replace_and_extend_the_service_pairs() {
         let base = vec![("eviction".to_string(), "adaptive".to_string()), ("a".to_string(), "1".to_string())];
-        let pairs = merged(&base, Some("eviction=s3fifo, b = 2,")).unwrap();
-        let expect = [("eviction", "s3fifo"), ("a", "1"), ("b", "2")].map(|(k, v)| (k.to_string(), v.to_string()));
-        assert_eq!(pairs, expect);
-        assert_eq!(merged(&base, None).unwrap(), base);
-        assert!(merged(&base, Some("nokey")).is_err());
+        let given = overrides(Some("eviction=s3fifo, b = 2,")).unwrap();
+        let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(given, pairs(&[("eviction", "s3fifo"), ("b", "2")]));
+        assert_eq!(merged(&base, &given), pairs(&[("eviction", "s3fifo"), ("a", "1"), ("b", "2")]));
+        assert_eq!(merged(&base, &overrides(None).unwrap()), base);
+        assert!(overrides(Some("nokey")).is_err());
     }
 }

@@ -114,6 +114,16 @@ enum Msg {
     },
 }
 
+/// A shadow policy as loaded: what it takes to load it again, as the live one.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub wasm: Bytes,
+    /// Every `[policy_config]` pair it was configured with.
+    pub config: Vec<(String, String)>,
+    /// Those set for it over the service's own.
+    pub overrides: Vec<(String, String)>,
+}
+
 /// The service's shadow slot.
 #[derive(Debug)]
 pub struct Shadows {
@@ -140,9 +150,7 @@ struct Feed {
 #[derive(Debug)]
 struct Run {
     identity: PolicyIdentity,
-    wasm: Bytes,
-    /// The `[policy_config]` pairs it was configured with.
-    config: Vec<(String, String)>,
+    candidate: Candidate,
     started_ms: u64,
     started: Instant,
     /// The ghost store, for its tiers' and policy's figures.
@@ -215,7 +223,8 @@ pub struct Report {
     /// Why it ended, if it did on its own.
     pub ended: Option<String>,
     pub policy: PolicyIdentity,
-    /// The `[policy_config]` pairs the shadow was configured with.
+    /// The `[policy_config]` pairs set for the shadow over the service's
+    /// (the service's own are not shown: `/v1/stats` is not an admin route).
     pub config: Vec<(String, String)>,
     pub live_policy: PolicyIdentity,
     /// When it was loaded, ms since the Unix epoch.
@@ -301,9 +310,8 @@ impl Shadows {
         }
     }
 
-    /// Starts replaying into `policy` (loaded from `wasm` with the
-    /// `[policy_config]` pairs `config`), closing a window every `window`
-    /// reads. The ghost tiers start as copies of `live`'s cache tiers
+    /// Starts replaying into `policy` (loaded from `candidate`), closing a
+    /// window every `window` reads. The ghost tiers start as copies of `live`'s cache tiers
     /// (metadata only), handed to the candidate as its residents, as a
     /// promotion would hand them over. Refused while another shadow runs;
     /// one that ended is replaced. Callers serialise starts ([`Shadows::admin`]).
@@ -311,8 +319,7 @@ impl Shadows {
         &self,
         live: &TieredStore,
         policy: Arc<dyn Policy>,
-        wasm: Bytes,
-        config: Vec<(String, String)>,
+        candidate: Candidate,
         window: u64,
     ) -> Result<(), ShadowError> {
         if window == 0 {
@@ -367,8 +374,7 @@ impl Shadows {
         tracing::info!(policy = %identity.name, version = %identity.version, window, seeded, "shadow policy started");
         let run = Arc::new(Run {
             identity,
-            wasm,
-            config,
+            candidate,
             started_ms: clock.now_ms(),
             started: Instant::now(),
             ghost,
@@ -387,15 +393,14 @@ impl Shadows {
         Some(run.report(live))
     }
 
-    /// The component bytes of the running shadow and its `[policy_config]`
-    /// pairs, to promote.
-    pub fn candidate(&self) -> Result<(Bytes, Vec<(String, String)>), ShadowError> {
+    /// The running shadow's component and configuration, to promote.
+    pub fn candidate(&self) -> Result<Candidate, ShadowError> {
         let current = self.current.read();
         let run = &current.as_ref().ok_or(ShadowError::None)?.run;
         if let Some(reason) = run.shared.ended.lock().clone() {
             return Err(ShadowError::Ended(reason));
         }
-        Ok((run.wasm.clone(), run.config.clone()))
+        Ok(run.candidate.clone())
     }
 
     /// Ends the shadow and forgets it: the queue is closed, the worker
@@ -456,7 +461,7 @@ impl Run {
             running: self.shared.running.load(Ordering::Relaxed),
             ended: self.shared.ended.lock().clone(),
             policy: self.identity.clone(),
-            config: self.config.clone(),
+            config: self.candidate.overrides.clone(),
             live_policy: live,
             started_ms: self.started_ms,
             elapsed_secs: self.started.elapsed().as_secs_f64(),
