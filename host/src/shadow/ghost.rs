@@ -247,6 +247,17 @@ impl Tier for GhostCold {
 
 impl SourceTier for GhostCold {}
 
+/// Copies `metas` into the ghost `tier` (values of zeros); the count copied.
+pub async fn seed(tier: &dyn Tier, metas: Vec<Arc<ObjectMeta>>, zeros: &Zeros) -> u64 {
+    let mut copied = 0;
+    for meta in metas.into_iter().filter(|m| m.size <= MAX_GHOST_VALUE) {
+        if tier.put(Object { data: zeros.take(meta.size), meta }).await.is_ok() {
+            copied += 1;
+        }
+    }
+    copied
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 //!   never delayed.
 //! - [`ghost`]: the ghost tiers (metadata and sizes, values that are slices
 //!   of one buffer of zeros), counting bytes as the live tiers do.
-//! - a worker thread per shadow replays the queue through a real
+//! - `replay` (a thread per shadow) replays the queue through a real
 //!   [`TieredStore`] built on the ghost tiers, with the service's store
 //!   settings and budgets and the candidate policy (loaded on a policy
 //!   engine of its own, so its memory is not the live policy's), and counts
@@ -34,49 +34,41 @@
 //!
 //! The ghost engine is the live engine's code on the same events in the
 //! same order, so a shadow running the live policy counts, read for read,
-//! what the live store served when requests come one at a time (a test
-//! holds it to that). Under concurrency the shadow sees requests in the
+//! what the live store served when it is loaded into an empty store and
+//! requests come one at a time (a test holds it to that). Under concurrency the shadow sees requests in the
 //! order they completed, which can differ slightly from the order the live
 //! store decided them in.
 
 pub mod compare;
 pub mod ghost;
+mod replay;
 pub mod tally;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use ghost::{GhostCold, GhostWarm, MAX_GHOST_VALUE, Zeros};
+use ghost::{GhostCold, GhostWarm, Zeros, seed};
+use replay::{Msg, Shared, Worker};
 use tally::{Side, Tally, Verdict, Window};
 use tiered::clock::{Clock, SystemClock};
-use tiered::engine::{SetOptions, StoreConfig, TieredStore};
-use tiered::object::Object;
+use tiered::engine::{StoreConfig, TieredStore};
 use tiered::object::ObjectMeta;
 use tiered::policy::{Capacities, Policy, PolicyCounters, PolicyIdentity, TierId};
 use tiered::range::ByteRange;
-use tiered::store::{MemoryTier, Tier};
+use tiered::store::MemoryTier;
 
 /// Reads per window when the request does not say.
 pub const DEFAULT_WINDOW: u64 = 1000;
 
 /// Requests queued for the shadow before new ones are dropped.
 pub const QUEUE: usize = 16 * 1024;
-
-/// Requests replayed between two checks of the shadow policy's health...
-const CHECK_EVERY: u64 = 256;
-
-/// ...or time between two checks, whichever comes first.
-const CHECK_AFTER: Duration = Duration::from_millis(20);
-
-/// How long an idle worker sleeps before it looks at its queue again.
-const IDLE_POLL: Duration = Duration::from_millis(2);
 
 /// Why a shadow could not start, or be promoted or dropped.
 #[derive(Debug, thiserror::Error)]
@@ -92,26 +84,6 @@ pub enum ShadowError {
     Invalid(String),
     #[error("cannot start the shadow's replay: {0}")]
     Start(String),
-}
-
-/// What the service tells its shadow.
-#[derive(Debug)]
-enum Msg {
-    /// A read (of `range`, when one was asked) the live store served from `live`.
-    Get {
-        meta: Arc<ObjectMeta>,
-        live: TierId,
-        range: Option<ByteRange>,
-    },
-    Set {
-        meta: Arc<ObjectMeta>,
-    },
-    Delete {
-        key: String,
-    },
-    Invalidate {
-        prefix: String,
-    },
 }
 
 /// A shadow policy as loaded: what it takes to load it again, as the live one.
@@ -157,21 +129,6 @@ struct Run {
     ghost: TieredStore,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-/// What the worker and the routes share.
-#[derive(Debug)]
-struct Shared {
-    tally: Mutex<Tally>,
-    /// Whether the worker still replays.
-    running: AtomicBool,
-    dropped: AtomicU64,
-    writes: AtomicU64,
-    deletes: AtomicU64,
-    /// Reads of objects too large for a ghost tier (counted as cold on the
-    /// shadow's side).
-    uncacheable: AtomicU64,
-    ended: Mutex<Option<String>>,
 }
 
 /// One side of the comparison, as reported.
@@ -426,17 +383,6 @@ impl Shadows {
     }
 }
 
-/// Copies `metas` into the ghost `tier` (values of zeros); the count copied.
-async fn seed(tier: &dyn Tier, metas: Vec<Arc<ObjectMeta>>, zeros: &Zeros) -> u64 {
-    let mut copied = 0;
-    for meta in metas.into_iter().filter(|m| m.size <= MAX_GHOST_VALUE) {
-        if tier.put(Object { data: zeros.take(meta.size), meta }).await.is_ok() {
-            copied += 1;
-        }
-    }
-    copied
-}
-
 impl Run {
     fn report(&self, live: PolicyIdentity) -> Report {
         let (tally_live, tally_shadow, verdict, windows) = {
@@ -476,131 +422,6 @@ impl Run {
             shadow_tiers,
             verdict,
             windows,
-        }
-    }
-}
-
-/// The replay of one shadow's queue through its ghost store.
-struct Worker {
-    rx: Receiver<Msg>,
-    store: TieredStore,
-    cold: Arc<GhostCold>,
-    zeros: Arc<Zeros>,
-    shared: Arc<Shared>,
-    on: Arc<AtomicBool>,
-    faults: Arc<AtomicU64>,
-}
-
-impl Worker {
-    fn run(self) {
-        // The ghost engine's eviction rounds and the candidate's call
-        // timings are not the live store's: keep them out of `/metrics`.
-        let _quiet = metrics::set_default_local_recorder(&metrics::NoopRecorder);
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(runtime) => runtime,
-            Err(err) => return self.end(format!("cannot start the replay's runtime: {err}")),
-        };
-        let mut replayed = 0u64;
-        let (mut next_check, mut last_check) = (CHECK_EVERY, Instant::now());
-        loop {
-            // Polled, never blocked on: a request offered to an idle worker
-            // then costs the serving thread no wake-up.
-            let first = match self.rx.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    std::thread::sleep(IDLE_POLL);
-                    continue;
-                }
-                Err(TryRecvError::Disconnected) => break,
-            };
-            runtime.block_on(async {
-                self.apply(first).await;
-                replayed += 1;
-                while replayed < next_check {
-                    let Ok(msg) = self.rx.try_recv() else { break };
-                    self.apply(msg).await;
-                    replayed += 1;
-                }
-            });
-            // The policy's counters are a store-wide snapshot: read them
-            // every so many requests, or soon after a quiet spell.
-            if replayed >= next_check || last_check.elapsed() >= CHECK_AFTER {
-                if let Some(reason) = self.fault() {
-                    return self.end(reason);
-                }
-                (next_check, last_check) = (replayed + CHECK_EVERY, Instant::now());
-            }
-        }
-        self.shared.running.store(false, Ordering::Relaxed);
-    }
-
-    /// Ends the run on a fault: the feed is turned off (what is queued is
-    /// dropped with the receiver) and the reason kept for the report.
-    fn end(&self, reason: String) {
-        self.on.store(false, Ordering::Relaxed);
-        self.faults.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(reason = %reason, "shadow policy ended");
-        *self.shared.ended.lock() = Some(reason);
-        self.shared.running.store(false, Ordering::Relaxed);
-    }
-
-    /// Why the shadow policy can no longer be judged, if it failed.
-    fn fault(&self) -> Option<String> {
-        let c = self.store.stats().policy_counters;
-        if c.traps > 0 {
-            Some(format!("its policy trapped ({} calls), a memory limit included", c.traps))
-        } else if c.timeouts > 0 {
-            Some(format!("its policy overran its deadline ({} calls)", c.timeouts))
-        } else {
-            None
-        }
-    }
-
-    async fn apply(&self, msg: Msg) {
-        match msg {
-            Msg::Get { meta, live, range } => {
-                let size = meta.size;
-                let shadow = if size > MAX_GHOST_VALUE {
-                    self.shared.uncacheable.fetch_add(1, Ordering::Relaxed);
-                    TierId::Cold
-                } else {
-                    self.cold.expect(Some(meta.clone()));
-                    let served = match range {
-                        // The engine's range path, as live: a range of a
-                        // cold object is not promoted.
-                        Some(range) => self.store.get_range(&meta.key, range).await.map(|r| r.map(|r| r.source)),
-                        None => self.store.get_with_metadata(&meta.key).await.map(|h| h.map(|h| h.source)),
-                    };
-                    served.ok().flatten().unwrap_or(TierId::Cold)
-                };
-                self.shared.tally.lock().count(size, live, shadow);
-            }
-            Msg::Set { meta } => {
-                self.shared.writes.fetch_add(1, Ordering::Relaxed);
-                if meta.size > MAX_GHOST_VALUE {
-                    let _ = self.store.delete(&meta.key).await;
-                    return;
-                }
-                let ttl = meta.expires_ms.map(|e| Duration::from_millis(e.saturating_sub(meta.created_ms)));
-                let options = SetOptions {
-                    ttl,
-                    metadata: meta.metadata.clone(),
-                    content_type: meta.content_type.clone(),
-                    compress: Some(false),
-                    ..SetOptions::default()
-                };
-                self.cold.expect(Some(meta.clone()));
-                let _ = self.store.set(&meta.key, self.zeros.take(meta.size), options).await;
-            }
-            Msg::Delete { key } => {
-                self.shared.deletes.fetch_add(1, Ordering::Relaxed);
-                self.cold.expect(None);
-                let _ = self.store.delete(&key).await;
-            }
-            Msg::Invalidate { prefix } => {
-                self.cold.expect(None);
-                let _ = self.store.invalidate(&prefix).await;
-            }
         }
     }
 }
