@@ -98,10 +98,9 @@ pub async fn load(
     let Query(params) = params.map_err(|e| ApiError::BadRequest(format!("the query takes window=N: {e}")))?;
     let wasm = candidate(body(wasm, state.max_body_bytes)?, params.algorithm.as_deref())?;
     let _admin = state.shadows.admin().await;
-    // Refuse early, before seconds of compiling, when one is running.
-    if let Some(report) = state.shadows.report(live(&state)).filter(|r| r.running) {
-        return Err(ShadowError::Running { name: report.policy.name, version: report.policy.version }.into());
-    }
+    // Refuse early, before seconds of compiling.
+    let window = params.window.unwrap_or(DEFAULT_WINDOW);
+    state.shadows.ready(window)?;
     let overrides = overrides(params.config.as_deref())?;
     let config = merged(&state.shadow_policies.config, &overrides);
     let loader = PolicyLoader { config: config.clone(), ..state.shadow_policies.clone() };
@@ -113,7 +112,6 @@ pub async fn load(
         tracing::warn!(err = %super::error::chain(&err), "shadow policy refused");
         ApiError::BadPolicy(err)
     })?;
-    let window = params.window.unwrap_or(DEFAULT_WINDOW);
     let candidate = Candidate { wasm, config, overrides };
     state.shadows.start(&state.store, Arc::new(policy), candidate, window).await?;
     Ok(Json(state.shadows.report(live(&state)).ok_or(ShadowError::None)?))

@@ -36,10 +36,7 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> Json<Stats> {
     let store = state.store.stats();
     // The windows are for `GET /v1/policy/shadow` and its plot; the totals
     // and the verdict are here.
-    let shadow = state.shadows.report(store.policy.clone()).map(|mut r| {
-        r.windows.clear();
-        r
-    });
+    let shadow = state.shadows.summary(store.policy.clone());
     Json(Stats { store, shadow })
 }
 
@@ -51,7 +48,7 @@ pub async fn healthz() -> Json<Value> {
 /// `GET /metrics` ([`super::metrics`]).
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let stats = state.store.stats();
-    let shadow = state.shadows.report(stats.policy.clone());
+    let shadow = state.shadows.summary(stats.policy.clone());
     let text = state.metrics.scrape(&stats, shadow.as_ref(), state.shadows.ended_by_faults());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }

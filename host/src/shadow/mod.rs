@@ -279,13 +279,7 @@ impl Shadows {
         candidate: Candidate,
         window: u64,
     ) -> Result<(), ShadowError> {
-        if window == 0 {
-            return Err(ShadowError::Invalid("window must be at least 1 read".into()));
-        }
-        if let Some(feed) = self.current.read().as_ref().filter(|f| f.run.shared.running.load(Ordering::Relaxed)) {
-            let identity = &feed.run.identity;
-            return Err(ShadowError::Running { name: identity.name.clone(), version: identity.version.clone() });
-        }
+        self.ready(window)?;
         let identity = policy.identity();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let zeros = Arc::new(Zeros::default());
@@ -344,10 +338,34 @@ impl Shadows {
         Ok(())
     }
 
+    /// Whether a shadow closing a window every `window` reads could start:
+    /// refused while another runs, or for a window of no reads. Checked by
+    /// [`Shadows::start`], and by a caller before it spends seconds compiling
+    /// a candidate.
+    pub fn ready(&self, window: u64) -> Result<(), ShadowError> {
+        if window == 0 {
+            return Err(ShadowError::Invalid("window must be at least 1 read".into()));
+        }
+        match self.current.read().as_ref().filter(|f| f.run.shared.running.load(Ordering::Relaxed)) {
+            Some(feed) => {
+                let identity = &feed.run.identity;
+                Err(ShadowError::Running { name: identity.name.clone(), version: identity.version.clone() })
+            }
+            None => Ok(()),
+        }
+    }
+
     /// The comparison so far, beside `live` (the live policy's identity).
     pub fn report(&self, live: PolicyIdentity) -> Option<Report> {
         let run = self.current.read().as_ref()?.run.clone();
-        Some(run.report(live))
+        Some(run.report(live, true))
+    }
+
+    /// [`Shadows::report`] without its windows (for `/v1/stats` and
+    /// `/metrics`, which show the totals and the verdict).
+    pub fn summary(&self, live: PolicyIdentity) -> Option<Report> {
+        let run = self.current.read().as_ref()?.run.clone();
+        Some(run.report(live, false))
     }
 
     /// The running shadow's component and configuration, to promote.
@@ -372,7 +390,7 @@ impl Shadows {
         {
             tracing::error!(policy = %run.identity.name, "the shadow's replay thread panicked");
         }
-        let report = run.report(live);
+        let report = run.report(live, true);
         tracing::info!(policy = %report.policy.name, reads = report.reads, "shadow policy dropped");
         Ok(report)
     }
@@ -384,10 +402,12 @@ impl Shadows {
 }
 
 impl Run {
-    fn report(&self, live: PolicyIdentity) -> Report {
+    /// The report, with the windows when `windows`.
+    fn report(&self, live: PolicyIdentity, windows: bool) -> Report {
         let (tally_live, tally_shadow, verdict, windows) = {
             let tally = self.shared.tally.lock();
-            (tally.live, tally.shadow, tally.verdict(), tally.windows.iter().copied().collect())
+            let kept = if windows { tally.windows.iter().copied().collect() } else { Vec::new() };
+            (tally.live, tally.shadow, tally.verdict(), kept)
         };
         let stats = self.ghost.stats();
         let shadow_tiers = stats
