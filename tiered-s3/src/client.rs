@@ -88,10 +88,27 @@ pub struct PutHead {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// One page of ListObjectsV2.
+/// What one ListObjectsV2 request asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListRequest<'a> {
+    pub prefix: &'a str,
+    /// Fold keys into common prefixes at this string.
+    pub delimiter: Option<&'a str>,
+    /// Start after this key (ignored by S3 with a continuation token).
+    pub start_after: Option<&'a str>,
+    /// The previous page's `next_token`.
+    pub token: Option<String>,
+    /// The most keys and common prefixes together (S3: 1000 when absent, and
+    /// at most).
+    pub max_keys: Option<i32>,
+}
+
+/// One page of ListObjectsV2, in key order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPage {
     pub keys: Vec<String>,
+    /// With a delimiter: the common prefixes of this page.
+    pub prefixes: Vec<String>,
     /// Set when more keys follow; pass it back for the next page.
     pub next_token: Option<String>,
 }
@@ -218,8 +235,9 @@ pub trait ObjectClient: Send + Sync + fmt::Debug + 'static {
 
     async fn delete_object(&self, key: &str) -> Result<(), ClientError>;
 
-    /// One page of the keys under `prefix`, in key order.
-    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError>;
+    /// One page of the keys (and common prefixes) under `request.prefix`, in
+    /// key order.
+    async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError>;
 
     /// Deletes up to 1000 keys in one request.
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError>;

@@ -12,7 +12,8 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 
 use crate::client::{
-    BodyStream, ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply,
+    BodyStream, ClientError, DeleteReply, GetReply, ListPage, ListRequest, ObjectClient, ObjectHead, PutHead,
+    RangeReply,
 };
 
 /// An operation of the seam.
@@ -251,9 +252,9 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         self.inner.delete_object(key).await
     }
 
-    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError> {
+    async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError> {
         self.check(Op::ListPage)?;
-        self.inner.list_page(prefix, token).await
+        self.inner.list_page(request).await
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {

@@ -23,7 +23,8 @@
 //! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
 //!   verified stream; a range with one ranged GetObject.
-//! - `listing`: lazy ListObjectsV2 paging and DeleteObjects batches of ≤ 1000.
+//! - `listing`: lazy ListObjectsV2 paging, one page of the store's listing from the
+//!   bucket's ordered listing, and DeleteObjects batches of ≤ 1000.
 //! - `requests`: the HTTP requests sent, counted by kind.
 //!
 //! Memory: through `get`/`put` a value is held whole in memory once
@@ -59,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use tiered::error::TierError;
 use tiered::object::{Object, ObjectMeta};
 use tiered::range::ByteRange;
-use tiered::store::{Conditional, Fetched, KeyStream, RangeRead, SourceTier, Spooled, Tier};
+use tiered::store::{Conditional, Fetched, KeyStream, Page, PageRequest, RangeRead, SourceTier, Spooled, Tier};
 
 pub use client::{ClientError, ObjectClient};
 pub use requests::RequestCounts;
@@ -275,5 +276,9 @@ impl Tier for S3Tier {
 impl SourceTier for S3Tier {
     async fn get_if_changed(&self, key: &str, etag: &str, buffer_max: u64) -> Result<Conditional, TierError> {
         download::get_if_changed(self, key, etag, buffer_max).await
+    }
+
+    async fn list_page(&self, request: &PageRequest) -> Result<Page, TierError> {
+        listing::page(self, request).await
     }
 }

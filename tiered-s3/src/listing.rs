@@ -1,11 +1,15 @@
 //! Listing and bulk deletion: ListObjectsV2 pages fetched lazily as the
-//! stream is consumed, DeleteObjects in batches of at most 1000 keys.
+//! stream is consumed; one page of the store's listing read from the
+//! bucket's own ordered listing, starting at the position; DeleteObjects in
+//! batches of at most 1000 keys.
 
 use futures::StreamExt;
 
+use crate::client::ListRequest;
 use crate::{S3Tier, errors};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::store::KeyStream;
+use tiered::store::listing::{Page, PageBuilder, PageRequest};
 
 /// Where a listing stands between pages.
 enum Cursor {
@@ -28,7 +32,7 @@ pub fn keys(tier: S3Tier, prefix: String) -> KeyStream {
                 Cursor::Next(token) => Some(token),
                 Cursor::Done => return None,
             };
-            match tier.client.list_page(&full, token).await {
+            match tier.client.list_page(ListRequest { prefix: &full, token, ..Default::default() }).await {
                 Ok(page) => {
                     let next = page.next_token.map_or(Cursor::Done, Cursor::Next);
                     let keys = page.keys.into_iter().map(move |k| Ok(k[strip.min(k.len())..].to_string()));
@@ -42,6 +46,48 @@ pub fn keys(tier: S3Tier, prefix: String) -> KeyStream {
         }
     });
     Box::pin(pages.flatten())
+}
+
+/// One page of the store's listing: ListObjectsV2 from the position, with
+/// the delimiter, for the page and one entry more, so usually one request
+/// whatever the bucket holds (a second when a page of 1000 asks for 1001, or
+/// when S3 lists the position's own common prefix again after
+/// `start-after`, which the page leaves out).
+pub async fn page(tier: &S3Tier, request: &PageRequest) -> Result<Page, TierError> {
+    let mut builder = PageBuilder::new(request);
+    if request.max == 0 {
+        return Ok(builder.finish());
+    }
+    let strip = tier.config.prefix.len();
+    let full = tier.object_key(&request.prefix);
+    // A position before the prefix starts at the prefix: S3 would too.
+    let start_after =
+        request.after.as_deref().filter(|after| *after > request.prefix.as_str()).map(|a| tier.object_key(a));
+    // The page, one entry to tell whether another follows, and one the
+    // position's common prefix may take.
+    let max_keys = (request.max + 2).min(1000) as i32;
+    let mut token = None;
+    loop {
+        let list = ListRequest {
+            prefix: &full,
+            delimiter: request.delimiter.as_deref(),
+            start_after: start_after.as_deref(),
+            token,
+            max_keys: Some(max_keys),
+        };
+        let listed =
+            tier.client.list_page(list).await.map_err(|e| errors::convert("ListObjectsV2", &request.prefix, e))?;
+        for key in listed.keys {
+            builder.offer_key(key[strip.min(key.len())..].to_string());
+        }
+        for prefix in listed.prefixes {
+            builder.offer_prefix(prefix[strip.min(prefix.len())..].to_string());
+        }
+        match listed.next_token {
+            Some(next) if !builder.is_full() => token = Some(next),
+            _ => return Ok(builder.finish()),
+        }
+    }
 }
 
 /// Delete every object under `prefix`; the count S3 confirmed.

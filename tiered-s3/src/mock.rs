@@ -16,7 +16,9 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
-use crate::client::{ClientError, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply};
+use crate::client::{
+    ClientError, DeleteReply, GetReply, ListPage, ListRequest, ObjectClient, ObjectHead, PutHead, RangeReply,
+};
 
 /// S3's smallest part, for every part but the last.
 const MIN_PART_BYTES: usize = 5 << 20;
@@ -321,25 +323,38 @@ impl ObjectClient for MockClient {
         Ok(())
     }
 
-    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError> {
+    async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError> {
         self.count("list_page");
         let bucket = self.bucket.lock();
-        let after = token.unwrap_or_default();
-        let mut keys: Vec<String> = bucket
-            .objects
-            .range::<String, _>((std::ops::Bound::Excluded(&after), std::ops::Bound::Unbounded))
-            .map(|(k, _)| k)
-            .filter(|k| k.starts_with(prefix))
-            .take(self.page_size + 1)
-            .cloned()
-            .collect();
-        let next_token = if keys.len() > self.page_size {
-            keys.truncate(self.page_size);
-            keys.last().cloned()
-        } else {
-            None
-        };
-        Ok(ListPage { keys, next_token })
+        // As S3: a continuation token (here the last entry) wins over
+        // start-after; keys and common prefixes count together against the
+        // page size, and a common prefix is listed once.
+        let after = request.token.as_deref().or(request.start_after).unwrap_or_default().to_string();
+        let max = request.max_keys.map_or(self.page_size, |m| (m.max(0) as usize).min(self.page_size));
+        let mut page = ListPage::default();
+        let mut entries = 0;
+        let mut last: Option<String> = None;
+        let keys = bucket.objects.range::<String, _>((std::ops::Bound::Excluded(&after), std::ops::Bound::Unbounded));
+        for (key, _) in keys.filter(|(k, _)| k.starts_with(request.prefix)) {
+            let rest = &key[request.prefix.len()..];
+            let folded =
+                request.delimiter.and_then(|d| rest.find(d).map(|at| &key[..request.prefix.len() + at + d.len()]));
+            let name = folded.unwrap_or(key);
+            if last.as_deref() == Some(name) || name <= after.as_str() {
+                continue;
+            }
+            if entries == max {
+                page.next_token = last.clone();
+                break;
+            }
+            match folded {
+                Some(prefix) => page.prefixes.push(prefix.to_string()),
+                None => page.keys.push(key.clone()),
+            }
+            entries += 1;
+            last = Some(name.to_string());
+        }
+        Ok(page)
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::client::{
-    ClientError, DeleteFailure, DeleteReply, GetReply, ListPage, ObjectClient, ObjectHead, PutHead, RangeReply,
-    parse_content_range,
+    ClientError, DeleteFailure, DeleteReply, GetReply, ListPage, ListRequest, ObjectClient, ObjectHead, PutHead,
+    RangeReply, parse_content_range,
 };
 
 /// The SDK client, on one bucket.
@@ -232,13 +232,24 @@ impl ObjectClient for SdkClient {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map(|_| ()).map_err(client_error)
     }
 
-    async fn list_page(&self, prefix: &str, token: Option<String>) -> Result<ListPage, ClientError> {
-        let request = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).set_continuation_token(token);
-        let r = request.send().await.map_err(client_error)?;
+    async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError> {
+        let r = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(request.prefix)
+            .set_delimiter(request.delimiter.map(str::to_string))
+            .set_start_after(request.start_after.map(str::to_string))
+            .set_continuation_token(request.token)
+            .set_max_keys(request.max_keys)
+            .send()
+            .await
+            .map_err(client_error)?;
         let keys = r.contents().iter().filter_map(|o| o.key()).map(str::to_string).collect();
+        let prefixes = r.common_prefixes().iter().filter_map(|p| p.prefix()).map(str::to_string).collect();
         let next_token =
             if r.is_truncated() == Some(true) { r.next_continuation_token().map(str::to_string) } else { None };
-        Ok(ListPage { keys, next_token })
+        Ok(ListPage { keys, prefixes, next_token })
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {

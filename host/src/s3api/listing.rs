@@ -1,5 +1,5 @@
 //! `ListObjectsV2` and `ListObjects` (v1): keys from cold, the source of
-//! truth ([`TieredStore::list_keys`](tiered::TieredStore::list_keys)), in
+//! truth ([`TieredStore::list_page`](tiered::TieredStore::list_page)), in
 //! byte order, folded by a delimiter into common prefixes, a page at a time.
 //!
 //! A page is the first `max-keys` (default and most 1000) *entries* after
@@ -7,20 +7,20 @@
 //! key under it. The position is `start-after` or the continuation token in
 //! v2, `marker` in v1; the continuation token is the page's last entry,
 //! base64-encoded, so the next page starts strictly after it (a common
-//! prefix is never listed twice). The cold tier lists in no particular
-//! order, so each page reads every key under the prefix and keeps the
-//! smallest entries (memory: one page; time: the keys under the prefix), as
-//! `/v1/objects` does.
+//! prefix is never listed twice). An S3 cold tier reads only the page from
+//! the bucket's own ordered listing (one LIST request, two at times); a
+//! local cold tier reads every key under the prefix and keeps the page.
 //!
 //! Each listed object's size, ETag and date come from
 //! [`TieredStore::head`](tiered::TieredStore::head) (hot or warm when they
-//! hold it, else one HEAD of cold), a few at a time; a key deleted or
-//! expired between the listing and its HEAD is left out.
+//! hold it, else one HEAD of cold), [`HEADS_IN_FLIGHT`] at a time: the
+//! bucket's listing cannot say which objects are stored compressed (whose
+//! stored size is not the size a GET returns) or expired (which a GET does
+//! not return). A key deleted or expired between the listing and its HEAD
+//! is left out.
 //!
 //! `encoding-type=url` (the AWS CLI and rclone ask for it) percent-encodes
 //! keys, prefixes and the delimiter in the answer.
-
-use std::collections::BTreeSet;
 
 use base64::Engine as _;
 use futures::{StreamExt, TryStreamExt};
@@ -31,12 +31,13 @@ use s3s::dto::{
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::{TieredS3, error, objects};
-use tiered::error::Error;
+use tiered::store::listing::{Entry, PageRequest};
 
 /// Entries per page when `max-keys` is absent, and the most a page holds.
 pub const MAX_KEYS: usize = 1000;
-/// HEADs of listed objects in flight at once.
-const HEADS_IN_FLIGHT: usize = 16;
+/// HEADs of listed objects in flight at once: a page of 1000 uncached
+/// objects is 16 rounds of HEADs.
+pub const HEADS_IN_FLIGHT: usize = 64;
 
 /// Left as they are by `encoding-type=url`: S3's unreserved characters and `/`.
 const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
@@ -118,37 +119,23 @@ async fn page(
     after: Option<&str>,
     max_keys: usize,
 ) -> S3Result<Page> {
-    if max_keys == 0 {
-        // Nothing asked for: an empty, untruncated page, nothing read.
-        return Ok(Page::default());
-    }
-    // The smallest `max_keys + 1` entries: one more than a page tells whether
-    // another page follows. An entry is (name, is a common prefix).
-    let mut smallest: BTreeSet<(String, bool)> = BTreeSet::new();
-    let mut keys = api.state.store.list_keys(prefix);
-    while let Some(key) = keys.next().await {
-        let key = key.map_err(|e| error::from_store(prefix, Error::ColdUnavailable(e)))?;
-        let entry = match delimiter.and_then(|d| key[prefix.len()..].find(d).map(|at| prefix.len() + at + d.len())) {
-            Some(end) => (key[..end].to_string(), true),
-            None => (key, false),
-        };
-        if after.is_some_and(|after| entry.0.as_str() <= after) {
-            continue;
-        }
-        if smallest.len() <= max_keys {
-            smallest.insert(entry);
-        } else if smallest.last().is_some_and(|largest| entry < *largest) && smallest.insert(entry) {
-            smallest.pop_last();
+    let request = PageRequest {
+        prefix: prefix.to_string(),
+        delimiter: delimiter.map(str::to_string),
+        after: after.map(str::to_string),
+        max: max_keys,
+    };
+    let listed = api.state.store.list_page(&request).await.map_err(|e| error::from_store(prefix, e))?;
+    let next = listed.next().map(str::to_string);
+    let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
+    for entry in listed.entries {
+        match entry {
+            Entry::Key(key) => keys.push(key),
+            Entry::Prefix(prefix) => prefixes.push(prefix),
         }
     }
-    let mut entries: Vec<(String, bool)> = smallest.into_iter().collect();
-    let next = (entries.len() > max_keys).then(|| {
-        entries.truncate(max_keys);
-        entries.last().map(|(name, _)| name.clone()).unwrap_or_default()
-    });
-    let (prefixes, keys): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(_, is_prefix)| *is_prefix);
     let store = &api.state.store;
-    let objects: Vec<Option<Object>> = futures::stream::iter(keys.into_iter().map(|(key, _)| async move {
+    let objects: Vec<Option<Object>> = futures::stream::iter(keys.into_iter().map(|key| async move {
         match store.head(&key).await {
             Ok(Some((meta, _))) => Ok(Some(Object {
                 key: Some(key),
@@ -165,11 +152,7 @@ async fn page(
     .buffered(HEADS_IN_FLIGHT)
     .try_collect()
     .await?;
-    Ok(Page {
-        objects: objects.into_iter().flatten().collect(),
-        prefixes: prefixes.into_iter().map(|(p, _)| p).collect(),
-        next,
-    })
+    Ok(Page { objects: objects.into_iter().flatten().collect(), prefixes, next })
 }
 
 fn max_keys(asked: Option<i32>) -> S3Result<usize> {

@@ -51,16 +51,7 @@ async fn sigkill_under_load_loses_nothing_with_local_cold() -> anyhow::Result<()
 #[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn sigkill_under_load_loses_nothing_with_s3() -> anyhow::Result<()> {
     let s3 = crate::support::s3::config("crash");
-    let mut config = format!(
-        "{CACHES}[cold]\nkind = \"s3\"\nbucket = {:?}\nprefix = {:?}\npath_style = {}\n",
-        s3.bucket, s3.prefix, s3.path_style
-    );
-    if let Some(endpoint) = &s3.endpoint {
-        config += &format!("endpoint = {endpoint:?}\n");
-    }
-    if let Some(region) = &s3.region {
-        config += &format!("region = {region:?}\n");
-    }
+    let config = format!("{CACHES}{}", crate::support::s3::cold_table(&s3));
     let dir = tempfile::tempdir()?;
     let outcome = run(dir.path(), &config, plan(), &mut Rng::from_env("crash/s3")).await?;
     check("crash/s3", &outcome);

@@ -11,28 +11,13 @@ use anyhow::Result;
 use axum::http::StatusCode;
 use server::Server;
 use tiered::store::Tier;
-use tiered_s3::{S3Config, S3Tier};
-
-/// The `[cold]` table of a service using `config`'s bucket.
-fn cold_table(config: &S3Config) -> String {
-    let mut toml = format!(
-        "[cold]\nkind = \"s3\"\nbucket = {:?}\nprefix = {:?}\npath_style = {}\n",
-        config.bucket, config.prefix, config.path_style
-    );
-    if let Some(endpoint) = &config.endpoint {
-        toml += &format!("endpoint = {endpoint:?}\n");
-    }
-    if let Some(region) = &config.region {
-        toml += &format!("region = {region:?}\n");
-    }
-    toml
-}
+use tiered_s3::S3Tier;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn the_service_stores_into_the_bucket() -> Result<()> {
     let config = s3::config("service");
-    let toml = cold_table(&config);
+    let toml = s3::cold_table(&config);
     let dir = tempfile::tempdir()?;
     let server = Server::start(&dir.path().join("a"), &toml).await?;
     let put = server.http.put("/v1/objects/reports%2F2026.csv", "a,b\n1,2\n").await?;
@@ -70,7 +55,7 @@ async fn the_service_stores_into_the_bucket() -> Result<()> {
 async fn large_objects_stream_to_and_from_the_bucket() -> Result<()> {
     let config = s3::config("service-stream");
     let limits = "max_body_bytes = \"1MiB\"\nstream_above_bytes = \"256KiB\"\nmax_object_bytes = \"64MiB\"\n";
-    let toml = format!("{limits}{}", cold_table(&config));
+    let toml = format!("{limits}{}", s3::cold_table(&config));
     let dir = tempfile::tempdir()?;
     let big = large::bytes(20 << 20, 11);
     let server = Server::start(&dir.path().join("a"), &toml).await?;
@@ -118,7 +103,7 @@ async fn large_objects_stream_to_and_from_the_bucket() -> Result<()> {
 async fn a_corrupt_large_object_in_the_bucket_is_never_served_complete() -> Result<()> {
     let config = s3::config("service-stream-corrupt");
     let limits = "max_body_bytes = \"1MiB\"\nstream_above_bytes = \"256KiB\"\n[warm]\nmax_bytes = \"0\"\n";
-    let toml = format!("{limits}{}", cold_table(&config));
+    let toml = format!("{limits}{}", s3::cold_table(&config));
     let data = large::bytes(2 << 20, 12);
     let recorded = tiered::object::checksum(&large::bytes(2 << 20, 13));
     let meta = tiered::object::ObjectMeta {

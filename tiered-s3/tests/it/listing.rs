@@ -1,5 +1,6 @@
 use futures::{StreamExt, TryStreamExt};
-use tiered::store::Tier;
+use tiered::store::listing::{Entry, PageRequest};
+use tiered::store::{SourceTier, Tier};
 use tiered_s3::failure::{Failure, Op};
 use tiered_s3::mock::MockClient;
 
@@ -43,5 +44,78 @@ pub async fn a_prefix_is_deleted_in_batches_of_at_most_1000() -> anyhow::Result<
     assert_eq!(tier.delete_prefix("logs/").await?, 2_500);
     assert_eq!(client.inner().requests("delete_objects"), 3, "1000 + 1000 + 500");
     assert_eq!(client.inner().keys(), ["store/keep"]);
+    Ok(())
+}
+
+/// A page of the store's listing is read from the bucket's ordered listing
+/// at its position: the requests follow the page, not the bucket.
+pub async fn a_page_reads_only_its_own_entries_from_the_bucket() -> anyhow::Result<()> {
+    let (tier, client) = rig_with(config(), MockClient::new());
+    for i in 0..5_000 {
+        tier.put(object(&format!("k/{i:05}"), "v")).await?;
+    }
+    client.inner().put_foreign("store/k/\u{fc}", "a key after every digit", None);
+    let request = |after: Option<&str>, max| PageRequest {
+        prefix: "k/".into(),
+        delimiter: None,
+        after: after.map(Into::into),
+        max,
+    };
+
+    let first = tier.list_page(&request(None, 100)).await?;
+    assert_eq!(first.entries.first(), Some(&Entry::Key("k/00000".into())));
+    assert_eq!((first.entries.len(), first.next()), (100, Some("k/00099")));
+    assert_eq!(client.inner().requests("list_page"), 1);
+
+    let middle = tier.list_page(&request(Some("k/02999"), 1000)).await?;
+    assert_eq!(middle.entries.first(), Some(&Entry::Key("k/03000".into())));
+    assert_eq!(middle.next(), Some("k/03999"));
+    assert_eq!(client.inner().requests("list_page"), 3, "a page of 1000 and one more entry: two requests");
+
+    let last = tier.list_page(&request(Some("k/04998"), 1000)).await?;
+    assert_eq!(last.entries, [Entry::Key("k/04999".into()), Entry::Key("k/\u{fc}".into())]);
+    assert!(!last.truncated);
+    assert_eq!(client.inner().requests("list_page"), 4);
+    Ok(())
+}
+
+/// With a delimiter the bucket folds the keys; a page that starts after a
+/// common prefix does not list it again, and the tier's own prefix is
+/// removed from keys and common prefixes alike.
+pub async fn a_delimited_page_continues_after_a_common_prefix() -> anyhow::Result<()> {
+    let (tier, client) = rig_with(config(), MockClient::with_page_size(2));
+    for key in ["a/1", "a/2", "b", "c/x/1", "c/y", "d"] {
+        tier.put(object(key, "v")).await?;
+    }
+    let request = |after: Option<&str>| PageRequest {
+        prefix: String::new(),
+        delimiter: Some("/".into()),
+        after: after.map(Into::into),
+        max: 2,
+    };
+    let first = tier.list_page(&request(None)).await?;
+    assert_eq!(first.entries, [Entry::Prefix("a/".into()), Entry::Key("b".into())]);
+    let second = tier.list_page(&request(first.next())).await?;
+    assert_eq!(second.entries, [Entry::Prefix("c/".into()), Entry::Key("d".into())]);
+    assert!(!second.truncated, "nothing follows d");
+    // Pages of 2 entries from a bucket listing 2 at a time: the page and the
+    // entry that says whether another follows take two requests.
+    assert!(client.inner().requests("list_page") <= 4, "{}", client.inner().requests("list_page"));
+
+    let under_c = PageRequest { prefix: "c/".into(), delimiter: Some("/".into()), after: None, max: 10 };
+    let under_c = tier.list_page(&under_c).await?;
+    assert_eq!(under_c.entries, [Entry::Prefix("c/x/".into()), Entry::Key("c/y".into())]);
+    Ok(())
+}
+
+/// A failed LIST is the page's error, named.
+pub async fn a_failed_list_request_fails_the_page() -> anyhow::Result<()> {
+    let (tier, client) = rig_with(config(), MockClient::new());
+    tier.put(object("k", "v")).await?;
+    client.fail(Op::ListPage, 0, 1, Failure::slow_down());
+    let request = PageRequest { prefix: String::new(), delimiter: None, after: None, max: 10 };
+    let err = tier.list_page(&request).await.expect_err("the LIST failed");
+    assert!(err.to_string().contains("ListObjectsV2") && err.to_string().contains("SlowDown"), "{err}");
+    assert_eq!(tier.list_page(&request).await?.entries, [Entry::Key("k".into())]);
     Ok(())
 }

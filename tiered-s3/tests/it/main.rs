@@ -15,7 +15,8 @@
 //! - `errors`: S3's errors as tier errors (throttling, access denied,
 //!   timeouts), with S3's code in the message.
 //! - `multipart`: uploads in parts, aborted when a step fails.
-//! - `listing`: pages, continuation tokens, batched deletes.
+//! - `listing`: pages, continuation tokens, a page read from its position,
+//!   batched deletes.
 
 mod answers;
 mod errors;
@@ -144,6 +145,9 @@ fn main() {
         test!(listing::a_listing_follows_continuation_tokens_page_by_page),
         test!(listing::a_failed_page_ends_the_listing_with_its_error),
         test!(listing::a_prefix_is_deleted_in_batches_of_at_most_1000),
+        test!(listing::a_page_reads_only_its_own_entries_from_the_bucket),
+        test!(listing::a_delimited_page_continues_after_a_common_prefix),
+        test!(listing::a_failed_list_request_fails_the_page),
         test!(multipart::a_large_object_goes_up_in_parts_and_reads_back_whole),
         test!(multipart::a_failed_part_aborts_the_upload_and_stores_nothing),
         test!(multipart::a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error),

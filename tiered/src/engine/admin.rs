@@ -10,12 +10,20 @@ use super::stats::{StoreStats, TierStats};
 use crate::error::{Error, TierError};
 use crate::object::ObjectMeta;
 use crate::policy::TierId;
-use crate::store::KeyStream;
+use crate::store::{KeyStream, Page, PageRequest};
 
 impl TieredStore {
     /// Keys starting with `prefix`, from cold (the source of truth), lazily.
     pub fn list_keys(&self, prefix: &str) -> KeyStream {
         self.inner.cold.list(prefix)
+    }
+
+    /// One page of keys (and, with a delimiter, common prefixes) in key
+    /// order, from cold. A bucket reads only the page (one or two LIST
+    /// requests); a tier that lists in no order reads every key under the
+    /// prefix.
+    pub async fn list_page(&self, request: &PageRequest) -> Result<Page, Error> {
+        self.inner.cold.list_page(request).await.map_err(Error::ColdUnavailable)
     }
 
     /// Delete every object whose key starts with `prefix`, from every tier.

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
 
+use super::listing::{Entry, PageRequest};
 use super::{CacheTier, Conditional, Fetched, SourceTier, SpoolWriter, Tier};
 use crate::object::{Object, ObjectMeta, checksum};
 use crate::range::ByteRange;
@@ -96,6 +97,7 @@ pub fn rules() -> Vec<Rule> {
         rule!(residents_are_what_is_stored, Cache),
         rule!(a_conditional_read_answers_by_etag, Source),
         rule!(what_the_source_says_it_holds_is_true, Source),
+        rule!(a_page_lists_in_order_from_its_position, Source),
     ]
 }
 
@@ -385,6 +387,35 @@ async fn what_the_source_says_it_holds_is_true(role: Role) -> Result<(), Failure
     if let Some(stored) = source.stored() {
         ensure!(stored.objects == 0 && stored.bytes == 0, "{name}: stored after clear: {stored:?}");
     }
+    Ok(())
+}
+
+async fn a_page_lists_in_order_from_its_position(role: Role) -> Result<(), Failure> {
+    let Role::Source(source) = role else { return Ok(()) };
+    let name = source.name();
+    for key in ["ls/d", "ls/a/2", "ls/c/x/1", "ls/b", "ls/a/1", "ls/c/y", "other"] {
+        source.put(object(key, key.as_bytes(), 1_000)).await.map_err(failed(name, "put"))?;
+    }
+    let (key, prefix) = (|k: &str| Entry::Key(k.into()), |p: &str| Entry::Prefix(p.into()));
+    // Pages of two, each after the last entry of the one before: a common
+    // prefix is one entry and is not listed again.
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let request = PageRequest { prefix: "ls/".into(), delimiter: Some("/".into()), after, max: 2 };
+        let page = source.list_page(&request).await.map_err(failed(name, "list_page"))?;
+        after = page.next().map(str::to_string);
+        pages.push(page.entries);
+        if after.is_none() || pages.len() > 4 {
+            break;
+        }
+    }
+    let expected = vec![vec![prefix("ls/a/"), key("ls/b")], vec![prefix("ls/c/"), key("ls/d")]];
+    ensure!(pages == expected, "{name}: pages of two with a delimiter: {pages:?}");
+    let request = PageRequest { prefix: "ls/".into(), delimiter: None, after: Some("ls/a/2".into()), max: 10 };
+    let page = source.list_page(&request).await.map_err(failed(name, "list_page"))?;
+    let expected = ["ls/b", "ls/c/x/1", "ls/c/y", "ls/d"].map(key);
+    ensure!(page.entries == expected && !page.truncated, "{name}: keys after ls/a/2: {page:?}");
     Ok(())
 }
 

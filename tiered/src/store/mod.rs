@@ -24,6 +24,10 @@
 //! [`Tier::get_range`] reads some bytes of an object, verified before they
 //! are yielded.
 //!
+//! [`listing`]: a page of keys and common prefixes in key order
+//! ([`SourceTier::list_page`]), from any tier's unordered [`Tier::list`] or
+//! from a bucket's own ordered listing.
+//!
 //! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
 //! statistics ([`Access`]) in memory; nothing about reads is ever written back.
 
@@ -35,6 +39,7 @@ pub mod file_copy;
 mod file_read;
 pub mod file_tier;
 pub mod files;
+pub mod listing;
 pub mod memory;
 mod resident;
 pub mod spool;
@@ -57,6 +62,7 @@ use crate::range::ByteRange;
 #[cfg(any(test, feature = "test-util"))]
 pub use double::{Fault, TierDouble};
 pub use file_tier::{DiskTier, FileTier, LocalColdTier};
+pub use listing::{Entry, Page, PageRequest};
 pub use memory::{HotRead, HotValue, MemoryTier};
 pub use resident::{Access, Resident};
 pub use spool::{SpoolWriter, Spooled};
@@ -190,5 +196,12 @@ pub trait SourceTier: Tier {
     /// directory keeps an index; a bucket does not): `None` otherwise.
     fn stored(&self) -> Option<Usage> {
         None
+    }
+
+    /// One page of keys and common prefixes in key order ([`listing`]). The
+    /// default reads every key under the prefix from [`Tier::list`] and keeps
+    /// the page; a tier that lists in order (a bucket) reads only the page.
+    async fn list_page(&self, request: &PageRequest) -> Result<Page, TierError> {
+        listing::scan(self.list(&request.prefix), request).await
     }
 }

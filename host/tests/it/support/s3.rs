@@ -36,6 +36,21 @@ pub fn config(test: &str) -> S3Config {
     }
 }
 
+/// The `[cold]` table of a service using `config`'s bucket.
+pub fn cold_table(config: &S3Config) -> String {
+    let mut toml = format!(
+        "[cold]\nkind = \"s3\"\nbucket = {:?}\nprefix = {:?}\npath_style = {}\n",
+        config.bucket, config.prefix, config.path_style
+    );
+    if let Some(endpoint) = &config.endpoint {
+        toml += &format!("endpoint = {endpoint:?}\n");
+    }
+    if let Some(region) = &config.region {
+        toml += &format!("region = {region:?}\n");
+    }
+    toml
+}
+
 /// A connected tier under a fresh prefix.
 pub async fn tier(test: &str) -> anyhow::Result<S3Tier> {
     let tier = S3Tier::connect(config(test)).await?;
