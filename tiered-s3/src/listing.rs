@@ -49,10 +49,10 @@ pub fn keys(tier: S3Tier, prefix: String) -> KeyStream {
 }
 
 /// One page of the store's listing: ListObjectsV2 from the position, with
-/// the delimiter, for the page and one entry more, so usually one request
-/// whatever the bucket holds (a second when a page of 1000 asks for 1001, or
-/// when S3 lists the position's own common prefix again after
-/// `start-after`, which the page leaves out).
+/// the delimiter, for the page and one entry more (S3 may list the
+/// position's own common prefix again after `start-after`; the page leaves
+/// it out). One request, usually, whatever the bucket holds: a second only
+/// when S3 answers with less than a page and says more follow.
 pub async fn page(tier: &S3Tier, request: &PageRequest) -> Result<Page, TierError> {
     let mut builder = PageBuilder::new(request);
     if request.max == 0 {
@@ -63,9 +63,7 @@ pub async fn page(tier: &S3Tier, request: &PageRequest) -> Result<Page, TierErro
     // A position before the prefix starts at the prefix: S3 would too.
     let start_after =
         request.after.as_deref().filter(|after| *after > request.prefix.as_str()).map(|a| tier.object_key(a));
-    // The page, one entry to tell whether another follows, and one the
-    // position's common prefix may take.
-    let max_keys = (request.max + 2).min(1000) as i32;
+    let max_keys = (request.max + 1).min(1000) as i32;
     let mut token = None;
     loop {
         let list = ListRequest {
@@ -77,15 +75,20 @@ pub async fn page(tier: &S3Tier, request: &PageRequest) -> Result<Page, TierErro
         };
         let listed =
             tier.client.list_page(list).await.map_err(|e| errors::convert("ListObjectsV2", &request.prefix, e))?;
-        for key in listed.keys {
-            builder.offer_key(key[strip.min(key.len())..].to_string());
+        for key in &listed.keys {
+            builder.offer_key(&key[strip.min(key.len())..]);
         }
-        for prefix in listed.prefixes {
-            builder.offer_prefix(prefix[strip.min(prefix.len())..].to_string());
+        for prefix in &listed.prefixes {
+            builder.offer_prefix(&prefix[strip.min(prefix.len())..]);
         }
         match listed.next_token {
-            Some(next) if !builder.is_full() => token = Some(next),
-            _ => return Ok(builder.finish()),
+            None => return Ok(builder.finish()),
+            // S3 continues after its last entry, itself after the position.
+            Some(_) if builder.len() >= request.max => {
+                builder.more_follow();
+                return Ok(builder.finish());
+            }
+            Some(next) => token = Some(next),
         }
     }
 }

@@ -25,6 +25,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use super::files::FileStore;
+use super::listing::{Page, PageRequest};
 use super::{CacheTier, Fetched, KeyStream, RangeRead, Resident, SourceTier, Spooled, Tier, Usage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{TierError, TierErrorKind};
@@ -280,8 +281,16 @@ impl CacheTier for FileTier<Cache> {
     }
 }
 
+#[async_trait]
 impl SourceTier for FileTier<Source> {
     fn stored(&self) -> Option<Usage> {
         Some(Usage { bytes: self.files.bytes(), objects: self.files.objects(), capacity: None })
+    }
+
+    /// From the index, off the executor: every key under the lock is looked
+    /// at (the index keeps no order), only the page is copied.
+    async fn list_page(&self, request: &PageRequest) -> Result<Page, TierError> {
+        let request = request.clone();
+        self.blocking(move |files| Ok(files.page(&request))).await
     }
 }

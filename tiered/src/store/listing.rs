@@ -12,7 +12,8 @@
 //! that lists in no particular order offers it every key under the prefix
 //! ([`scan`], the default of [`SourceTier::list_page`](super::SourceTier::list_page));
 //! a tier that lists in order, as a bucket does, starts its listing at the
-//! position and stops as soon as [`PageBuilder::is_full`].
+//! position and stops once it holds a page and knows whether more follow
+//! ([`PageBuilder::more_follow`]).
 
 use std::collections::BTreeMap;
 
@@ -74,45 +75,48 @@ pub struct PageBuilder<'a> {
     /// Name → whether it is a common prefix. A name is one or the other: a
     /// key that contains the delimiter folds into the prefix of that name.
     smallest: BTreeMap<String, bool>,
+    /// A tier listing in order said more entries follow those offered.
+    more: bool,
 }
 
 impl<'a> PageBuilder<'a> {
     pub fn new(request: &'a PageRequest) -> Self {
-        PageBuilder { request, smallest: BTreeMap::new() }
+        PageBuilder { request, smallest: BTreeMap::new(), more: false }
     }
 
     /// Offer a key under the prefix (folded when the delimiter follows the
-    /// prefix in it). Keys outside the prefix are ignored.
-    pub fn offer_key(&mut self, key: String) {
+    /// prefix in it). Keys outside the prefix are ignored; a name is copied
+    /// only when it joins the page.
+    pub fn offer_key(&mut self, key: &str) {
         let Some(rest) = key.strip_prefix(self.request.prefix.as_str()) else { return };
         let fold = self.request.delimiter.as_deref().and_then(|d| rest.find(d).map(|at| at + d.len()));
         match fold {
-            Some(end) => {
-                let name = key[..self.request.prefix.len() + end].to_string();
-                self.offer(name, true);
-            }
+            Some(end) => self.offer(&key[..self.request.prefix.len() + end], true),
             None => self.offer(key, false),
         }
     }
 
     /// Offer a common prefix a tier folded itself.
-    pub fn offer_prefix(&mut self, prefix: String) {
+    pub fn offer_prefix(&mut self, prefix: &str) {
         if prefix.starts_with(self.request.prefix.as_str()) {
             self.offer(prefix, true);
         }
     }
 
-    fn offer(&mut self, name: String, is_prefix: bool) {
-        if self.request.max == 0 || self.request.after.as_deref().is_some_and(|after| name.as_str() <= after) {
+    fn offer(&mut self, name: &str, is_prefix: bool) {
+        if self.request.max == 0 || self.request.after.as_deref().is_some_and(|after| name <= after) {
             return;
         }
         if self.is_full() {
             match self.smallest.last_key_value() {
-                Some((largest, _)) if name < *largest => {}
+                Some((largest, _)) if name < largest.as_str() => {}
                 _ => return,
             }
         }
-        self.smallest.insert(name, is_prefix);
+        if self.smallest.contains_key(name) {
+            return;
+        }
+        self.smallest.insert(name.to_string(), is_prefix);
         if self.smallest.len() > self.request.max + 1 {
             self.smallest.pop_last();
         }
@@ -123,9 +127,25 @@ impl<'a> PageBuilder<'a> {
         self.smallest.len() > self.request.max
     }
 
+    /// Entries held (at most a page and one more).
+    pub fn len(&self) -> usize {
+        self.smallest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.smallest.is_empty()
+    }
+
+    /// A tier listing in order has more entries after those it offered
+    /// (all of them after the position): with a whole page held, the page
+    /// is truncated without the entry that would have said so.
+    pub fn more_follow(&mut self) {
+        self.more = true;
+    }
+
     pub fn finish(self) -> Page {
         let max = self.request.max;
-        let truncated = self.smallest.len() > max;
+        let truncated = self.smallest.len() > max || (self.more && max > 0 && self.smallest.len() == max);
         let entries = self
             .smallest
             .into_iter()
@@ -144,7 +164,7 @@ pub async fn scan(mut keys: KeyStream, request: &PageRequest) -> Result<Page, Ti
         return Ok(builder.finish());
     }
     while let Some(key) = keys.next().await {
-        builder.offer_key(key?);
+        builder.offer_key(&key?);
     }
     Ok(builder.finish())
 }
@@ -160,7 +180,7 @@ mod tests {
     fn page(request: &PageRequest, keys: &[&str]) -> Page {
         let mut builder = PageBuilder::new(request);
         for key in keys {
-            builder.offer_key(key.to_string());
+            builder.offer_key(key);
         }
         builder.finish()
     }
@@ -216,6 +236,32 @@ mod tests {
     }
 
     #[test]
+    fn the_position_itself_is_never_listed_again() {
+        // S3 may answer a `start-after` of a common prefix with that prefix.
+        let req = request("", Some("/"), Some("b/"), 10);
+        let mut builder = PageBuilder::new(&req);
+        builder.offer_prefix("b/");
+        builder.offer_key("b/1");
+        builder.offer_key("c");
+        assert_eq!(names(&builder.finish()), ["c"]);
+    }
+
+    #[test]
+    fn a_tier_listing_in_order_can_say_more_follow_a_whole_page() {
+        let req = request("", None, None, 2);
+        let mut builder = PageBuilder::new(&req);
+        builder.offer_key("a");
+        builder.more_follow();
+        assert!(!builder.finish().truncated, "half a page: what follows was not offered yet");
+        let mut builder = PageBuilder::new(&req);
+        builder.offer_key("a");
+        builder.offer_key("b");
+        builder.more_follow();
+        let page = builder.finish();
+        assert_eq!((names(&page), page.next()), (vec!["a", "b"], Some("b")));
+    }
+
+    #[test]
     fn nothing_asked_for_is_an_empty_untruncated_page() {
         let none = page(&request("", None, None, 0), &KEYS);
         assert!(none.entries.is_empty() && !none.truncated);
@@ -226,10 +272,10 @@ mod tests {
         let req = request("b", Some("/"), Some("b"), 10);
         let mut builder = PageBuilder::new(&req);
         for key in ["b/1", "b/2", "a", "c"] {
-            builder.offer_key(key.into());
+            builder.offer_key(key);
         }
-        builder.offer_prefix("b/".into());
-        builder.offer_prefix("x/".into());
+        builder.offer_prefix("b/");
+        builder.offer_prefix("x/");
         assert_eq!(builder.finish().entries, [Entry::Prefix("b/".into())]);
     }
 }

@@ -31,6 +31,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 
 use super::format::{FormatError, Header, HeaderError, read_header, read_open_header};
+use super::listing::{Page, PageBuilder, PageRequest};
 use super::undeleted::Undeleted;
 use super::{Access, Resident};
 use crate::clock::Clock;
@@ -150,6 +151,18 @@ impl FileStore {
             entry.access.last_ms = now;
             entry.access.count += 1;
         }
+    }
+
+    /// One page of the listing, from the index: every key is looked at,
+    /// only the page's names are copied.
+    pub fn page(&self, request: &PageRequest) -> Page {
+        let mut builder = PageBuilder::new(request);
+        if request.max > 0 {
+            for (key, _) in self.index.lock().iter() {
+                builder.offer_key(key);
+            }
+        }
+        builder.finish()
     }
 
     /// Keys starting with `prefix`, from the index.
