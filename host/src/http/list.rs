@@ -4,9 +4,9 @@
 //! are returned in byte order. A page holds the first `limit` keys greater
 //! than `after`; `next` is the last key of a full page, to pass as the next
 //! `after`, or `null` when the listing is complete. An S3 cold tier reads
-//! only the page from the bucket's ordered listing (one or two LIST
-//! requests per page); a local cold tier reads every key under the prefix
-//! and keeps the page (memory: one page).
+//! only the page from the bucket's ordered listing (one LIST request per
+//! 1000 keys of the page); a local cold tier looks at every key under the
+//! prefix and keeps the page (memory: one page).
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@
 //! v2, `marker` in v1; the continuation token is the page's last entry,
 //! base64-encoded, so the next page starts strictly after it (a common
 //! prefix is never listed twice). An S3 cold tier reads only the page from
-//! the bucket's own ordered listing (one LIST request, two at times); a
+//! the bucket's own ordered listing (one LIST request); a
 //! local cold tier reads every key under the prefix and keeps the page.
 //!
 //! Each listed object's size, ETag and date come from

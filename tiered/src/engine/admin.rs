@@ -19,9 +19,9 @@ impl TieredStore {
     }
 
     /// One page of keys (and, with a delimiter, common prefixes) in key
-    /// order, from cold. A bucket reads only the page (one or two LIST
-    /// requests); a tier that lists in no order reads every key under the
-    /// prefix.
+    /// order, from cold. A bucket reads only the page (one LIST request per
+    /// 1000 entries); a tier that lists in no order reads every key under
+    /// the prefix.
     pub async fn list_page(&self, request: &PageRequest) -> Result<Page, Error> {
         self.inner.cold.list_page(request).await.map_err(Error::ColdUnavailable)
     }

@@ -36,7 +36,7 @@ pub struct PageRequest {
 }
 
 /// One entry of a page.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
     /// A key.
     Key(String),
