@@ -20,6 +20,7 @@ tiers count it: the size-aware algorithms are compared on that footing.
 """
 
 import json
+import os
 import random
 import struct
 import sys
@@ -61,6 +62,13 @@ def object_size(obj_id, variable):
     return int(64 * 1024 ** random.Random(obj_id).random())
 
 
+def partial_of(path):
+    """Where `path` is written before it is renamed into place: a name of
+    this process's own, so two test processes generating the same file at
+    once (they write the same bytes) never rename each other's file."""
+    return path.with_name(f"{path.name}.{os.getpid()}.partial")
+
+
 def write_trace(path, requests, objects, alpha, variable, seed):
     reader = lcs.SyntheticReader(
         num_of_req=requests, obj_size=1, time_span=requests, alpha=alpha,
@@ -73,7 +81,7 @@ def write_trace(path, requests, objects, alpha, variable, seed):
         next_use[i] = last.get(ids[i], -1)
         last[ids[i]] = i
     sizes = {obj_id: object_size(obj_id, variable) for obj_id in last}
-    partial = path.with_suffix(".partial")
+    partial = partial_of(path)
     with open(partial, "wb") as out:
         for i, obj_id in enumerate(ids):
             out.write(RECORD.pack(i, obj_id, sizes[obj_id], next_use[i]))
@@ -102,7 +110,7 @@ def miss_ratios(path, algorithm, cache_size):
 def with_footprints(src, dst, footprint):
     """`src` with `footprint` added to every size: the bytes the engine counts."""
     data = src.read_bytes()
-    partial = dst.with_suffix(".partial")
+    partial = partial_of(dst)
     with open(partial, "wb") as out:
         for offset in range(0, len(data), RECORD.size):
             t, obj_id, size, next_use = RECORD.unpack_from(data, offset)
@@ -132,7 +140,7 @@ def generate(out, name, requests, objects, alpha, variable, shares, algorithms, 
             run = {"share": share, "cache_bytes": cache_size, "algorithm": algorithm}
             run.update(miss_ratios(replayed, algorithm, cache_size))
             results["runs"].append(run)
-    partial = out / f"{name}.json.partial"
+    partial = partial_of(out / f"{name}.json")
     partial.write_text(json.dumps(results, indent=2) + "\n")
     partial.replace(out / f"{name}.json")
     print(f"{name}: {unique_objects} objects, {unique_bytes} bytes, {len(results['runs'])} runs")
