@@ -288,34 +288,66 @@ fn describe(histograms: bool) {
 /// key), method, status class and the tier that served it
 /// (`x-tiered-source`; `none` when no tier did).
 pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let metrics = state.metrics;
-    let started = metrics.histograms.then(Instant::now);
-    let (route, method) = (route_of(request.uri().path()), method_of(request.method()));
-    let span = request_span(ROUTES[route], METHODS[method], request.uri().path());
-    let response = next.run(request).instrument(span.clone()).await;
-    let status = usize::from(response.status().as_u16() / 100).clamp(1, 5) - 1;
-    let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
-        Some(b"hot") => 0,
-        Some(b"warm") => 1,
-        Some(b"cold") => 2,
-        _ => 3,
-    };
-    span.record("status", STATUSES[status]).record("tier", TIERS[tier]);
-    if !span.is_disabled() {
-        // One debug line per request, in its span (the path, which holds
-        // the key, is not logged).
-        let _in = span.enter();
-        tracing::debug!(status = response.status().as_u16(), "request");
+    let observation = Observation::begin(&state, request.method(), request.uri().path());
+    let response = next.run(request).instrument(observation.span.clone()).await;
+    observation.end(&state, response)
+}
+
+/// One request as [`observe`] sees it, for a caller that runs the request
+/// itself ([`super::front`]): begun before the request is handled, ended
+/// with its response.
+#[derive(Debug)]
+pub struct Observation {
+    started: Option<Instant>,
+    route: usize,
+    method: usize,
+    span: tracing::Span,
+}
+
+impl Observation {
+    pub fn begin(state: &AppState, method: &axum::http::Method, path: &str) -> Observation {
+        let started = state.metrics.histograms.then(Instant::now);
+        let (route, method) = (route_of(path), method_of(method));
+        let span = request_span(ROUTES[route], METHODS[method], path);
+        Observation { started, route, method, span }
     }
-    let class = STATUSES[status];
-    metrics.responses[status].get_or_init(|| counter!("tiered_http_responses_total", "class" => class)).increment(1);
-    if let Some(started) = started {
-        let index = ((route * METHODS.len() + method) * STATUSES.len() + status) * TIERS.len() + tier;
-        let labels = [("route", ROUTES[route]), ("method", METHODS[method]), ("status", class), ("tier", TIERS[tier])];
-        let series = metrics.http[index].get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, &labels[..]));
-        series.record(started.elapsed().as_secs_f64());
+
+    /// The request's span: what handling it does is recorded inside.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
-    response
+
+    /// Counts and times `response`, and passes it on.
+    pub fn end(self, state: &AppState, response: Response) -> Response {
+        let Observation { started, route, method, span } = self;
+        let metrics = state.metrics;
+        let status = usize::from(response.status().as_u16() / 100).clamp(1, 5) - 1;
+        let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
+            Some(b"hot") => 0,
+            Some(b"warm") => 1,
+            Some(b"cold") => 2,
+            _ => 3,
+        };
+        span.record("status", STATUSES[status]).record("tier", TIERS[tier]);
+        if !span.is_disabled() {
+            // One debug line per request, in its span (the path, which holds
+            // the key, is not logged).
+            let _in = span.enter();
+            tracing::debug!(status = response.status().as_u16(), "request");
+        }
+        let class = STATUSES[status];
+        metrics.responses[status]
+            .get_or_init(|| counter!("tiered_http_responses_total", "class" => class))
+            .increment(1);
+        if let Some(started) = started {
+            let index = ((route * METHODS.len() + method) * STATUSES.len() + status) * TIERS.len() + tier;
+            let labels =
+                [("route", ROUTES[route]), ("method", METHODS[method]), ("status", class), ("tier", TIERS[tier])];
+            let series = metrics.http[index].get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, &labels[..]));
+            series.record(started.elapsed().as_secs_f64());
+        }
+        response
+    }
 }
 
 /// The request's span (level debug: free unless a subscriber asks for

@@ -2,7 +2,8 @@
 //! calls and nothing more.
 //!
 //! - [`router`] (this file): the route table, the body limit, the JSON 404 /
-//!   405 fallbacks and the request log.
+//!   405 fallbacks and the request log; [`front`]: the service in front of
+//!   it, which sends a plain object read (no body) straight to its handler.
 //! - [`objects`]: `PUT/GET/HEAD/DELETE /v1/objects/{key}`; [`list`]:
 //!   `GET /v1/objects`.
 //! - [`admin`]: invalidate, touch, bootstrap; [`policy`]: `GET/PUT /v1/policy`;
@@ -28,6 +29,7 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod front;
 pub mod list;
 pub mod metrics;
 pub mod objects;
@@ -50,6 +52,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
+pub use front::Front;
 pub use service::{Service, StartError};
 pub use state::{AppState, PolicyLoader};
 

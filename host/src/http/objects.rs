@@ -100,23 +100,28 @@ pub async fn put(
 }
 
 /// `GET` and `HEAD /v1/objects/{key}`.
-pub async fn get(
-    State(state): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn get(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    read(&state, method, &uri, &headers).await
+}
+
+/// `GET` and `HEAD` as [`get`], for a caller holding the request's parts
+/// ([`super::front`], which skips the router for reads).
+pub async fn read(state: &AppState, method: Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    answer(state, method, uri, headers).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn answer(state: &AppState, method: Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
     let key = key_from_path(uri.path(), PREFIX)?;
     if method == Method::HEAD {
         // Metadata only: no value is read, no access counted, nothing copied.
         let (meta, source) = state.store.head(&key).await?.ok_or(ApiError::NoSuchKey(key))?;
-        return respond(&state, &headers, &meta, source, meta.original_size, Body::empty);
+        return respond(state, headers, &meta, source, meta.original_size, Body::empty);
     }
-    if let Some(range) = asked_range(&headers) {
+    if let Some(range) = asked_range(headers) {
         let hit = state.store.get_range(&key, range).await?.ok_or_else(|| ApiError::NoSuchKey(key.clone()))?;
-        if if_range_holds(&headers, &hit.meta) {
+        if if_range_holds(headers, &hit.meta) {
             state.saw_get(&hit.meta, hit.source, Some(range));
-            return respond_range(&state, &headers, hit, range);
+            return respond_range(state, headers, hit, range);
         }
         // The client's copy is another version: the whole value, below.
     }
@@ -130,7 +135,7 @@ pub async fn get(
         Served::Stream(stream) => (stream.meta.clone(), stream.source, stream.meta.size),
     };
     state.saw_get(&meta, source, None);
-    respond(&state, &headers, &meta, source, length, || match served {
+    respond(state, headers, &meta, source, length, || match served {
         Served::Whole(hit) => Body::from(hit.data),
         Served::Stream(stream) => Body::from_stream(stream.body),
     })

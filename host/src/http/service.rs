@@ -188,7 +188,8 @@ impl Service {
         let identity = self.state.store.policy().identity();
         tracing::info!(addr = %self.addr, policy = %identity.name, version = %identity.version, "listening");
         let state = self.state.clone();
-        let served = axum::serve(self.listener, super::router(self.state)).with_graceful_shutdown(shutdown).await;
+        let front = axum::ServiceExt::<axum::extract::Request>::into_make_service(super::Front::new(self.state));
+        let served = axum::serve(self.listener, front).with_graceful_shutdown(shutdown).await;
         // A capture still running is ended so its files are flushed whole.
         if tokio::task::spawn_blocking(move || state.trace.shutdown()).await.is_err() {
             tracing::warn!("the trace capture could not be closed at shutdown");
