@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 use futures::future::{BoxFuture, Either};
 use tower_service::Service;
@@ -78,9 +78,14 @@ fn is_plain_object_read(request: &Request) -> bool {
     if key.is_empty() {
         return false;
     }
-    let headers = request.headers();
+    !carries_body(request.headers())
+}
+
+/// Whether a request with `headers` has a body: a declared length above
+/// zero, or a transfer coding (chunked).
+pub fn carries_body(headers: &HeaderMap) -> bool {
     let no_length = headers.get(header::CONTENT_LENGTH).is_none_or(|v| v.as_bytes() == b"0");
-    no_length && !headers.contains_key(header::TRANSFER_ENCODING)
+    !no_length || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
 #[cfg(test)]

@@ -165,7 +165,7 @@ impl S3 for TieredS3 {
 pub struct Endpoint {
     listener: TcpListener,
     addr: SocketAddr,
-    router: Router,
+    front: Front,
     bucket: String,
     signed: bool,
     uploads: multipart::Uploads,
@@ -202,11 +202,14 @@ impl Endpoint {
             builder.set_auth(auth::NoKeys);
             builder.set_access(auth::Anonymous);
         }
-        let service = HandleError::new(builder.build(), unhandled);
+        let s3s = builder.build();
         // A stalled upload ends with `RequestTimeout`, as on `/v1` (408 there).
-        let router =
-            Router::new().fallback_service(service).layer(idle_timeout).layer(middleware::from_fn(log_request));
-        Endpoint { listener, addr, router, bucket: config.config.bucket.clone(), signed, uploads, abandon_after }
+        let router = Router::new()
+            .fallback_service(HandleError::new(s3s.clone(), unhandled))
+            .layer(idle_timeout)
+            .layer(middleware::from_fn(log_request));
+        let front = Front { router, s3s };
+        Endpoint { listener, addr, front, bucket: config.config.bucket.clone(), signed, uploads, abandon_after }
     }
 
     /// The address actually bound.
@@ -223,7 +226,8 @@ impl Endpoint {
             "S3 API serving"
         );
         let sweeper = self.abandon_after.map(|idle| self.uploads.sweeper(idle));
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let front = axum::ServiceExt::<Request>::into_make_service(self.front);
+        let served = axum::serve(self.listener, front).with_graceful_shutdown(shutdown).await;
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }
@@ -237,18 +241,75 @@ async fn unhandled(err: s3s::HttpError) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
+/// The endpoint's service: a request without a body goes straight to s3s,
+/// logged as [`log_request`] logs; one with a body takes the router, whose
+/// layer puts the idle timeout on its body. A layer costs a boxed future and
+/// a clone of the inner service per request, a noticeable share of a small
+/// `GetObject` (as on `/v1`: [`crate::http::front`]).
+#[derive(Clone, Debug)]
+struct Front {
+    router: Router,
+    s3s: s3s::service::S3Service,
+}
+
+impl tower_service::Service<Request> for Front {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures::future::Either<
+        futures::future::BoxFuture<'static, Result<Response, Self::Error>>,
+        <Router as tower_service::Service<Request>>::Future,
+    >;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        use futures::future::Either;
+        if crate::http::front::carries_body(request.headers()) {
+            return Either::Right(self.router.call(request));
+        }
+        let asked = Asked::of(&request);
+        let call = tower_service::Service::call(&mut self.s3s, request);
+        Either::Left(Box::pin(async move {
+            let response = match call.await {
+                Ok(response) => response.map(axum::body::Body::new),
+                Err(err) => unhandled(err).await,
+            };
+            Ok(asked.log(response))
+        }))
+    }
+}
+
 /// One debug line per request (s3s's own logs are off by default: it logs
 /// every refused request, a `NoSuchKey` too, as an error).
 async fn log_request(request: Request, next: Next) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_string());
-    let started = Instant::now();
+    let asked = Asked::of(&request);
     let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
-    if response.status().is_server_error() {
-        tracing::warn!(%method, path, status, micros, "S3 API request");
-    } else {
-        tracing::debug!(%method, path, status, micros, "S3 API request");
+    asked.log(response)
+}
+
+/// What [`log_request`] needs of a request to log its answer.
+struct Asked {
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    started: Instant,
+}
+
+impl Asked {
+    fn of<B>(request: &axum::http::Request<B>) -> Asked {
+        Asked { method: request.method().clone(), uri: request.uri().clone(), started: Instant::now() }
     }
-    response
+
+    fn log(self, response: Response) -> Response {
+        let Asked { method, uri, started } = self;
+        let (path, status) = (uri.path(), response.status().as_u16());
+        let micros = started.elapsed().as_micros() as u64;
+        if response.status().is_server_error() {
+            tracing::warn!(%method, path, status, micros, "S3 API request");
+        } else {
+            tracing::debug!(%method, path, status, micros, "S3 API request");
+        }
+        response
+    }
 }
