@@ -241,3 +241,71 @@ async fn a_cold_tier_that_cannot_write_fails_the_write_with_503() -> Result<()> 
     assert_eq!(s.http.get("/v1/objects/before").await?.status, StatusCode::OK);
     Ok(())
 }
+
+/// A read without a body skips the router (`http::front`); one with a body
+/// takes it. Both must answer alike: same status, headers (but `date`) and
+/// body, for hits, ranges, conditionals, `HEAD`, missing and invalid keys;
+/// and both are observed in `/metrics` under the object route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_reads_answer_alike_with_or_without_a_body() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), "").await?;
+    let path = "/v1/objects/front/a%20b";
+    let headers = [("content-type", "text/plain"), ("x-tiered-meta-owner", "alice"), ("x-tiered-ttl", "3600")];
+    let put = s.http.send(Method::PUT, path, &headers, "0123456789").await?;
+    let etag = put.header("etag").unwrap_or_default().to_string();
+
+    let cases = [
+        (Method::GET, path, None),
+        (Method::HEAD, path, None),
+        (Method::GET, path, Some(("range", "bytes=2-4"))),
+        (Method::GET, path, Some(("range", "bytes=20-"))),
+        (Method::GET, path, Some(("if-none-match", etag.as_str()))),
+        (Method::GET, "/v1/objects/front/missing", None),
+        (Method::GET, "/v1/objects/a/../b", None),
+    ];
+    let before = responses_by_class(&s).await?;
+    for (method, target, header) in &cases {
+        let headers: Vec<(&str, &str)> = header.iter().copied().collect();
+        let without = s.http.send(method.clone(), target, &headers, "").await?;
+        let with = s.http.send(method.clone(), target, &headers, "x").await?;
+        let named = format!("{method} {target} {headers:?}");
+        assert_eq!(without.status, with.status, "{named}");
+        assert_eq!(without.body, with.body, "{named}");
+        let mut plain = without.headers.clone();
+        let mut routed = with.headers.clone();
+        plain.remove("date");
+        routed.remove("date");
+        // The TTL left is whole seconds: it may tick between the two reads.
+        let ttl =
+            |h: &axum::http::HeaderMap| h.get("x-tiered-expires-in").map(|v| v.to_str().unwrap_or("").to_string());
+        if let (Some(a), Some(b)) = (ttl(&plain), ttl(&routed)) {
+            let (a, b): (u64, u64) = (a.parse()?, b.parse()?);
+            assert!(a.abs_diff(b) <= 1, "{named}: {a} vs {b}");
+            plain.remove("x-tiered-expires-in");
+            routed.remove("x-tiered-expires-in");
+        }
+        assert_eq!(plain, routed, "{named}");
+    }
+    let after = responses_by_class(&s).await?;
+    // Two of each case, and the first `/metrics` (counted once answered).
+    assert_eq!(after[1] - before[1], 2 * 3 + 1, "2xx: GET, HEAD, a range");
+    assert_eq!(after[2] - before[2], 2, "3xx: the 304");
+    assert_eq!(after[3] - before[3], 2 * 3, "4xx: 416, 404, the invalid key");
+    Ok(())
+}
+
+/// `tiered_http_responses_total` by class (1xx..5xx) from `/metrics`.
+async fn responses_by_class(s: &Server) -> Result<[u64; 5]> {
+    let metrics = s.http.get("/metrics").await?;
+    let text = String::from_utf8_lossy(&metrics.body);
+    let mut counts = [0; 5];
+    for line in text.lines().filter(|l| l.starts_with("tiered_http_responses_total{")) {
+        let class = line.split("class=\"").nth(1).and_then(|r| r.chars().next()).and_then(|c| c.to_digit(10));
+        let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+        if let (Some(class @ 1..=5), Some(value)) = (class, value) {
+            counts[class as usize - 1] = value as u64;
+        }
+    }
+    Ok(counts)
+}
