@@ -6,7 +6,9 @@
 //! [`TieredStore`](tiered::TieredStore) calls, as `/v1` does.
 //!
 //! - this file: [`TieredS3`], the `s3s::S3` implementation dispatching each
-//!   operation, and [`Endpoint`], binding and serving it;
+//!   operation, and [`Endpoint`], binding and serving it (a request without
+//!   a body goes straight to s3s; one with a body through the layer that
+//!   times out a stalled body);
 //! - [`addressing`]: virtual-host (`<bucket>.<domain>`) and path-style
 //!   addressing;
 //! - [`bucket`]: the one configured bucket and the bucket operations;
