@@ -211,3 +211,43 @@ async fn a_large_object_streams_both_ways_and_delete_objects_reports_each_key() 
     api.server.stop().await?;
     Ok(())
 }
+
+/// A request without a body goes to s3s directly; one with a body through
+/// the router's body layer. Both answer alike: same status, headers (but
+/// `date`) and body, for a whole read, a range, a 304, a `HeadObject` and
+/// an unknown key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answer_alike_with_or_without_a_body() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let api = Endpoint::start(&dir.path().join("data"), CONFIG, Auth::Open).await?;
+    let path = format!("/{BUCKET}/alike/a%20b");
+    let headers = [("content-type", "text/plain"), ("x-amz-meta-owner", "alice")];
+    let put = api.raw.send(Method::PUT, &path, &headers, "0123456789").await?;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let etag = put.header("etag").unwrap_or_default().to_string();
+
+    let missing = format!("/{BUCKET}/alike/missing");
+    let cases = [
+        (Method::GET, path.as_str(), None),
+        (Method::HEAD, path.as_str(), None),
+        (Method::GET, path.as_str(), Some(("range", "bytes=2-4"))),
+        (Method::GET, path.as_str(), Some(("if-none-match", etag.as_str()))),
+        (Method::GET, missing.as_str(), None),
+    ];
+    let mut statuses = Vec::new();
+    for (method, target, header) in &cases {
+        let headers: Vec<(&str, &str)> = header.iter().copied().collect();
+        let without = api.raw.send(method.clone(), target, &headers, "").await?;
+        let with = api.raw.send(method.clone(), target, &headers, "x").await?;
+        let named = format!("{method} {target} {headers:?}");
+        assert_eq!(without.status, with.status, "{named}");
+        assert_eq!(without.body, with.body, "{named}");
+        let (mut plain, mut routed) = (without.headers.clone(), with.headers.clone());
+        plain.remove("date");
+        routed.remove("date");
+        assert_eq!(plain, routed, "{named}");
+        statuses.push(without.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 206, 304, 404]);
+    Ok(())
+}
