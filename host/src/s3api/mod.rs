@@ -9,6 +9,8 @@
 //!   operation, and [`Endpoint`], binding and serving it (a request without
 //!   a body goes straight to s3s; one with a body through the layer that
 //!   times out a stalled body);
+//! - [`direct`]: plain `GetObject` and `HeadObject` requests, recognised
+//!   and answered without s3s's preparation, as s3s would answer them;
 //! - [`addressing`]: virtual-host (`<bucket>.<domain>`) and path-style
 //!   addressing;
 //! - [`bucket`]: the one configured bucket and the bucket operations;
@@ -32,6 +34,7 @@ pub mod addressing;
 pub mod auth;
 pub mod bucket;
 pub mod copy;
+pub mod direct;
 pub mod error;
 pub mod listing;
 pub mod multipart;
@@ -196,8 +199,10 @@ impl Endpoint {
             secs => Some(Duration::from_secs(secs)),
         };
         let signed = !config.config.access_keys.is_empty();
-        let mut builder = S3ServiceBuilder::new(s3);
-        builder.set_host(addressing::VirtualHosts::new(&config.config.domains));
+        let hosts = addressing::VirtualHosts::new(&config.config.domains);
+        let direct = Arc::new(direct::Direct::new(&config.config.bucket, hosts.clone(), signed));
+        let mut builder = S3ServiceBuilder::new(s3.clone());
+        builder.set_host(hosts);
         if signed {
             builder.set_auth(auth::Keys::new(&config.config.access_keys));
         } else {
@@ -210,7 +215,7 @@ impl Endpoint {
             .fallback_service(HandleError::new(s3s.clone(), unhandled))
             .layer(idle_timeout)
             .layer(middleware::from_fn(log_request));
-        let front = Front { router, s3s };
+        let front = Front { router, s3s, direct, api: s3 };
         Endpoint { listener, addr, front, bucket: config.config.bucket.clone(), signed, uploads, abandon_after }
     }
 
@@ -244,14 +249,17 @@ async fn unhandled(err: s3s::HttpError) -> Response {
 }
 
 /// The endpoint's service: a request without a body goes straight to s3s,
-/// logged as [`log_request`] logs; one with a body takes the router, whose
-/// layer puts the idle timeout on its body. A layer costs a boxed future and
-/// a clone of the inner service per request, a noticeable share of a small
-/// `GetObject` (as on `/v1`: [`crate::http::front`]).
+/// or is answered by [`direct`] when it is a plain object read, logged as
+/// [`log_request`] logs; one with a body takes the router, whose layer puts
+/// the idle timeout on its body. A layer costs a boxed future and a clone of
+/// the inner service per request, a noticeable share of a small `GetObject`
+/// (as on `/v1`: [`crate::http::front`]).
 #[derive(Clone, Debug)]
 struct Front {
     router: Router,
     s3s: s3s::service::S3Service,
+    direct: Arc<direct::Direct>,
+    api: TieredS3,
 }
 
 impl tower_service::Service<Request> for Front {
@@ -272,6 +280,10 @@ impl tower_service::Service<Request> for Front {
             return Either::Right(self.router.call(request));
         }
         let asked = Asked::of(&request);
+        if let Some(read) = self.direct.recognise(&request) {
+            let api = self.api.clone();
+            return Either::Left(Box::pin(async move { Ok(asked.log(direct::answer(&api, read).await)) }));
+        }
         let call = tower_service::Service::call(&mut self.s3s, request);
         Either::Left(Box::pin(async move {
             let response = match call.await {

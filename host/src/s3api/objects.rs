@@ -28,6 +28,7 @@
 //! `Last-Modified` is when the value was written, in whole seconds.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -52,7 +53,7 @@ use tiered::policy::TierId;
 use tiered::range::ByteRange;
 
 /// The header naming the tier that served a read (as on `/v1`).
-const SOURCE: &str = "x-tiered-source";
+pub const SOURCE: &str = "x-tiered-source";
 
 /// `GetObject`.
 pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
@@ -61,53 +62,103 @@ pub async fn get(api: &TieredS3, req: S3Request<GetObjectInput>) -> S3Result<S3R
     if input.part_number.is_some() {
         return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "GetObject by partNumber is not supported."));
     }
-    let key = input.key.as_str();
+    let found = find(api, &input.key, input.range, &Conditions::of_get(input)).await?;
+    let body = match found.body {
+        FoundBody::Whole(data) => StreamingBlob::from(s3s::Body::from(data)),
+        FoundBody::Stream(stream) => StreamingBlob::wrap(SyncBody::new(stream)),
+    };
+    let output = GetObjectOutput {
+        content_length: Some(found.length as i64),
+        content_range: found.content_range,
+        body: Some(body),
+        ..described(&found.meta)
+    };
+    Ok(with_source(S3Response::new(output), found.source))
+}
+
+/// A value a `GetObject` may answer with, whichever way it is answered (in
+/// s3s's types by [`get`], directly by [`super::direct`]).
+#[derive(Debug)]
+pub struct Found {
+    pub meta: Arc<ObjectMeta>,
+    pub source: TierId,
+    /// The bytes the body holds.
+    pub length: u64,
+    /// `bytes <first>-<last>/<total>` when a range was asked for.
+    pub content_range: Option<String>,
+    pub body: FoundBody,
+}
+
+/// The body of a [`Found`]: in memory, or streamed from its tier.
+pub enum FoundBody {
+    Whole(Bytes),
+    Stream(BoxStream<'static, Result<Bytes, tiered::error::Error>>),
+}
+
+impl std::fmt::Debug for FoundBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FoundBody::Whole(data) => f.debug_tuple("Whole").field(&data.len()).finish(),
+            FoundBody::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// The read behind `GetObject`: `key`'s value (`range` of it), once
+/// `conditions` allow it; a read that found its object is counted and traced.
+pub async fn find(api: &TieredS3, key: &str, range: Option<Range>, conditions: &Conditions<'_>) -> S3Result<Found> {
     let store = &api.state.store;
-    let conditions = Conditions::of_get(input);
-    if let Some(range) = input.range {
+    if let Some(range) = range {
         let hit = store.get_range(key, byte_range(range)).await.map_err(|e| error::from_store(key, e))?;
         let hit = hit.ok_or_else(|| no_such_key(key))?;
         api.state.saw_get(&hit.meta, hit.source, Some(byte_range(range)));
         conditions.check(&hit.meta)?;
         let Some(span) = hit.range else { return Err(invalid_range(hit.total)) };
-        let output = GetObjectOutput {
-            content_length: Some((span.end - span.start) as i64),
+        return Ok(Found {
+            meta: hit.meta,
+            source: hit.source,
+            length: span.end - span.start,
             content_range: Some(format!("bytes {}-{}/{}", span.start, span.end - 1, hit.total)),
-            body: Some(StreamingBlob::wrap(SyncBody::new(hit.body))),
-            ..described(&hit.meta)
-        };
-        return Ok(with_source(S3Response::new(output), hit.source));
+            body: FoundBody::Stream(hit.body),
+        });
     }
     let served = store.get_stream(key, api.state.stream_above_bytes).await.map_err(|e| error::from_store(key, e))?;
     let served = served.ok_or_else(|| no_such_key(key))?;
     let (meta, source) = match &served {
-        Served::Whole(hit) => (hit.meta.clone(), hit.source),
-        Served::Stream(stream) => (stream.meta.clone(), stream.source),
+        Served::Whole(hit) => (&hit.meta, hit.source),
+        Served::Stream(stream) => (&stream.meta, stream.source),
     };
-    api.state.saw_get(&meta, source, None);
-    conditions.check(&meta)?;
-    let (length, body) = match served {
-        Served::Whole(hit) => (hit.data.len() as u64, StreamingBlob::from(s3s::Body::from(hit.data))),
-        Served::Stream(stream) => (stream.meta.size, StreamingBlob::wrap(SyncBody::new(stream.body))),
-    };
-    let output = GetObjectOutput { content_length: Some(length as i64), body: Some(body), ..described(&meta) };
-    Ok(with_source(S3Response::new(output), source))
+    api.state.saw_get(meta, source, None);
+    conditions.check(meta)?;
+    Ok(match served {
+        Served::Whole(hit) => Found {
+            length: hit.data.len() as u64,
+            meta: hit.meta,
+            source: hit.source,
+            content_range: None,
+            body: FoundBody::Whole(hit.data),
+        },
+        Served::Stream(stream) => Found {
+            length: stream.meta.size,
+            meta: stream.meta,
+            source: stream.source,
+            content_range: None,
+            body: FoundBody::Stream(stream.body),
+        },
+    })
 }
 
 /// `HeadObject`: metadata only; no value is read and no access counted.
 pub async fn head(api: &TieredS3, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
     let input = &req.input;
     api.bucket.check(&input.bucket)?;
-    let key = input.key.as_str();
-    let found = api.state.store.head(key).await.map_err(|e| error::from_store(key, e))?;
-    let (meta, source) = found.ok_or_else(|| no_such_key(key))?;
-    Conditions {
+    let conditions = Conditions {
         if_match: input.if_match.as_ref(),
         if_none_match: input.if_none_match.as_ref(),
         if_modified_since: input.if_modified_since.as_ref(),
         if_unmodified_since: input.if_unmodified_since.as_ref(),
-    }
-    .check(&meta)?;
+    };
+    let (meta, source) = stat(api, &input.key, &conditions).await?;
     let described = described(&meta);
     let output = HeadObjectOutput {
         accept_ranges: described.accept_ranges,
@@ -119,6 +170,15 @@ pub async fn head(api: &TieredS3, req: S3Request<HeadObjectInput>) -> S3Result<S
         ..Default::default()
     };
     Ok(with_source(S3Response::new(output), source))
+}
+
+/// The read behind `HeadObject`: `key`'s metadata and the tier holding it,
+/// once `conditions` allow it.
+pub async fn stat(api: &TieredS3, key: &str, conditions: &Conditions<'_>) -> S3Result<(Arc<ObjectMeta>, TierId)> {
+    let found = api.state.store.head(key).await.map_err(|e| error::from_store(key, e))?;
+    let (meta, source) = found.ok_or_else(|| no_such_key(key))?;
+    conditions.check(&meta)?;
+    Ok((meta, source))
 }
 
 /// `PutObject`: the body is received (spooled once large), checked against
@@ -304,7 +364,7 @@ fn described(meta: &ObjectMeta) -> GetObjectOutput {
     let metadata: Metadata = meta.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     GetObjectOutput {
         accept_ranges: Some("bytes".into()),
-        content_type: Some(meta.content_type.clone().unwrap_or_else(|| "application/octet-stream".into())),
+        content_type: Some(content_type(meta).to_string()),
         e_tag: Some(ETag::Strong(meta.client_etag())),
         last_modified: Some(last_modified(meta)),
         metadata: (!metadata.is_empty()).then_some(metadata),
@@ -312,9 +372,19 @@ fn described(meta: &ObjectMeta) -> GetObjectOutput {
     }
 }
 
+/// `meta`'s content type, `application/octet-stream` when it has none.
+pub fn content_type(meta: &ObjectMeta) -> &str {
+    meta.content_type.as_deref().unwrap_or("application/octet-stream")
+}
+
 /// When `meta`'s value was written, in whole seconds (HTTP dates have no more).
 pub fn last_modified(meta: &ObjectMeta) -> Timestamp {
-    Timestamp::from(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds(meta.created_ms) as u64))
+    Timestamp::from(modified_at(meta))
+}
+
+/// [`last_modified`] as a [`SystemTime`].
+pub fn modified_at(meta: &ObjectMeta) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds(meta.created_ms) as u64)
 }
 
 fn seconds(ms: u64) -> i64 {
