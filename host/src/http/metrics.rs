@@ -237,6 +237,10 @@ fn describe(histograms: bool) {
         ("tiered_policy_log_truncated_total", "Policy messages cut to the longest line allowed."),
         ("tiered_policy_log_dropped_total", "Policy messages dropped because the policy was over its log budget."),
         ("tiered_http_responses_total", "HTTP responses sent, by status class."),
+        (
+            "tiered_s3_api_responses_total",
+            "S3 endpoint responses, by status class and path (direct: a plain read answered without s3s; s3s).",
+        ),
         ("tiered_shadow_ended_by_faults_total", "Shadow policies ended because their policy trapped or overran."),
         ("tiered_shadow_reads_total", "Reads the live and the shadow policy were both counted on."),
         ("tiered_shadow_dropped_total", "Requests left out of the comparison because the shadow's queue was full."),

@@ -13,9 +13,14 @@
 //!   may carry the `x-id=GetObject` the AWS SDKs add);
 //! - it names an object of the served bucket, path-style or virtual-host
 //!   style, resolved as s3s resolves it ([`s3s::path`], [`VirtualHosts`]);
-//! - it has no `Authorization` header and no `x-amz-*` header (SSE-C keys,
-//!   checksum mode, request payer...), and the endpoint has no access keys:
-//!   an unsigned request is what the endpoint serves as is;
+//! - on an endpoint with access keys, its `Authorization` header is a SigV4
+//!   signature [`Verifier`] finds valid (the checks s3s makes); on one
+//!   without, it has no `Authorization` header (s3s refuses a signature it
+//!   cannot check);
+//! - its `x-amz-*` headers are among those a signed read carries
+//!   (`x-amz-date`, `x-amz-content-sha256`, `x-amz-user-agent`) or the
+//!   `x-amz-checksum-mode` SDKs add; an SSE-C key, a request payer, a
+//!   session token... go to s3s;
 //! - its `Range` and conditional headers parse, each given at most once.
 //!
 //! Every other request goes to s3s, which answers it or refuses it as
@@ -30,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
@@ -43,14 +49,19 @@ use tiered::policy::TierId;
 use super::TieredS3;
 use super::addressing::VirtualHosts;
 use super::objects::{self, Conditions, Found, FoundBody};
+use super::sigv4::Verifier;
+use crate::config::s3_api::AccessKey;
+
+/// The `x-amz-*` headers a read answered here may carry.
+const READ_HEADERS: [&str; 4] = ["x-amz-date", "x-amz-content-sha256", "x-amz-user-agent", "x-amz-checksum-mode"];
 
 /// Which reads the endpoint answers without s3s.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Direct {
     bucket: String,
     hosts: VirtualHosts,
-    /// Access keys are configured: every request is signed and s3s checks it.
-    signed: bool,
+    /// With access keys configured, the check of a read's signature.
+    verifier: Option<Verifier>,
 }
 
 /// A read recognised by [`Direct::recognise`].
@@ -66,8 +77,10 @@ pub struct Read {
 }
 
 impl Direct {
-    pub fn new(bucket: &str, hosts: VirtualHosts, signed: bool) -> Direct {
-        Direct { bucket: bucket.to_string(), hosts, signed }
+    /// Reads of `bucket`, signed by one of `keys` when there are any.
+    pub fn new(bucket: &str, hosts: VirtualHosts, keys: &[AccessKey]) -> Direct {
+        let verifier = (!keys.is_empty()).then(|| Verifier::new(keys));
+        Direct { bucket: bucket.to_string(), hosts, verifier }
     }
 
     /// The read `request` asks for, when it is one answered here; `None`
@@ -84,14 +97,12 @@ impl Direct {
             Some(_) => return None,
         }
         let headers = request.headers();
-        if self.signed
-            || headers.contains_key(header::AUTHORIZATION)
-            || headers.keys().any(|name| name.as_str().starts_with("x-amz-"))
-        {
+        let unusual = |name: &HeaderName| name.as_str().starts_with("x-amz-") && !READ_HEADERS.contains(&name.as_str());
+        if headers.keys().any(unusual) || headers.get_all("x-amz-checksum-mode").iter().nth(1).is_some() {
             return None;
         }
-        let key = self.key_of(request)?;
-        Some(Read {
+        let (key, path) = self.key_of(request)?;
+        let read = Read {
             head,
             key,
             range: parsed(headers, &header::RANGE, |v| Range::parse(v.to_str().ok()?).ok())?,
@@ -99,13 +110,18 @@ impl Direct {
             if_none_match: parsed(headers, &header::IF_NONE_MATCH, etag_condition)?,
             if_modified_since: parsed(headers, &header::IF_MODIFIED_SINCE, http_date)?,
             if_unmodified_since: parsed(headers, &header::IF_UNMODIFIED_SINCE, http_date)?,
-        })
+        };
+        let allowed = match &self.verifier {
+            None => !headers.contains_key(header::AUTHORIZATION),
+            Some(verifier) => verifier.verifies(request, &path, SystemTime::now()),
+        };
+        allowed.then_some(read)
     }
 
-    /// The key `request` names in the served bucket: its `Host` names the
-    /// bucket (virtual-host style, never for an IP address) or its path's
-    /// first segment does.
-    fn key_of<B>(&self, request: &Request<B>) -> Option<String> {
+    /// The key `request` names in the served bucket, and its decoded path:
+    /// its `Host` names the bucket (virtual-host style, never for an IP
+    /// address) or its path's first segment does.
+    fn key_of<B>(&self, request: &Request<B>) -> Option<(String, String)> {
         let bucket = match request.headers().get(header::HOST) {
             Some(host) => {
                 let host = host.to_str().ok()?;
@@ -119,7 +135,7 @@ impl Direct {
         let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8().ok()?;
         let resolved = s3s::path::parse_virtual_hosted_style(bucket, &path).ok()?;
         let (bucket, key) = resolved.as_object()?;
-        (bucket == self.bucket).then(|| key.to_string())
+        (bucket == self.bucket).then(|| (key.to_string(), path.into_owned()))
     }
 }
 
@@ -256,8 +272,8 @@ fn refused(err: S3Error) -> Response {
 mod tests {
     use super::*;
 
-    fn direct(signed: bool) -> Direct {
-        Direct::new("photos", VirtualHosts::new(&["localhost".to_string()]), signed)
+    fn direct(keys: &[AccessKey]) -> Direct {
+        Direct::new("photos", VirtualHosts::new(&["localhost".to_string()]), keys)
     }
 
     fn get(uri: &str, headers: &[(&str, &str)]) -> Request<()> {
@@ -270,7 +286,7 @@ mod tests {
 
     #[test]
     fn plain_reads_of_the_bucket_are_recognised() {
-        let direct = direct(false);
+        let direct = direct(&[]);
         let read = direct.recognise(&get("/photos/a%20b/c%C3%A9", &[("host", "127.0.0.1:7071")])).unwrap();
         assert_eq!((read.head, read.key.as_str()), (false, "a b/cé"));
         let read = direct.recognise(&get("/x/y", &[("host", "photos.localhost:7071")])).unwrap();
@@ -278,6 +294,7 @@ mod tests {
         let read = direct.recognise(&get("/photos/k?x-id=GetObject", &[("range", "bytes=0-9")])).unwrap();
         assert!(matches!(read.range, Some(Range::Int { first: 0, last: Some(9) })));
         let read = direct.recognise(&get("/photos/k", &[("if-none-match", "\"e\""), ("range", "")])).unwrap();
+        assert!(direct.recognise(&get("/photos/k", &[("x-amz-checksum-mode", "ENABLED")])).is_some());
         assert!(read.if_none_match.is_some() && read.range.is_none(), "an empty header is no header, as in s3s");
         let mut head = get("/photos/k", &[]);
         *head.method_mut() = Method::HEAD;
@@ -286,7 +303,7 @@ mod tests {
 
     #[test]
     fn every_other_request_goes_to_s3s() {
-        let direct = direct(false);
+        let direct = direct(&[]);
         let not = |request: Request<()>, why: &str| assert!(direct.recognise(&request).is_none(), "{why}");
         not(get("/other/k", &[]), "another bucket: NoSuchBucket from s3s");
         not(get("/photos", &[]), "a listing");
@@ -295,7 +312,10 @@ mod tests {
         not(get("/photos/k?partNumber=1", &[]), "a part");
         not(get("/photos/k?X-Amz-Signature=00", &[]), "a presigned URL");
         not(get("/photos/k", &[("authorization", "AWS4-HMAC-SHA256 ...")]), "a signed request");
-        not(get("/photos/k", &[("x-amz-checksum-mode", "ENABLED")]), "an x-amz header");
+        not(get("/photos/k", &[("x-amz-security-token", "t")]), "a session token");
+        not(get("/photos/k", &[("x-amz-server-side-encryption-customer-key", "k")]), "an SSE-C key");
+        let twice = [("x-amz-checksum-mode", "ENABLED"), ("x-amz-checksum-mode", "ENABLED")];
+        not(get("/photos/k", &twice), "a header given twice");
         not(get("/photos/k", &[("range", "bytes=a-b")]), "a malformed range");
         not(get("/photos/k", &[("if-modified-since", "yesterday")]), "a malformed date");
         not(get("/photos/k", &[("range", "bytes=0-1"), ("range", "bytes=2-3")]), "a header given twice");
@@ -306,10 +326,14 @@ mod tests {
         let mut head = get("/photos/k?x-id=GetObject", &[]);
         *head.method_mut() = Method::HEAD;
         not(head, "HeadObject takes no x-id=GetObject");
-        assert!(
-            self::direct(true).recognise(&get("/photos/k", &[])).is_none(),
-            "with keys, s3s checks every signature"
-        );
+        let keys = [AccessKey { id: "AK".into(), secret: crate::config::s3_api::Secret::new("secret") }];
+        let signed = self::direct(&keys);
+        assert!(signed.recognise(&get("/photos/k", &[])).is_none(), "with keys, an unsigned read goes to s3s");
+        let forged = [(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AK/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+        )];
+        assert!(signed.recognise(&get("/photos/k", &forged)).is_none(), "a signature that does not verify goes to s3s");
     }
 
     #[test]

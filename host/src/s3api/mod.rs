@@ -16,6 +16,8 @@
 //! - [`bucket`]: the one configured bucket and the bucket operations;
 //! - [`auth`]: SigV4 against the configured access keys, or unsigned
 //!   requests only when there are none;
+//! - [`sigv4`]: the header signatures of the reads [`direct`] answers,
+//!   checked without s3s;
 //! - [`objects`]: `GetObject`, `HeadObject`, `PutObject`, `DeleteObject`,
 //!   `DeleteObjects`, and the metadata shared with `/v1`;
 //! - [`listing`]: `ListObjectsV2` and `ListObjects`;
@@ -39,6 +41,7 @@ pub mod error;
 pub mod listing;
 pub mod multipart;
 pub mod objects;
+pub mod sigv4;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -200,7 +203,7 @@ impl Endpoint {
         };
         let signed = !config.config.access_keys.is_empty();
         let hosts = addressing::VirtualHosts::new(&config.config.domains);
-        let direct = Arc::new(direct::Direct::new(&config.config.bucket, hosts.clone(), signed));
+        let direct = Arc::new(direct::Direct::new(&config.config.bucket, hosts.clone(), &config.config.access_keys));
         let mut builder = S3ServiceBuilder::new(s3.clone());
         builder.set_host(hosts);
         if signed {
@@ -282,7 +285,7 @@ impl tower_service::Service<Request> for Front {
         let asked = Asked::of(&request);
         if let Some(read) = self.direct.recognise(&request) {
             let api = self.api.clone();
-            return Either::Left(Box::pin(async move { Ok(asked.log(direct::answer(&api, read).await)) }));
+            return Either::Left(Box::pin(async move { Ok(asked.log(direct::answer(&api, read).await, Via::Direct)) }));
         }
         let call = tower_service::Service::call(&mut self.s3s, request);
         Either::Left(Box::pin(async move {
@@ -290,17 +293,44 @@ impl tower_service::Service<Request> for Front {
                 Ok(response) => response.map(axum::body::Body::new),
                 Err(err) => unhandled(err).await,
             };
-            Ok(asked.log(response))
+            Ok(asked.log(response, Via::S3s))
         }))
     }
 }
 
 /// One debug line per request (s3s's own logs are off by default: it logs
-/// every refused request, a `NoSuchKey` too, as an error).
+/// every refused request, a `NoSuchKey` too, as an error), and the count of
+/// responses.
 async fn log_request(request: Request, next: Next) -> Response {
     let asked = Asked::of(&request);
     let response = next.run(request).await;
-    asked.log(response)
+    asked.log(response, Via::S3s)
+}
+
+/// Which way the endpoint answered a request: the label `path` of
+/// `tiered_s3_api_responses_total`.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// A plain read answered by [`direct`].
+    Direct,
+    /// Everything else, answered by s3s.
+    S3s,
+}
+
+/// `tiered_s3_api_responses_total`, by way (`Via`) and status class.
+static RESPONSES: [[std::sync::OnceLock<metrics::Counter>; 5]; 2] =
+    [const { [const { std::sync::OnceLock::new() }; 5] }; 2];
+
+fn count(via: Via, status: StatusCode) {
+    const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+    let path = match via {
+        Via::Direct => "direct",
+        Via::S3s => "s3s",
+    };
+    RESPONSES[via as usize][class]
+        .get_or_init(|| metrics::counter!("tiered_s3_api_responses_total", "class" => CLASSES[class], "path" => path))
+        .increment(1);
 }
 
 /// What [`log_request`] needs of a request to log its answer.
@@ -315,7 +345,8 @@ impl Asked {
         Asked { method: request.method().clone(), uri: request.uri().clone(), started: Instant::now() }
     }
 
-    fn log(self, response: Response) -> Response {
+    fn log(self, response: Response, via: Via) -> Response {
+        count(via, response.status());
         let Asked { method, uri, started } = self;
         let (path, status) = (uri.path(), response.status().as_u16());
         let micros = started.elapsed().as_micros() as u64;

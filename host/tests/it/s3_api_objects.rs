@@ -5,7 +5,7 @@
 //! streamed both ways, `DeleteObjects`.
 
 use crate::support::large;
-use crate::support::s3_api::{Auth, BUCKET, Endpoint};
+use crate::support::s3_api::{self, Auth, BUCKET, Endpoint, SECRET_KEY};
 use crate::support::server;
 use anyhow::Result;
 use aws_sdk_s3::config::http::HttpResponse;
@@ -213,19 +213,39 @@ async fn a_large_object_streams_both_ways_and_delete_objects_reports_each_key() 
     Ok(())
 }
 
-/// A request without a body goes to s3s directly; one with a body through
-/// the router's body layer. Both answer alike: same status, headers (but
-/// `date`) and body, for a whole read, a range, a 304, a `HeadObject` and
-/// an unknown key.
 /// A read: method, target, headers, the status it gets.
 type Case<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, u16);
 
+/// A plain read without a body is answered by the endpoint's direct path;
+/// the same read with a one-byte body goes through s3s. Both answer alike:
+/// same status, headers (but `date`) and body, for whole reads, ranges,
+/// conditional reads, `HeadObject`, unknown keys, virtual-host addressing
+/// and metadata that is not ASCII.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_answer_alike_with_or_without_a_body() -> Result<()> {
-    // A read without a body is answered by the endpoint's direct path; the
-    // same read with a one-byte body goes through s3s.
+    reads_answer_alike(Auth::Open).await
+}
+
+/// The same reads signed as the AWS SDKs sign them, on an endpoint with
+/// keys: the direct path checks the signature itself. A wrong signature
+/// and an unsigned read are refused alike both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_reads_answer_alike_with_or_without_a_body() -> Result<()> {
+    reads_answer_alike(Auth::Keys).await
+}
+
+async fn reads_answer_alike(auth: Auth) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let api = Endpoint::start(&dir.path().join("data"), CONFIG, Auth::Open).await?;
+    let api = Endpoint::start(&dir.path().join("data"), CONFIG, auth).await?;
+    let host = api.addr.to_string();
+    // `headers` with the signature headers when the endpoint has keys.
+    let sign =
+        |method: &Method, target: &str, headers: &[(&str, &str)], secret: &str| -> Result<Vec<(String, String)>> {
+            match auth {
+                Auth::Open => Ok(headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()),
+                Auth::Keys => s3_api::signed(method.as_str(), &host, target, headers, secret),
+            }
+        };
     let path = format!("/{BUCKET}/alike/a%20b");
     let headers = [
         ("content-type", "text/plain"),
@@ -233,11 +253,13 @@ async fn reads_answer_alike_with_or_without_a_body() -> Result<()> {
         // Zürich, as S3 clients send a value that is not ASCII.
         ("x-amz-meta-city", "=?UTF-8?B?WsO8cmljaA==?="),
     ];
-    let put = api.raw.send(Method::PUT, &path, &headers, "0123456789").await?;
+    let signed = sign(&Method::PUT, &path, &headers, SECRET_KEY)?;
+    let put = api.raw.send(Method::PUT, &path, &pairs(&signed), "0123456789").await?;
     assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
     let etag = put.header("etag").unwrap_or_default().to_string();
     let streamed = format!("/{BUCKET}/alike/streamed");
-    let put = api.raw.send(Method::PUT, &streamed, &[], vec![7u8; 3 << 20]).await?;
+    let signed = sign(&Method::PUT, &streamed, &[], SECRET_KEY)?;
+    let put = api.raw.send(Method::PUT, &streamed, &pairs(&signed), vec![7u8; 3 << 20]).await?;
     assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
 
     let missing = format!("/{BUCKET}/alike/missing");
@@ -248,6 +270,7 @@ async fn reads_answer_alike_with_or_without_a_body() -> Result<()> {
         (Method::GET, &path, vec![], 200),
         (Method::HEAD, &path, vec![], 200),
         (Method::GET, &with_id, vec![], 200),
+        (Method::GET, &path, vec![("x-amz-checksum-mode", "ENABLED")], 200),
         (Method::GET, &hosted, vec![("host", virtual_host.as_str())], 200),
         (Method::GET, &streamed, vec![], 200),
         (Method::GET, &streamed, vec![("range", "bytes=1000-1999")], 206),
@@ -263,13 +286,42 @@ async fn reads_answer_alike_with_or_without_a_body() -> Result<()> {
         (Method::GET, &missing, vec![], 404),
         (Method::HEAD, &missing, vec![], 404),
     ];
+    let before = (s3_api::responses(&api, "direct").await?, s3_api::responses(&api, "s3s").await?);
     for (method, target, headers, status) in &cases {
-        let (without, with) = api.raw.with_and_without_body(method, target, headers).await?;
+        let signed = sign(method, target, headers, SECRET_KEY)?;
+        let (without, with) = api.raw.with_and_without_body(method, target, &pairs(&signed)).await?;
         server::assert_alike(&without, &with, &format!("{method} {target} {headers:?}"))?;
         assert_eq!(without.status.as_u16(), *status, "{method} {target} {headers:?}: {:?}", without.body);
     }
-    let read = api.raw.get(&path).await?;
+    // Every read without a body was answered directly, every one with a
+    // body by s3s.
+    let after = (s3_api::responses(&api, "direct").await?, s3_api::responses(&api, "s3s").await?);
+    assert_eq!((after.0 - before.0, after.1 - before.1), (cases.len() as u64, cases.len() as u64));
+    let read = api.raw.send(Method::GET, &path, &pairs(&sign(&Method::GET, &path, &[], SECRET_KEY)?), "").await?;
     assert_eq!(read.header("x-amz-meta-city"), Some("=?UTF-8?B?WsO8cmljaA==?="));
     assert_eq!(read.header("x-amz-meta-owner"), Some("alice"));
+
+    if let Auth::Keys = auth {
+        let forged = sign(&Method::GET, &path, &[], "not the secret")?;
+        let before = s3_api::responses(&api, "s3s").await?;
+        let (without, with) = api.raw.with_and_without_body(&Method::GET, &path, &pairs(&forged)).await?;
+        assert_eq!(s3_api::responses(&api, "s3s").await? - before, 2, "s3s refuses a wrong signature");
+        server::assert_alike(&without, &with, "a wrong signature")?;
+        assert_eq!((without.status.as_u16(), s3_api::error_code(&without.body)), (403, "SignatureDoesNotMatch".into()));
+        let (without, with) = api.raw.with_and_without_body(&Method::GET, &path, &[]).await?;
+        server::assert_alike(&without, &with, "an unsigned read")?;
+        assert_eq!((without.status.as_u16(), s3_api::error_code(&without.body)), (403, "AccessDenied".into()));
+        let stale = sign(&Method::GET, &path, &[], SECRET_KEY)?
+            .into_iter()
+            .map(|(n, v)| if n == "x-amz-date" { (n, "20200101T000000Z".to_string()) } else { (n, v) })
+            .collect::<Vec<_>>();
+        let refused = api.raw.send(Method::GET, &path, &pairs(&stale), "").await?;
+        assert_eq!(refused.status.as_u16(), 403, "a changed date breaks the signature: {:?}", refused.body);
+    }
     Ok(())
+}
+
+/// Owned header pairs as the client takes them.
+fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
 }

@@ -97,3 +97,52 @@ pub fn error_code(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     text.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or_default().to_string()
 }
+
+/// The headers that sign `method` of `path` (and `headers`) sent to `host`
+/// with [`ACCESS_KEY`] and `secret`, as the AWS SDKs sign a request: an
+/// unsigned payload, every given header signed. `host` itself is left out
+/// (the client sends it) unless `headers` names it.
+pub fn signed(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    secret: &str,
+) -> Result<Vec<(String, String)>> {
+    use aws_sigv4::http_request::{
+        PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode, sign,
+    };
+    let named = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("host")).map(|(_, value)| *value);
+    let host = named.unwrap_or(host);
+    let mut all: Vec<(&str, &str)> = vec![("x-amz-content-sha256", "UNSIGNED-PAYLOAD"), ("host", host)];
+    all.extend(headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("host")));
+    let identity = aws_credential_types::Credentials::new(ACCESS_KEY, secret, None, None, "tiered-tests").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()?
+        .into();
+    let uri = format!("http://{host}{path}");
+    let signable = SignableRequest::new(method, &uri, all.iter().copied(), SignableBody::UnsignedPayload)?;
+    let (instructions, _) = sign(signable, &params)?.into_parts();
+    let sent = all.iter().filter(|(name, _)| *name != "host" || named.is_some());
+    let mut out: Vec<(String, String)> = sent.map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    out.extend(instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())));
+    Ok(out)
+}
+
+/// The endpoint's responses counted so far that took `path` (`direct` or
+/// `s3s`), from `/metrics` on the HTTP API.
+pub async fn responses(endpoint: &Endpoint, path: &str) -> Result<u64> {
+    let metrics = endpoint.server.http.get("/metrics").await?;
+    let text = String::from_utf8_lossy(&metrics.body);
+    let label = format!("path=\"{path}\"");
+    let series = text.lines().filter(|l| l.starts_with("tiered_s3_api_responses_total{") && l.contains(&label));
+    Ok(series.filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum::<f64>() as u64)
+}
