@@ -10,11 +10,14 @@
 //! checks it again and gives its error (`SignatureDoesNotMatch`,
 //! `RequestTimeTooSkewed`, `InvalidAccessKeyId`...). A mistake here can
 //! only send a valid request the slow way, never let an invalid one in:
-//! the signature is an HMAC over what the request says, computed with
-//! AWS's own key derivation ([`aws_sigv4::sign::v4`]).
+//! the signature is an HMAC over what the request says, from a key derived
+//! by AWS's own code ([`aws_sigv4::sign::v4`]), and the tests check it
+//! against AWS's signer.
 //!
-//! The signing key of a day, region and access key is derived once and
-//! kept (a handful of entries, cleared when they pile up).
+//! The signing key of a day, region and access key is derived once, by
+//! AWS's code, and kept (a handful of entries, cleared when they pile up)
+//! as the two hash states HMAC starts from; the canonical request is hashed
+//! as it is walked, never built.
 //!
 //! [`direct`]: super::direct
 
@@ -41,7 +44,7 @@ const MAX_KEPT_KEYS: usize = 64;
 pub struct Verifier {
     secrets: HashMap<String, Secret>,
     /// `<access key>/<yyyymmdd>/<region>` → signing key.
-    signing_keys: Mutex<HashMap<String, Arc<[u8]>>>,
+    signing_keys: Mutex<HashMap<String, Arc<SigningKey>>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -55,6 +58,10 @@ struct Authorization<'a> {
     access_key: &'a str,
     date: &'a str,
     region: &'a str,
+    /// `<access key>/<date>/<region>`: names the signing key.
+    key_name: &'a str,
+    /// `<date>/<region>/s3/aws4_request`.
+    scope: &'a str,
     signed_headers: Vec<&'a str>,
     signature: &'a str,
 }
@@ -86,14 +93,13 @@ impl Verifier {
         if payload != "UNSIGNED-PAYLOAD" && payload != EMPTY_SHA256 {
             return None;
         }
+        let signature = unhex(auth.signature)?;
         let key = self.signing_key(&auth, signed_at)?;
-        let scope = format!("{}/{}/s3/aws4_request", auth.date, auth.region);
         let signs = |path: &str| -> Option<bool> {
-            let canonical = canonical_request(request, path, &auth.signed_headers, payload)?;
-            let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
-            let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{digest}");
-            let expected = aws_sigv4::sign::v4::calculate_signature(&*key, string_to_sign.as_bytes());
-            Some(equal_in_constant_time(expected.as_bytes(), auth.signature.as_bytes()))
+            let digest = hex(&canonical_request_hash(request, path, &auth.signed_headers, payload)?);
+            let parts: [&[u8]; 6] =
+                [b"AWS4-HMAC-SHA256\n", amz_date.as_bytes(), b"\n", auth.scope.as_bytes(), b"\n", &digest];
+            Some(equal_in_constant_time(&key.sign(&parts), &signature))
         };
         let mut encoded = String::with_capacity(decoded_path.len() * 3);
         uri_encode(&mut encoded, decoded_path);
@@ -107,21 +113,76 @@ impl Verifier {
         (unencoded && signs(raw)?).then_some(())
     }
 
-    fn signing_key(&self, auth: &Authorization<'_>, signed_at: SystemTime) -> Option<Arc<[u8]>> {
-        let secret = self.secrets.get(auth.access_key)?;
-        let name = format!("{}/{}/{}", auth.access_key, auth.date, auth.region);
-        if let Some(key) = self.signing_keys.lock().get(&name) {
+    fn signing_key(&self, auth: &Authorization<'_>, signed_at: SystemTime) -> Option<Arc<SigningKey>> {
+        if let Some(key) = self.signing_keys.lock().get(auth.key_name) {
             return Some(key.clone());
         }
+        let secret = self.secrets.get(auth.access_key)?;
         let derived = aws_sigv4::sign::v4::generate_signing_key(secret.expose(), signed_at, auth.region, "s3");
-        let key: Arc<[u8]> = Arc::from(derived.as_ref());
+        let key = Arc::new(SigningKey::new(derived.as_ref()));
         let mut kept = self.signing_keys.lock();
         if kept.len() >= MAX_KEPT_KEYS {
             kept.clear();
         }
-        kept.insert(name, key.clone());
+        kept.insert(auth.key_name.to_string(), key.clone());
         Some(key)
     }
+}
+
+/// A day's signing key, as HMAC-SHA256 starts from it: the hash states
+/// after its inner and outer padded blocks, so that a signature costs the
+/// message's blocks and two more.
+struct SigningKey {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl SigningKey {
+    fn new(key: &[u8]) -> SigningKey {
+        // A derived key is 32 bytes, shorter than SHA-256's 64-byte block:
+        // it is used as it is, padded with zeros (RFC 2104).
+        let mut block = [0u8; 64];
+        block[..key.len()].copy_from_slice(key);
+        let pad = |byte: u8| Sha256::new_with_prefix(block.map(|b| b ^ byte));
+        SigningKey { inner: pad(0x36), outer: pad(0x5c) }
+    }
+
+    /// HMAC-SHA256 of the concatenated `parts`.
+    fn sign(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut inner = self.inner.clone();
+        for part in parts {
+            inner.update(part);
+        }
+        let mut outer = self.outer.clone();
+        outer.update(inner.finalize());
+        outer.finalize().into()
+    }
+}
+
+fn hex(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, byte) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(byte >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(byte & 15)];
+    }
+    out
+}
+
+/// A signature's 64 lower-case hex digits as bytes.
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    (bytes.len() == 64).then_some(())?;
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// The one value of header `name`, as text.
@@ -149,11 +210,14 @@ fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
             return None;
         }
     }
-    let mut scope = credential?.split('/');
-    let (access_key, date, region) = (scope.next()?, scope.next()?, scope.next()?);
-    if scope.next()? != "s3" || scope.next()? != "aws4_request" || scope.next().is_some() {
+    let credential = credential?;
+    let mut parts = credential.split('/');
+    let (access_key, date, region) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next()? != "s3" || parts.next()? != "aws4_request" || parts.next().is_some() {
         return None;
     }
+    let key_name = &credential[..access_key.len() + 1 + date.len() + 1 + region.len()];
+    let scope = &credential[access_key.len() + 1..];
     let mut signed_headers: Vec<&str> = signed?.split(';').collect();
     signed_headers.sort_unstable();
     let signature = signature?;
@@ -162,7 +226,7 @@ fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
         && signed_headers.contains(&"host")
         && signed_headers.windows(2).all(|pair| pair[0] != pair[1])
         && signed_headers.iter().all(|name| !name.is_empty() && *name != "authorization");
-    valid.then_some(Authorization { access_key, date, region, signed_headers, signature })
+    valid.then_some(Authorization { access_key, date, region, key_name, scope, signed_headers, signature })
 }
 
 /// `yyyymmddThhmmssZ` as a time.
@@ -192,44 +256,47 @@ fn distance(a: SystemTime, b: SystemTime) -> Duration {
     a.duration_since(b).or_else(|_| b.duration_since(a)).unwrap_or_default()
 }
 
-/// SigV4's canonical request of a bodiless `request` whose path is `path`
-/// (encoded): method, path, query, the signed headers (values trimmed,
-/// inner spaces collapsed, repeated ones joined by commas), their names and
-/// the payload hash. `None` when a signed header is missing.
-fn canonical_request<B>(request: &Request<B>, path: &str, signed: &[&str], payload: &str) -> Option<String> {
-    let mut canonical = String::with_capacity(256 + path.len());
-    canonical.push_str(request.method().as_str());
-    canonical.push('\n');
-    canonical.push_str(path);
-    canonical.push('\n');
+/// The SHA-256 of SigV4's canonical request of a bodiless `request` whose
+/// path is `path` (encoded): method, path, query, the signed headers
+/// (values trimmed, inner spaces collapsed, repeated ones joined by commas),
+/// their names and the payload hash, a line each. `None` when a signed
+/// header is missing.
+fn canonical_request_hash<B>(request: &Request<B>, path: &str, signed: &[&str], payload: &str) -> Option<[u8; 32]> {
+    let mut hash = Sha256::new();
+    for part in [request.method().as_str(), "\n", path, "\n"] {
+        hash.update(part);
+    }
     // The query is empty or `x-id=GetObject`, both canonical already.
-    canonical.push_str(request.uri().query().unwrap_or(""));
-    canonical.push('\n');
+    hash.update(request.uri().query().unwrap_or(""));
+    hash.update("\n");
     for name in signed {
-        canonical.push_str(name);
-        canonical.push(':');
+        hash.update(name);
+        hash.update(":");
         let mut values = request.headers().get_all(*name).iter().peekable();
         values.peek()?;
         for (i, value) in values.enumerate() {
             if i > 0 {
-                canonical.push(',');
+                hash.update(",");
             }
-            let mut words = value.to_str().ok()?.split_ascii_whitespace();
-            if let Some(first) = words.next() {
-                canonical.push_str(first);
-            }
-            for word in words {
-                canonical.push(' ');
-                canonical.push_str(word);
+            for (j, word) in value.to_str().ok()?.split_ascii_whitespace().enumerate() {
+                if j > 0 {
+                    hash.update(" ");
+                }
+                hash.update(word);
             }
         }
-        canonical.push('\n');
+        hash.update("\n");
     }
-    canonical.push('\n');
-    canonical.push_str(&signed.join(";"));
-    canonical.push('\n');
-    canonical.push_str(payload);
-    Some(canonical)
+    hash.update("\n");
+    for (i, name) in signed.iter().enumerate() {
+        if i > 0 {
+            hash.update(";");
+        }
+        hash.update(name);
+    }
+    hash.update("\n");
+    hash.update(payload);
+    Some(hash.finalize().into())
 }
 
 /// `path` percent-encoded as SigV4 encodes an S3 path: every byte but the
