@@ -38,7 +38,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use s3s::S3Error;
@@ -51,6 +51,10 @@ use super::addressing::VirtualHosts;
 use super::objects::{self, Conditions, Found, FoundBody};
 use super::sigv4::Verifier;
 use crate::config::s3_api::AccessKey;
+
+/// Asked for by the SDKs on every `GetObject` (no checksum is stored to
+/// send back, as through s3s).
+const CHECKSUM_MODE: HeaderName = HeaderName::from_static("x-amz-checksum-mode");
 
 /// The `x-amz-*` headers a read answered here may carry.
 const READ_HEADERS: [&str; 4] = ["x-amz-date", "x-amz-content-sha256", "x-amz-user-agent", "x-amz-checksum-mode"];
@@ -96,12 +100,17 @@ impl Direct {
             Some("x-id=GetObject") if !head => {}
             Some(_) => return None,
         }
-        let headers = request.headers();
-        let unusual = |name: &HeaderName| name.as_str().starts_with("x-amz-") && !READ_HEADERS.contains(&name.as_str());
-        if headers.keys().any(unusual) || headers.get_all("x-amz-checksum-mode").iter().nth(1).is_some() {
+        // HTTP/2 names the host in the URI and may send a body without a
+        // length: s3s handles both.
+        if !matches!(request.version(), Version::HTTP_10 | Version::HTTP_11) {
             return None;
         }
-        let (key, path) = self.key_of(request)?;
+        let headers = request.headers();
+        let unusual = |name: &HeaderName| name.as_str().starts_with("x-amz-") && !READ_HEADERS.contains(&name.as_str());
+        if headers.keys().any(unusual) || parsed(headers, &CHECKSUM_MODE, |v| v.to_str().ok().map(drop)).is_none() {
+            return None;
+        }
+        let key = self.key_of(request)?;
         let read = Read {
             head,
             key,
@@ -113,15 +122,15 @@ impl Direct {
         };
         let allowed = match &self.verifier {
             None => !headers.contains_key(header::AUTHORIZATION),
-            Some(verifier) => verifier.verifies(request, &path, SystemTime::now()),
+            Some(verifier) => verifier.verifies(request, SystemTime::now()),
         };
         allowed.then_some(read)
     }
 
-    /// The key `request` names in the served bucket, and its decoded path:
-    /// its `Host` names the bucket (virtual-host style, never for an IP
-    /// address) or its path's first segment does.
-    fn key_of<B>(&self, request: &Request<B>) -> Option<(String, String)> {
+    /// The key `request` names in the served bucket: its `Host` names the
+    /// bucket (virtual-host style, never for an IP address) or its path's
+    /// first segment does.
+    fn key_of<B>(&self, request: &Request<B>) -> Option<String> {
         let bucket = match request.headers().get(header::HOST) {
             Some(host) => {
                 let host = host.to_str().ok()?;
@@ -135,7 +144,7 @@ impl Direct {
         let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8().ok()?;
         let resolved = s3s::path::parse_virtual_hosted_style(bucket, &path).ok()?;
         let (bucket, key) = resolved.as_object()?;
-        (bucket == self.bucket).then(|| (key.to_string(), path.into_owned()))
+        (bucket == self.bucket).then(|| key.to_string())
     }
 }
 
@@ -230,12 +239,18 @@ fn described(
     Ok(headers)
 }
 
-/// A metadata value as a header carries it: as it is when it is printable
-/// ASCII, else as RFC 2047 encoded words (`=?UTF-8?B?...?=`, at most 75
-/// characters each, split between characters), as s3s and S3 send it.
+/// A metadata value as a header carries it, as s3s writes it: as it is
+/// when it is printable ASCII, else as RFC 2047 encoded words
+/// (`=?UTF-8?B?...?=`): one when the value's base64 (padding aside) fits
+/// in 75 characters with the delimiters, else words of at most 45 bytes,
+/// split between characters.
 fn encoded_word(value: &str) -> Cow<'_, str> {
     if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Cow::Borrowed(value);
+    }
+    if (value.len() * 4).div_ceil(3) + "=?UTF-8?B??=".len() <= 75 {
+        let word = base64::engine::general_purpose::STANDARD.encode(value);
+        return Cow::Owned(format!("=?UTF-8?B?{word}?="));
     }
     // 63 characters of base64 between `=?UTF-8?B?` and `?=`: 45 bytes.
     const MAX_BYTES: usize = 45;
@@ -295,6 +310,9 @@ mod tests {
         assert!(matches!(read.range, Some(Range::Int { first: 0, last: Some(9) })));
         let read = direct.recognise(&get("/photos/k", &[("if-none-match", "\"e\""), ("range", "")])).unwrap();
         assert!(direct.recognise(&get("/photos/k", &[("x-amz-checksum-mode", "ENABLED")])).is_some());
+        let mut h2 = get("/photos/k", &[]);
+        *h2.version_mut() = Version::HTTP_2;
+        assert!(direct.recognise(&h2).is_none(), "HTTP/2 goes to s3s");
         assert!(read.if_none_match.is_some() && read.range.is_none(), "an empty header is no header, as in s3s");
         let mut head = get("/photos/k", &[]);
         *head.method_mut() = Method::HEAD;
@@ -331,7 +349,8 @@ mod tests {
         assert!(signed.recognise(&get("/photos/k", &[])).is_none(), "with keys, an unsigned read goes to s3s");
         let forged = [(
             "authorization",
-            "AWS4-HMAC-SHA256 Credential=AK/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AK/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, \
+             Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         )];
         assert!(signed.recognise(&get("/photos/k", &forged)).is_none(), "a signature that does not verify goes to s3s");
     }
@@ -340,6 +359,9 @@ mod tests {
     fn metadata_values_are_sent_as_s3_sends_them() {
         assert_eq!(encoded_word("alice smith"), "alice smith");
         assert_eq!(encoded_word("café"), "=?UTF-8?B?Y2Fmw6k=?=");
+        // 46 and 47 bytes: one word longer than 45 bytes, as s3s writes it.
+        assert_eq!(encoded_word(&"é".repeat(23)).split(' ').count(), 1);
+        assert_eq!(encoded_word(&format!("{}x", "é".repeat(23))).split(' ').count(), 1);
         let long = "é".repeat(30); // 60 bytes: 22 characters (44 bytes), then 8.
         let encoded = encoded_word(&long);
         let words: Vec<&str> = encoded.split(' ').collect();

@@ -109,6 +109,18 @@ pub fn signed(
     headers: &[(&str, &str)],
     secret: &str,
 ) -> Result<Vec<(String, String)>> {
+    signed_at(method, host, path, headers, secret, std::time::SystemTime::now())
+}
+
+/// [`signed`] as if at `at`.
+pub fn signed_at(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    secret: &str,
+    at: std::time::SystemTime,
+) -> Result<Vec<(String, String)>> {
     use aws_sigv4::http_request::{
         PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode, sign,
     };
@@ -124,7 +136,7 @@ pub fn signed(
         .identity(&identity)
         .region("us-east-1")
         .name("s3")
-        .time(std::time::SystemTime::now())
+        .time(at)
         .settings(settings)
         .build()?
         .into();
