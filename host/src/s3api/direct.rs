@@ -137,7 +137,7 @@ impl Direct {
                 let ip = host.parse::<SocketAddr>().is_ok() || host.parse::<IpAddr>().is_ok();
                 if ip { None } else { self.hosts.bucket_of(host) }
             }
-            // HTTP/2 names the host in the URI: s3s reads it there.
+            // A request that names its host in the URI alone: s3s decides.
             None if request.uri().authority().is_some() => return None,
             None => None,
         };

@@ -218,7 +218,7 @@ impl Endpoint {
             .fallback_service(HandleError::new(s3s.clone(), unhandled))
             .layer(idle_timeout)
             .layer(middleware::from_fn(log_request));
-        let front = Front { router, s3s, direct, api: s3 };
+        let front = Front { router, s3s, direct, api: Arc::new(s3) };
         Endpoint { listener, addr, front, bucket: config.config.bucket.clone(), signed, uploads, abandon_after }
     }
 
@@ -262,7 +262,8 @@ struct Front {
     router: Router,
     s3s: s3s::service::S3Service,
     direct: Arc<direct::Direct>,
-    api: TieredS3,
+    /// Shared, not cloned, per request: it holds the bucket's names.
+    api: Arc<TieredS3>,
 }
 
 impl tower_service::Service<Request> for Front {
