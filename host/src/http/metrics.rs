@@ -325,7 +325,7 @@ impl Observation {
     pub fn end(self, state: &AppState, response: Response) -> Response {
         let Observation { started, route, method, span } = self;
         let metrics = state.metrics;
-        let status = usize::from(response.status().as_u16() / 100).clamp(1, 5) - 1;
+        let status = status_class(response.status());
         let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
             Some(b"hot") => 0,
             Some(b"warm") => 1,
@@ -416,7 +416,14 @@ const ROUTES: [&str; 11] = [
     "other",
 ];
 const METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "other"];
-const STATUSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+/// The status classes responses are counted by.
+pub(crate) const STATUSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The class of `status` as an index of [`STATUSES`] (a code outside
+/// 100–599 counts with the nearest class).
+pub(crate) fn status_class(status: axum::http::StatusCode) -> usize {
+    usize::from(status.as_u16() / 100).clamp(1, 5) - 1
+}
 const TIERS: [&str; 4] = ["hot", "warm", "cold", "none"];
 
 /// The route a path belongs to, as an index of [`ROUTES`].

@@ -61,6 +61,7 @@ use tokio::net::TcpListener;
 
 use crate::config::s3_api::ValidS3Api;
 use crate::http::AppState;
+use crate::http::metrics::{STATUSES, status_class};
 
 /// The S3 operations over the service's store.
 #[derive(Debug, Clone)]
@@ -319,18 +320,17 @@ enum Via {
 }
 
 /// `tiered_s3_api_responses_total`, by way (`Via`) and status class.
-static RESPONSES: [[std::sync::OnceLock<metrics::Counter>; 5]; 2] =
-    [const { [const { std::sync::OnceLock::new() }; 5] }; 2];
+static RESPONSES: [[std::sync::OnceLock<metrics::Counter>; STATUSES.len()]; 2] =
+    [const { [const { std::sync::OnceLock::new() }; STATUSES.len()] }; 2];
 
 fn count(via: Via, status: StatusCode) {
-    const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-    let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+    let class = status_class(status);
     let path = match via {
         Via::Direct => "direct",
         Via::S3s => "s3s",
     };
     RESPONSES[via as usize][class]
-        .get_or_init(|| metrics::counter!("tiered_s3_api_responses_total", "class" => CLASSES[class], "path" => path))
+        .get_or_init(|| metrics::counter!("tiered_s3_api_responses_total", "class" => STATUSES[class], "path" => path))
         .increment(1);
 }
 
