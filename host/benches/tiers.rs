@@ -4,10 +4,16 @@
 //!   the order: the hit is buffered as an event) vs `moka::sync::Cache::get`
 //!   and `quick_cache::sync::Cache::get`, same keys, room for all of them;
 //! - `disk_get_64KiB/{tiered,std_fs_read,std_fs_read_object_file}`: a
-//!   `DiskTier::get` (one open and one read of the object's file, header
-//!   parse, header and data hashes checked) vs a plain `std::fs::read` of the
-//!   same 64 KiB in a file of their own, and of the object's file itself
-//!   (the header and chunk table too, three directories deeper).
+//!   `DiskTier::get` of one object read again and again (its file kept open:
+//!   an `fstat` and a `pread`, header parse, header and data hashes checked)
+//!   vs a plain `std::fs::read` of the same 64 KiB in a file of their own,
+//!   and of the object's file itself (the header and chunk table too, three
+//!   directories deeper);
+//! - `disk_get_64KiB_in_turn/{tiered,std_fs_read,std_fs_read_object_file}`:
+//!   2,048 objects read in turn, more than the disk tier keeps open, so every
+//!   read opens its file (one `open` and one `pread`), vs `std::fs::read` of
+//!   2,048 plain files of the same 64 KiB in one directory, and of the
+//!   objects' own files (spread over 256 directories), in turn.
 //!
 //! Run: `cargo bench -p tiered-host --bench tiers` (`-- disk_get` for the disk
 //! tier alone).
@@ -124,11 +130,11 @@ fn disk_get(c: &mut Criterion) {
         validated_ms: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    rt.block_on(tier.put(tiered::Object::new(meta, data.clone()))).unwrap();
+    let object = tiered::Object::new(meta, data.clone());
+    rt.block_on(tier.put(object.clone())).unwrap();
     let plain = dir.path().join("plain.bin");
     std::fs::write(&plain, &data).unwrap();
-    let hash = tiered::key::key_hash("bench/disk");
-    let object_file = dir.path().join("warm").join("objects").join(&hash[..2]).join(&hash);
+    let object_file = object_file_of(&dir.path().join("warm"), "bench/disk");
     assert!(object_file.is_file(), "the disk tier's layout: objects/<2 hex>/<64 hex>");
     let mut group = c.benchmark_group("disk_get_64KiB");
     group.bench_function("tiered", |b| {
@@ -137,6 +143,47 @@ fn disk_get(c: &mut Criterion) {
     group.bench_function("std_fs_read", |b| b.iter(|| black_box(std::fs::read(&plain).unwrap())));
     group.bench_function("std_fs_read_object_file", |b| b.iter(|| black_box(std::fs::read(&object_file).unwrap())));
     group.finish();
+
+    // Twice the most files a disk tier keeps open, read in a cycle: none is
+    // still open when its turn comes again.
+    const IN_TURN: usize = 2048;
+    let keys: Vec<String> = (0..IN_TURN).map(|i| format!("bench/disk/{i:05}")).collect();
+    let plain_dir = dir.path().join("plain");
+    std::fs::create_dir(&plain_dir).unwrap();
+    let plains: Vec<_> = (0..IN_TURN).map(|i| plain_dir.join(format!("{i:05}.bin"))).collect();
+    for (key, plain) in keys.iter().zip(&plains) {
+        let meta = tiered::ObjectMeta { key: key.clone(), ..(*object.meta).clone() };
+        rt.block_on(tier.put(tiered::Object::new(meta, data.clone()))).unwrap();
+        std::fs::write(plain, &data).unwrap();
+    }
+    let mut group = c.benchmark_group("disk_get_64KiB_in_turn");
+    let mut next = 0;
+    group.bench_function("tiered", |b| {
+        b.iter(|| {
+            next = (next + 1) % IN_TURN;
+            black_box(tier.get(&keys[next]).now_or_never().expect("inline read").unwrap().unwrap())
+        })
+    });
+    group.bench_function("std_fs_read", |b| {
+        b.iter(|| {
+            next = (next + 1) % IN_TURN;
+            black_box(std::fs::read(&plains[next]).unwrap())
+        })
+    });
+    let object_files: Vec<_> = keys.iter().map(|key| object_file_of(&dir.path().join("warm"), key)).collect();
+    group.bench_function("std_fs_read_object_file", |b| {
+        b.iter(|| {
+            next = (next + 1) % IN_TURN;
+            black_box(std::fs::read(&object_files[next]).unwrap())
+        })
+    });
+    group.finish();
+}
+
+/// Where a disk tier rooted at `root` keeps `key`'s file.
+fn object_file_of(root: &std::path::Path, key: &str) -> std::path::PathBuf {
+    let hash = tiered::key::key_hash(key);
+    root.join("objects").join(&hash[..2]).join(&hash)
 }
 
 criterion_group!(benches, hot_get, disk_get);

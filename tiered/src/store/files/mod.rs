@@ -15,8 +15,11 @@
 //!
 //! Opening the directory and rebuilding the index: `open.rs`; writing a
 //! file (tmp → fsync → rename → index): `write.rs`; reading one whole and
-//! verified (one `open`, one `read`, no copy): `read.rs`.
+//! verified (one `open`, one `read`, no copy): `read.rs`; the open files
+//! kept for the objects read last, so a read again skips the `open`:
+//! `handles.rs`.
 
+mod handles;
 mod open;
 mod read;
 mod write;
@@ -38,6 +41,7 @@ use crate::clock::Clock;
 use crate::error::TierError;
 use crate::key::key_hash;
 use crate::object::ObjectMeta;
+use handles::Handles;
 
 /// An object directory and its index.
 #[derive(Debug)]
@@ -47,6 +51,10 @@ pub struct FileStore {
     /// fsync directory entries after renames (the source of truth needs it).
     durable: bool,
     index: Mutex<LruCache<String, IndexEntry>>,
+    /// Numbers the index entries: each file installed gets a new one.
+    generations: AtomicU64,
+    /// Open files of the objects read last, by key and generation.
+    handles: Handles,
     bytes: AtomicU64,
     /// Files whose deletion failed, deleted once writes succeed again.
     undeleted: Undeleted,
@@ -57,6 +65,8 @@ pub struct FileStore {
 
 #[derive(Clone, Copy, Debug)]
 struct IndexEntry {
+    /// Which file this is: a key written again gets a new generation.
+    generation: u64,
     file_len: u64,
     created_ms: u64,
     expires_ms: Option<u64>,
@@ -107,7 +117,7 @@ impl FileStore {
             Ok((meta, _)) if meta.key == key => Ok(Some(meta)),
             Ok((meta, _)) => Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key))),
             Err(HeaderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
-                self.forget(key);
+                self.forget(key, None);
                 Ok(None)
             }
             Err(HeaderError::Io(e)) => Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
@@ -126,6 +136,7 @@ impl FileStore {
         let removed = index.pop(key);
         if let Some(entry) = &removed {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
+            self.handles.drop_key(key);
         }
         let path = self.path(key);
         match fs::remove_file(&path) {
@@ -138,10 +149,17 @@ impl FileStore {
         }
     }
 
-    /// Drop a key from the index whose file vanished behind our back.
-    fn forget(&self, key: &str) {
-        if let Some(entry) = self.index.lock().pop(key) {
+    /// Drop a key from the index whose file vanished behind our back; with
+    /// a generation, only if the index still has that file (a write since
+    /// has put a new one in place).
+    fn forget(&self, key: &str, generation: Option<u64>) {
+        let mut index = self.index.lock();
+        if generation.is_some_and(|g| index.peek(key).is_none_or(|e| e.generation != g)) {
+            return;
+        }
+        if let Some(entry) = index.pop(key) {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
+            self.handles.drop_key(key);
         }
     }
 
@@ -151,6 +169,20 @@ impl FileStore {
             entry.access.last_ms = now;
             entry.access.count += 1;
         }
+    }
+
+    /// Count a read of `key`'s file at `generation`, and keep the file it
+    /// was read from (`opened`) if the index still has that generation.
+    fn record_read(&self, key: &str, generation: u64, opened: Option<Arc<fs::File>>) {
+        let now = self.clock.now_ms();
+        let mut index = self.index.lock();
+        let Some(entry) = index.get_mut(key) else { return };
+        entry.access.last_ms = now;
+        entry.access.count += 1;
+        let displaced =
+            opened.filter(|_| entry.generation == generation).and_then(|f| self.handles.keep(key, generation, f));
+        drop(index);
+        drop(displaced);
     }
 
     /// One page of the listing, from the index: every key is looked at,
@@ -173,6 +205,11 @@ impl FileStore {
     /// Size of an object's file, if indexed.
     pub fn file_len(&self, key: &str) -> Option<u64> {
         self.index.lock().peek(key).map(|e| e.file_len)
+    }
+
+    /// The file's length and generation, as indexed.
+    fn indexed(&self, key: &str) -> Option<(u64, u64)> {
+        self.index.lock().peek(key).map(|e| (e.file_len, e.generation))
     }
 
     pub fn bytes(&self) -> u64 {

@@ -14,13 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::{FileStore, IndexEntry};
+use super::{FileStore, IndexEntry, handles};
 use crate::clock::Clock;
 use crate::error::TierError;
 use crate::key::key_hash;
 use crate::store::format::read_header;
 use crate::store::resident::Access;
 use crate::store::undeleted::Undeleted;
+use handles::Handles;
 
 impl FileStore {
     /// Open (creating if needed) the directory and rebuild the index.
@@ -37,6 +38,8 @@ impl FileStore {
             tier,
             durable,
             index: Mutex::new(LruCache::unbounded()),
+            generations: AtomicU64::new(0),
+            handles: Handles::new(handles::capacity()),
             bytes: AtomicU64::new(0),
             undeleted: Undeleted::default(),
             tmp_seq: AtomicU64::new(0),
@@ -73,7 +76,13 @@ impl FileStore {
             let access = Access { last_ms: meta.created_ms, count: 0 };
             index.push(
                 meta.key,
-                IndexEntry { file_len, created_ms: meta.created_ms, expires_ms: meta.expires_ms, access },
+                IndexEntry {
+                    generation: self.generations.fetch_add(1, Ordering::Relaxed),
+                    file_len,
+                    created_ms: meta.created_ms,
+                    expires_ms: meta.expires_ms,
+                    access,
+                },
             );
         }
         Ok(())

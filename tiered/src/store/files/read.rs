@@ -1,26 +1,30 @@
 //! Reading an object file whole: the disk tier's hot path, kept as close to
 //! the cost of the file's bytes as verification allows.
 //!
-//! - One `open` and, for a file as long as the index says, one `read`, into a
-//!   buffer allocated once at that length plus one byte and not zeroed. No
-//!   `fstat`, `lseek` or second `read` to find the end, which `std::fs::read`
-//!   makes: on a virtual machine each system call costs a few hundred
-//!   nanoseconds, as much as copying several KiB. A `read` of a regular file
-//!   returns fewer bytes than asked only at its end, so reading exactly the
-//!   expected length means the file ends there; a longer file fills the
-//!   spare byte and is read to its end, a shorter (torn) one is read until
-//!   `read` returns 0, and decoding refuses either.
+//! - An object read lately is read through the file kept open for it
+//!   ([`super::handles`]): one `fstat` (was it unlinked behind the store's
+//!   back?) and one `pread`, no `open` or `close`.
+//! - Otherwise one `open` and, for a file as long as the index says, one
+//!   `pread`. No `fstat`, `lseek` or second `read` to find the end, which
+//!   `std::fs::read` makes: on a virtual machine each system call costs a few
+//!   hundred nanoseconds, as much as copying several KiB. A read of a
+//!   regular file returns fewer bytes than asked only at its end, so reading
+//!   exactly the expected length means the file ends there; a longer file
+//!   fills the spare byte and is read to its end, a shorter (torn) one is
+//!   read until a read returns 0, and decoding refuses either.
+//! - Into a buffer allocated at that length plus one byte and not zeroed.
 //! - On Linux, opened without access-time updates (`O_NOATIME`): the kernel
 //!   then skips its atime check on the read, and a cache's files have no use
 //!   for one (recency lives in the index).
 //! - No copy: the object's data is a slice of the read buffer.
-//! - Verified before it is served: [`format::decode`] checks the header hash
-//!   (version 3) and the xxh3 of the data; the index's recency is updated
-//!   only for an object that passed.
+//! - Verified before it is served, every time: [`format::decode`] checks the
+//!   header hash (version 3) and the xxh3 of the data; the index's recency is
+//!   updated, and the file kept open, only for an object that passed.
 
 use std::fs::File;
 use std::io::{self, ErrorKind};
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -32,43 +36,82 @@ use crate::store::format;
 impl FileStore {
     /// Read and verify an object; `Ok(None)` if the index does not have it.
     pub fn read(&self, key: &str) -> Result<Option<Object>, TierError> {
-        let Some(file_len) = self.file_len(key) else { return Ok(None) };
-        let bytes = match read_file(&self.path(key), file_len) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                self.forget(key);
-                return Ok(None);
-            }
-            Err(e) => return Err(self.io_failed("read", key, e)),
+        let Some((file_len, generation)) = self.indexed(key) else { return Ok(None) };
+        let (file, opened) = match self.handles.get(key, generation) {
+            Some(kept) => match unlinked(&kept) {
+                Ok(false) => (kept, false),
+                Ok(true) => {
+                    self.forget(key, Some(generation));
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.io_failed("read", key, e)),
+            },
+            None => match open(&self.path(key)) {
+                Ok(file) => (Arc::new(file), true),
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    self.forget(key, Some(generation));
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.io_failed("read", key, e)),
+            },
         };
+        let bytes = read_whole(&file, file_len).map_err(|e| self.io_failed("read", key, e))?;
         let object = format::decode(bytes).map_err(|e| self.corrupt(key, e))?;
         if object.meta.key != key {
             return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", object.meta.key)));
         }
-        self.record_access(key);
+        self.record_read(key, generation, opened.then_some(file));
         Ok(Some(object))
     }
 }
 
+/// Whether the open `file` no longer has a name (deleted or renamed over).
+#[cfg(unix)]
+fn unlinked(file: &File) -> io::Result<bool> {
+    Ok(rustix::fs::fstat(file)?.st_nlink == 0)
+}
+
+#[cfg(not(unix))]
+fn unlinked(_file: &File) -> io::Result<bool> {
+    Ok(false)
+}
+
 /// All the bytes of the file at `path`, expected to be `expected` bytes long
 /// (see the module docs for what a different length costs).
+#[cfg(test)]
 fn read_file(path: &Path, expected: u64) -> io::Result<Bytes> {
-    let mut file = open(path)?;
+    read_whole(&open(path)?, expected)
+}
+
+/// All the bytes of the open `file` from its start, expected to be
+/// `expected` bytes long (see the module docs for what a different length
+/// costs). Positional, so one file can serve concurrent readers.
+#[cfg(unix)]
+fn read_whole(file: &File, expected: u64) -> io::Result<Bytes> {
     let expected = usize::try_from(expected).map_err(|_| io::Error::from(ErrorKind::OutOfMemory))?;
     let mut buffer = Vec::with_capacity(expected.saturating_add(1));
     loop {
-        match read_into_spare(&file, &mut buffer) {
+        if buffer.len() == buffer.capacity() {
+            buffer.reserve(buffer.len().max(8192));
+        }
+        let at = buffer.len() as u64;
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buffer), at) {
             Ok(0) => break,
             Ok(_) if buffer.len() == expected => break,
-            Ok(_) if buffer.len() == buffer.capacity() => {
-                io::Read::read_to_end(&mut file, &mut buffer)?;
-                break;
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
+    Ok(Bytes::from(buffer))
+}
+
+/// Elsewhere than Unix: a file freshly opened (none is kept), read to its
+/// end.
+#[cfg(not(unix))]
+fn read_whole(mut file: &File, expected: u64) -> io::Result<Bytes> {
+    let expected = usize::try_from(expected).map_err(|_| io::Error::from(ErrorKind::OutOfMemory))?;
+    let mut buffer = Vec::with_capacity(expected.saturating_add(1));
+    io::Read::read_to_end(&mut file, &mut buffer)?;
     Ok(Bytes::from(buffer))
 }
 
@@ -88,22 +131,6 @@ fn open(path: &Path) -> io::Result<File> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn open(path: &Path) -> io::Result<File> {
     File::open(path)
-}
-
-/// One `read` into the spare capacity of `buffer` (which has some), the
-/// bytes read appended; how many.
-#[cfg(unix)]
-fn read_into_spare(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
-    Ok(rustix::io::read(file, rustix::buffer::spare_capacity(buffer))?)
-}
-
-/// Reads into the spare capacity of `buffer` (which has some), the bytes
-/// read appended; how many. Elsewhere than Unix: until it is full or the
-/// file ends.
-#[cfg(not(unix))]
-fn read_into_spare(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
-    let spare = (buffer.capacity() - buffer.len()) as u64;
-    io::Read::read_to_end(&mut io::Read::take(file, spare), buffer)
 }
 
 #[cfg(test)]
@@ -131,6 +158,68 @@ mod tests {
         std::fs::write(&path, b"")?;
         assert!(read_file(&path, 10)?.is_empty());
         assert_eq!(read_file(&dir.path().join("absent"), 1).map_err(|e| e.kind()), Err(ErrorKind::NotFound));
+        Ok(())
+    }
+
+    #[test]
+    fn an_object_read_again_is_read_through_its_kept_file_until_written_or_removed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("k", b"first", 1))?;
+        assert_eq!(files.handles.len(), 0, "nothing is kept before a read");
+        for _ in 0..3 {
+            assert_eq!(files.read("k")?.ok_or("present")?.data, &b"first"[..]);
+            assert_eq!(files.handles.len(), 1);
+        }
+        files.write(&object("k", b"second", 2))?;
+        assert_eq!(files.handles.len(), 0, "a write drops the old file's handle");
+        assert_eq!(files.read("k")?.ok_or("present")?.data, &b"second"[..]);
+        assert!(files.remove("k")?);
+        assert_eq!(files.handles.len(), 0, "a removal releases the file");
+        assert_eq!(files.read("k")?, None);
+        Ok(())
+    }
+
+    /// A reader that opened the file of one generation and finishes after a
+    /// write installed the next does not leave the old file kept.
+    #[test]
+    fn a_read_that_raced_a_write_keeps_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("k", b"old", 1))?;
+        let (_, generation) = files.indexed("k").ok_or("indexed")?;
+        let old_file = Arc::new(open(&files.path("k"))?);
+        files.write(&object("k", b"new", 2))?;
+        files.record_read("k", generation, Some(old_file));
+        assert_eq!(files.handles.len(), 0);
+        assert_eq!(files.read("k")?.ok_or("present")?.data, &b"new"[..]);
+        Ok(())
+    }
+
+    /// Deleted or renamed over behind the store's back: a kept file is not
+    /// served once it has no name, the index forgets the object (as it does
+    /// when `open` finds nothing).
+    #[test]
+    fn a_kept_file_unlinked_behind_the_stores_back_is_a_miss() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        for (key, how) in [("deleted", 0), ("renamed-over", 1)] {
+            files.write(&object(key, b"kept", 1))?;
+            assert!(files.read(key)?.is_some());
+            let path = files.path(key);
+            if how == 0 {
+                std::fs::remove_file(&path)?;
+            } else {
+                let other = dir.path().join("other");
+                std::fs::copy(&path, &other)?;
+                std::fs::rename(&other, &path)?;
+            }
+            assert_eq!(files.read(key)?, None, "{key}");
+            assert_eq!(files.file_len(key), None, "{key}: forgotten");
+        }
+        assert_eq!(files.handles.len(), 0);
+        assert_eq!(files.bytes(), 0);
         Ok(())
     }
 

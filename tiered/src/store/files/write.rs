@@ -84,6 +84,7 @@ impl FileStore {
             return Err(io("cannot store", e));
         }
         let entry = IndexEntry {
+            generation: self.generations.fetch_add(1, Ordering::Relaxed),
             file_len,
             created_ms: meta.created_ms,
             expires_ms: meta.expires_ms,
@@ -92,6 +93,7 @@ impl FileStore {
         self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
         if let Some(old) = index.push(key.to_string(), entry).filter(|(k, _)| k == key) {
             self.bytes.fetch_sub(old.1.file_len, Ordering::Relaxed);
+            self.handles.drop_key(key);
         }
         drop(index);
         self.undeleted.retry(Some(&dest));
