@@ -14,10 +14,17 @@
 //! - a removal drops the handle with the entry, so a deleted object's disk
 //!   space is released when its last reader is done.
 //!
-//! Changes behind the store's back are what they are without the cache: a
-//! file rewritten in place is read as it now is (and verified); a file
-//! unlinked or renamed over is noticed because its link count fell to 0
-//! (the reader checks it with `fstat`, much cheaper than an `open`).
+//! A kept file that lost its name is let go and the path opened afresh, as
+//! a read without the cache would: a reader that raced a write reads the new
+//! file, and changes behind the store's back are what they are without the
+//! cache (a file deleted is a miss, one renamed over is read and verified).
+//! The reader checks the link count with `fstat`, much cheaper than an
+//! `open`. A file rewritten in place is read as it now is, and verified.
+//! Not noticed: a change that leaves the kept file linked (a hard link made
+//! to it, or the whole `objects/` directory moved away); the kept file is
+//! then served while range and metadata reads, which open the path, see
+//! what is there. Writes and removals through the store always drop the
+//! key's file.
 //!
 //! Bounded: at most [`capacity`] handles per object directory, least
 //! recently used dropped first, so a store never holds more than a
@@ -71,11 +78,21 @@ impl Handles {
         open.lock().push(key.to_string(), Handle { generation, file }).map(|(_, displaced)| displaced.file)
     }
 
-    /// Drop the file kept for `key`.
-    pub(super) fn drop_key(&self, key: &str) {
-        if let Some(open) = &self.open {
-            open.lock().pop(key);
+    /// Stop keeping the file of `key`, returned for the caller to close
+    /// once its locks are released.
+    #[must_use = "a released file is closed when dropped: drop it outside the index lock"]
+    pub(super) fn drop_key(&self, key: &str) -> Option<Arc<File>> {
+        Some(self.open.as_ref()?.lock().pop(key)?.file)
+    }
+
+    /// Stop keeping the file of `key` if it is the one of `generation`.
+    #[must_use = "a released file is closed when dropped"]
+    pub(super) fn release(&self, key: &str, generation: u64) -> Option<Arc<File>> {
+        let mut open = self.open.as_ref()?.lock();
+        if open.peek(key)?.generation != generation {
+            return None;
         }
+        Some(open.pop(key)?.file)
     }
 
     /// How many files are kept (tests).
@@ -116,8 +133,12 @@ mod tests {
         assert!(handles.keep("c", 1, file.clone()).is_some(), "full: the oldest is displaced");
         assert_eq!(handles.len(), 2);
         assert!(handles.get("a", 2).is_none(), "the least recently used was dropped");
-        handles.drop_key("b");
+        assert!(handles.drop_key("b").is_some());
         assert!(handles.get("b", 1).is_none());
+        assert!(handles.release("c", 2).is_none(), "another generation's file stays");
+        assert!(handles.get("c", 1).is_some());
+        assert!(handles.release("c", 1).is_some());
+        assert!(handles.keep("c", 1, file.clone()).is_none());
         assert!(handles.get("c", 1).is_some());
         Ok(())
     }

@@ -110,14 +110,12 @@ impl FileStore {
 
     /// The metadata alone, from the file header.
     pub fn read_meta(&self, key: &str) -> Result<Option<ObjectMeta>, TierError> {
-        if !self.index.lock().contains(key) {
-            return Ok(None);
-        }
+        let Some((_, generation)) = self.indexed(key) else { return Ok(None) };
         match read_header(&self.path(key)).map(|h| (h.meta, h.file_len)) {
             Ok((meta, _)) if meta.key == key => Ok(Some(meta)),
             Ok((meta, _)) => Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", meta.key))),
             Err(HeaderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
-                self.forget(key, None);
+                self.forget(key, generation);
                 Ok(None)
             }
             Err(HeaderError::Io(e)) => Err(TierError::io(self.tier, format!("cannot read object {key:?}"), e)),
@@ -134,32 +132,37 @@ impl FileStore {
     pub fn remove(&self, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
         let removed = index.pop(key);
+        let mut released = None;
         if let Some(entry) = &removed {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
-            self.handles.drop_key(key);
+            released = self.handles.drop_key(key);
         }
         let path = self.path(key);
-        match fs::remove_file(&path) {
+        let outcome = match fs::remove_file(&path) {
             Ok(()) => Ok(removed.is_some()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(removed.is_some()),
             Err(e) => {
                 self.undeleted.record(path);
                 Err(TierError::io(self.tier, format!("cannot delete object {key:?}"), e))
             }
-        }
+        };
+        drop(index);
+        drop(released);
+        outcome
     }
 
-    /// Drop a key from the index whose file vanished behind our back; with
-    /// a generation, only if the index still has that file (a write since
-    /// has put a new one in place).
-    fn forget(&self, key: &str, generation: Option<u64>) {
+    /// Drop a key from the index whose file of `generation` vanished
+    /// behind our back, unless a write has put a new file in place since.
+    fn forget(&self, key: &str, generation: u64) {
         let mut index = self.index.lock();
-        if generation.is_some_and(|g| index.peek(key).is_none_or(|e| e.generation != g)) {
+        if index.peek(key).is_none_or(|e| e.generation != generation) {
             return;
         }
         if let Some(entry) = index.pop(key) {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);
-            self.handles.drop_key(key);
+            let released = self.handles.drop_key(key);
+            drop(index);
+            drop(released);
         }
     }
 
@@ -179,10 +182,14 @@ impl FileStore {
         let Some(entry) = index.get_mut(key) else { return };
         entry.access.last_ms = now;
         entry.access.count += 1;
-        let displaced =
-            opened.filter(|_| entry.generation == generation).and_then(|f| self.handles.keep(key, generation, f));
+        // Whatever is not kept (a file displaced, or this one if a write has
+        // installed another since) is closed after the lock is released.
+        let closed = match opened {
+            Some(file) if entry.generation == generation => self.handles.keep(key, generation, file),
+            other => other,
+        };
         drop(index);
-        drop(displaced);
+        drop(closed);
     }
 
     /// One page of the listing, from the index: every key is looked at,

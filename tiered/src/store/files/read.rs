@@ -37,30 +37,56 @@ impl FileStore {
     /// Read and verify an object; `Ok(None)` if the index does not have it.
     pub fn read(&self, key: &str) -> Result<Option<Object>, TierError> {
         let Some((file_len, generation)) = self.indexed(key) else { return Ok(None) };
-        let (file, opened) = match self.handles.get(key, generation) {
-            Some(kept) => match unlinked(&kept) {
-                Ok(false) => (kept, false),
-                Ok(true) => {
-                    self.forget(key, Some(generation));
-                    return Ok(None);
-                }
-                Err(e) => return Err(self.io_failed("read", key, e)),
-            },
-            None => match open(&self.path(key)) {
-                Ok(file) => (Arc::new(file), true),
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    self.forget(key, Some(generation));
-                    return Ok(None);
-                }
-                Err(e) => return Err(self.io_failed("read", key, e)),
-            },
+        let kept = self.handles.get(key, generation);
+        self.read_indexed(key, file_len, generation, kept)
+    }
+
+    /// [`read`](Self::read) of the file indexed for `key` at `generation`,
+    /// `file_len` bytes long, through `kept` if the store has it open.
+    fn read_indexed(
+        &self,
+        key: &str,
+        file_len: u64,
+        generation: u64,
+        kept: Option<Arc<File>>,
+    ) -> Result<Option<Object>, TierError> {
+        if let Some(kept) = kept {
+            // A kept file that lost its name (a write renamed a new one over
+            // it since, or something behind the store's back deleted or
+            // replaced it) or fails is let go, and the path read afresh.
+            match unlinked(&kept).and_then(|gone| if gone { Ok(None) } else { read_whole(&kept, file_len).map(Some) }) {
+                Ok(Some(bytes)) => return self.verified(key, generation, bytes, None),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(tier = self.tier, key, %e, "a kept file failed; reading the path"),
+            }
+            drop(self.handles.release(key, generation));
+        }
+        let file = match open(&self.path(key)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                self.forget(key, generation);
+                return Ok(None);
+            }
+            Err(e) => return Err(self.io_failed("read", key, e)),
         };
         let bytes = read_whole(&file, file_len).map_err(|e| self.io_failed("read", key, e))?;
+        self.verified(key, generation, bytes, Some(Arc::new(file)))
+    }
+
+    /// The object in `bytes`, read from `key`'s file at `generation`, once
+    /// verified; `opened` is kept if that file was opened for this read.
+    fn verified(
+        &self,
+        key: &str,
+        generation: u64,
+        bytes: Bytes,
+        opened: Option<Arc<File>>,
+    ) -> Result<Option<Object>, TierError> {
         let object = format::decode(bytes).map_err(|e| self.corrupt(key, e))?;
         if object.meta.key != key {
             return Err(TierError::corrupt(self.tier, format!("file for {key:?} holds key {:?}", object.meta.key)));
         }
-        self.record_read(key, generation, opened.then_some(file));
+        self.record_read(key, generation, opened);
         Ok(Some(object))
     }
 }
@@ -198,28 +224,47 @@ mod tests {
     }
 
     /// Deleted or renamed over behind the store's back: a kept file is not
-    /// served once it has no name, the index forgets the object (as it does
-    /// when `open` finds nothing).
+    /// served once it has no name; the path is read as without the cache
+    /// (nothing there: the index forgets the object).
     #[test]
-    fn a_kept_file_unlinked_behind_the_stores_back_is_a_miss() -> Result<(), Box<dyn std::error::Error>> {
+    fn a_kept_file_unlinked_behind_the_stores_back_is_let_go() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let files = store(dir.path())?;
-        for (key, how) in [("deleted", 0), ("renamed-over", 1)] {
-            files.write(&object(key, b"kept", 1))?;
-            assert!(files.read(key)?.is_some());
-            let path = files.path(key);
-            if how == 0 {
-                std::fs::remove_file(&path)?;
-            } else {
-                let other = dir.path().join("other");
-                std::fs::copy(&path, &other)?;
-                std::fs::rename(&other, &path)?;
-            }
-            assert_eq!(files.read(key)?, None, "{key}");
-            assert_eq!(files.file_len(key), None, "{key}: forgotten");
-        }
-        assert_eq!(files.handles.len(), 0);
-        assert_eq!(files.bytes(), 0);
+        files.write(&object("deleted", b"kept", 1))?;
+        assert!(files.read("deleted")?.is_some());
+        assert_eq!(files.handles.len(), 1, "kept");
+        std::fs::remove_file(files.path("deleted"))?;
+        assert_eq!(files.read("deleted")?, None);
+        assert_eq!(files.file_len("deleted"), None, "forgotten");
+        assert_eq!((files.handles.len(), files.bytes()), (0, 0));
+
+        // Renamed over by a copy of the same object: the path is read afresh.
+        files.write(&object("replaced", b"kept", 1))?;
+        assert!(files.read("replaced")?.is_some());
+        let path = files.path("replaced");
+        let other = dir.path().join("other");
+        std::fs::copy(&path, &other)?;
+        std::fs::rename(&other, &path)?;
+        assert_eq!(files.read("replaced")?.ok_or("present")?.data, &b"kept"[..]);
+        assert_eq!(files.handles.len(), 1, "the new file is kept in place of the old");
+        Ok(())
+    }
+
+    /// A reader holding the kept file when a write renames a new one over
+    /// it reads the new file: the object was there all along.
+    #[test]
+    fn a_read_through_a_kept_file_that_a_write_replaced_reads_the_new_one() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("k", b"old", 1))?;
+        assert!(files.read("k")?.is_some());
+        let (file_len, generation) = files.indexed("k").ok_or("indexed")?;
+        let kept = files.handles.get("k", generation);
+        assert!(kept.is_some(), "kept by the first read");
+        files.write(&object("k", b"newer", 2))?;
+        let read = files.read_indexed("k", file_len, generation, kept)?;
+        assert_eq!(read.ok_or("present")?.data, &b"newer"[..]);
+        assert!(files.file_len("k").is_some(), "still indexed");
         Ok(())
     }
 

@@ -91,11 +91,13 @@ impl FileStore {
             access: Access { last_ms: self.clock.now_ms(), count: 0 },
         };
         self.bytes.fetch_add(entry.file_len, Ordering::Relaxed);
+        let mut released = None;
         if let Some(old) = index.push(key.to_string(), entry).filter(|(k, _)| k == key) {
             self.bytes.fetch_sub(old.1.file_len, Ordering::Relaxed);
-            self.handles.drop_key(key);
+            released = self.handles.drop_key(key);
         }
         drop(index);
+        drop(released);
         self.undeleted.retry(Some(&dest));
         if self.durable {
             File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
