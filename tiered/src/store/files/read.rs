@@ -102,13 +102,6 @@ fn unlinked(_file: &File) -> io::Result<bool> {
     Ok(false)
 }
 
-/// All the bytes of the file at `path`, expected to be `expected` bytes long
-/// (see the module docs for what a different length costs).
-#[cfg(test)]
-fn read_file(path: &Path, expected: u64) -> io::Result<Bytes> {
-    read_whole(&open(path)?, expected)
-}
-
 /// All the bytes of the open `file` from its start, expected to be
 /// `expected` bytes long (see the module docs for what a different length
 /// costs). Positional, so one file can serve concurrent readers.
@@ -167,6 +160,12 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::error::TierErrorKind;
     use crate::store::contract::object;
+
+    /// All the bytes of the file at `path`, read as [`FileStore::read`]
+    /// reads a file it opens.
+    fn read_file(path: &Path, expected: u64) -> io::Result<Bytes> {
+        read_whole(&open(path)?, expected)
+    }
 
     fn store(dir: &Path) -> Result<FileStore, TierError> {
         FileStore::open(dir, "disk", false, Arc::new(SystemClock))
