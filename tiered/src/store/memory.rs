@@ -232,8 +232,7 @@ impl MemoryTier {
             self.account_removed(footprint);
             return HotRead::Expired;
         }
-        entry.access.last_ms = now_ms;
-        entry.access.count += 1;
+        entry.access.read_at(now_ms);
         let taken = take(entry);
         shard.hits += 1;
         HotRead::Hit(taken)
@@ -333,8 +332,7 @@ impl Tier for MemoryTier {
         let key = HashedKey::new(key);
         let mut shard = self.shard(&key).lock();
         Ok(shard.get_mut(&key).map(|entry| {
-            entry.access.last_ms = self.clock.now_ms();
-            entry.access.count += 1;
+            entry.access.read_at(self.clock.now_ms());
             entry.object.clone()
         }))
     }

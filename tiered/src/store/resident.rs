@@ -11,6 +11,14 @@ pub struct Access {
     pub count: u64,
 }
 
+impl Access {
+    /// Count a read at `now_ms`.
+    pub fn read_at(&mut self, now_ms: u64) {
+        self.last_ms = now_ms;
+        self.count += 1;
+    }
+}
+
 /// An object resident in a cache tier, as eviction and bootstrap see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resident {

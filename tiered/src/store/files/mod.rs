@@ -169,8 +169,7 @@ impl FileStore {
     pub(super) fn record_access(&self, key: &str) {
         let now = self.clock.now_ms();
         if let Some(entry) = self.index.lock().get_mut(key) {
-            entry.access.last_ms = now;
-            entry.access.count += 1;
+            entry.access.read_at(now);
         }
     }
 
@@ -180,8 +179,7 @@ impl FileStore {
         let now = self.clock.now_ms();
         let mut index = self.index.lock();
         let Some(entry) = index.get_mut(key) else { return };
-        entry.access.last_ms = now;
-        entry.access.count += 1;
+        entry.access.read_at(now);
         // Whatever is not kept (a file displaced, or this one if a write has
         // installed another since) is closed after the lock is released.
         let closed = match opened {
