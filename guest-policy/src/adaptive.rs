@@ -20,14 +20,14 @@
 //!   so it starts with the history its expert would have had
 //!   (starting one from the residents alone favours the experts that
 //!   forget least).
-//! - **A switch** builds the new expert's order empty and hands it the
-//!   old order's residents, coldest first, [`HANDOVER_STEP`] a call (so a
-//!   call stays within a few milliseconds however large the tier). Until
-//!   the old order is empty it names the victims, and a resident it holds
-//!   that is read moves to the new order at once. A tier of up to a few
-//!   thousand objects changes order within the switching call; the new
-//!   expert then decides every eviction and admission with the whole tier
-//!   in view. (Letting the old order name every victim until it ran dry
+//! - **A switch** builds the new expert's order empty; from the next
+//!   `admit` or `evict` call on, the old order hands it its residents,
+//!   coldest first, at most [`HANDOVER_STEP`] a call (a call's work stays
+//!   bounded whatever the tier's size). Until the old order is empty it
+//!   names the victims, and a resident it holds that is read moves to the
+//!   new order at once. A tier of a few thousand objects changes order
+//!   within a few calls; the new expert then decides every eviction and
+//!   admission with the whole tier in view. (Letting the old order name every victim until it ran dry
 //!   admitted every arrival of that time unchallenged: W-TinyLFU then held
 //!   them all and lost about half a point of hit ratio to the switch on the
 //!   Zipf traces of mixed sizes.)
@@ -323,16 +323,19 @@ impl Adaptive {
     }
 
     /// After a switch, moves up to `step` of the old order's residents into
-    /// the new one, coldest first (each arrives in front of those moved
-    /// before it, so the new order ranks them as the old one did); drops the
-    /// old order once it is empty.
+    /// the new one, coldest first: each arrives in front of those moved
+    /// before it, so an order by recency ranks them as the old one did
+    /// (W-TinyLFU keeps the last ones in its window and the rest in main, a
+    /// sketch count each). Drops the old order once it names no more.
     fn hand_over(&mut self, step: usize) {
         let Some(old) = &mut self.draining else { return };
         for _ in 0..step {
-            let Some((id, size)) = old.evict_one() else { break };
+            let Some((id, size)) = old.evict_one() else {
+                self.draining = None;
+                return;
+            };
             self.live.arrive(id, size);
         }
-        self.retire();
     }
 
     /// After a switch, the old order names the victims until it is empty:
@@ -476,7 +479,6 @@ impl Adaptive {
             self.switches += 1;
             self.unreported = Some(self.experts[best]);
             self.leading = (best, 0);
-            self.hand_over(HANDOVER_STEP);
         }
     }
 
@@ -596,7 +598,7 @@ mod tests {
         // Tier::read checks each victim is a resident, the budget, and the
         // count after every request; here the switch happens mid-run and
         // the old order hands its residents over in several calls (a tier
-        // larger than two steps: the switching call moves two).
+        // of three steps).
         let budget = 3 * HANDOVER_STEP as u64;
         let mut tier = Tier::new(Expert::ALL.to_vec(), budget);
         let mut draining_seen = false;

@@ -36,12 +36,13 @@ impl Expert {
 
     /// The experts `adaptive` compares. LIRS is not among them: on skewed
     /// traces it leads for a while as the caches fill, and following it
-    /// there and back cost more than it won (zipf α 0.8 mixed sizes at 10%:
-    /// 0.4304 with it, 0.4281 without, the best online algorithm 0.4201).
-    /// With it, cache2k_orm-busy_1M at 1% would gain (0.3358 against
-    /// 0.3519), and cloudPhysicsIO at 10%, where LIRS wins, would not: that
-    /// trace is too short for a switch to pay (0.7544). It stays available
-    /// alone (`eviction = "lirs"`).
+    /// there and back cost more than it won (zipf α 0.8 mixed sizes at 10%,
+    /// measured with an earlier form of the hand-over: 0.4304 with it,
+    /// 0.4281 without, the best online algorithm 0.4201). With it,
+    /// cache2k_orm-busy_1M at 1% would gain (0.3358 against 0.3519), and
+    /// cloudPhysicsIO at 10%, where LIRS wins, would not: that trace is too
+    /// short for a switch to pay (0.7544). It stays available alone
+    /// (`eviction = "lirs"`).
     pub const ADAPTIVE: [Expert; 2] = [Expert::S3Fifo, Expert::WTinyLfu];
 
     /// Its name in `[policy_config] eviction` and in the library.

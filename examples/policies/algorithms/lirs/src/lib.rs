@@ -296,6 +296,8 @@ impl Order for Lirs {
 
     fn remove(&mut self, id: u64) {
         self.held.remove(&id);
+        // A victim parked by `evict_one` and not yet named: it left anyway.
+        self.ready.retain(|&(victim, _)| victim != id);
         if let Some(status) = self.s.get(id).copied() {
             let (size, _) = self.s.remove(id).expect("held in S");
             if status.lir {
@@ -315,7 +317,8 @@ impl Order for Lirs {
     }
 
     fn len(&self) -> usize {
-        self.held.len()
+        // Parked victims are still resident until they are named.
+        self.held.len() + self.ready.len()
     }
 
     fn evict_one(&mut self) -> Option<(u64, u64)> {
@@ -421,6 +424,35 @@ mod tests {
     fn within_the_hosts_budget_qs_oldest_makes_up_the_bytes() {
         let mut l = with_a_read_demoting_itself();
         assert_eq!(admit(&mut l, 12), vec![2]);
+    }
+
+    #[test]
+    fn a_victim_parked_by_evict_one_counts_until_named_and_a_removal_unparks_it() {
+        // evict_one names one victim and parks the others a step freed.
+        let (mut parked, mut x) = (0, 7u64);
+        for round in 0..200u64 {
+            let mut l = lirs(20);
+            for _ in 0..400 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let id = (x >> 33) % (25 + round % 20);
+                if l.resident(id) {
+                    l.hit(id);
+                } else {
+                    admit(&mut l, id);
+                }
+            }
+            let before = l.len();
+            let Some((named, _)) = l.evict_one() else { continue };
+            assert_eq!(l.len(), before - 1, "one named, the parked still counted");
+            let Some(&(waiting, _)) = l.ready.first() else { continue };
+            parked += 1;
+            l.remove(waiting);
+            assert_eq!(l.len(), before - 2);
+            let rest: Vec<u64> = std::iter::from_fn(|| l.evict_one().map(|(id, _)| id)).collect();
+            assert!(!rest.contains(&waiting) && !rest.contains(&named), "{waiting} or {named} named again: {rest:?}");
+            assert_eq!(rest.len(), before - 2, "every other resident named once");
+        }
+        assert!(parked > 0, "no state parked a victim");
     }
 
     #[test]

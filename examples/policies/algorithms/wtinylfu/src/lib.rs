@@ -325,6 +325,27 @@ impl WTinyLfu {
         true
     }
 
+    /// Objects that entered without a decision (a hand-over of thousands of
+    /// residents) overflow the window into main while main has room, as
+    /// `evict_step` would move them at the next miss: the window stays
+    /// within its share, and no later call moves a whole tier's overflow at
+    /// once. (A miss never overfills the window while main has room: it is
+    /// libCacheSim's path, left as it is.)
+    fn settle(&mut self) {
+        while self.window.bytes() > self.window_target {
+            let Some(candidate) = self.window.back() else { break };
+            let size = self.window.size_of(candidate).unwrap_or(0);
+            if self.main.bytes() + size > self.main.capacity() {
+                break;
+            }
+            self.window.remove(candidate);
+            let mut victims = Vec::new();
+            self.main.insert(candidate, size, &mut victims);
+            self.sketch.add(candidate);
+            self.release(victims);
+        }
+    }
+
     /// A read of an object held (libCacheSim's `find` with update).
     fn read(&mut self, id: u64) {
         if self.window.move_to_front(id) {
@@ -409,6 +430,7 @@ impl Order for WTinyLfu {
         self.observe(size);
         self.window.push_front(id, size, ());
         self.sketch.add(id);
+        self.settle();
     }
 
     fn remove(&mut self, id: u64) {
@@ -491,6 +513,21 @@ mod tests {
             Admission::Admit(victims) => Some(victims),
             Admission::Refuse => None,
         }
+    }
+
+    #[test]
+    fn a_hand_over_of_a_whole_tier_keeps_the_window_to_its_share() {
+        let mut w = order(10_000, &[]);
+        for id in 0..10_000 {
+            w.arrive(id, 1);
+        }
+        assert_eq!(w.len(), 10_000);
+        // Window 100, main 9,900: the first 9,900 handed over are in main.
+        assert_eq!((w.window.bytes(), w.main.bytes()), (100, 9_900));
+        assert!((0..9_900).all(|id| w.main.contains(id)) && (9_900..10_000).all(|id| w.window.contains(id)));
+        // The next miss frees one object: no move of the whole tier.
+        assert_eq!(admit(&mut w, 10_000).map(|victims| victims.len()), Some(1));
+        assert_eq!(w.len(), 10_000);
     }
 
     #[test]
