@@ -20,14 +20,15 @@
 //!   so it starts with the history its expert would have had
 //!   (starting one from the residents alone favours the experts that
 //!   forget least).
-//! - **A switch** builds the new expert's order empty; from the next
-//!   `admit` or `evict` call on, the old order hands it its residents,
-//!   coldest first, at most [`HANDOVER_STEP`] a call (a call's work stays
-//!   bounded whatever the tier's size). Until the old order is empty it
-//!   names the victims, and a resident it holds that is read moves to the
-//!   new order at once. A tier of a few thousand objects changes order
-//!   within a few calls; the new expert then decides every eviction and
-//!   admission with the whole tier in view. (Letting the old order name every victim until it ran dry
+//! - **A switch** builds the new expert's order empty; from then on every
+//!   `admit` or `evict` call (the switching one too, when a miss decided
+//!   it) has the old order hand it residents, coldest first, at most
+//!   [`HANDOVER_STEP`] a call, so a call's work stays bounded whatever the
+//!   tier's size. Until the old order is empty it names the victims, and a
+//!   resident it holds that is read moves to the new order at once. A tier
+//!   of a few thousand objects changes order within a few calls; the new
+//!   expert then decides every eviction and admission with the whole tier
+//!   in view. (Letting the old order name every victim until it ran dry
 //!   admitted every arrival of that time unchallenged: W-TinyLFU then held
 //!   them all and lost about half a point of hit ratio to the switch on the
 //!   Zipf traces of mixed sizes.)
@@ -324,9 +325,11 @@ impl Adaptive {
 
     /// After a switch, moves up to `step` of the old order's residents into
     /// the new one, coldest first: each arrives in front of those moved
-    /// before it, so an order by recency ranks them as the old one did
-    /// (W-TinyLFU keeps the last ones in its window and the rest in main, a
-    /// sketch count each). Drops the old order once it names no more.
+    /// before it, so an order by recency ranks them as the old one did.
+    /// W-TinyLFU keeps the last ones in its window and moves the rest into
+    /// main, as a miss would (there they count twice in its sketch, in the
+    /// window once, so its admission may let the last ones go first).
+    /// Drops the old order once it names no more.
     fn hand_over(&mut self, step: usize) {
         let Some(old) = &mut self.draining else { return };
         for _ in 0..step {

@@ -244,15 +244,16 @@ mod tests {
 
     #[test]
     fn estimates_between_buffered_accesses_are_those_of_unbuffered_counting() {
-        // A small sketch, so blocks are shared and it halves four times;
-        // estimates of one key at a time, while other stripes hold accesses.
+        // A small sketch, so blocks are shared and it halves four times,
+        // with estimates after each; estimates of one key at a time, while
+        // other stripes hold accesses.
         let keys: Vec<String> = (0..3_000).map(|i| format!("key/{i}")).collect();
         let buffered = FrequencySketch::new(64);
         let plain = Unbuffered(FrequencySketch::new(64));
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let (mut compared, mut counted, mut recorded) = (0, 0, 0);
         for step in 0.. {
-            if recorded == 4 * buffered.reset_at {
+            if recorded == 4 * buffered.reset_at + buffered.reset_at / 2 {
                 break;
             }
             x ^= x << 13;

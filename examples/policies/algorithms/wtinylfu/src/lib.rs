@@ -328,9 +328,10 @@ impl WTinyLfu {
     /// Objects that entered without a decision (a hand-over of thousands of
     /// residents) overflow the window into main while main has room, as
     /// `evict_step` would move them at the next miss: the window stays
-    /// within its share, and no later call moves a whole tier's overflow at
-    /// once. (A miss never overfills the window while main has room: it is
-    /// libCacheSim's path, left as it is.)
+    /// within its share, so the call after a hand-over does not move the
+    /// whole tier. Misses are libCacheSim's path and left as they are:
+    /// while the tier is not full they overfill the window, and the first
+    /// eviction moves that overflow into main in one call.
     fn settle(&mut self) {
         while self.window.bytes() > self.window_target {
             let Some(candidate) = self.window.back() else { break };
@@ -525,7 +526,7 @@ mod tests {
         // Window 100, main 9,900: the first 9,900 handed over are in main.
         assert_eq!((w.window.bytes(), w.main.bytes()), (100, 9_900));
         assert!((0..9_900).all(|id| w.main.contains(id)) && (9_900..10_000).all(|id| w.window.contains(id)));
-        // The next miss frees one object: no move of the whole tier.
+        // The next miss frees one object and the count holds.
         assert_eq!(admit(&mut w, 10_000).map(|victims| victims.len()), Some(1));
         assert_eq!(w.len(), 10_000);
     }
