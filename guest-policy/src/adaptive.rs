@@ -668,16 +668,26 @@ mod tests {
         for id in 0..1_001 {
             tier.read(id, 100);
         }
+        // The residents when the rate was set again.
+        let mut reset_at = None;
         for id in looping(90_000, 4) {
+            let (held, logging) = (tier.order.len(), matches!(tier.order.sampling, Sampling::Logging { .. }));
             tier.read(1_001 + id, 1);
+            if logging && !matches!(tier.order.sampling, Sampling::Logging { .. }) {
+                reset_at = Some(held);
+            }
             assert!(tier.order.minis.iter().all(|m| m.len() as u64 <= RESAMPLE_OBJECTS + 1));
         }
         let threshold = match tier.order.sampling {
             Sampling::Running { threshold } | Sampling::CatchingUp { threshold, .. } => threshold,
             ref other => panic!("the miniatures run again: {other:?}"),
         };
-        // The rate was 1 (every object sampled) until the objects shrank.
-        assert!(threshold < u64::MAX, "sampled again, at a lower rate: {:?}", tier.order.sampling);
+        // The rate was 1 (every object sampled) until the objects shrank; set
+        // again, it is the miniatures' share of the residents then.
+        let held = reset_at.expect("the rate was set again") as f64;
+        let rate = threshold as f64 / u64::MAX as f64;
+        assert!(held > MINIATURE_OBJECTS as f64, "{held} residents");
+        assert!((rate * held / MINIATURE_OBJECTS as f64 - 1.0).abs() < 1e-6, "rate {rate} for {held} residents");
     }
 
     #[test]
