@@ -283,7 +283,6 @@ impl Adaptive {
         }
         self.sampled(Logged::Request(id, size));
         self.catch_up(REPLAY_STEP);
-        self.retire();
         let Some(old) = &mut self.draining else {
             return match self.live.admit(id, size, need) {
                 Admission::Admit(victims) => Some(victims),
@@ -313,7 +312,6 @@ impl Adaptive {
             self.filled();
         }
         self.catch_up(REPLAY_STEP);
-        self.retire();
         let (taken, freed) = self.drain_old(need);
         let mut victims: Vec<u64> = taken.into_iter().map(|(victim, _)| victim).collect();
         if freed < need {
@@ -482,13 +480,6 @@ impl Adaptive {
             self.switches += 1;
             self.unreported = Some(self.experts[best]);
             self.leading = (best, 0);
-        }
-    }
-
-    /// Drops the old order once it holds nothing.
-    fn retire(&mut self) {
-        if self.draining.as_ref().is_some_and(|old| old.is_empty()) {
-            self.draining = None;
         }
     }
 }

@@ -272,14 +272,11 @@ impl WTinyLfu {
     fn evict_step(&mut self) -> bool {
         let mut victims = Vec::new();
         while let Some(candidate) = self.window.back() {
-            let size = self.window.size_of(candidate).unwrap_or(0);
-            if self.main.bytes() + size <= self.main.capacity() {
-                // Main has room (no eviction inside): on to the next one.
-                self.window.remove(candidate);
-                self.main.insert(candidate, size, &mut victims);
-                self.sketch.add(candidate);
+            if self.oldest_to_main() {
+                // Main had room (no eviction inside): on to the next one.
                 continue;
             }
+            let size = self.window.size_of(candidate).unwrap_or(0);
             match self.main.victim() {
                 Some(rival) if self.sketch.estimate(candidate) > self.sketch.estimate(rival) => {
                     victims.extend(self.main.evict());
@@ -333,18 +330,23 @@ impl WTinyLfu {
     /// while the tier is not full they overfill the window, and the first
     /// eviction moves that overflow into main in one call.
     fn settle(&mut self) {
-        while self.window.bytes() > self.window_target {
-            let Some(candidate) = self.window.back() else { break };
-            let size = self.window.size_of(candidate).unwrap_or(0);
-            if self.main.bytes() + size > self.main.capacity() {
-                break;
-            }
-            self.window.remove(candidate);
-            let mut victims = Vec::new();
-            self.main.insert(candidate, size, &mut victims);
-            self.sketch.add(candidate);
-            self.release(victims);
+        while self.window.bytes() > self.window_target && self.oldest_to_main() {}
+    }
+
+    /// Moves the window's oldest object into main if main has room for it
+    /// (so nothing leaves main), counting it in the sketch; whether it moved.
+    fn oldest_to_main(&mut self) -> bool {
+        let Some(candidate) = self.window.back() else { return false };
+        let size = self.window.size_of(candidate).unwrap_or(0);
+        if self.main.bytes() + size > self.main.capacity() {
+            return false;
         }
+        self.window.remove(candidate);
+        let mut none = Vec::new();
+        self.main.insert(candidate, size, &mut none);
+        debug_assert!(none.is_empty(), "main had room for it");
+        self.sketch.add(candidate);
+        true
     }
 
     /// A read of an object held (libCacheSim's `find` with update).
