@@ -22,12 +22,23 @@ case "$what" in
     bench) marker="$out/zipf-a1.0-var.json" ;;
     *) echo "gen.sh: unknown set '$what' (fidelity or bench)" >&2; exit 2 ;;
 esac
-if [[ -f "$marker" && "$marker" -nt "$here/gen.py" ]]; then
+fresh() { [[ -f "$marker" && "$marker" -nt "$here/gen.py" ]]; }
+if fresh; then
     exit 0
 fi
 
+# Tests run in parallel and may all ask at once: one installs and generates
+# while the others wait, then find the outputs made.
+mkdir -p "$tools"
+exec 9>"$tools/libcachesim.lock"
+flock 9
+if fresh; then
+    exit 0
+fi
 if ! "$venv/bin/python" -c "import libcachesim" 2>/dev/null; then
     echo "installing libcachesim $version into $venv" >&2
+    # What an interrupted install left is made again from nothing.
+    rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "libcachesim==$version"
 fi
