@@ -9,9 +9,9 @@
 //! - a **main** FIFO (the rest) with a 2-bit CLOCK: an object read since it
 //!   was last examined goes round again with its count lowered, one never
 //!   read leaves;
-//! - a **ghost** FIFO of ids only (`ghost_ratio` of the bytes, default 0.9,
-//!   counted with the objects' sizes): an arrival found there goes straight
-//!   to main.
+//! - a **ghost** FIFO of ids only (`ghost_ratio` of the bytes, 0.9 in
+//!   libCacheSim and 1.5 in the default policy's configuration, counted with
+//!   the objects' sizes): an arrival found there goes straight to main.
 //!
 //! Eviction takes from main when main is over its share or small is empty,
 //! else from small. Until the first eviction, an arrival that finds small
@@ -28,8 +28,8 @@
 //! Objects live in a slab of 32-byte slots (allocated 2 MiB at a time),
 //! each linked into its queue (small or main) by `u32` indices, and found by
 //! id through an [`IdTable`] of 4-byte cells; the ghost is a [`Ghost`] of
-//! 8-byte entries. Every operation is O(1), and a tier of a million objects
-//! with its ghost full costs about 56 MiB (BENCHMARKS.md, "Policy memory").
+//! 8-byte entries. Every operation is O(1); BENCHMARKS.md ("Policy memory")
+//! has the memory of a tier of a million objects, with each ghost length.
 
 use tiered_order_kit::{Admission, Order};
 
@@ -122,9 +122,16 @@ pub struct S3FifoParams {
     pub move_to_main: u8,
 }
 
+impl S3FifoParams {
+    /// libCacheSim's defaults.
+    pub const LIBCACHESIM: S3FifoParams = S3FifoParams { small_ratio: 0.1, ghost_ratio: 0.9, move_to_main: 2 };
+}
+
 impl Default for S3FifoParams {
+    /// libCacheSim's ([`S3FifoParams::LIBCACHESIM`]). The default policy
+    /// configures a longer ghost ([`crate::config::DEFAULT_ORDER`]).
     fn default() -> Self {
-        S3FifoParams { small_ratio: 0.1, ghost_ratio: 0.9, move_to_main: 2 }
+        S3FifoParams::LIBCACHESIM
     }
 }
 
