@@ -15,7 +15,9 @@
 //! engine already computed ([`HashedKey`]): no hash of its own, one shard
 //! lock, a lookup that moves nothing (the order lives in the engine), the
 //! access statistics updated, an expired entry dropped, no allocation
-//! beyond two reference-count increments. [`MemoryTier::value_at`] is the
+//! beyond two reference-count increments. It reads the exact time only for
+//! an entry that can expire; the access statistics take the clock's
+//! recent time ([`Clock::recent_ms`]). [`MemoryTier::value_at`] is the
 //! same for a reader that wants the value alone: an entry keeps its expiry
 //! and whether it is stored as is beside the object, so such a hit clones
 //! the value's handle and never touches the metadata.
@@ -197,15 +199,16 @@ impl MemoryTier {
     }
 
     /// The hit path: the live object, its access statistics bumped. An expired
-    /// entry is removed and reported as [`HotRead::Expired`].
-    pub fn get_at(&self, key: &HashedKey<'_>, now_ms: u64) -> HotRead {
-        self.lookup(key, now_ms, |entry| entry.object.clone())
+    /// entry (by `clock`, read only for an entry that can expire) is removed
+    /// and reported as [`HotRead::Expired`].
+    pub fn get_at(&self, key: &HashedKey<'_>, clock: &dyn Clock) -> HotRead {
+        self.lookup(key, clock, |entry| entry.object.clone())
     }
 
     /// [`get_at`](Self::get_at) for a reader that wants the value alone: a
     /// value stored as is comes without its metadata.
-    pub fn value_at(&self, key: &HashedKey<'_>, now_ms: u64) -> HotRead<HotValue> {
-        self.lookup(key, now_ms, |entry| {
+    pub fn value_at(&self, key: &HashedKey<'_>, clock: &dyn Clock) -> HotRead<HotValue> {
+        self.lookup(key, clock, |entry| {
             if entry.plain {
                 HotValue::Plain(entry.object.data.clone())
             } else {
@@ -216,7 +219,7 @@ impl MemoryTier {
 
     /// The live entry of `key`, its access counted and `take`n from under
     /// the shard's lock; an expired entry is removed.
-    fn lookup<T>(&self, key: &HashedKey<'_>, now_ms: u64, take: impl FnOnce(&Entry) -> T) -> HotRead<T> {
+    fn lookup<T>(&self, key: &HashedKey<'_>, clock: &dyn Clock, take: impl FnOnce(&Entry) -> T) -> HotRead<T> {
         let mut guard = self.shard(key).lock();
         let shard = &mut *guard;
         let Ok(mut found) = shard.map.find_entry(key.id(), |e| e.is(key)) else {
@@ -224,7 +227,7 @@ impl MemoryTier {
             return HotRead::Miss;
         };
         let entry = found.get_mut();
-        if entry.is_expired(now_ms) {
+        if entry.expires_at != u64::MAX && entry.is_expired(clock.now_ms()) {
             let footprint = entry.footprint;
             found.remove();
             shard.misses += 1;
@@ -232,7 +235,7 @@ impl MemoryTier {
             self.account_removed(footprint);
             return HotRead::Expired;
         }
-        entry.access.read_at(now_ms);
+        entry.access.read_at(clock.recent_ms());
         let taken = take(entry);
         shard.hits += 1;
         HotRead::Hit(taken)
@@ -332,7 +335,7 @@ impl Tier for MemoryTier {
         let key = HashedKey::new(key);
         let mut shard = self.shard(&key).lock();
         Ok(shard.get_mut(&key).map(|entry| {
-            entry.access.read_at(self.clock.now_ms());
+            entry.access.read_at(self.clock.recent_ms());
             entry.object.clone()
         }))
     }
@@ -420,11 +423,12 @@ mod tests {
         let tier = MemoryTier::with_clock(1 << 20, Arc::new(ManualClock::new(100)));
         tier.put(object("plain", Codec::Identity, None)).await?;
         tier.put(object("gzipped", Codec::Gzip, None)).await?;
-        let plain = tier.value_at(&HashedKey::new("plain"), 100).hit();
+        let at = ManualClock::new(100);
+        let plain = tier.value_at(&HashedKey::new("plain"), &at).hit();
         assert!(matches!(plain, Some(HotValue::Plain(data)) if &data[..] == b"value"));
-        let gzipped = tier.value_at(&HashedKey::new("gzipped"), 100).hit();
+        let gzipped = tier.value_at(&HashedKey::new("gzipped"), &at).hit();
         assert!(matches!(gzipped, Some(HotValue::Encoded(o)) if o.meta.key == "gzipped"));
-        assert!(matches!(tier.value_at(&HashedKey::new("absent"), 100), HotRead::Miss));
+        assert!(matches!(tier.value_at(&HashedKey::new("absent"), &at), HotRead::Miss));
         assert_eq!(tier.hit_counts(), (2, 1));
         Ok(())
     }
@@ -451,10 +455,10 @@ mod tests {
         let tier = MemoryTier::with_clock(1 << 20, Arc::new(ManualClock::new(100)));
         tier.put(object("k", Codec::Identity, Some(50))).await?;
         tier.set_expiry("k", None).await?;
-        assert!(matches!(tier.value_at(&HashedKey::new("k"), 100), HotRead::Hit(_)));
+        assert!(matches!(tier.value_at(&HashedKey::new("k"), &ManualClock::new(100)), HotRead::Hit(_)));
         tier.set_expiry("k", Some(150)).await?;
-        assert!(matches!(tier.get_at(&HashedKey::new("k"), 149), HotRead::Hit(_)));
-        assert!(matches!(tier.value_at(&HashedKey::new("k"), 150), HotRead::Expired));
+        assert!(matches!(tier.get_at(&HashedKey::new("k"), &ManualClock::new(149)), HotRead::Hit(_)));
+        assert!(matches!(tier.value_at(&HashedKey::new("k"), &ManualClock::new(150)), HotRead::Expired));
         assert_eq!(tier.usage().objects, 0, "an expired entry is removed");
         Ok(())
     }

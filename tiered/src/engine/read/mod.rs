@@ -136,29 +136,34 @@ impl TieredStore {
     /// The value of `key`, or `None` when absent or expired.
     pub async fn get(&self, key: &str) -> Result<Option<Bytes>, Error> {
         let key = HashedKey::new(key);
-        match self.begin_read(&key, Self::hot_value)? {
-            HotAnswer::Served(data) => data.map(Some),
-            HotAnswer::Next(met) => Ok(Box::pin(self.read_whole(key.key(), met)).await?.map(|hit| hit.data)),
-        }
+        // The answer is taken apart before the await, so the future holds
+        // none of it (a hot hit's future is moved by whoever polls it).
+        let met = match self.begin_read(&key, Self::hot_value)? {
+            HotAnswer::Served(data) => return data.map(Some),
+            HotAnswer::Next(met) => met,
+        };
+        Ok(Box::pin(self.read_whole(key.key(), met)).await?.map(|hit| hit.data))
     }
 
     /// The value with its metadata and the tier that served it.
     pub async fn get_with_metadata(&self, key: &str) -> Result<Option<Hit>, Error> {
         let key = HashedKey::new(key);
-        match self.begin_read(&key, Self::hot_hit)? {
-            HotAnswer::Served(hit) => hit.map(Some),
-            HotAnswer::Next(met) => Box::pin(self.read_whole(key.key(), met)).await,
-        }
+        let met = match self.begin_read(&key, Self::hot_hit)? {
+            HotAnswer::Served(hit) => return hit.map(Some),
+            HotAnswer::Next(met) => met,
+        };
+        Box::pin(self.read_whole(key.key(), met)).await
     }
 
     /// The value of `key`: whole if it is at most `buffer_max` stored bytes,
     /// else streamed. `None` when absent or expired.
     pub async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Served>, Error> {
         let key = HashedKey::new(key);
-        match self.begin_read(&key, Self::hot_hit)? {
-            HotAnswer::Served(hit) => hit.map(|hit| Some(Served::Whole(hit))),
-            HotAnswer::Next(met) => Box::pin(self.read_on(key.key(), met, buffer_max)).await,
-        }
+        let met = match self.begin_read(&key, Self::hot_hit)? {
+            HotAnswer::Served(hit) => return hit.map(|hit| Some(Served::Whole(hit))),
+            HotAnswer::Next(met) => met,
+        };
+        Box::pin(self.read_on(key.key(), met, buffer_max)).await
     }
 
     /// A read begins: `key` (hashed once: [`HashedKey`]'s id picks the
@@ -184,9 +189,8 @@ impl TieredStore {
     fn hot_hit(&self, key: &HashedKey<'_>) -> HotAnswer<Hit> {
         let inner = &self.inner;
         let Some(hot) = &inner.hot else { return HotAnswer::Next(None) };
-        let now = inner.clock.now_ms();
-        match hot.get_at(key, now) {
-            HotRead::Hit(object) if !self.is_stale(&object.meta, now) => {
+        match hot.get_at(key, &*inner.clock) {
+            HotRead::Hit(object) if !self.is_stale_now(&object.meta) => {
                 self.note_hit(TierId::Hot, key.id());
                 HotAnswer::Served(decode_hit(object, TierId::Hot))
             }
@@ -205,7 +209,7 @@ impl TieredStore {
                 HotAnswer::Next(met) => HotAnswer::Next(met),
             };
         };
-        match hot.value_at(key, inner.clock.now_ms()) {
+        match hot.value_at(key, &*inner.clock) {
             HotRead::Hit(value) => {
                 self.note_hit(TierId::Hot, key.id());
                 HotAnswer::Served(match value {

@@ -43,6 +43,12 @@ impl TieredStore {
         self.inner.config.max_staleness_ms.is_some_and(|max| meta.is_stale(now_ms, max))
     }
 
+    /// [`is_stale`](Self::is_stale) now; the clock is read only when
+    /// revalidation is on.
+    pub(in crate::engine) fn is_stale_now(&self, meta: &ObjectMeta) -> bool {
+        self.inner.config.max_staleness_ms.is_some_and(|max| meta.is_stale(self.inner.clock.now_ms(), max))
+    }
+
     /// Record that `object`, just read from cold, is current as of now (only
     /// when revalidation is on; otherwise the field stays unused).
     pub(in crate::engine) fn stamp_validated(&self, object: Object) -> Object {
