@@ -2,7 +2,11 @@
 //! - `hot_get_1KiB/{tiered,moka,quick_cache}/threads={1,2}`: a
 //!   `TieredStore::get` served by the hot tier (the default policy keeping
 //!   the order: the hit is buffered as an event) vs `moka::sync::Cache::get`
-//!   and `quick_cache::sync::Cache::get`, same keys, room for all of them;
+//!   and `quick_cache::sync::Cache::get`, same keys, room for all of them:
+//!   10,000 keys, more than a core's L2 holds, so memory latency counts;
+//! - `hot_get_1KiB_1000_keys/…`: the same with 1,000 keys, which stay in
+//!   cache: the work of a hit without most of its memory misses (steadier
+//!   on a shared machine);
 //! - `disk_get_64KiB/{tiered,std_fs_read,std_fs_read_object_file}`: a
 //!   `DiskTier::get` of one object read again and again (its file kept open:
 //!   an `fstat` and a `pread`, header parse, header and data hashes checked)
@@ -27,21 +31,19 @@ use futures::FutureExt;
 use tiered::store::{DiskTier, LocalColdTier, Tier};
 use tiered::{SetOptions, TieredStore};
 
-const KEYS: usize = 10_000;
-
-fn keys() -> Vec<String> {
-    (0..KEYS).map(|i| format!("bench/object/{i:08}")).collect()
+fn keys(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("bench/object/{i:08}")).collect()
 }
 
-/// A pseudo-random visiting order shared by both contenders.
-fn order() -> Vec<usize> {
+/// A pseudo-random visiting order of `count` keys shared by the contenders.
+fn order(count: usize) -> Vec<usize> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     (0..1 << 16)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x % KEYS as u64) as usize
+            (x % count as u64) as usize
         })
         .collect()
 }
@@ -63,6 +65,11 @@ fn per_op(threads: usize, iters: u64, op: impl Fn(usize) + Sync) -> Duration {
 }
 
 fn hot_get(c: &mut Criterion) {
+    hot_get_of(c, "hot_get_1KiB", 10_000);
+    hot_get_of(c, "hot_get_1KiB_1000_keys", 1_000);
+}
+
+fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let value = vec![42u8; 1024];
@@ -76,15 +83,15 @@ fn hot_get(c: &mut Criterion) {
         .max_capacity(capacity)
         .weigher(|k: &String, v: &bytes::Bytes| (k.len() + v.len()) as u32)
         .build();
-    let quick: quick_cache::sync::Cache<String, bytes::Bytes> = quick_cache::sync::Cache::new(2 * KEYS);
-    let keys = keys();
+    let quick: quick_cache::sync::Cache<String, bytes::Bytes> = quick_cache::sync::Cache::new(2 * count);
+    let keys = keys(count);
     for k in &keys {
         rt.block_on(store.set(k, value.clone(), SetOptions::default())).unwrap();
         moka.insert(k.clone(), bytes::Bytes::from(value.clone()));
         quick.insert(k.clone(), bytes::Bytes::from(value.clone()));
     }
-    let order = order();
-    let mut group = c.benchmark_group("hot_get_1KiB");
+    let order = order(count);
+    let mut group = c.benchmark_group(name);
     for threads in [1usize, 2] {
         group.bench_function(BenchmarkId::new("tiered", format!("threads={threads}")), |b| {
             b.iter_custom(|iters| {
