@@ -13,7 +13,9 @@
 //! Follows libCacheSim's `LIRS/LIRS.c` step by step, in bytes: Q's budget
 //! is `max(1, floor(hir-ratio × cache))` in libCacheSim's bytes (one object
 //! of a unit-size trace: see [`SizeUnit`]), the LIR budget the rest; an object
-//! larger than either is refused; S is limited to twice the cache by
+//! larger than either is refused (one that enters without a decision, a
+//! hand-over or a fill while the policy was failing, is held apart and is
+//! the first victim: see `big`); S is limited to twice the cache by
 //! dropping its oldest non-resident ids (list NH); a read of a HIR object
 //! that is only in Q demotes the bottom LIR object whenever the LIR set is
 //! full, as libCacheSim does.
@@ -58,6 +60,12 @@ pub struct Lirs {
     q: Queue,
     /// Non-resident HIR ids still in S, oldest first out.
     nh: Queue,
+    /// Residents LIRS would have refused (larger than Q or the LIR set)
+    /// that entered without a decision: the host holds them, so they are
+    /// held and counted here too (else the host's count check finds this
+    /// order short and rebuilds it, again and again), outside S, Q and
+    /// libCacheSim's byte count, oldest first out, and the first victims.
+    big: Queue,
     lir_bytes: u64,
     hir_bytes: u64,
     /// libCacheSim's occupied bytes (it drives its eviction loop).
@@ -244,12 +252,18 @@ impl Lirs {
         victims
     }
 
-    /// Victims until `need` bytes are freed: the pending ones, then Q's
-    /// oldest, then the bottom of S.
+    /// Victims until `need` bytes are freed: the pending ones, then the
+    /// oldest of `big`, then Q's oldest, then the bottom of S.
     fn victims_for(&mut self, need: u64) -> Vec<(u64, u64)> {
         let mut victims = self.victims();
         let mut freed: u64 = victims.iter().map(|&(_, size)| size).sum();
         while freed < need {
+            if let Some((id, size, ())) = self.big.pop_back() {
+                self.held.remove(&id);
+                victims.push((id, size));
+                freed += size;
+                continue;
+            }
             if !self.evict_hir() && !self.evict_lir() {
                 break;
             }
@@ -275,7 +289,7 @@ impl Algorithm for Lirs {
 
 impl Order for Lirs {
     fn hit(&mut self, id: u64) {
-        if !self.held.contains_key(&id) {
+        if !self.held.contains_key(&id) || self.big.contains(id) {
             return;
         }
         if self.resident(id) {
@@ -291,6 +305,10 @@ impl Order for Lirs {
         self.observe(size);
         if self.miss(id, size) {
             self.held.insert(id, size);
+        } else if !self.held.contains_key(&id) {
+            // Too large for LIRS, but resident all the same.
+            self.big.push_front(id, size, ());
+            self.held.insert(id, size);
         }
     }
 
@@ -298,6 +316,9 @@ impl Order for Lirs {
         self.held.remove(&id);
         // A victim parked by `evict_one` and not yet named: it left anyway.
         self.ready.retain(|&(victim, _)| victim != id);
+        if self.big.remove(id).is_some() {
+            return;
+        }
         if let Some(status) = self.s.get(id).copied() {
             let (size, _) = self.s.remove(id).expect("held in S");
             if status.lir {
@@ -474,5 +495,28 @@ mod tests {
         }
         assert_eq!(l.hir_limit, 150);
         assert_eq!(l.admit(11, 150, 150), Admission::Admit(vec![10]));
+    }
+
+    #[test]
+    fn an_arrival_too_large_for_lirs_is_held_counted_and_evicted_first() {
+        // 100 bytes of mixed sizes: Q holds 1 byte, so a 30-byte object is
+        // refused on a miss.
+        let mut l = Lirs::new(Capacity { max_bytes: 100, max_objects: 100 }, &mut Params::default()).unwrap();
+        l.insert(1, 1);
+        l.insert(2, 1);
+        assert_eq!(l.admit(7, 30, 0), Admission::Refuse);
+        // Handed over (the host holds it): counted, though LIRS refuses it.
+        l.insert(7, 30);
+        assert_eq!(l.len(), 3, "the host's count check would rebuild an order that is short");
+        l.hit(7);
+        assert_eq!(l.len(), 3);
+        // The first victim, before any of LIRS's own.
+        assert_eq!(l.evict(1), vec![7]);
+        assert_eq!(l.len(), 2);
+        // Removed by the host instead: forgotten, nothing else touched.
+        l.insert(8, 30);
+        l.remove(8);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.evict(1), vec![1]);
     }
 }
