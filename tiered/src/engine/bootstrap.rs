@@ -19,6 +19,7 @@ impl TieredStore {
         let (Some(hot), Some(warm)) = (&inner.hot, &inner.warm) else { return Ok(0) };
         let now = inner.clock.now_ms();
         let residents = warm.residents();
+        self.gather_reads(TierId::Hot);
         let mut ranked: Vec<(u32, u64, usize)> =
             residents.iter().enumerate().map(|(i, r)| (inner.sketch.estimate(&r.key), r.access.last_ms, i)).collect();
         ranked.sort_unstable_by_key(|&(frequency, last_ms, _)| std::cmp::Reverse((frequency, last_ms)));

@@ -100,6 +100,7 @@ impl TieredStore {
         call: impl FnOnce(&Events) -> R,
     ) -> Option<R> {
         let mut sync = if wait { residency.order.lock() } else { residency.order.try_lock()? };
+        self.gather_reads(tier);
         self.hand_over(policy, epoch, tier, residency, &mut sync);
         sync.calls += 1;
         let every = self.inner.config.order_check_calls;
@@ -197,6 +198,7 @@ impl TieredStore {
         let filling = Filling { entry: Some((residency, id)), key };
         let freed: u64 = victims.iter().map(|v| v.footprint).sum();
         if freed < need {
+            self.gather_reads(tier);
             let extra = residency.take_by_clock(need - freed, Some(id));
             if policy.keeps_order() {
                 add(&counters.host_evictions, extra.len() as u64);
@@ -219,13 +221,50 @@ impl TieredStore {
     }
 
     /// A read served by `tier` of the object of id `id`
-    /// ([`object_id`] of its key), for the eviction order. The hit
-    /// that fills its buffer delivers the tier's buffered hits (to the
-    /// policy, or to the host's CLOCK bits), unless another thread is
-    /// delivering them: then it goes on at once.
+    /// ([`object_id`] of its key), for the eviction order.
     pub(crate) fn note_hit(&self, tier: TierId, id: ObjectId) {
+        self.note_hits(tier, &[id]);
+    }
+
+    /// A full read buffer of a hot shard
+    /// ([`MemoryTier::value_recorded`](crate::store::MemoryTier::value_recorded)):
+    /// counted in the frequency sketch and noted as hits.
+    pub(crate) fn hot_reads(&self, ids: &[ObjectId]) {
+        self.inner.sketch.record_ids(ids);
+        self.note_hits(TierId::Hot, ids);
+    }
+
+    /// The frequency sketch's estimate for `key`, after the hits of it the
+    /// hot tier still buffers (all in one shard's buffer) are counted.
+    pub(crate) fn frequency(&self, key: &str) -> u32 {
+        if let Some(hot) = self.inner.hot.as_ref().filter(|_| self.records_hot_reads()) {
+            hot.take_reads_of(object_id(key), |ids| self.hot_reads(ids));
+        }
+        self.inner.sketch.estimate(key)
+    }
+
+    /// Empties the hot shards' read buffers into the sketch and the hot
+    /// tier's hit stripes, so a call about `tier` sees every hit so far.
+    pub(crate) fn gather_reads(&self, tier: TierId) {
+        let (TierId::Hot, Some(hot)) = (tier, &self.inner.hot) else { return };
+        if !self.records_hot_reads() {
+            return;
+        }
+        let residency = &self.inner.residency[0];
+        hot.take_reads(|ids| {
+            self.inner.sketch.record_ids(ids);
+            // The caller delivers next: a stripe filled here waits for it.
+            residency.hits(ids);
+        });
+    }
+
+    /// Reads served by `tier` of the objects of ids `ids`, for the eviction
+    /// order. Hits that fill their buffer deliver the tier's buffered hits
+    /// (to the policy, or to the host's CLOCK bits), unless another thread
+    /// is delivering them: then they go on at once.
+    pub(crate) fn note_hits(&self, tier: TierId, ids: &[ObjectId]) {
         let Some(residency) = self.residency(tier) else { return };
-        if !residency.hit_id(id) {
+        if !residency.hits(ids) {
             return;
         }
         let (policy, epoch) = self.policy_and_epoch();
@@ -265,6 +304,7 @@ impl TieredStore {
             }
             let freed: u64 = victims.iter().map(|v| v.footprint).sum();
             if freed < over {
+                self.gather_reads(tier);
                 let extra = residency.take_by_clock(over - freed, None);
                 if policy.keeps_order() {
                     add(&counters.host_evictions, extra.len() as u64);

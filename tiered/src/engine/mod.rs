@@ -135,6 +135,13 @@ impl TieredStore {
         }
     }
 
+    /// Whether hot hits are recorded in the hot shards' read buffers and
+    /// handed on in batches: not in exact mode (every event in order) nor
+    /// with revalidation on (a hit may turn out stale after its lookup).
+    fn records_hot_reads(&self) -> bool {
+        !self.inner.config.exact_events && self.inner.config.max_staleness_ms.is_none()
+    }
+
     /// The residency of a cache tier (`None` for cold).
     fn residency(&self, tier: TierId) -> Option<&residency::Residency> {
         match tier {

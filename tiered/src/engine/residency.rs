@@ -7,13 +7,15 @@
 //!   one id cannot both be cached in a tier: the newcomer is not cached
 //!   there ([`Residency::insert`] answers `false`), so an id the policy names
 //!   always means one object.
-//! - **events**: hits are buffered on the read path in bounded stripes;
-//!   arrivals, removals and the host's own evictions go to a list that is
-//!   never dropped. [`Residency::take_events`] drains both, hits first,
-//!   before every call of the policy about this tier. A hit that fills its
-//!   stripe asks for a delivery of its own (`TieredStore::note_hit`, which
-//!   skips it when another thread is delivering); a hit that finds its
-//!   stripe full drops the event and counts it. In *exact* mode
+//! - **events**: hits are buffered on the read path in bounded stripes
+//!   (a hot tier's hits arrive in batches gathered by its shards: one
+//!   stripe lock per batch); arrivals, removals and the host's own
+//!   evictions go to a list that is never dropped.
+//!   [`Residency::take_events`] drains both, hits first, before every call
+//!   of the policy about this tier. Hits that fill their stripe ask for a
+//!   delivery of their own (`TieredStore::note_hits`, which skips it when
+//!   another thread is delivering); hits that find their stripe full are
+//!   dropped and counted. In *exact* mode
 //!   (`simulate`, one thread) every event goes to that list in the order it
 //!   happened.
 //! - **the host's order**: CLOCK over arrival order, a hit setting the
@@ -190,36 +192,41 @@ impl Residency {
     /// stripe (the hits should be delivered).
     #[cfg(test)]
     pub(crate) fn hit(&self, key: &str) -> bool {
-        self.hit_id(object_id(key))
+        self.hits(&[object_id(key)])
     }
 
-    /// A read served by this tier of the object of id `id`: one lock of its
-    /// stripe and a push; `true` when it filled the stripe (the hits should
-    /// be delivered).
-    pub(crate) fn hit_id(&self, id: ObjectId) -> bool {
+    /// Reads served by this tier of the objects of ids `ids`, in order: in
+    /// exact mode applied at once; otherwise pushed onto one stripe (the
+    /// first id's) under one lock. `true` when they filled the stripe (the
+    /// hits should be delivered).
+    pub(crate) fn hits(&self, ids: &[ObjectId]) -> bool {
+        let Some(&first) = ids.first() else { return false };
         if self.exact {
             let listening = self.listening();
             let mut table = self.table.lock();
-            apply_hit(&mut table, id, listening);
+            ids.iter().for_each(|&id| apply_hit(&mut table, id, listening));
             return false;
         }
-        let mut stripe = self.hits[(id as usize) % STRIPES].0.lock();
-        if self.drop_share > 0 {
-            stripe.seen += 1;
-            // A fixed pseudo-random draw per (id, hit), so runs repeat.
-            let draw = (id ^ stripe.seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-            if draw < self.drop_share {
+        let mut stripe = self.hits[(first as usize) % STRIPES].0.lock();
+        let mut filled = false;
+        for &id in ids {
+            if self.drop_share > 0 {
+                stripe.seen += 1;
+                // A fixed pseudo-random draw per (id, hit), so runs repeat.
+                let draw = (id ^ stripe.seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+                if draw < self.drop_share {
+                    stripe.dropped += 1;
+                    continue;
+                }
+            }
+            if stripe.ids.len() < self.hit_capacity {
+                stripe.ids.push(id);
+                filled |= stripe.ids.len() == self.hit_capacity;
+            } else {
                 stripe.dropped += 1;
-                return false;
             }
         }
-        if stripe.ids.len() < self.hit_capacity {
-            stripe.ids.push(id);
-            stripe.ids.len() == self.hit_capacity
-        } else {
-            stripe.dropped += 1;
-            false
-        }
+        filled
     }
 
     /// The events since the last call, hits first (in exact mode: in order).
@@ -480,6 +487,22 @@ mod tests {
         assert!(filled[3]);
         assert_eq!(r.dropped(), 6);
         assert_eq!(r.take_events().len(), 4);
+    }
+
+    #[test]
+    fn a_batch_of_hits_fills_one_stripe_and_drops_what_does_not_fit() {
+        let r = table(false);
+        let (a, b) = (object_id("a"), object_id("b"));
+        r.insert(a, "a", 1, 0, false);
+        r.insert(b, "b", 1, 0, false);
+        // A batch goes to its first id's stripe, whatever the others' are.
+        assert!(!r.hits(&[a, b, a]), "three of four");
+        assert!(r.hits(&[a, b, b]), "the fourth fills the stripe");
+        assert_eq!(r.dropped(), 2);
+        let e = r.take_events();
+        assert_eq!(e.kind, vec![HIT; 4]);
+        assert_eq!(e.id, vec![a, b, a, a]);
+        assert!(!r.hits(&[]));
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl TieredStore {
             {
                 cached_in.push(TierId::Warm);
             }
-            let frequency = inner.sketch.estimate(&key);
+            let frequency = self.frequency(&key);
             entries.push(SnapshotEntry { meta: (*meta).clone(), cached_in, frequency });
         }
         Ok(Snapshot { version: SNAPSHOT_VERSION, exported_ms: inner.clock.now_ms(), entries })

@@ -11,13 +11,18 @@
 //! - **Hot.** Hot holds small objects only: a hit is served whole, and it
 //!   never calls the policy. What a hit costs: the key checked and hashed
 //!   once ([`HashedKey`]: its object id picks the sketch's counters, the
-//!   shard, the table slot and the hit event's id); the access pushed onto
-//!   a stripe of the sketch ([`sketch`](crate::engine::sketch)); one shard
-//!   lock, a key comparison and the access statistics; one hit event pushed
-//!   onto the tier's stripe (`note_hit`). [`get`] takes one handle on the
-//!   value and none on the metadata when there is no staleness to check and
-//!   the value is stored as is. The path below hot is boxed, so a hit's
-//!   future stays a few hundred bytes.
+//!   shard, the table slot and the hit event's id); one shard lock, a key
+//!   comparison and the access statistics (the exact time is read only for
+//!   an entry that can expire, the statistics take the clock's recent
+//!   time); the id pushed onto the shard's read buffer under that lock. A
+//!   full buffer goes to the sketch ([`sketch`](crate::engine::sketch)) and,
+//!   as hit events, to the tier's stripes (`hot_reads`); a call of the
+//!   policy about hot empties every buffer first. (In exact mode, or with
+//!   revalidation on, a hit is counted in the sketch and noted as an event
+//!   one by one instead.) [`get`] takes one handle on the value and none on the
+//!   metadata when there is no staleness to check and the value is stored
+//!   as is. The path below hot is boxed and the hot answer is taken apart
+//!   before its await, so a hit's future is 64 bytes.
 //! - **Below hot**, concurrent misses on one key share one read
 //!   ([`flight`]): warm, then cold. A tier answers whole up to the reader's
 //!   buffer and with a self-verifying stream above it
@@ -177,8 +182,12 @@ impl TieredStore {
         lookup: impl FnOnce(&Self, &HashedKey<'_>) -> HotAnswer<T>,
     ) -> Result<HotAnswer<T>, Error> {
         let answer = lookup(self, key);
-        if let HotAnswer::Next(_) = answer {
-            key::validate(key.key())?;
+        match answer {
+            HotAnswer::Next(_) => key::validate(key.key())?,
+            // The hot tier recorded the hit: the sketch counts it with its
+            // shard's batch.
+            HotAnswer::Served(_) if self.records_hot_reads() => return Ok(answer),
+            HotAnswer::Served(_) => {}
         }
         self.inner.sketch.record_id(key.id());
         Ok(answer)
@@ -189,9 +198,17 @@ impl TieredStore {
     fn hot_hit(&self, key: &HashedKey<'_>) -> HotAnswer<Hit> {
         let inner = &self.inner;
         let Some(hot) = &inner.hot else { return HotAnswer::Next(None) };
-        match hot.get_at(key, &*inner.clock) {
+        let recorded = self.records_hot_reads();
+        let read = if recorded {
+            hot.get_recorded(key, &*inner.clock, |ids| self.hot_reads(ids))
+        } else {
+            hot.get_at(key, &*inner.clock)
+        };
+        match read {
             HotRead::Hit(object) if !self.is_stale_now(&object.meta) => {
-                self.note_hit(TierId::Hot, key.id());
+                if !recorded {
+                    self.note_hit(TierId::Hot, key.id());
+                }
                 HotAnswer::Served(decode_hit(object, TierId::Hot))
             }
             read => HotAnswer::Next(Some(read)),
@@ -209,9 +226,17 @@ impl TieredStore {
                 HotAnswer::Next(met) => HotAnswer::Next(met),
             };
         };
-        match hot.value_at(key, &*inner.clock) {
+        let recorded = self.records_hot_reads();
+        let read = if recorded {
+            hot.value_recorded(key, &*inner.clock, |ids| self.hot_reads(ids))
+        } else {
+            hot.value_at(key, &*inner.clock)
+        };
+        match read {
             HotRead::Hit(value) => {
-                self.note_hit(TierId::Hot, key.id());
+                if !recorded {
+                    self.note_hit(TierId::Hot, key.id());
+                }
                 HotAnswer::Served(match value {
                     HotValue::Plain(data) => Ok(data),
                     HotValue::Encoded(object) => decode_hit(object, TierId::Hot).map(|hit| hit.data),

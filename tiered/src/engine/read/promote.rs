@@ -38,7 +38,7 @@ impl TieredStore {
     /// `footprint` bytes fit.
     pub(super) fn promotion_targets(&self, meta: &ObjectMeta, served_by: TierId, footprint: u64) -> Vec<TierId> {
         let now = self.inner.clock.now_ms();
-        let frequency = self.inner.sketch.estimate(&meta.key);
+        let frequency = self.frequency(&meta.key);
         let info = ReadInfo {
             key: &meta.key,
             size: meta.size,
