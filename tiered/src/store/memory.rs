@@ -285,13 +285,14 @@ impl MemoryTier {
     }
 
     fn take_shard_reads(shard: &Mutex<ShardMap>, each: &mut impl FnMut(&[ObjectId])) {
-        let (ids, len) = {
-            let mut shard = shard.lock();
-            (shard.reads.ids, std::mem::take(&mut shard.reads.len))
-        };
-        if len > 0 {
-            each(&ids[..len]);
+        let mut shard = shard.lock();
+        let len = std::mem::take(&mut shard.reads.len);
+        if len == 0 {
+            return;
         }
+        let ids = shard.reads.ids;
+        drop(shard);
+        each(&ids[..len]);
     }
 
     /// The live entry of `key`, its access counted (and its id recorded,
