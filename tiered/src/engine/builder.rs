@@ -38,7 +38,9 @@ pub struct StoreConfig {
     /// Values smaller than this are stored as-is even with compression on.
     pub compress_min_bytes: usize,
     /// Hit events buffered per stripe (16 stripes per cache tier) before
-    /// more are dropped, between two deliveries to an ordered policy.
+    /// more are dropped, between two deliveries to an ordered policy. (Hot
+    /// hits first wait in their shard's read buffer, 32 at a time, which
+    /// drops nothing.)
     pub hit_buffer: usize,
     /// Deliver every event to the policy in the order it happened, from one
     /// list (no stripes, nothing dropped): for single-threaded replays
