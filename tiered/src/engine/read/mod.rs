@@ -24,7 +24,10 @@
 //!   as is. The path below hot is boxed and the hot answer is taken apart
 //!   before its await, so a hit's future is 64 bytes.
 //! - **Below hot**, concurrent misses on one key share one read
-//!   ([`flight`]): warm, then cold. A tier answers whole up to the reader's
+//!   ([`flight`]): warm, then cold. A flight's leader looks in hot once
+//!   more before it reads below: a reader paused between its miss and the
+//!   flight may arrive after a concurrent read promoted the object and
+//!   ended its flight; it is served that copy (still counted a hot miss). A tier answers whole up to the reader's
 //!   buffer and with a self-verifying stream above it
 //!   ([`Tier::get_stream`](crate::store::Tier::get_stream)); objects stored
 //!   with a codec other than `identity` are always read whole. A stream
@@ -293,9 +296,23 @@ impl TieredStore {
         }
     }
 
-    /// The shared read below hot.
+    /// The shared read below hot. Its leader looks in hot once more first:
+    /// a reader that missed hot can reach the flight only after a
+    /// concurrent read has promoted the object and ended its flight (the
+    /// thread paused between the two), and would read below hot again.
     async fn below_hot(&self, key: &str, buffer_max: u64) -> Flight {
+        if let Some(object) = self.promoted_meanwhile(key) {
+            return Ok(Some((object, TierId::Hot)));
+        }
         shared(key, self.read_below_hot(key, buffer_max).await)
+    }
+
+    /// The live, current copy of `key` hot holds now, without counting an
+    /// access: the read was counted as a hot miss when it began.
+    fn promoted_meanwhile(&self, key: &str) -> Option<Object> {
+        let object = self.inner.hot.as_ref()?.peek(key)?;
+        let live = !object.meta.is_expired(self.inner.clock.now_ms()) && !self.is_stale_now(&object.meta);
+        live.then_some(object)
     }
 
     /// Warm, then cold: the first copy found that is live and current.
@@ -559,4 +576,34 @@ fn map_failures(
     failed: impl Fn(TierError) -> Error + Send + 'static,
 ) -> BoxStream<'static, Result<Bytes, Error>> {
     chunks.map(move |item| item.map_err(&failed)).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::SetOptions;
+    use crate::policy::TierSet;
+    use crate::store::{MemoryTier, TierDouble};
+
+    /// A reader paused between its hot miss and the flight, while another
+    /// read runs from start to end (reads cold, promotes, ends its flight),
+    /// is served the promoted copy: one cold read, not two.
+    #[tokio::test]
+    async fn a_reader_late_to_a_finished_flight_reads_the_promoted_copy() -> Result<(), Error> {
+        let cold = Arc::new(TierDouble::new());
+        let store = TieredStore::builder().hot(Arc::new(MemoryTier::new(1 << 20))).cold(cold.clone()).build()?;
+        store.set("k", "v", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+        let key = HashedKey::new("k");
+        let HotAnswer::Next(met) = store.begin_read(&key, TieredStore::hot_value)? else {
+            panic!("the object is in cold alone")
+        };
+        let hit = store.get_with_metadata("k").await?.expect("in cold");
+        assert_eq!((hit.source, cold.gets()), (TierId::Cold, 1));
+        let late = store.read_whole("k", met).await?.expect("promoted");
+        assert_eq!((&late.data[..], late.source), (&b"v"[..], TierId::Hot));
+        assert_eq!(cold.gets(), 1, "the late reader found the promoted copy");
+        Ok(())
+    }
 }
