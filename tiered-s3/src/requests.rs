@@ -2,7 +2,10 @@
 //!
 //! An SDK interceptor sees every attempt just before it is transmitted
 //! (retries included), so the counts are what the bucket's bill and request
-//! logs would show. They back the live tests' request-count assertions
+//! logs would show. The attempts that were retries of an operation (the
+//! SDK's retry after throttling, a 5xx or no answer) are also counted on
+//! their own, so the operations the tier asked for are the attempts less
+//! the retries. They back the live tests' request-count assertions
 //! ("100 concurrent reads → one GET") and are available to operators through
 //! [`S3Tier::requests`](crate::S3Tier::requests).
 //!
@@ -40,6 +43,9 @@ pub struct RequestCounts {
     pub delete: u64,
     /// Create, complete and abort of multipart uploads.
     pub multipart: u64,
+    /// Of the attempts above, those that retried an operation after its
+    /// earlier attempt failed.
+    pub retried: u64,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +57,7 @@ struct Counters {
     list: AtomicU64,
     delete: AtomicU64,
     multipart: AtomicU64,
+    retried: AtomicU64,
 }
 
 /// The interceptor; clones share the counts.
@@ -71,6 +78,7 @@ impl RequestCounter {
             list: load(&c.list),
             delete: load(&c.delete),
             multipart: load(&c.multipart),
+            retried: load(&c.retried),
         }
     }
 
@@ -141,6 +149,15 @@ impl Storable for Attempt {
     type Storer = StoreReplace<Self>;
 }
 
+/// An operation whose first attempt was sent: kept in the operation's
+/// interceptor state across its attempts, so a later one is known a retry.
+#[derive(Clone, Copy, Debug)]
+struct Sent;
+
+impl Storable for Sent {
+    type Storer = StoreReplace<Self>;
+}
+
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "tiered-request-counter"
@@ -156,6 +173,10 @@ impl Intercept for RequestCounter {
         let is_copy = request.headers().contains_key("x-amz-copy-source");
         let kind = Kind::of(request.method(), request.uri(), is_copy);
         self.counter(kind).fetch_add(1, Ordering::Relaxed);
+        if cfg.load::<Sent>().is_some() {
+            self.counts.retried.fetch_add(1, Ordering::Relaxed);
+        }
+        cfg.interceptor_state().store_put(Sent);
         cfg.interceptor_state().store_put(Attempt { sent: Instant::now(), kind });
         Ok(())
     }
@@ -209,7 +230,7 @@ mod tests {
         for (method, uri, copy) in cases {
             c.counter(Kind::of(method, uri, copy)).fetch_add(1, Ordering::Relaxed);
         }
-        let expected = RequestCounts { get: 1, head: 1, put: 2, copy: 1, list: 1, delete: 2, multipart: 3 };
+        let expected = RequestCounts { get: 1, head: 1, put: 2, copy: 1, list: 1, delete: 2, multipart: 3, retried: 0 };
         assert_eq!(c.snapshot(), expected);
     }
 }

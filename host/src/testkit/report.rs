@@ -129,6 +129,7 @@ fn requests(r: &RequestCounts) -> String {
         ("list", r.list),
         ("delete", r.delete),
         ("multipart", r.multipart),
+        ("retried", r.retried),
     ];
     let sent: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
     if sent.is_empty() { "none".into() } else { sent.join(", ") }

@@ -194,6 +194,7 @@ impl Observation {
                 list: now.list - then.list,
                 delete: now.delete - then.delete,
                 multipart: now.multipart - then.multipart,
+                retried: now.retried - then.retried,
             });
         }
         for ((key, was), (_, is)) in before.cached.iter().zip(&self.cached) {

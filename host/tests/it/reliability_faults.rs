@@ -87,6 +87,26 @@ async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<
     Ok(())
 }
 
+/// The request counts tell a retried attempt from an operation: a GET whose
+/// connections are cut is sent twice (`max_attempts` 2) and counted as two
+/// GETs of which one is a retry; once the connection is back, a GET is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_retried_attempt_is_counted_apart_from_the_operation() -> anyhow::Result<()> {
+    use tiered::store::Tier;
+    let (tier, proxy) = s3_behind_proxy("faults-retry").await?;
+    let before = tier.requests();
+    proxy.set(Mode::Drop);
+    assert!(tier.get("absent").await.is_err(), "every attempt is cut");
+    let cut = tier.requests();
+    assert_eq!((cut.get - before.get, cut.retried - before.retried), (2, 1), "{before:?} -> {cut:?}");
+    proxy.set(Mode::Pass);
+    assert!(tier.get("absent").await?.is_none());
+    let after = tier.requests();
+    assert_eq!((after.get - cut.get, after.retried - cut.retried), (1, 0), "{cut:?} -> {after:?}");
+    Ok(())
+}
+
 /// warm on `warm_dir`, local cold elsewhere, no hot tier.
 fn disk_rig(warm_dir: &std::path::Path, cold_dir: &std::path::Path, budget: u64) -> anyhow::Result<TieredStore> {
     Ok(TieredStore::builder()
