@@ -27,8 +27,9 @@
 //!   ([`flight`]): warm, then cold. A flight's leader looks in hot once
 //!   more before it reads below: a reader paused between its miss and the
 //!   flight may arrive after a concurrent read promoted the object and
-//!   ended its flight; it is served that copy (still counted a hot miss). A tier answers whole up to the reader's
-//!   buffer and with a self-verifying stream above it
+//!   ended its flight; it is served that copy (still counted a hot miss).
+//!   A tier answers whole up to the reader's buffer and with a
+//!   self-verifying stream above it
 //!   ([`Tier::get_stream`](crate::store::Tier::get_stream)); objects stored
 //!   with a codec other than `identity` are always read whole. A stream
 //!   cannot be shared: the flight hands it to one caller and the others read
