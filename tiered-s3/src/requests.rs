@@ -48,6 +48,23 @@ pub struct RequestCounts {
     pub retried: u64,
 }
 
+impl RequestCounts {
+    /// The requests sent since `earlier` (a snapshot of the same counter).
+    pub fn since(&self, earlier: &RequestCounts) -> RequestCounts {
+        let d = |now: u64, then: u64| now.saturating_sub(then);
+        RequestCounts {
+            get: d(self.get, earlier.get),
+            head: d(self.head, earlier.head),
+            put: d(self.put, earlier.put),
+            copy: d(self.copy, earlier.copy),
+            list: d(self.list, earlier.list),
+            delete: d(self.delete, earlier.delete),
+            multipart: d(self.multipart, earlier.multipart),
+            retried: d(self.retried, earlier.retried),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     get: AtomicU64,

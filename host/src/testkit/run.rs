@@ -186,16 +186,7 @@ impl Observation {
             self.stats.policy_counters.fallbacks.saturating_sub(before.stats.policy_counters.fallbacks);
         if let (Some(now), Some(then)) = (self.s3, before.s3) {
             report.s3_total = Some(now);
-            report.s3 = Some(tiered_s3::RequestCounts {
-                get: now.get - then.get,
-                head: now.head - then.head,
-                put: now.put - then.put,
-                copy: now.copy - then.copy,
-                list: now.list - then.list,
-                delete: now.delete - then.delete,
-                multipart: now.multipart - then.multipart,
-                retried: now.retried - then.retried,
-            });
+            report.s3 = Some(now.since(&then));
         }
         for ((key, was), (_, is)) in before.cached.iter().zip(&self.cached) {
             for tier in [TierId::Hot, TierId::Warm] {
