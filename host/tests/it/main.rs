@@ -13,6 +13,8 @@
 //! - `service*`, `http_*`: the `tiered serve` binary end to end.
 //! - `shadow_policy`: shadow policies beside the live one, and promotion.
 //! - `algorithms`: the eviction algorithm library against libCacheSim.
+//! - `default_miss_ratios`: the default policy against LRU and the best of
+//!   libCacheSim's online algorithms, on a Zipf trace and two real ones.
 //! - `simulate`, `simulate_compare`: `tiered simulate`, one policy and several.
 //! - `tier_contract`: the tier contract against every tier.
 //! - `trace_capture`: access-trace capture in `tiered serve`, replayed by
@@ -21,6 +23,7 @@
 mod support;
 
 mod algorithms;
+mod default_miss_ratios;
 mod engine_cascade;
 mod engine_lifecycle;
 mod engine_lookup;

@@ -160,7 +160,7 @@ fn a_policy_spec_is_checked_before_the_trace_is_read() -> Result<()> {
 }
 
 /// `../shared/traces/real` beside the workspace (or `TIERED_REAL_TRACES`).
-fn real_traces() -> Option<PathBuf> {
+pub(crate) fn real_traces() -> Option<PathBuf> {
     let dir = std::env::var_os("TIERED_REAL_TRACES")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces/real"));
