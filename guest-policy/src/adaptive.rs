@@ -12,14 +12,17 @@
 //! tier switches to it.
 //!
 //! - **Sampling.** Until the tier first fills, no order evicts, so nothing
-//!   is decided; a bounded log keeps the events of a hash sample. At the
-//!   first eviction the rate is fixed so that a miniature holds about
-//!   [`MINIATURE_OBJECTS`] objects (every object of a smaller tier), and
-//!   each miniature replays the logged events it samples ([`REPLAY_STEP`]
-//!   an `admit` or `evict` call, and two for each event logged meanwhile),
-//!   so it starts with the history its expert would have had
-//!   (starting one from the residents alone favours the experts that
-//!   forget least).
+//!   is decided; a bounded log keeps the events of a hash sample. A full
+//!   log halves its sample, but never below the rate the miniatures will
+//!   need at the tier's present size: past that it forgets its older half
+//!   instead (a tier read for a long time before it fills would otherwise
+//!   sample fewer and fewer objects). At the first eviction the rate is
+//!   fixed so that a miniature holds about [`MINIATURE_OBJECTS`] objects
+//!   (every object of a smaller tier), and each miniature replays the
+//!   logged events it samples ([`REPLAY_STEP`] an `admit` or `evict` call,
+//!   and two for each event logged meanwhile), so it starts with the
+//!   history its expert would have had (starting one from the residents
+//!   alone favours the experts that forget least).
 //! - **A switch** builds the new expert's order empty; from then on every
 //!   `admit` or `evict` call (the switching one too, when a miss decided
 //!   it) has the old order hand it residents, coldest first, at most
@@ -89,6 +92,11 @@ fn spread(id: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The spread below which an id is sampled at `rate` (at most 1).
+fn threshold_of(rate: f64) -> u64 {
+    (rate.min(1.0) * u64::MAX as f64) as u64
 }
 
 /// An event logged before the tier first fills, replayed into the
@@ -369,9 +377,21 @@ impl Adaptive {
                 if spread(event.id()) < *threshold {
                     log.push(event);
                     if log.len() > LOG_MAX {
-                        *threshold /= 2;
-                        let kept = *threshold;
-                        log.retain(|e| spread(e.id()) < kept);
+                        // The tier will hold at least about as many objects
+                        // when it fills as it holds now, so the miniatures
+                        // will sample at most this rate: a log sampled below
+                        // it would leave them too few objects.
+                        let residents = self.live.len() + self.draining.as_ref().map_or(0, |d| d.len());
+                        let needed = threshold_of(MINIATURE_OBJECTS as f64 / residents.max(1) as f64);
+                        if *threshold / 2 >= needed {
+                            *threshold /= 2;
+                            let kept = *threshold;
+                            log.retain(|e| spread(e.id()) < kept);
+                        } else {
+                            // Reads of the tier's objects before it fills:
+                            // the sample stays, its older half of history goes.
+                            log.drain(..log.len() / 2);
+                        }
                     }
                 }
             }
@@ -413,8 +433,7 @@ impl Adaptive {
     fn filled(&mut self) {
         let residents = self.len().max(1) as u64;
         let Sampling::Logging { threshold, log } = &mut self.sampling else { return };
-        let rate = (MINIATURE_OBJECTS as f64 / residents as f64).min(1.0);
-        let threshold = (*threshold).min((rate * u64::MAX as f64) as u64);
+        let threshold = (*threshold).min(threshold_of(MINIATURE_OBJECTS as f64 / residents as f64));
         let rate = threshold as f64 / u64::MAX as f64;
         let mut log = std::mem::take(log);
         log.retain(|e| spread(e.id()) < threshold);
@@ -684,6 +703,32 @@ mod tests {
         let rate = threshold as f64 / u64::MAX as f64;
         assert!(held > MINIATURE_OBJECTS as f64, "{held} residents");
         assert!((rate * held / MINIATURE_OBJECTS as f64 - 1.0).abs() < 1e-6, "rate {rate} for {held} residents");
+    }
+
+    #[test]
+    fn hits_before_the_tier_fills_do_not_shrink_the_sample() {
+        // A tier of 20,000 objects holds 10,000 read again and again long
+        // before it fills (a service's hot tier larger than its working set
+        // for a while): the log of sampled events overflows many times over.
+        let objects = 20_000;
+        let mut tier = Tier::new(Expert::ALL.to_vec(), objects);
+        for id in looping(10_000, 40) {
+            tier.read(id, 1);
+        }
+        // Then new objects fill it.
+        let mut id = 10_000;
+        while !matches!(tier.order.sampling, Sampling::Running { .. }) {
+            tier.read(id, 1);
+            id += 1;
+            assert!(id < 10 * objects, "the miniatures never ran: {:?}", tier.order.sampling);
+        }
+        let Sampling::Running { threshold } = tier.order.sampling else { unreachable!() };
+        let rate = threshold as f64 / u64::MAX as f64;
+        let sampled = rate * objects as f64;
+        assert!(
+            (sampled / MINIATURE_OBJECTS as f64 - 1.0).abs() < 0.05,
+            "the miniatures sample {sampled:.0} of the tier's {objects} objects (rate {rate})"
+        );
     }
 
     #[test]
