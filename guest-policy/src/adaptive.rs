@@ -48,7 +48,7 @@ use crate::s3fifo::S3FifoParams;
 /// ratios tell experts apart by less than a point. The sampled objects see
 /// the same requests in every miniature, so the noise of the sample mostly
 /// cancels out of the comparison: miniatures of 16,384 objects gave the
-/// same miss ratios, within 0.05 point, in all 16 cases of BENCHMARKS.md
+/// same miss ratios, within 0.10 point, in all 16 cases of BENCHMARKS.md
 /// ("Miss ratios"), for up to twice the policy's time on a tier of 10,000
 /// objects.
 pub const MINIATURE_OBJECTS: u64 = 4_096;
