@@ -1,6 +1,7 @@
 //! Crash under write load: concurrent PUTs and GETs on several hundred keys
 //! against the real `tiered serve`, SIGKILLed at random moments at least 20
-//! times and restarted on the same data directory. Nothing acknowledged is
+//! times (more, up to 80, until the run has carried 500 acknowledged writes
+//! and 200 reads) and restarted on the same data directory. Nothing acknowledged is
 //! lost, nothing stale or never-written is read, and the disk tier's
 //! accounting matches the files (see `support/crash_run.rs`).
 //!
@@ -17,7 +18,15 @@ const CACHES: &str = "[hot]\nmax_bytes = \"512KiB\"\n[warm]\nmax_bytes = \"4MiB\
 
 fn plan() -> Plan {
     let soak = std::env::var("TIERED_SOAK").is_ok_and(|v| v == "1");
-    Plan { keys: 300, writers: 6, readers: 3, kills: if soak { 200 } else { 20 }, uptime_ms: (150, 900) }
+    Plan {
+        keys: 300,
+        writers: 6,
+        readers: 3,
+        kills: if soak { 200 } else { 20 },
+        uptime_ms: (150, 900),
+        min_acked_writes: 500,
+        min_reads: 200,
+    }
 }
 
 fn check(name: &str, o: &crate::support::crash_run::Outcome) {
@@ -33,9 +42,11 @@ fn check(name: &str, o: &crate::support::crash_run::Outcome) {
     );
     assert!(o.violations.is_empty(), "{name}:\n{}", o.violations.join("\n"));
     assert!(o.kills > plan().kills, "{name}: every planned kill happened");
+    let plan = plan();
     assert!(
-        o.acked_writes >= 500 && o.keys_checked >= 250 && o.reads >= 200,
-        "{name}: too little load to prove anything"
+        o.acked_writes >= plan.min_acked_writes && o.keys_checked >= 250 && o.reads >= plan.min_reads,
+        "{name}: too little load to prove anything, even after {} kills",
+        o.kills
     );
 }
 

@@ -32,7 +32,16 @@ pub struct Plan {
     pub kills: usize,
     /// Time between a restart and the next kill, in ms.
     pub uptime_ms: (u64, u64),
+    /// The load a run must carry before it ends: past `kills` it goes on
+    /// killing and restarting (up to [`MORE_KILLS`] times as many) until
+    /// this many writes were acknowledged and reads answered, so a slow or
+    /// busy machine proves as much as a fast one.
+    pub min_acked_writes: usize,
+    pub min_reads: usize,
 }
+
+/// How many times the planned kills a run may take to carry its load.
+pub const MORE_KILLS: usize = 4;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -77,7 +86,9 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
         }));
     }
     let mut outcome = Outcome::default();
-    for _ in 0..plan.kills {
+    let carried =
+        |history: &History| history.acked_writes() >= plan.min_acked_writes && history.reads() >= plan.min_reads;
+    while outcome.kills < plan.kills || (!carried(&history) && outcome.kills < MORE_KILLS * plan.kills) {
         tokio::time::sleep(Duration::from_millis(rng.range(plan.uptime_ms.0, plan.uptime_ms.1))).await;
         drop(server); // SIGKILL, then reap.
         outcome.kills += 1;
