@@ -31,7 +31,7 @@ use tiered_host::config::Config;
 use tiered_host::http::Service;
 use tiered_host::http::service::shutdown_signal;
 use tiered_host::telemetry;
-use tiered_wasm::{PolicyEngine, PolicyLimits, check, conformance};
+use tiered_wasm::{PolicyEngine, check_with, conformance};
 
 #[derive(Debug, Parser)]
 #[command(name = "tiered", version, about = "A tiered object store with a WebAssembly placement policy")]
@@ -77,7 +77,8 @@ enum PolicyCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
-        /// Configuration whose [policy_config] the policy is configured with.
+        /// Configuration whose [policy_config] the policy is configured with
+        /// and whose [policy_limits] bound its calls, as `tiered serve` would.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Also run the conformance kit (shape, edge inputs, determinism, limits).
@@ -183,11 +184,11 @@ fn policy_check(
     let wasm = std::fs::read(wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
     let engine = PolicyEngine::new(cache_dir)?;
     let does_not_load = || format!("policy {} does not load", wasm_path.display());
-    let report = check(&engine, &wasm, &config.policy_pairs()).with_context(does_not_load)?;
+    // The limits `tiered serve` would run it under with this configuration.
+    let limits = config.policy_limits;
+    let report = check_with(&engine, &wasm, &config.policy_pairs(), limits).with_context(does_not_load)?;
     let kit = match kit {
-        true => Some(
-            conformance(&engine, &wasm, &config.policy_pairs(), PolicyLimits::default()).with_context(does_not_load)?,
-        ),
+        true => Some(conformance(&engine, &wasm, &config.policy_pairs(), limits).with_context(does_not_load)?),
         false => None,
     };
     match (json, &kit) {

@@ -21,6 +21,7 @@ use super::scenario::Scenario;
 use super::{KitError, RunReport};
 use crate::config::Config;
 use tiered_s3::S3Config;
+use tiered_wasm::PolicyLimits;
 
 /// Flags of `tiered policy test`.
 #[derive(Debug, Args)]
@@ -31,7 +32,9 @@ pub struct PolicyTestArgs {
     /// The scenario to run (TOML; see docs/writing-a-policy.md).
     #[arg(long, value_name = "FILE")]
     pub scenario: PathBuf,
-    /// A configuration whose [policy_config] pairs override the scenario's.
+    /// A configuration whose [policy_config] pairs override the scenario's
+    /// and whose [policy_limits] bound the policy's calls (default: those of
+    /// `tiered serve`, never throttled).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the report as JSON.
@@ -56,8 +59,11 @@ pub fn s3_config_from_env(var: impl Fn(&str) -> Option<String>) -> Option<S3Conf
 pub async fn execute(args: &PolicyTestArgs) -> Result<RunReport, KitError> {
     let scenario = Scenario::from_file(&args.scenario)?;
     let mut pairs: BTreeMap<String, String> = scenario.policy_config.clone();
+    let mut limits = PolicyLimits::default();
     if let Some(path) = &args.config {
-        pairs.extend(Config::from_file(path)?.policy_pairs());
+        let config = Config::from_file(path)?;
+        pairs.extend(config.policy_pairs());
+        limits = config.policy_limits;
     }
     let wasm = match &args.wasm {
         Some(path) => Some(std::fs::read(path).map_err(|source| KitError::ReadPolicy { path: path.clone(), source })?),
@@ -74,6 +80,7 @@ pub async fn execute(args: &PolicyTestArgs) -> Result<RunReport, KitError> {
         cold,
         store: scenario.store.clone(),
         cache_dir: args.cache_dir.clone(),
+        limits,
     };
     let name = scenario.name.clone().unwrap_or_else(|| args.scenario.display().to_string());
     run_scenario(options, &scenario, &name).await

@@ -43,6 +43,9 @@ pub struct KitOptions {
     pub store: StoreSettings,
     /// Compiled-component cache (as `policy_cache_dir`).
     pub cache_dir: Option<PathBuf>,
+    /// Bounds of the policy's calls (`[policy_limits]`); never throttled:
+    /// a fallback answer would fail expectations about the policy's own.
+    pub limits: PolicyLimits,
 }
 
 /// A store under test and its observation points.
@@ -71,8 +74,7 @@ impl PolicyKit {
         let capacities = Capacities { hot_bytes: settings.hot_bytes.0, warm_bytes: settings.warm_bytes.0 };
         let engine = PolicyEngine::new(options.cache_dir.clone())?;
         let wasm = options.wasm.as_deref().unwrap_or(DEFAULT_POLICY_WASM);
-        let policy =
-            WasmPolicy::load(&engine, wasm, &options.policy_config, capacities, PolicyLimits::default().unthrottled())?;
+        let policy = WasmPolicy::load(&engine, wasm, &options.policy_config, capacities, options.limits.unthrottled())?;
         let recorder = Arc::new(RecordingPolicy::new(Arc::new(policy)));
         let clock = ManualClock::new(settings.start_ms);
         let run = unique_suffix();

@@ -28,6 +28,7 @@
 //!     cold: ColdChoice::S3(s3),
 //!     store: scenario.store.clone(),
 //!     cache_dir: None,
+//!     limits: tiered_wasm::PolicyLimits::default(),
 //! };
 //! let report = run_scenario(options, &scenario, "default").await?;
 //! assert!(report.passed(), "{}", report.failures().join("\n"));

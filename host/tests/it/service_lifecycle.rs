@@ -211,8 +211,12 @@ async fn policy_check_reports_and_fails_clearly() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let good = dir.path().join("default.wasm");
     std::fs::write(&good, DEFAULT_POLICY_WASM)?;
+    // The check runs under the configuration's limits, as serve would: a
+    // deadline no busy machine makes one of its thousands of calls overrun.
+    let config = dir.path().join("tiered.toml");
+    std::fs::write(&config, "[policy_limits]\ndeadline_ms = 2000\n")?;
     let mut cmd = tiered();
-    cmd.args(["policy", "check", "--json"]).arg(&good);
+    cmd.args(["policy", "check", "--json", "--config"]).arg(&config).arg(&good);
     let (status, stdout, stderr) = run_to_exit(cmd).await?;
     assert!(status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout)?;
