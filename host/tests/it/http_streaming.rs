@@ -25,15 +25,15 @@ fn data_end(file: &[u8]) -> Result<usize> {
     Ok(tiered::store::format::decode_header(file)?.table_start() as usize)
 }
 
-/// Polls `done` every 20 ms for up to 10 s.
+/// Polls `done` every 20 ms for up to 30 s.
 async fn eventually(what: &str, mut done: impl FnMut() -> bool) -> Result<()> {
-    for _ in 0..500 {
+    for _ in 0..1500 {
         if done() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    anyhow::bail!("{what}: not within 10 s")
+    anyhow::bail!("{what}: not within 30 s")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,6 +112,9 @@ async fn a_large_object_streamed_from_cold_is_promoted_into_warm_once_verified()
     assert_eq!((status, source.as_str()), (StatusCode::OK, "cold"));
     assert_eq!(large::sha256(&body?), large::sha256(&big));
     eventually("the warm copy is installed", || object_files(&data_dir.join("warm")).len() == 1).await?;
+    // The promotion is counted after its file is in place, and its spool
+    // file dropped after that.
+    eventually("the tee's spool file is removed", || spool_files(&data_dir).is_empty()).await?;
     let metrics = String::from_utf8(server.http.get("/metrics").await?.body.to_vec())?;
     assert!(metrics.contains("tiered_tier_promotions_total{tier=\"warm\",kind=\"disk\"} 1"), "{metrics}");
     let (status, source, body) = large::get(server.addr, "/v1/objects/big").await?;

@@ -138,7 +138,7 @@ async fn a_request_span_carries_the_key_hash_never_the_key() -> Result<()> {
     let in_span = |l: &&str| l.contains("request{") && l.contains("route=\"/v1/objects/:key\"");
     let get_line = |l: &&str| in_span(l) && l.contains("method=\"GET\"") && l.contains("status=");
     let mut log = s.log_text();
-    for _ in 0..100 {
+    for _ in 0..600 {
         if log.lines().any(|l| get_line(&l)) {
             break;
         }

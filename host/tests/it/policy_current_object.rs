@@ -24,8 +24,9 @@ const CAPACITIES: Capacities = Capacities { hot_bytes: 64 << 20, warm_bytes: 1 <
 fn faulty(pairs: &[(&str, &str)]) -> Result<WasmPolicy> {
     let engine = PolicyEngine::new(None)?;
     let config: Vec<(String, String)> = pairs.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
-    // A deadline no preemption reaches: this file is not about deadlines.
-    let limits = PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() };
+    // A deadline no preemption reaches and no throttle: this file is not
+    // about either, and asserts there was no fallback.
+    let limits = PolicyLimits { deadline: Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled();
     Ok(WasmPolicy::load(&engine, FAULTY_WASM, &config, CAPACITIES, limits)?)
 }
 

@@ -15,8 +15,14 @@ use axum::http::StatusCode;
 use serde_json::json;
 use server::Server;
 
-/// `[policy_config]` of every server here.
-const RULES: &str = "[policy_config]\n\"ttl.tmp/\" = \"30\"\n\"ttl.logs/\" = \"3600\"\n";
+/// Policy limits no busy machine reaches: these tests check what the
+/// policies decide, and a call past the service's 20 ms deadline, or one
+/// the throttle refuses, is answered by the fallback instead.
+const LIMITS: &str = "[policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
+
+/// `[policy_config]` of every server here, and [`LIMITS`].
+const RULES: &str = "[policy_config]\n\"ttl.tmp/\" = \"30\"\n\"ttl.logs/\" = \"3600\"\n\
+                     [policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
 
 /// Serves with example `name` (skipped, with a message, when it is not built
 /// and examples are not required) and checks the policy decides.
@@ -79,7 +85,7 @@ async fn serves_with_the_c_policy() -> Result<()> {
 async fn hot_reload_swaps_in_the_size_admission_policy() -> Result<()> {
     let Some(wasm) = examples::load("size-admission-rust") else { return Ok(()) };
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), "").await?;
+    let s = Server::start(dir.path(), LIMITS).await?;
     let before = s.http.put("/v1/objects/a", "x").await?.json()?;
     assert_eq!(before["tiers"], json!(["hot", "warm", "cold"]), "the default policy caches a small write in memory");
 

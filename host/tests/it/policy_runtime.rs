@@ -212,14 +212,16 @@ fn the_order_has_its_own_memory_bound() -> Result {
 
 #[test]
 fn the_circuit_breaker_follows_its_limits() -> Result {
-    let limits = PolicyLimits { order_failures_before_pause: 1, order_pause: Duration::from_millis(500), ..relaxed() };
+    // A pause long enough that the call just after the failure falls in it
+    // on a busy machine.
+    let limits = PolicyLimits { order_failures_before_pause: 1, order_pause: Duration::from_secs(2), ..relaxed() };
     let policy = faulty("trap", limits)?;
     assert_eq!(policy.evict(&none(), 1), Vec::<u64>::new());
     let c = policy.counters();
     assert_eq!((c.traps, c.order_pauses), (1, 1), "one failure is enough to rest: {c:?}");
     policy.evict(&none(), 1);
     assert_eq!(policy.counters().traps, 1, "resting, the order is not called");
-    std::thread::sleep(Duration::from_millis(600));
+    std::thread::sleep(Duration::from_millis(2_200));
     policy.evict(&none(), 1);
     let c = policy.counters();
     assert_eq!((c.traps, c.order_pauses), (2, 2), "called again after the pause, and rests again: {c:?}");
@@ -496,12 +498,14 @@ fn no_policy_message_can_start_a_log_line() -> Result {
 
 #[test]
 fn time_spent_inside_host_imports_counts_against_the_deadline() -> Result {
-    // Each log line takes 30 ms to write here; the deadline is 10 ms.
-    let limits = PolicyLimits { deadline: Duration::from_millis(10), ..PolicyLimits::default() };
+    // Each log line takes 100 ms to write here; the deadline is 10 ms, so a
+    // starved epoch ticker still counts past it. No throttle: three calls
+    // of 100 ms would spend its budget, and the third be throttled instead.
+    let limits = PolicyLimits { deadline: Duration::from_millis(10), ..PolicyLimits::default() }.unthrottled();
     let policy = faulty_with(&[("mode", "log-forge")], limits)?;
     let meta = BTreeMap::new();
     let fallback = FallbackPolicy::new(CAPACITIES);
-    let (answers, _) = captured::logged(Duration::from_millis(30), || {
+    let (answers, _) = captured::logged(Duration::from_millis(100), || {
         (0..3).map(|_| policy.place(&write(&meta, "k", 10))).collect::<Vec<_>>()
     });
     assert!(answers.iter().all(|a| *a == fallback.place(&write(&meta, "k", 10))), "{answers:?}");

@@ -30,8 +30,10 @@ async fn s3_behind_proxy(test: &str) -> anyhow::Result<(S3Tier, Proxy)> {
         .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
     let proxy = Proxy::start(target).await?;
     config.endpoint = Some(proxy.url());
-    config.operation_timeout_ms = 1_500;
-    config.connect_timeout_ms = 1_000;
+    // Timeouts a busy machine's S3 server still answers within in pass mode
+    // (the set-up and recovery requests take this road too).
+    config.operation_timeout_ms = 3_000;
+    config.connect_timeout_ms = 2_000;
     config.max_attempts = 2;
     let tier = S3Tier::connect(config).await?;
     tier.check().await?;
@@ -49,7 +51,7 @@ async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<
         .cold(Arc::new(tier))
         .policy(Arc::new(crate::support::Everywhere))
         .build()?;
-    for mode in [Mode::Delay(4_000), Mode::Drop] {
+    for mode in [Mode::Delay(8_000), Mode::Drop] {
         let tag = format!("{mode:?}");
         store.set("cached", "cached value", SetOptions::default()).await?;
         store
@@ -66,14 +68,15 @@ async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<
         assert_eq!(store.get("cached").await?.as_deref(), Some(&b"cached value"[..]), "{tag}: hot serves");
         let warm = store.get_with_metadata("warm-only").await?.expect("warm copy");
         assert_eq!((warm.source, &warm.data[..]), (TierId::Warm, &b"warm value"[..]), "{tag}: warm serves");
-        assert!(started.elapsed() < Duration::from_secs(1), "{tag}: cached reads do not wait for cold");
+        // Below the 3 s a read that waited for cold would take at least.
+        assert!(started.elapsed() < Duration::from_millis(2_500), "{tag}: cached reads do not wait for cold");
         let err = store.get("cold-only").await.expect_err("only cold has it");
         assert!(matches!(err, Error::ColdUnavailable(_)), "{tag}: {err}");
         let err =
             store.set(&format!("new-{tag}"), "never acknowledged", SetOptions::default()).await.expect_err("no ack");
         assert!(matches!(err, Error::ColdUnavailable(_)), "{tag}: {err}");
         assert!(tier_stats(&store, TierId::Cold).errors > errors_before, "{tag}: cold errors are counted");
-        assert!(started.elapsed() < Duration::from_secs(20), "{tag}: failures are bounded by the timeouts");
+        assert!(started.elapsed() < Duration::from_secs(40), "{tag}: failures are bounded by the timeouts");
 
         proxy.set(Mode::Pass);
         // Recovery without a restart. A write that timed out may still have

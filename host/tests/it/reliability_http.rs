@@ -139,7 +139,9 @@ async fn hostile_requests_get_a_4xx_and_leave_nothing_behind() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_gets_408_and_frees_the_connection() -> Result<()> {
     let root = tempfile::tempdir()?;
-    let server = Server::start(&root.path().join("data"), "body_idle_timeout_ms = 300\n").await?;
+    // Long enough that the whole body below never idles that long on a busy
+    // machine; the stalled one does.
+    let server = Server::start(&root.path().join("data"), "body_idle_timeout_ms = 1500\n").await?;
     let before = snapshot(root.path());
     let stalled = request("PUT", b"/v1/objects/stalled", &[b"content-length: 1000".to_vec()], b"only this");
     let reply = exchange(server.addr, &stalled).await?;

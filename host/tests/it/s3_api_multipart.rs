@@ -246,7 +246,7 @@ async fn an_upload_left_untouched_is_aborted_and_its_parts_removed() -> Result<(
 
     // Swept every second; untouched for 2 s, it goes within a few seconds.
     let mut listed = usize::MAX;
-    for _ in 0..100 {
+    for _ in 0..300 {
         listed = s3.list_multipart_uploads().bucket(BUCKET).send().await?.uploads().len();
         if listed == 0 {
             break;

@@ -150,8 +150,10 @@ async fn a_placement_that_skips_the_caches_leaves_the_object_only_in_s3() -> any
     let config = [("hot_max_object_bytes", "1024"), ("warm_max_object_bytes", "1024")]
         .map(|(k, v)| (k.to_string(), v.to_string()));
     let capacities = Capacities { hot_bytes: 1 << 20, warm_bytes: 16 << 20 };
-    let policy =
-        WasmPolicy::load(&PolicyEngine::new(None)?, DEFAULT_POLICY_WASM, &config, capacities, PolicyLimits::default())?;
+    // Its decisions are under test: a deadline and no throttle that a busy
+    // machine cannot turn into fallback answers.
+    let limits = PolicyLimits { deadline: std::time::Duration::from_secs(60), ..PolicyLimits::default() }.unthrottled();
+    let policy = WasmPolicy::load(&PolicyEngine::new(None)?, DEFAULT_POLICY_WASM, &config, capacities, limits)?;
     let store = TieredStore::builder()
         .hot_bytes(1 << 20)
         .warm(warm.clone())

@@ -63,6 +63,17 @@ async fn reads_of_cached_keys_survive_an_outage_and_writes_fail_cleanly() -> any
     .await;
     run("TIERED_S3_RESUME_CMD")?;
     outcome?;
+    // The server may answer before it serves the bucket again (a busy
+    // machine): wait until it does, as a client retrying would.
+    let mut ready = tier.check().await;
+    for _ in 0..120 {
+        if ready.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        ready = tier.check().await;
+    }
+    ready.map_err(|err| anyhow::anyhow!("S3 did not come back within a minute: {err}"))?;
 
     // Back without restarting the store: nothing from the outage was kept.
     assert_eq!(store.get("new").await?, None, "the failed write left nothing behind");

@@ -72,8 +72,12 @@ pub fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// Run `target` on mutations of `seeds` for the configured time; returns the
-/// number of executions.
+/// Run `target` on mutations of `seeds` for the configured time, and at
+/// least [`MIN_RUNS`] times however slow the machine; returns the number of
+/// executions.
+/// Executions a run makes at the least.
+pub const MIN_RUNS: u64 = 1_000;
+
 pub fn fuzz(name: &str, seeds: &[Vec<u8>], mut target: impl FnMut(&[u8])) -> u64 {
     let secs = std::env::var("TIERED_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let mut rng = Rng::from_env(name);
@@ -83,7 +87,7 @@ pub fn fuzz(name: &str, seeds: &[Vec<u8>], mut target: impl FnMut(&[u8])) -> u64
         target(seed);
         runs += 1;
     }
-    while Instant::now() < deadline {
+    while Instant::now() < deadline || runs <= MIN_RUNS {
         let mut input = rng.pick(seeds).clone();
         for _ in 0..rng.range(1, 3) {
             input = mutate(&input, &mut rng);

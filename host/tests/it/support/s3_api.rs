@@ -82,7 +82,7 @@ pub fn client(addr: SocketAddr, keys: Option<(&str, &str)>) -> Client {
 /// The address in the server's `s3_api=...` log line (logged as the
 /// endpoint starts serving, around the HTTP API's own line).
 async fn s3_addr(server: &Server) -> Result<SocketAddr> {
-    for _ in 0..100 {
+    for _ in 0..600 {
         let log = server.log_text();
         if let Some(addr) = log.split("s3_api=").nth(1).and_then(|r| r.split_whitespace().next()) {
             return addr.parse().context("the s3_api= address");

@@ -210,7 +210,7 @@ impl Server {
 
     /// Polls `/healthz` (bounded) until it answers 200.
     async fn wait_healthy(&self) -> Result<()> {
-        for _ in 0..100 {
+        for _ in 0..600 {
             if let Ok(reply) = self.http.get("/healthz").await
                 && reply.status == StatusCode::OK
             {
@@ -249,12 +249,12 @@ impl Drop for Server {
     }
 }
 
-/// Runs `cmd` to its end (killed after 60 s): exit status, stdout, stderr.
+/// Runs `cmd` to its end (killed after 180 s): exit status, stdout, stderr.
 pub async fn run_to_exit(mut cmd: Command) -> Result<(ExitStatus, String, String)> {
     let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let id = child.id();
     let output =
-        tokio::time::timeout(Duration::from_secs(60), tokio::task::spawn_blocking(move || child.wait_with_output()));
+        tokio::time::timeout(Duration::from_secs(180), tokio::task::spawn_blocking(move || child.wait_with_output()));
     match output.await {
         Ok(output) => {
             let output = output??;
@@ -263,7 +263,7 @@ pub async fn run_to_exit(mut cmd: Command) -> Result<(ExitStatus, String, String
         }
         Err(_) => {
             let _ = Command::new("kill").args(["-KILL", &id.to_string()]).status();
-            bail!("the command was still running after 60 s")
+            bail!("the command was still running after 180 s")
         }
     }
 }
