@@ -107,7 +107,9 @@ impl TieredStore {
         if every > 0 && sync.calls >= every {
             sync.calls = 0;
             let (events, host) = residency.take_events_counted();
-            if let Some(theirs) = policy.residents(&events)
+            let theirs = policy.residents(&events);
+            residency.recycle(events);
+            if let Some(theirs) = theirs
                 && theirs != host
             {
                 bump(&self.inner.counters.tier(tier).order_mismatches);
@@ -121,7 +123,10 @@ impl TieredStore {
                 self.hand_over(policy, epoch, tier, residency, &mut sync);
             }
         }
-        Some(call(&residency.take_events()))
+        let events = residency.take_events();
+        let answer = call(&events);
+        residency.recycle(events);
+        Some(answer)
     }
 
     /// Hands `policy` the residents of `tier` unless it has them.
@@ -277,7 +282,7 @@ impl TieredStore {
             });
         } else {
             // No order to feed: the hits set the CLOCK's bits.
-            residency.take_events();
+            residency.recycle(residency.take_events());
         }
     }
 

@@ -46,6 +46,9 @@ const STRIPES: usize = 16;
 /// Residents per hand-over batch.
 pub(crate) const HANDOVER_CHUNK: usize = 4096;
 
+/// The largest batch whose buffers are kept for the next one.
+const RECYCLED_EVENTS: usize = 4096;
+
 /// A resident object.
 #[derive(Debug)]
 struct Entry {
@@ -70,6 +73,9 @@ struct Table {
     /// Events not yet delivered (all of them in exact mode; arrivals,
     /// removals and host evictions otherwise).
     pending: Events,
+    /// The buffers of a delivered batch, given back ([`Residency::recycle`])
+    /// for the next one, so a call does not allocate its columns afresh.
+    spare: Events,
 }
 
 /// One stripe of buffered hits, on cache lines of its own.
@@ -150,6 +156,7 @@ impl Residency {
                 clock: VecDeque::new(),
                 next_stamp: 0,
                 pending: Events::new(tier),
+                spare: Events::new(tier),
             }),
             hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
@@ -230,11 +237,12 @@ impl Residency {
     }
 
     /// The events since the last call, hits first (in exact mode: in order).
+    /// Give the batch back with [`recycle`](Self::recycle) once delivered.
     pub(crate) fn take_events(&self) -> Events {
         let listening = self.listening();
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
-        table.pending.take()
+        Self::take_pending(&mut table)
     }
 
     /// [`take_events`](Self::take_events), with the residents' count once
@@ -243,7 +251,28 @@ impl Residency {
         let listening = self.listening();
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
-        (table.pending.take(), table.entries.len() as u64)
+        let residents = table.entries.len() as u64;
+        (Self::take_pending(&mut table), residents)
+    }
+
+    /// The pending events, the spare buffers put in their place.
+    fn take_pending(table: &mut Table) -> Events {
+        let spare = std::mem::replace(&mut table.spare, Events::new(table.pending.tier));
+        std::mem::replace(&mut table.pending, spare)
+    }
+
+    /// Gives back the buffers of a batch [`take_events`](Self::take_events)
+    /// took, once delivered: the next batch fills them. A batch larger
+    /// than [`RECYCLED_EVENTS`] (a burst) is freed instead.
+    pub(crate) fn recycle(&self, mut events: Events) {
+        if events.capacity() > RECYCLED_EVENTS {
+            return;
+        }
+        events.clear();
+        let mut table = self.table.lock();
+        if events.capacity() > table.spare.capacity() {
+            table.spare = events;
+        }
     }
 
     fn drain_hits(&self, table: &mut Table, listening: bool) {
@@ -476,6 +505,28 @@ mod tests {
         assert_eq!(e.id, vec![object_id("a"); 3]);
         assert_eq!(e.class, vec![1; 3]);
         assert!(r.take_events().is_empty());
+    }
+
+    #[test]
+    fn a_recycled_batch_lends_its_buffers_and_loses_no_event() {
+        let r = table(true);
+        let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+        for key in ["a", "b"].into_iter().chain(keys.iter().map(String::as_str)) {
+            assert!(r.insert(object_id(key), key, 10, 0, true));
+        }
+        let first = r.take_events();
+        assert_eq!(first.len(), 102);
+        let lent = first.capacity();
+        // An event noted while the batch is out is kept for the next one.
+        r.hit("a");
+        r.recycle(first);
+        let second = r.take_events();
+        assert_eq!((second.kind.as_slice(), second.id.as_slice()), (&[HIT][..], &[object_id("a")][..]));
+        r.recycle(second);
+        r.remove("b");
+        let third = r.take_events();
+        assert_eq!(third.kind, vec![REMOVAL]);
+        assert!(third.capacity() >= lent, "the first batch's buffers came back: {} < {lent}", third.capacity());
     }
 
     #[test]

@@ -66,6 +66,19 @@ impl Events {
         taken
     }
 
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.kind.clear();
+        self.id.clear();
+        self.size.clear();
+        self.class.clear();
+    }
+
+    /// Events the batch holds without allocating.
+    pub fn capacity(&self) -> usize {
+        self.kind.capacity().min(self.id.capacity()).min(self.size.capacity()).min(self.class.capacity())
+    }
+
     /// Event `i` as `(kind, id, size, class)`.
     pub fn get(&self, i: usize) -> (u8, ObjectId, u64, u8) {
         (self.kind[i], self.id[i], self.size[i], self.class[i])
