@@ -20,9 +20,8 @@ use server::Server;
 /// the throttle refuses, is answered by the fallback instead.
 const LIMITS: &str = "[policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
 
-/// `[policy_config]` of every server here, and [`LIMITS`].
-const RULES: &str = "[policy_config]\n\"ttl.tmp/\" = \"30\"\n\"ttl.logs/\" = \"3600\"\n\
-                     [policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
+/// `[policy_config]` of the prefix-TTL servers.
+const RULES: &str = "[policy_config]\n\"ttl.tmp/\" = \"30\"\n\"ttl.logs/\" = \"3600\"\n";
 
 /// Serves with example `name` (skipped, with a message, when it is not built
 /// and examples are not required) and checks the policy decides.
@@ -32,7 +31,8 @@ async fn serves_with(name: &str, language: &str) -> Result<()> {
     }
     let path = examples::wasm_path(name).canonicalize()?;
     let dir = tempfile::tempdir()?;
-    let s = Server::start_with_args(dir.path(), RULES, &["--policy".as_ref(), path.as_os_str()]).await?;
+    let config = format!("{RULES}{LIMITS}");
+    let s = Server::start_with_args(dir.path(), &config, &["--policy".as_ref(), path.as_os_str()]).await?;
 
     let info = s.http.get("/v1/policy").await?.json()?;
     assert_eq!((&info["name"], &info["version"]), (&json!("prefix-ttl"), &json!(format!("0.1.0+{language}"))));
