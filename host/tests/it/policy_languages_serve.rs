@@ -15,11 +15,6 @@ use axum::http::StatusCode;
 use serde_json::json;
 use server::Server;
 
-/// Policy limits no busy machine reaches: these tests check what the
-/// policies decide, and a call past the service's 20 ms deadline, or one
-/// the throttle refuses, is answered by the fallback instead.
-const LIMITS: &str = "[policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
-
 /// `[policy_config]` of the prefix-TTL servers.
 const RULES: &str = "[policy_config]\n\"ttl.tmp/\" = \"30\"\n\"ttl.logs/\" = \"3600\"\n";
 
@@ -31,7 +26,7 @@ async fn serves_with(name: &str, language: &str) -> Result<()> {
     }
     let path = examples::wasm_path(name).canonicalize()?;
     let dir = tempfile::tempdir()?;
-    let config = format!("{RULES}{LIMITS}");
+    let config = format!("{RULES}{}", server::PATIENT_POLICY);
     let s = Server::start_with_args(dir.path(), &config, &["--policy".as_ref(), path.as_os_str()]).await?;
 
     let info = s.http.get("/v1/policy").await?.json()?;
@@ -85,7 +80,7 @@ async fn serves_with_the_c_policy() -> Result<()> {
 async fn hot_reload_swaps_in_the_size_admission_policy() -> Result<()> {
     let Some(wasm) = examples::load("size-admission-rust") else { return Ok(()) };
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), LIMITS).await?;
+    let s = Server::start(dir.path(), server::PATIENT_POLICY).await?;
     let before = s.http.put("/v1/objects/a", "x").await?.json()?;
     assert_eq!(before["tiers"], json!(["hot", "warm", "cold"]), "the default policy caches a small write in memory");
 

@@ -41,15 +41,15 @@ fn policy_test(s3: &S3Config, wasm: Option<&Path>, scenario: &Path, extra: &[&st
     cmd
 }
 
-/// A configuration holding only a call deadline of 2 s, written once per
-/// test process.
+/// A configuration holding only [`server::PATIENT_POLICY`], written once
+/// per test process.
 fn generous_limits() -> &'static Path {
     static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     FILE.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         std::fs::create_dir_all(&dir).expect("the target's temporary directory");
         let path = dir.join(format!("policy-test-limits-{}.toml", std::process::id()));
-        std::fs::write(&path, "[policy_limits]\ndeadline_ms = 2000\n").expect("a temporary file");
+        std::fs::write(&path, server::PATIENT_POLICY).expect("a temporary file");
         path
     })
 }

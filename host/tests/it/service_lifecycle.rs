@@ -214,7 +214,7 @@ async fn policy_check_reports_and_fails_clearly() -> Result<()> {
     // The check runs under the configuration's limits, as serve would: a
     // deadline no busy machine makes one of its thousands of calls overrun.
     let config = dir.path().join("tiered.toml");
-    std::fs::write(&config, "[policy_limits]\ndeadline_ms = 2000\n")?;
+    std::fs::write(&config, server::PATIENT_POLICY)?;
     let mut cmd = tiered();
     cmd.args(["policy", "check", "--json", "--config"]).arg(&config).arg(&good);
     let (status, stdout, stderr) = run_to_exit(cmd).await?;

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, ensure};
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::support::server::{Server, run_to_exit, tiered};
+use crate::support::server::{PATIENT_POLICY, Server, run_to_exit, tiered};
 use tiered_host::sim::replay::Mode;
 use tiered_host::sim::{CacheSize, PolicySource, Simulator, Trace};
 use tiered_wasm::{DEFAULT_POLICY_WASM, PolicyEngine};
@@ -121,18 +121,20 @@ async fn load_shadow(s: &Server, wasm: &[u8], query: &str) -> Result<Value> {
     reply.json()
 }
 
-/// Small tiers, and policy limits no busy machine reaches: these tests
-/// compare decisions, and a call past the service's 20 ms deadline (or one
-/// the throttle answers with the fallback) would change one side's.
-const TIERS: &str = "[hot]\nmax_bytes = \"48KiB\"\n[warm]\nmax_bytes = \"160KiB\"\n\
-                     [policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
+const TIERS: &str = "[hot]\nmax_bytes = \"48KiB\"\n[warm]\nmax_bytes = \"160KiB\"\n";
+
+/// [`TIERS`] with patient policy limits: these tests compare decisions, and
+/// a fallback answer would change one side's.
+fn tiers() -> String {
+    format!("{TIERS}{PATIENT_POLICY}")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shadow_of_the_live_policy_counts_what_the_live_store_served_read_for_read() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let objects = 400;
     fill_cold(dir.path(), objects).await?;
-    let s = Server::start(dir.path(), TIERS).await?;
+    let s = Server::start(dir.path(), &tiers()).await?;
     let loaded = load_shadow(&s, DEFAULT_POLICY_WASM, "?window=200").await?;
     assert_eq!(loaded["running"], true);
     assert_eq!(loaded["policy"]["sha256"], loaded["live_policy"]["sha256"], "the same component on both sides");
@@ -194,9 +196,7 @@ async fn a_shadow_lru_beside_a_live_s3fifo_reports_the_difference_simulate_predi
     // call that a busy machine holds past the service's 20 ms would end the
     // shadow (and make the live policy fall back) before the reads are
     // counted, and a throttled call would be answered by the fallback.
-    let config = format!(
-        "[hot]\nmax_bytes = \"{hot}\"\n[warm]\nmax_bytes = \"0\"\n[policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n"
-    );
+    let config = format!("[hot]\nmax_bytes = \"{hot}\"\n[warm]\nmax_bytes = \"0\"\n{PATIENT_POLICY}");
     let s = Server::start_with_args(dir.path(), &config, &["--policy".as_ref(), live.as_ref()]).await?;
     load_shadow(&s, tiered_algorithms::get("lru").context("lru")?.wasm, "?window=500").await?;
     let reads = replay(&s, &steps).await?;
@@ -313,7 +313,7 @@ async fn a_shadow_that_traps_loops_or_exhausts_its_memory_is_ended_and_counted_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotion_makes_the_shadow_live_with_no_failed_request() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), TIERS).await?;
+    let s = Server::start(dir.path(), &tiers()).await?;
     let lru = tiered_algorithms::get("lru").context("lru")?;
     load_shadow(&s, lru.wasm, "").await?;
     let http = s.http.clone();
@@ -364,7 +364,7 @@ async fn promotion_makes_the_shadow_live_with_no_failed_request() -> Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shadow_starts_from_copies_of_the_live_tiers() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), TIERS).await?;
+    let s = Server::start(dir.path(), &tiers()).await?;
     for key in 0..120 {
         assert!(s.http.put(&path(key), vec![b'w'; size_of(key) as usize]).await?.status.is_success());
     }

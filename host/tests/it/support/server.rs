@@ -138,6 +138,12 @@ pub struct Server {
     pub log: Arc<Mutex<Vec<String>>>,
 }
 
+/// `[policy_limits]` no busy machine reaches: a 2 s call deadline and no
+/// throttle. For tests of what a policy decides, where a call past the
+/// service's 20 ms (or one the throttle refuses) would be answered by the
+/// fallback instead.
+pub const PATIENT_POLICY: &str = "[policy_limits]\ndeadline_ms = 2000\nbusy_share = 1.0\n";
+
 /// The compile cache shared by every server of the run.
 pub fn policy_cache() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("service-policy-cache")
