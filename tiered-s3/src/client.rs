@@ -121,6 +121,24 @@ pub struct DeleteFailure {
     pub message: String,
 }
 
+impl DeleteFailure {
+    /// Worth asking again: S3 answers a DeleteObjects with 200 and an error
+    /// per key it could not delete, so the SDK's retry never sees these.
+    /// The codes are S3's for a server that is busy or briefly failing
+    /// (Garage answers `ServiceUnavailable` when its metadata store is busy).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "InternalError"
+                | "ServiceUnavailable"
+                | "SlowDown"
+                | "RequestTimeout"
+                | "Throttling"
+                | "ThrottlingException"
+        )
+    }
+}
+
 /// What DeleteObjects did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeleteReply {

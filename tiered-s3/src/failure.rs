@@ -1,8 +1,9 @@
 //! [`FailureClient`]: wraps an [`ObjectClient`] and injects the failures a
 //! real server produces (feature `mock`): an error answer for a chosen
 //! operation (503 `SlowDown`, 403 `AccessDenied`, a timeout, ...), after a
-//! number of successful calls and for a number of calls, or a GET whose body
-//! breaks off or ends short of its `Content-Length`.
+//! number of successful calls and for a number of calls, a GET whose body
+//! breaks off or ends short of its `Content-Length`, or a DeleteObjects that
+//! leaves some of its keys with an error each.
 
 use std::fmt;
 
@@ -12,8 +13,8 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 
 use crate::client::{
-    BodyStream, ClientError, DeleteReply, GetReply, ListPage, ListRequest, ObjectClient, ObjectHead, PutHead,
-    RangeReply,
+    BodyStream, ClientError, DeleteFailure, DeleteReply, GetReply, ListPage, ListRequest, ObjectClient, ObjectHead,
+    PutHead, RangeReply,
 };
 
 /// An operation of the seam.
@@ -46,6 +47,10 @@ pub enum Failure {
     /// GetObject: the body ends cleanly after this many bytes, short of the
     /// `Content-Length` the head announced.
     BodyEndsShort(u64),
+    /// DeleteObjects: the request succeeds, but the first `count` keys of it
+    /// are not deleted and are answered with this code, as S3 answers a
+    /// key it could not delete (HTTP 200, an `<Error>` per key).
+    KeysFail { count: usize, code: String, message: String },
 }
 
 impl Failure {
@@ -57,6 +62,12 @@ impl Failure {
     /// 403 `AccessDenied`.
     pub fn access_denied() -> Failure {
         Failure::Error(ClientError::status(403, "AccessDenied", "Access Denied"))
+    }
+
+    /// DeleteObjects: the first `count` keys fail with `code` (for example
+    /// `ServiceUnavailable`, a busy server; `AccessDenied`, for good).
+    pub fn keys_fail(count: usize, code: &str) -> Failure {
+        Failure::KeysFail { count, code: code.to_string(), message: format!("injected {code}") }
     }
 
     /// No answer within the timeout.
@@ -132,7 +143,7 @@ impl<C: ObjectClient> FailureClient<C> {
     fn check(&self, op: Op) -> Result<(), ClientError> {
         match self.take(op) {
             Some(Failure::Error(err)) => Err(err),
-            // Body failures only apply to GetObject.
+            // Body and key failures apply to their own operation only.
             Some(_) | None => Ok(()),
         }
     }
@@ -165,7 +176,7 @@ fn with_body_failure(failure: Option<Failure>, body: BodyStream) -> BodyStream {
     match failure {
         Some(Failure::BodyBreaks(at)) => cut(body, at, Some(ClientError::dispatch("connection reset by peer"))),
         Some(Failure::BodyEndsShort(at)) => cut(body, at, None),
-        Some(Failure::Error(_)) | None => body,
+        Some(Failure::Error(_) | Failure::KeysFail { .. }) | None => body,
     }
 }
 
@@ -258,7 +269,20 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {
-        self.check(Op::DeleteObjects)?;
-        self.inner.delete_objects(keys).await
+        match self.take(Op::DeleteObjects) {
+            Some(Failure::Error(err)) => Err(err),
+            Some(Failure::KeysFail { count, code, message }) => {
+                let count = count.min(keys.len());
+                let mut reply = self.inner.delete_objects(&keys[count..]).await?;
+                let failed = keys[..count].iter().map(|key| DeleteFailure {
+                    key: key.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                });
+                reply.failed.splice(0..0, failed);
+                Ok(reply)
+            }
+            Some(_) | None => self.inner.delete_objects(keys).await,
+        }
     }
 }

@@ -94,6 +94,9 @@ pub struct S3Config {
     pub connect_timeout_ms: u64,
     /// Bound on a whole operation, retries included.
     pub operation_timeout_ms: u64,
+    /// Attempts per request (the SDK's retry of throttling, 5xx and no
+    /// answer), and per DeleteObjects batch for the keys S3 answers with a
+    /// transient error of their own.
     pub max_attempts: u32,
 }
 

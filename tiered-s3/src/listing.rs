@@ -110,23 +110,59 @@ pub async fn delete_prefix(tier: &S3Tier, prefix: &str) -> Result<u64, TierError
     Ok(deleted)
 }
 
+/// One DeleteObjects of at most 1000 keys; the keys S3 answers with a
+/// transient error (a busy or briefly failing server) are asked again, with
+/// backoff, up to [`S3Config::max_attempts`](crate::S3Config::max_attempts) requests in
+/// all. A key refused for good (`AccessDenied`), or still failing after the
+/// last attempt, fails the batch, naming it; the keys deleted before stay
+/// deleted, and the error says how many of the batch failed.
 async fn delete_batch(tier: &S3Tier, keys: &[String]) -> Result<u64, TierError> {
-    let bucket_keys: Vec<String> = keys.iter().map(|k| tier.object_key(k)).collect();
-    let reply =
-        tier.client.delete_objects(&bucket_keys).await.map_err(|e| errors::convert("DeleteObjects", &keys[0], e))?;
-    if let Some(failed) = reply.failed.first() {
-        return Err(TierError::new(
-            TierErrorKind::Unavailable,
-            "s3",
-            format!(
-                "DeleteObjects: {} of {} keys failed, first {:?}: {}: {}",
-                reply.failed.len(),
-                keys.len(),
-                failed.key,
-                failed.code,
-                failed.message
-            ),
-        ));
+    let attempts = tier.config.max_attempts.max(1);
+    let mut pending: Vec<String> = keys.iter().map(|k| tier.object_key(k)).collect();
+    let mut deleted = 0;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let reply =
+            tier.client.delete_objects(&pending).await.map_err(|e| errors::convert("DeleteObjects", &keys[0], e))?;
+        deleted += reply.deleted;
+        let Some(first) = reply.failed.first() else {
+            return Ok(deleted);
+        };
+        let last = attempt == attempts;
+        if last || reply.failed.iter().any(|f| !f.is_transient()) {
+            let first = reply.failed.iter().find(|f| !f.is_transient()).unwrap_or(first);
+            return Err(TierError::new(
+                TierErrorKind::Unavailable,
+                "s3",
+                format!(
+                    "DeleteObjects: {} of {} keys failed after {attempt} attempt{}, first {:?}: {}: {}",
+                    reply.failed.len(),
+                    keys.len(),
+                    if attempt == 1 { "" } else { "s" },
+                    first.key,
+                    first.code,
+                    first.message
+                ),
+            ));
+        }
+        tracing::debug!(
+            failed = reply.failed.len(),
+            keys = keys.len(),
+            attempt,
+            code = %first.code,
+            "DeleteObjects: keys failed with a transient error, asking again"
+        );
+        pending = reply.failed.into_iter().map(|f| f.key).collect();
+        tokio::time::sleep(backoff(attempt)).await;
     }
-    Ok(reply.deleted)
+}
+
+/// The pause before attempt `attempt + 1`: 100 ms doubled per attempt, at
+/// most 2 s, with jitter (between half and all of it) so that stores
+/// deleting at once do not ask again in step.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let step = (100u64 << (attempt - 1).min(5)).min(2_000);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    std::time::Duration::from_millis(step / 2 + u64::from(nanos) % (step / 2 + 1))
 }

@@ -47,6 +47,52 @@ pub async fn a_prefix_is_deleted_in_batches_of_at_most_1000() -> anyhow::Result<
     Ok(())
 }
 
+/// S3 answers a DeleteObjects with 200 and an error per key it could not
+/// delete; a busy server's keys are asked again, only those.
+pub async fn keys_a_busy_server_could_not_delete_are_asked_again() -> anyhow::Result<()> {
+    let (tier, client) = rig_with(config(), MockClient::new());
+    for i in 0..1_500 {
+        tier.put(object(&format!("logs/{i:05}"), "x")).await?;
+    }
+    // The first batch: 39 keys busy, then 5 of them busy again.
+    client.fail(Op::DeleteObjects, 0, 1, Failure::keys_fail(39, "ServiceUnavailable"));
+    client.fail(Op::DeleteObjects, 0, 1, Failure::keys_fail(5, "InternalError"));
+    assert_eq!(tier.delete_prefix("logs/").await?, 1_500, "every key confirmed once");
+    assert_eq!(client.inner().requests("delete_objects"), 4, "1000, its 39, their 5, then 500");
+    assert!(client.inner().keys().is_empty(), "{:?}", client.inner().keys());
+    Ok(())
+}
+
+pub async fn a_key_refused_for_good_fails_the_delete_at_once() -> anyhow::Result<()> {
+    let (tier, client) = rig_with(config(), MockClient::new());
+    for i in 0..10 {
+        tier.put(object(&format!("logs/{i}"), "x")).await?;
+    }
+    client.fail_once(Op::DeleteObjects, Failure::keys_fail(2, "AccessDenied"));
+    let err = tier.delete_prefix("logs/").await.expect_err("two keys were refused");
+    let text = err.to_string();
+    assert!(text.contains("2 of 10 keys failed after 1 attempt,"), "{text}");
+    assert!(text.contains("\"store/logs/0\": AccessDenied"), "the first key refused, by name: {text}");
+    assert_eq!(client.inner().requests("delete_objects"), 1, "a refusal is not asked again");
+    assert_eq!(client.inner().keys(), ["store/logs/0", "store/logs/1"], "only the refused keys are left");
+    Ok(())
+}
+
+pub async fn keys_still_failing_after_the_last_attempt_fail_the_delete_by_name() -> anyhow::Result<()> {
+    let config = tiered_s3::S3Config { max_attempts: 2, ..config() };
+    let (tier, client) = rig_with(config, MockClient::new());
+    for i in 0..10 {
+        tier.put(object(&format!("logs/{i}"), "x")).await?;
+    }
+    client.fail(Op::DeleteObjects, 0, u64::MAX, Failure::keys_fail(3, "SlowDown"));
+    let err = tier.delete_prefix("logs/").await.expect_err("three keys stay busy");
+    let text = err.to_string();
+    assert!(text.contains("3 of 10 keys failed after 2 attempts,") && text.contains("SlowDown"), "{text}");
+    assert_eq!(client.inner().requests("delete_objects"), 2, "max_attempts requests");
+    assert_eq!(client.inner().keys(), ["store/logs/0", "store/logs/1", "store/logs/2"]);
+    Ok(())
+}
+
 /// A page of the store's listing is read from the bucket's ordered listing
 /// at its position: the requests follow the page, not the bucket.
 pub async fn a_page_reads_only_its_own_entries_from_the_bucket() -> anyhow::Result<()> {
