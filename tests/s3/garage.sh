@@ -28,6 +28,9 @@ KEY_ID="GK0123456789abcdef01234567"
 KEY_SECRET="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 RPC_SECRET="fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
+# SHA-256 of an empty body, for the signed HeadBucket of `wait_s3`.
+EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 log() { echo "garage.sh: $*" >&2; }
 
 garage_bin() {
@@ -66,15 +69,20 @@ launch() {
     echo $! >"$STATE/pid"
 }
 
-# Wait until the S3 API answers.
+# Wait until the bucket answers a signed HeadBucket with 200: any HTTP answer
+# would not do, since a server still loading its layout refuses requests
+# with 403 or 503 for a while.
 wait_s3() {
-    local endpoint
+    local endpoint region
     endpoint="$(sed -n 's/^export TIERED_S3_ENDPOINT=//p' "$STATE/env")"
-    for _ in $(seq 150); do
-        curl -s -o /dev/null "$endpoint/" && return 0
+    region="$(sed -n 's/^export TIERED_S3_REGION=//p' "$STATE/env")"
+    for _ in $(seq 300); do
+        curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:$region:s3" --user "$KEY_ID:$KEY_SECRET" \
+            -H "x-amz-content-sha256: $EMPTY_SHA256" "$endpoint/$BUCKET" && return 0
+        kill -0 "$(cat "$STATE/pid")" 2>/dev/null || { log "server exited"; return 1; }
         sleep 0.1
     done
-    log "S3 API at $endpoint did not answer"; return 1
+    log "bucket $BUCKET at $endpoint did not answer HeadBucket with 200 within 30 s"; return 1
 }
 
 resume() {
