@@ -123,20 +123,20 @@ pub struct DeleteFailure {
 
 impl DeleteFailure {
     /// Worth asking again: S3 answers a DeleteObjects with 200 and an error
-    /// per key it could not delete, so the SDK's retry never sees these.
-    /// The codes are S3's for a server that is busy or briefly failing
+    /// per key it could not delete, so the SDK's retry never sees these
     /// (Garage answers `ServiceUnavailable` when its metadata store is busy).
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "InternalError"
-                | "ServiceUnavailable"
-                | "SlowDown"
-                | "RequestTimeout"
-                | "Throttling"
-                | "ThrottlingException"
-        )
+        transient_code(&self.code)
     }
+}
+
+/// S3's error codes for a server that is busy or briefly failing, whatever
+/// the HTTP status they come with (`RequestTimeout` comes with 400).
+fn transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "InternalError" | "ServiceUnavailable" | "SlowDown" | "RequestTimeout" | "Throttling" | "ThrottlingException"
+    )
 }
 
 /// What DeleteObjects did.
@@ -192,11 +192,12 @@ impl ClientError {
         self.status == Some(416) || self.code == "InvalidRange"
     }
 
-    /// Worth retrying later: throttling, a server error or no answer.
+    /// Worth retrying later: throttling, a server error, a timeout or no
+    /// answer.
     pub fn is_transient(&self) -> bool {
         match self.status {
             None => true,
-            Some(s) => s >= 500 || s == 429 || self.code == "SlowDown" || self.code == "Throttling",
+            Some(s) => s >= 500 || s == 429 || transient_code(&self.code),
         }
     }
 }

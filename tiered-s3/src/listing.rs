@@ -112,35 +112,40 @@ pub async fn delete_prefix(tier: &S3Tier, prefix: &str) -> Result<u64, TierError
 
 /// One DeleteObjects of at most 1000 keys; the keys S3 answers with a
 /// transient error (a busy or briefly failing server) are asked again, with
-/// backoff, up to [`S3Config::max_attempts`](crate::S3Config::max_attempts) requests in
-/// all. A key refused for good (`AccessDenied`), or still failing after the
-/// last attempt, fails the batch, naming it; the keys deleted before stay
-/// deleted, and the error says how many of the batch failed.
+/// backoff, up to [`S3Config::max_attempts`](crate::S3Config::max_attempts)
+/// requests in all. A key refused for good (`AccessDenied`: `Rejected`), or
+/// still failing after the last attempt (`Unavailable`), fails the batch,
+/// naming it; the keys deleted before stay deleted, and the error says how
+/// many of the batch failed.
 async fn delete_batch(tier: &S3Tier, keys: &[String]) -> Result<u64, TierError> {
     let attempts = tier.config.max_attempts.max(1);
+    let store_key = |bucket_key: &str| bucket_key[tier.config.prefix.len().min(bucket_key.len())..].to_string();
     let mut pending: Vec<String> = keys.iter().map(|k| tier.object_key(k)).collect();
     let mut deleted = 0;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let reply =
-            tier.client.delete_objects(&pending).await.map_err(|e| errors::convert("DeleteObjects", &keys[0], e))?;
+        let reply = tier
+            .client
+            .delete_objects(&pending)
+            .await
+            .map_err(|e| errors::convert("DeleteObjects", &store_key(&pending[0]), e))?;
         deleted += reply.deleted;
         let Some(first) = reply.failed.first() else {
             return Ok(deleted);
         };
-        let last = attempt == attempts;
-        if last || reply.failed.iter().any(|f| !f.is_transient()) {
-            let first = reply.failed.iter().find(|f| !f.is_transient()).unwrap_or(first);
+        let refused = reply.failed.iter().find(|f| !f.is_transient());
+        if let Some(first) = refused.or((attempt == attempts).then_some(first)) {
+            let kind = if first.is_transient() { TierErrorKind::Unavailable } else { TierErrorKind::Rejected };
             return Err(TierError::new(
-                TierErrorKind::Unavailable,
+                kind,
                 "s3",
                 format!(
                     "DeleteObjects: {} of {} keys failed after {attempt} attempt{}, first {:?}: {}: {}",
                     reply.failed.len(),
                     keys.len(),
                     if attempt == 1 { "" } else { "s" },
-                    first.key,
+                    store_key(&first.key),
                     first.code,
                     first.message
                 ),
