@@ -76,13 +76,17 @@ wait_s3() {
     local endpoint region
     endpoint="$(sed -n 's/^export TIERED_S3_ENDPOINT=//p' "$STATE/env")"
     region="$(sed -n 's/^export TIERED_S3_REGION=//p' "$STATE/env")"
-    for _ in $(seq 300); do
-        curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:$region:s3" --user "$KEY_ID:$KEY_SECRET" \
-            -H "x-amz-content-sha256: $EMPTY_SHA256" "$endpoint/$BUCKET" && return 0
-        kill -0 "$(cat "$STATE/pid")" 2>/dev/null || { log "server exited"; return 1; }
+    local status="" started=$SECONDS
+    while (( SECONDS - started < 30 )); do
+        status="$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 -m 2 -I \
+            --aws-sigv4 "aws:amz:$region:s3" --user "$KEY_ID:$KEY_SECRET" \
+            -H "x-amz-content-sha256: $EMPTY_SHA256" "$endpoint/$BUCKET")" || true
+        [[ "$status" == 200 ]] && return 0
+        kill -0 "$(cat "$STATE/pid")" 2>/dev/null || { cat "$STATE/server.log" >&2; log "server exited"; return 1; }
         sleep 0.1
     done
-    log "bucket $BUCKET at $endpoint did not answer HeadBucket with 200 within 30 s"; return 1
+    log "bucket $BUCKET at $endpoint did not answer HeadBucket with 200 within 30 s (last answer: ${status:-none})"
+    return 1
 }
 
 resume() {
