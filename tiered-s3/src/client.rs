@@ -177,8 +177,15 @@ impl ClientError {
         ClientError { status: None, code: "DispatchFailure".into(), message: message.into(), source: None }
     }
 
-    /// The object (or upload) does not exist.
+    /// The object (or upload) does not exist. A missing bucket is not a
+    /// missing object: a GET names it (`NoSuchBucket`), and reading it as a
+    /// miss would answer every read of a deleted bucket with "no such
+    /// object" instead of an error. (A HEAD's 404 has no body to tell the
+    /// two apart; S3 answers `NotFound` for both.)
     pub fn is_not_found(&self) -> bool {
+        if self.code == "NoSuchBucket" {
+            return false;
+        }
         self.status == Some(404) || self.code == "NoSuchKey" || self.code == "NotFound"
     }
 

@@ -320,3 +320,21 @@ async fn an_object_too_large_to_hold_is_refused_by_name() -> anyhow::Result<()> 
     assert!(tier.get("fits").await?.is_some());
     Ok(())
 }
+
+/// A bucket that does not exist (deleted under a running store, or a typo
+/// that skipped the start-up check) fails reads with S3's code: a GET is
+/// never answered "no such object" for it.
+#[tokio::test]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_bucket_that_does_not_exist_fails_reads_instead_of_missing() -> anyhow::Result<()> {
+    let config = tiered_s3::S3Config {
+        bucket: format!("tiered-absent-{:016x}", crate::support::s3::unique()),
+        ..crate::support::s3::config("absent-bucket")
+    };
+    let tier = S3Tier::connect(config).await?;
+    let err = tier.check().await.expect_err("no such bucket");
+    assert!(err.to_string().contains("HeadBucket"), "{err}");
+    let err = tier.get("k").await.expect_err("a read of a missing bucket is an error");
+    assert!(err.to_string().contains("NoSuchBucket"), "{err}");
+    Ok(())
+}

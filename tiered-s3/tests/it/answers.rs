@@ -16,6 +16,25 @@ pub async fn a_missing_key_is_a_miss_not_an_error() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A 404 that names the bucket is an error, never a missing object.
+pub async fn a_missing_bucket_is_an_error_not_a_miss() -> anyhow::Result<()> {
+    let (tier, client) = rig(config());
+    let no_bucket = || {
+        Failure::Error(tiered_s3::client::ClientError::status(
+            404,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+        ))
+    };
+    client.fail_once(Op::GetObject, no_bucket());
+    let err = tier.get("k").await.expect_err("the bucket is gone");
+    assert!(err.to_string().contains("NoSuchBucket"), "{err}");
+    assert_eq!(err.kind(), TierErrorKind::Rejected);
+    client.fail_once(Op::GetObject, no_bucket());
+    assert!(tier.get_stream("k", 1 << 20).await.is_err(), "streamed too");
+    Ok(())
+}
+
 pub async fn a_stored_object_comes_back_with_its_metadata_under_the_prefix() -> anyhow::Result<()> {
     let (tier, bucket) = rig(config());
     let stored = tier.put(object("docs/a", "first version")).await?;

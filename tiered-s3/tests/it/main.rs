@@ -129,6 +129,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![
         test!(answers::a_missing_key_is_a_miss_not_an_error),
+        test!(answers::a_missing_bucket_is_an_error_not_a_miss),
         test!(answers::a_stored_object_comes_back_with_its_metadata_under_the_prefix),
         test!(answers::an_unchanged_etag_is_not_modified_and_a_changed_one_returns_the_object),
         test!(answers::a_304_to_an_unconditional_get_is_an_error_not_a_panic),

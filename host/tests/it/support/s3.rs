@@ -64,7 +64,7 @@ pub async fn twin(tier: &S3Tier) -> anyhow::Result<S3Tier> {
 }
 
 /// A value unlikely to repeat across runs and tests.
-fn unique() -> u64 {
+pub fn unique() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
