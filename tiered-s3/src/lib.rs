@@ -6,9 +6,11 @@
 //!
 //! - [`S3Config`]: bucket, optional key prefix (several stores can share a
 //!   bucket), region, endpoint override and path-style addressing for MinIO,
-//!   Garage and other S3-compatible servers, timeouts and retries (the SDK's
-//!   own standard retry with backoff for throttling and 5xx). Credentials come
-//!   from the standard AWS chain (environment, profile, instance role).
+//!   Garage and other S3-compatible servers, timeouts (per operation, and
+//!   per attempt so that a hung connection is retried) and retries (the
+//!   SDK's own standard retry with backoff for throttling, 5xx and
+//!   timeouts). Credentials come from the standard AWS chain (environment,
+//!   profile, instance role).
 //! - [`client`]: the seam between the tier and the network, [`ObjectClient`]:
 //!   the S3 operations the tier uses, in its own types. `sdk` implements it on
 //!   `aws-sdk-s3`; with feature `mock`, [`mock::MockClient`] is an in-memory
@@ -94,6 +96,15 @@ pub struct S3Config {
     pub connect_timeout_ms: u64,
     /// Bound on a whole operation, retries included.
     pub operation_timeout_ms: u64,
+    /// Bound on one attempt: a request until its answer's headers (an
+    /// upload's body included, so at most [`multipart_threshold`] bytes; a
+    /// server-side copy, as `touch` makes, included too).
+    /// An attempt past it (a connection that stopped answering) is cut and
+    /// retried like a 5xx, while `max_attempts` and the operation's bound
+    /// allow; 0: attempts have no bound of their own.
+    ///
+    /// [`multipart_threshold`]: S3Config::multipart_threshold
+    pub attempt_timeout_ms: u64,
     /// Attempts per request (the SDK's retry of throttling, 5xx and no
     /// answer), and per DeleteObjects batch for the keys S3 answers with a
     /// transient error of their own.
@@ -137,6 +148,9 @@ impl Default for S3Config {
             max_object_bytes: 1 << 30,
             connect_timeout_ms: 3_000,
             operation_timeout_ms: 60_000,
+            // Half the operation's bound: a hung first attempt leaves time
+            // for a second. An 8 MiB part needs 2.2 Mbit/s to fit.
+            attempt_timeout_ms: 30_000,
             max_attempts: 3,
         }
     }
@@ -150,6 +164,17 @@ pub struct S3Tier {
     sdk: Option<Client>,
     config: Arc<S3Config>,
     requests: requests::RequestCounter,
+}
+
+/// The SDK's timeouts for `config`.
+fn timeouts(config: &S3Config) -> TimeoutConfig {
+    let mut timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+        .operation_timeout(Duration::from_millis(config.operation_timeout_ms));
+    if config.attempt_timeout_ms > 0 {
+        timeouts = timeouts.operation_attempt_timeout(Duration::from_millis(config.attempt_timeout_ms));
+    }
+    timeouts.build()
 }
 
 impl S3Tier {
@@ -168,12 +193,7 @@ impl S3Tier {
             .interceptor(counter.clone())
             .force_path_style(config.path_style)
             .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-                    .operation_timeout(Duration::from_millis(config.operation_timeout_ms))
-                    .build(),
-            );
+            .timeout_config(timeouts(&config));
         if shared.region().is_none() {
             builder = builder.region(Region::new("us-east-1"));
         }

@@ -22,14 +22,7 @@ fn tier_stats(store: &TieredStore, tier: TierId) -> tiered::engine::TierStats {
 
 /// The S3 tier, reached through a fault proxy.
 async fn s3_behind_proxy(test: &str) -> anyhow::Result<(S3Tier, Proxy)> {
-    let mut config = crate::support::s3::config(test);
-    let endpoint = config.endpoint.clone().ok_or_else(|| anyhow::anyhow!("the proxy needs an S3 endpoint URL"))?;
-    let target: SocketAddr = tokio::net::lookup_host(endpoint.trim_start_matches("http://").trim_end_matches('/'))
-        .await?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
-    let proxy = Proxy::start(target).await?;
-    config.endpoint = Some(proxy.url());
+    let (mut config, proxy) = proxied_config(test).await?;
     // Timeouts a busy machine's S3 server still answers within in pass mode
     // (the set-up and recovery requests take this road too).
     config.operation_timeout_ms = 3_000;
@@ -38,6 +31,19 @@ async fn s3_behind_proxy(test: &str) -> anyhow::Result<(S3Tier, Proxy)> {
     let tier = S3Tier::connect(config).await?;
     tier.check().await?;
     Ok((tier, proxy))
+}
+
+/// The live settings, with the endpoint of a fault proxy in front of them.
+async fn proxied_config(test: &str) -> anyhow::Result<(tiered_s3::S3Config, Proxy)> {
+    let mut config = crate::support::s3::config(test);
+    let endpoint = config.endpoint.clone().ok_or_else(|| anyhow::anyhow!("the proxy needs an S3 endpoint URL"))?;
+    let target: SocketAddr = tokio::net::lookup_host(endpoint.trim_start_matches("http://").trim_end_matches('/'))
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
+    let proxy = Proxy::start(target).await?;
+    config.endpoint = Some(proxy.url());
+    Ok((config, proxy))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,6 +93,35 @@ async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<
         store.set("after", format!("after {tag}"), SetOptions::default()).await?;
         assert_eq!(store.get("after").await?.as_deref(), Some(format!("after {tag}").as_bytes()));
     }
+    Ok(())
+}
+
+/// A request the server never answers is cut at the attempt's bound and
+/// sent again, so the read succeeds within the operation's bound; without
+/// that bound the same hang uses up the whole operation and fails it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_request_left_unanswered_is_cut_and_sent_again() -> anyhow::Result<()> {
+    use tiered::store::Tier;
+    let (config, proxy) = proxied_config("faults-hang").await?;
+    let config = tiered_s3::S3Config { operation_timeout_ms: 30_000, max_attempts: 2, ..config };
+
+    let bounded = S3Tier::connect(tiered_s3::S3Config { attempt_timeout_ms: 1_000, ..config.clone() }).await?;
+    bounded.check().await?;
+    let before = bounded.requests();
+    proxy.stall_requests(1);
+    let started = Instant::now();
+    assert!(bounded.get("absent").await?.is_none(), "the second attempt is answered");
+    assert!(started.elapsed() >= Duration::from_secs(1), "the first attempt ran to its bound");
+    let after = bounded.requests();
+    assert_eq!((after.get - before.get, after.retried - before.retried), (2, 1), "{before:?} -> {after:?}");
+
+    let unbounded =
+        S3Tier::connect(tiered_s3::S3Config { attempt_timeout_ms: 0, operation_timeout_ms: 2_000, ..config }).await?;
+    unbounded.check().await?;
+    proxy.stall_requests(1);
+    let err = unbounded.get("absent").await.expect_err("the one attempt never ends");
+    assert!(err.to_string().contains("Timeout"), "{err}");
     Ok(())
 }
 

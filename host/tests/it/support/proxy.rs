@@ -5,10 +5,15 @@
 //! - `Pass`: forward bytes both ways.
 //! - `Delay(ms)`: forward, but hold each chunk `ms` milliseconds first.
 //! - `Drop`: accept connections and close them at once; cut live ones.
+//!
+//! Apart from the mode, [`Proxy::stall_requests`] makes the next requests
+//! (the next chunks a client sends) hang: never forwarded, their connection
+//! held open without an answer, as a server that stopped answering does.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -28,6 +33,7 @@ pub enum Mode {
 pub struct Proxy {
     pub addr: SocketAddr,
     mode: Arc<Mutex<Mode>>,
+    stalls: Arc<AtomicU32>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -37,26 +43,33 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let mode = Arc::new(Mutex::new(Mode::Pass));
-        let shared = mode.clone();
+        let stalls = Arc::new(AtomicU32::new(0));
+        let (shared, stalling) = (mode.clone(), stalls.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if *shared.lock() == Mode::Drop {
                     drop(client);
                     continue;
                 }
-                let mode = shared.clone();
+                let (mode, stalls) = (shared.clone(), stalling.clone());
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(target).await else { return };
                     let (cr, cw) = client.into_split();
                     let (sr, sw) = server.into_split();
                     tokio::select! {
-                        _ = pipe(cr, sw, mode.clone()) => {}
-                        _ = pipe(sr, cw, mode) => {}
+                        _ = pipe(cr, sw, mode.clone(), Some(stalls)) => {}
+                        _ = pipe(sr, cw, mode, None) => {}
                     }
                 });
             }
         });
-        Ok(Proxy { addr, mode, task })
+        Ok(Proxy { addr, mode, stalls, task })
+    }
+
+    /// The next `count` chunks clients send are never forwarded, and their
+    /// connections hang without an answer until the client hangs up.
+    pub fn stall_requests(&self, count: u32) {
+        self.stalls.store(count, Ordering::SeqCst);
     }
 
     pub fn set(&self, mode: Mode) {
@@ -75,10 +88,14 @@ impl Drop for Proxy {
     }
 }
 
+/// Forward `from` to `to` under `mode`; with `stalls` (the client's side),
+/// a chunk read while a stall is due is never forwarded, nor is anything
+/// after it: the connection hangs until the client closes it.
 async fn pipe(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mode: Arc<Mutex<Mode>>,
+    stalls: Option<Arc<AtomicU32>>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -86,6 +103,14 @@ async fn pipe(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        let stall = stalls
+            .as_ref()
+            .is_some_and(|s| s.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok());
+        if stall {
+            // Swallowed, as is all the client sends after, until it hangs up.
+            while let Ok(1..) = from.read(&mut buf).await {}
+            return;
+        }
         let current = *mode.lock();
         match current {
             Mode::Drop => return,
