@@ -176,7 +176,7 @@ impl Residency {
     /// Record events for a policy that keeps an order (or stop).
     pub(crate) fn listen(&self, on: bool) {
         if self.listening.swap(on, Ordering::Relaxed) != on && !on {
-            self.table.lock().pending.take();
+            self.table.lock().pending.clear();
         }
     }
 
@@ -455,7 +455,7 @@ impl Residency {
         let listening = self.listening();
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
-        table.pending.take();
+        table.pending.clear();
         let mut batches = Vec::new();
         let mut batch = Events::new(tier);
         // Arrival order, so an order that cares sees the oldest first.

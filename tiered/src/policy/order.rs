@@ -56,7 +56,8 @@ impl Events {
         self.kind.is_empty()
     }
 
-    /// Moves the events out, leaving this batch empty (its buffers kept).
+    /// Moves the events out with their buffers, leaving this batch empty
+    /// and without buffers ([`clear`](Self::clear) keeps them).
     pub fn take(&mut self) -> Events {
         let mut taken = Events::new(self.tier);
         std::mem::swap(&mut taken.kind, &mut self.kind);
