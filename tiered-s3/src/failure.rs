@@ -3,7 +3,7 @@
 //! operation (503 `SlowDown`, 403 `AccessDenied`, a timeout, ...), after a
 //! number of successful calls and for a number of calls, a GET whose body
 //! breaks off or ends short of its `Content-Length`, or a DeleteObjects that
-//! leaves some of its keys with an error each.
+//! leaves some of its keys with an error each, or a request never answered.
 
 use std::fmt;
 
@@ -51,6 +51,9 @@ pub enum Failure {
     /// are not deleted and are answered with this code, as S3 answers a
     /// key it could not delete (HTTP 200, an `<Error>` per key).
     KeysFail { count: usize, code: String, message: String },
+    /// The request is never answered: its future stays pending until it is
+    /// dropped (a server that stopped answering, with no timeout set).
+    Hang,
 }
 
 impl Failure {
@@ -140,9 +143,10 @@ impl<C: ObjectClient> FailureClient<C> {
         Some(failure)
     }
 
-    fn check(&self, op: Op) -> Result<(), ClientError> {
+    async fn check(&self, op: Op) -> Result<(), ClientError> {
         match self.take(op) {
             Some(Failure::Error(err)) => Err(err),
+            Some(Failure::Hang) => futures::future::pending().await,
             // Body and key failures apply to their own operation only.
             Some(_) | None => Ok(()),
         }
@@ -176,26 +180,28 @@ fn with_body_failure(failure: Option<Failure>, body: BodyStream) -> BodyStream {
     match failure {
         Some(Failure::BodyBreaks(at)) => cut(body, at, Some(ClientError::dispatch("connection reset by peer"))),
         Some(Failure::BodyEndsShort(at)) => cut(body, at, None),
-        Some(Failure::Error(_) | Failure::KeysFail { .. }) | None => body,
+        Some(Failure::Error(_) | Failure::KeysFail { .. } | Failure::Hang) | None => body,
     }
 }
 
 #[async_trait]
 impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     async fn head_bucket(&self) -> Result<(), ClientError> {
-        self.check(Op::HeadBucket)?;
+        self.check(Op::HeadBucket).await?;
         self.inner.head_bucket().await
     }
 
     async fn head_object(&self, key: &str) -> Result<ObjectHead, ClientError> {
-        self.check(Op::HeadObject)?;
+        self.check(Op::HeadObject).await?;
         self.inner.head_object(key).await
     }
 
     async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError> {
         let failure = self.take(Op::GetObject);
-        if let Some(Failure::Error(err)) = failure {
-            return Err(err);
+        match failure {
+            Some(Failure::Error(err)) => return Err(err),
+            Some(Failure::Hang) => futures::future::pending().await,
+            _ => {}
         }
         let mut reply = self.inner.get_object(key, if_none_match).await?;
         reply.body = with_body_failure(failure, reply.body);
@@ -204,8 +210,10 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
 
     async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
         let failure = self.take(Op::GetObject);
-        if let Some(Failure::Error(err)) = failure {
-            return Err(err);
+        match failure {
+            Some(Failure::Error(err)) => return Err(err),
+            Some(Failure::Hang) => futures::future::pending().await,
+            _ => {}
         }
         let mut reply = self.inner.get_object_range(key, range).await?;
         reply.body = with_body_failure(failure, reply.body);
@@ -213,12 +221,12 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     }
 
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {
-        self.check(Op::PutObject)?;
+        self.check(Op::PutObject).await?;
         self.inner.put_object(key, head, body).await
     }
 
     async fn create_multipart_upload(&self, key: &str, head: PutHead) -> Result<String, ClientError> {
-        self.check(Op::CreateMultipartUpload)?;
+        self.check(Op::CreateMultipartUpload).await?;
         self.inner.create_multipart_upload(key, head).await
     }
 
@@ -229,7 +237,7 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         number: i32,
         body: Bytes,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::UploadPart)?;
+        self.check(Op::UploadPart).await?;
         self.inner.upload_part(key, upload_id, number, body).await
     }
 
@@ -239,12 +247,12 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         upload_id: &str,
         parts: Vec<(i32, Option<String>)>,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::CompleteMultipartUpload)?;
+        self.check(Op::CompleteMultipartUpload).await?;
         self.inner.complete_multipart_upload(key, upload_id, parts).await
     }
 
     async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), ClientError> {
-        self.check(Op::AbortMultipartUpload)?;
+        self.check(Op::AbortMultipartUpload).await?;
         self.inner.abort_multipart_upload(key, upload_id).await
     }
 
@@ -254,23 +262,24 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         head: PutHead,
         if_match: Option<&str>,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::ReplaceMetadata)?;
+        self.check(Op::ReplaceMetadata).await?;
         self.inner.replace_metadata(key, head, if_match).await
     }
 
     async fn delete_object(&self, key: &str) -> Result<(), ClientError> {
-        self.check(Op::DeleteObject)?;
+        self.check(Op::DeleteObject).await?;
         self.inner.delete_object(key).await
     }
 
     async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError> {
-        self.check(Op::ListPage)?;
+        self.check(Op::ListPage).await?;
         self.inner.list_page(request).await
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {
         match self.take(Op::DeleteObjects) {
             Some(Failure::Error(err)) => Err(err),
+            Some(Failure::Hang) => futures::future::pending().await,
             Some(Failure::KeysFail { count, code, message }) => {
                 let count = count.min(keys.len());
                 let mut reply = self.inner.delete_objects(&keys[count..]).await?;

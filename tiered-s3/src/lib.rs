@@ -21,7 +21,8 @@
 //!   without the body, a GET returns both in one request.
 //! - `errors`: client errors keep S3's code and message.
 //! - `upload`: single PUT, or multipart above [`S3Config::multipart_threshold`],
-//!   aborted on failure so no upload is left behind.
+//!   aborted on failure or when dropped half-way, so no upload is left
+//!   behind.
 //! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
 //!   verified stream; a range with one ranged GetObject.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use crate::client::PutHead;
+use crate::client::{ObjectClient, PutHead};
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::{Object, ObjectMeta};
@@ -92,7 +92,9 @@ pub async fn put_file(tier: &S3Tier, meta: Arc<ObjectMeta>, file: &Spooled) -> R
 
 /// A multipart upload, aborted when any step fails so no parts are left
 /// behind (an abort that fails too is logged: the bucket's lifecycle rule for
-/// incomplete uploads is then the only cleanup).
+/// incomplete uploads is then the only cleanup). A caller that drops the
+/// upload half-way (a client that hung up, a `select!` that took another
+/// branch) leaves an [`OpenUpload`] behind, which aborts it on its own.
 async fn multipart(
     tier: &S3Tier,
     object: &ObjectMeta,
@@ -106,13 +108,53 @@ async fn multipart(
         .create_multipart_upload(&s3_key, head)
         .await
         .map_err(|e| errors::convert("CreateMultipartUpload", key, e))?;
+    let mut open = OpenUpload { client: &tier.client, key, s3_key: &s3_key, upload_id: &upload_id, open: true };
     let result = upload_parts(tier, key, object.size, parts, &s3_key, &upload_id).await;
-    if result.is_err()
-        && let Err(err) = tier.client.abort_multipart_upload(&s3_key, &upload_id).await
-    {
-        tracing::error!(key, upload_id, %err, "could not abort a failed multipart upload");
+    if result.is_err() {
+        abort(&*tier.client, key, &s3_key, &upload_id).await;
     }
+    open.open = false;
     result
+}
+
+/// Aborts `upload_id`, logging a failure (nothing else can be done about it).
+async fn abort(client: &dyn ObjectClient, key: &str, s3_key: &str, upload_id: &str) {
+    match client.abort_multipart_upload(s3_key, upload_id).await {
+        Ok(()) => tracing::debug!(key, upload_id, "aborted a multipart upload"),
+        Err(err) => tracing::error!(key, upload_id, %err, "could not abort a multipart upload"),
+    }
+}
+
+/// A multipart upload begun and not yet completed or aborted: dropped while
+/// still `open` (its future dropped half-way), it aborts the upload on a task
+/// of its own, on the runtime it was dropped on. Dropped outside a runtime,
+/// it can only log the upload it leaves behind.
+struct OpenUpload<'a> {
+    client: &'a Arc<dyn ObjectClient>,
+    key: &'a str,
+    s3_key: &'a str,
+    upload_id: &'a str,
+    open: bool,
+}
+
+impl Drop for OpenUpload<'_> {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        let (key, upload_id) = (self.key, self.upload_id);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                tracing::info!(key, upload_id, "a multipart upload was abandoned half-way: aborting it");
+                let client = Arc::clone(self.client);
+                let (key, s3_key, upload_id) = (key.to_string(), self.s3_key.to_string(), upload_id.to_string());
+                runtime.spawn(async move { abort(&*client, &key, &s3_key, &upload_id).await });
+            }
+            Err(_) => {
+                tracing::error!(key, upload_id, "a multipart upload was abandoned outside a runtime: left behind")
+            }
+        }
+    }
 }
 
 async fn upload_parts(

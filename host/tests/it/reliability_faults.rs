@@ -145,6 +145,53 @@ async fn a_retried_attempt_is_counted_apart_from_the_operation() -> anyhow::Resu
     Ok(())
 }
 
+/// A put dropped half-way through its multipart upload (the client that
+/// sent it hung up) leaves no upload open in the bucket: the tier aborts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_multipart_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
+    use tiered::store::Tier;
+    let (config, proxy) = proxied_config("faults-abandon").await?;
+    let tier = S3Tier::connect(tiered_s3::S3Config { multipart_threshold: 5 << 20, ..config }).await?;
+    tier.check().await?;
+    // The bucket's uploads, seen past the proxy.
+    let direct = crate::support::s3::tier("faults-abandon-direct").await?;
+    let sdk = direct.sdk_client().expect("a live tier").clone();
+    let s3_key = tier.object_key("big");
+    let open_uploads = || {
+        let (sdk, s3_key, bucket) = (sdk.clone(), s3_key.clone(), tier.config().bucket.clone());
+        async move {
+            let listed = sdk.list_multipart_uploads().bucket(bucket).prefix(&s3_key).send().await?;
+            anyhow::Ok(listed.uploads().iter().filter(|u| u.key() == Some(s3_key.as_str())).count())
+        }
+    };
+
+    // 64 KiB every 10 ms: a 5 MiB part takes about a second to go through.
+    proxy.set(Mode::Delay(10));
+    let mut put = Box::pin(tier.put(crate::support::object("big", &vec![7u8; 12 << 20], 1)));
+    let opened = async {
+        while open_uploads().await? == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        done = &mut put => anyhow::bail!("the put ended before it could be dropped: {:?}", done.map(|_| ())),
+        opened = tokio::time::timeout(Duration::from_secs(20), opened) => opened??,
+    }
+    assert!(tier.requests().multipart >= 1, "CreateMultipartUpload went through the proxy");
+    drop(put);
+    proxy.set(Mode::Pass);
+
+    let started = Instant::now();
+    while open_uploads().await? > 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the dropped upload is still open: {:?}", tier.requests());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(tier.head("big").await?.is_none(), "nothing was stored");
+    Ok(())
+}
+
 /// warm on `warm_dir`, local cold elsewhere, no hot tier.
 fn disk_rig(warm_dir: &std::path::Path, cold_dir: &std::path::Path, budget: u64) -> anyhow::Result<TieredStore> {
     Ok(TieredStore::builder()

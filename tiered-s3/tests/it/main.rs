@@ -14,7 +14,8 @@
 //!   truncated bodies, the size limit.
 //! - `errors`: S3's errors as tier errors (throttling, access denied,
 //!   timeouts), with S3's code in the message.
-//! - `multipart`: uploads in parts, aborted when a step fails.
+//! - `multipart`: uploads in parts, aborted when a step fails or the
+//!   caller drops the upload half-way.
 //! - `listing`: pages, continuation tokens, a page read from its position,
 //!   batched deletes.
 
@@ -155,6 +156,7 @@ fn main() {
         test!(multipart::a_large_object_goes_up_in_parts_and_reads_back_whole),
         test!(multipart::a_failed_part_aborts_the_upload_and_stores_nothing),
         test!(multipart::a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error),
+        test!(multipart::an_upload_dropped_half_way_is_aborted),
         test!(multipart::a_spooled_file_goes_up_one_part_at_a_time),
     ];
     trials.extend(contract_trials(&live_config()));

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use tiered::TierErrorKind;
 use tiered::store::{SpoolWriter, Tier};
 use tiered_s3::S3Config;
@@ -53,6 +55,37 @@ pub async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_e
     assert!(err.to_string().contains("UploadPart") && err.to_string().contains("AccessDenied"), "{err}");
     assert_eq!(err.kind(), TierErrorKind::Rejected);
     assert_eq!(client.inner().open_uploads(), 1, "left for the bucket's lifecycle rule, and logged");
+    Ok(())
+}
+
+pub async fn an_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    // Part 2 is never answered: the caller gives up on the put (a client
+    // that hung up drops it the same way) while the upload is open.
+    client.fail(Op::UploadPart, 1, 1, Failure::Hang);
+    let put = tier.put(object("big", value(12 << 20)));
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), put).await;
+    assert!(gave_up.is_err(), "the put waits on part 2 until it is dropped");
+    let mock = client.inner();
+    assert_eq!(mock.requests("upload_part"), 1, "part 1 went up");
+    // The abort runs on a task of its own, after the drop.
+    for _ in 0..100 {
+        if mock.open_uploads() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.requests("abort_multipart_upload"), 1);
+    assert_eq!(mock.open_uploads(), 0, "no parts left behind");
+    assert!(tier.get("big").await?.is_none());
+
+    // A put that completes, or fails and aborts, leaves nothing to abort.
+    tier.put(object("done", value(11 << 20))).await?;
+    client.fail_once(Op::UploadPart, Failure::slow_down());
+    tier.put(object("failed", value(11 << 20))).await.expect_err("a part fails");
+    tokio::task::yield_now().await;
+    assert_eq!(mock.requests("abort_multipart_upload"), 2, "one for the dropped put, one for the failed");
+    assert_eq!(mock.open_uploads(), 0);
     Ok(())
 }
 
