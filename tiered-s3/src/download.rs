@@ -11,17 +11,30 @@
 //! with `Corrupt`. An object written by another tool carries no checksum and
 //! is passed through as S3 sends it.
 //!
+//! A body that breaks off or ends short of its `Content-Length` (a connection
+//! reset half-way) is read again: the SDK retries a request until its
+//! answer's headers, never a body that fails after them. A body read whole is
+//! asked for again whole ([`again_if_broken`]); a streamed one, whose first
+//! bytes are already on their way, goes on from the first byte missing with
+//! a ranged GetObject, as long as the object keeps the ETag it began with
+//! ([`Resumed`]). Either way at most [`S3Config::max_attempts`] requests,
+//! with backoff; past them the read fails with `Unavailable`, as it did at
+//! once before.
+//!
 //! A range is one GetObject with `Range`, its bytes forwarded as they arrive
 //! and their count checked: they cannot be checked against the sha256 of the
 //! whole object, so a range from S3 is what S3 sends (over TLS in production);
 //! the cache tiers check theirs chunk by chunk.
+//!
+//! [`S3Config::max_attempts`]: crate::S3Config::max_attempts
 
 use std::sync::Arc;
 
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::client::{BodyStream, GetReply, RangeReply};
+use crate::backoff::backoff;
+use crate::client::{BodyStream, GetReply, ObjectClient, RangeReply};
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::Object;
@@ -29,22 +42,64 @@ use tiered::range::ByteRange;
 use tiered::store::stream::{ChunkStream, Fetched, ObjectStream, RangeRead, cut, verify_at_end};
 use tiered::store::{Conditional, Tier};
 
+/// Why the read of a GetObject's answer failed.
+enum ReadFailure {
+    /// The body broke off or ended short: asking again may well work.
+    Broken(TierError),
+    /// Anything else: the object's answer, as it is.
+    Failed(TierError),
+}
+
+impl From<TierError> for ReadFailure {
+    fn from(err: TierError) -> Self {
+        ReadFailure::Failed(err)
+    }
+}
+
+/// `read` (one GetObject and the reading of its answer), sent again while
+/// the answer's body breaks off, up to `max_attempts` in all, with backoff.
+async fn again_if_broken<T, F>(tier: &S3Tier, key: &str, mut read: impl FnMut() -> F) -> Result<T, TierError>
+where
+    F: Future<Output = Result<T, ReadFailure>>,
+{
+    let attempts = tier.config.max_attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match read().await {
+            Ok(read) => return Ok(read),
+            Err(ReadFailure::Failed(err)) => return Err(err),
+            Err(ReadFailure::Broken(err)) if attempt >= attempts => return Err(err),
+            Err(ReadFailure::Broken(err)) => {
+                tracing::debug!(key, attempt, %err, "GetObject: the body broke off, asking again");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+    }
+}
+
 /// The object read whole.
 pub(super) async fn get(tier: &S3Tier, key: &str) -> Result<Option<Object>, TierError> {
-    match tier.client.get_object(&tier.object_key(key), None).await {
-        Ok(reply) => read_whole_bounded(tier, key, reply).await.map(Some),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(errors::convert("GetObject", key, err)),
-    }
+    again_if_broken(tier, key, || async {
+        match tier.client.get_object(&tier.object_key(key), None).await {
+            Ok(reply) => read_whole_bounded(tier, key, reply).await.map(Some),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(errors::convert("GetObject", key, err).into()),
+        }
+    })
+    .await
 }
 
 /// The object, whole up to `buffer_max` bytes, else as a verified stream.
 pub(super) async fn get_stream(tier: &S3Tier, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
-    match tier.client.get_object(&tier.object_key(key), None).await {
-        Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(Some),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(errors::convert("GetObject", key, err)),
-    }
+    again_if_broken(tier, key, || async {
+        match tier.client.get_object(&tier.object_key(key), None).await {
+            Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(Some),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(errors::convert("GetObject", key, err).into()),
+        }
+    })
+    .await
 }
 
 /// [`get_stream`], unless S3 still holds `etag` (a 304: `NotModified`).
@@ -54,12 +109,15 @@ pub(super) async fn get_if_changed(
     etag: &str,
     buffer_max: u64,
 ) -> Result<Conditional, TierError> {
-    match tier.client.get_object(&tier.object_key(key), Some(&meta::quoted(etag))).await {
-        Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(|f| Conditional::Changed(Some(f))),
-        Err(err) if err.is_not_modified() => Ok(Conditional::NotModified),
-        Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),
-        Err(err) => Err(errors::convert("GetObject", key, err)),
-    }
+    again_if_broken(tier, key, || async {
+        match tier.client.get_object(&tier.object_key(key), Some(&meta::quoted(etag))).await {
+            Ok(reply) => fetched(tier, key, reply, buffer_max).await.map(|f| Conditional::Changed(Some(f))),
+            Err(err) if err.is_not_modified() => Ok(Conditional::NotModified),
+            Err(err) if err.is_not_found() => Ok(Conditional::Changed(None)),
+            Err(err) => Err(errors::convert("GetObject", key, err).into()),
+        }
+    })
+    .await
 }
 
 /// Bytes `range` of the object, with one ranged GetObject; a range that names
@@ -126,32 +184,36 @@ fn exact_length(key: &str, len: u64, body: BodyStream) -> ChunkStream {
 }
 
 /// [`read_whole`], refusing an object larger than the tier reads whole.
-async fn read_whole_bounded(tier: &S3Tier, key: &str, reply: GetReply) -> Result<Object, TierError> {
+async fn read_whole_bounded(tier: &S3Tier, key: &str, reply: GetReply) -> Result<Object, ReadFailure> {
     if let Some(len) = reply.head.content_length.filter(|&l| l > tier.config.max_object_bytes) {
         let limit = tier.config.max_object_bytes;
         let message = format!("GetObject {key:?}: the object is {len} bytes; objects of at most {limit} are read");
-        return Err(TierError::new(TierErrorKind::Rejected, "s3", message));
+        return Err(TierError::new(TierErrorKind::Rejected, "s3", message).into());
     }
     read_whole(key, reply).await
 }
 
 /// A reply's body: read whole if its length is known and at most
-/// `buffer_max`, else handed on as a verified stream.
-async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> Result<Fetched, TierError> {
+/// `buffer_max`, else handed on as a verified stream that goes on from
+/// where it broke off ([`Resumed`]).
+async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> Result<Fetched, ReadFailure> {
     let streamed = reply.head.content_length.is_none_or(|l| l > buffer_max);
     if !streamed {
         return read_whole_bounded(tier, key, reply).await.map(Fetched::Whole);
     }
     let meta = describe(key, &reply)?;
-    let owned_key = key.to_string();
-    let chunks = reply
-        .body
-        .map(move |chunk| {
-            chunk.map_err(|e| {
-                TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {owned_key:?}: body: {e}"))
-            })
-        })
-        .boxed();
+    let resumed = Resumed {
+        client: Arc::clone(&tier.client),
+        key: key.to_string(),
+        s3_key: tier.object_key(key),
+        etag: reply.head.etag.clone(),
+        size: reply.head.content_length,
+        got: 0,
+        attempt: 1,
+        attempts: tier.config.max_attempts.max(1),
+        body: Some(reply.body),
+    };
+    let chunks = resumed.stream();
     let chunks = if meta.checksum.is_empty() {
         // Written by another tool: nothing to verify against.
         chunks
@@ -165,6 +227,91 @@ async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> 
     Ok(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks }))
 }
 
+/// A streamed GetObject body that goes on from where it broke off: when it
+/// breaks, or ends short of its `Content-Length`, the rest is asked for with
+/// a ranged GetObject from the first byte missing. The bytes already passed
+/// on are the object's only while it keeps its ETag: an answer with another
+/// ETag (a writer replaced the object meanwhile) ends the stream with an
+/// error, never a body spliced from two versions. A body with no length or
+/// no ETag is not resumed.
+struct Resumed {
+    client: Arc<dyn ObjectClient>,
+    key: String,
+    s3_key: String,
+    etag: Option<String>,
+    size: Option<u64>,
+    /// Bytes passed on.
+    got: u64,
+    /// Requests sent so far (the first GetObject included).
+    attempt: u32,
+    attempts: u32,
+    /// `None` once ended.
+    body: Option<BodyStream>,
+}
+
+impl Resumed {
+    fn stream(self) -> ChunkStream {
+        futures::stream::unfold(self, |mut state| async move {
+            loop {
+                let body = state.body.as_mut()?;
+                let broke = match body.next().await {
+                    Some(Ok(chunk)) => {
+                        state.got += chunk.len() as u64;
+                        return Some((Ok(chunk), state));
+                    }
+                    Some(Err(err)) => err.to_string(),
+                    None => match state.size {
+                        Some(size) if state.got < size => format!("{} of {size} bytes arrived", state.got),
+                        _ => return None,
+                    },
+                };
+                match state.resume(&broke).await {
+                    Ok(body) => state.body = Some(body),
+                    Err(err) => {
+                        state.body = None;
+                        return Some((Err(err), state));
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// The rest of the body after it broke off with `broke`.
+    async fn resume(&mut self, broke: &str) -> Result<BodyStream, TierError> {
+        let (key, got) = (&self.key, self.got);
+        let unavailable =
+            |m: String| TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: {m}"));
+        let (Some(etag), Some(_)) = (&self.etag, self.size) else {
+            return Err(unavailable(format!("body: {broke}")));
+        };
+        if self.attempt >= self.attempts {
+            let attempts = self.attempts;
+            return Err(unavailable(format!("body: {broke} (after {attempts} requests)")));
+        }
+        tracing::debug!(key, got, attempt = self.attempt, broke, "GetObject: the body broke off, reading on");
+        tokio::time::sleep(backoff(self.attempt)).await;
+        self.attempt += 1;
+        let range = format!("bytes={got}-");
+        let reply = self
+            .client
+            .get_object_range(&self.s3_key, &range)
+            .await
+            .map_err(|e| unavailable(format!("body: {broke}; reading on from byte {got}: {e}")))?;
+        if reply.head.etag.as_ref() != Some(etag) {
+            let now = reply.head.etag.as_deref().unwrap_or("none");
+            return Err(unavailable(format!(
+                "body: {broke}; the object changed before the rest could be read (ETag {etag} became {now})"
+            )));
+        }
+        if reply.range.start != got || Some(reply.range.end) != self.size {
+            let sent = reply.range;
+            return Err(unavailable(format!("body: {broke}; asked for {range}, the reply holds bytes {sent:?}")));
+        }
+        Ok(reply.body)
+    }
+}
+
 fn describe(key: &str, reply: &GetReply) -> Result<tiered::object::ObjectMeta, TierError> {
     meta::describe(key, &reply.head).map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))
 }
@@ -174,10 +321,10 @@ fn describe(key: &str, reply: &GetReply) -> Result<tiered::object::ObjectMeta, T
 /// tool wrote carries no checksum: its bytes, as received, are the object. A
 /// body that ends before its `Content-Length` is an error, never a shorter
 /// object.
-async fn read_whole(key: &str, reply: GetReply) -> Result<Object, TierError> {
+async fn read_whole(key: &str, reply: GetReply) -> Result<Object, ReadFailure> {
     let mut meta = describe(key, &reply)?;
     let length = reply.head.content_length;
-    let data = read_body(key, length, reply.body).await?;
+    let data = read_body(key, length, reply.body).await.map_err(ReadFailure::Broken)?;
     if meta.checksum.is_empty() {
         meta.checksum = tiered::object::checksum(&data);
         meta.size = data.len() as u64;
@@ -185,7 +332,9 @@ async fn read_whole(key: &str, reply: GetReply) -> Result<Object, TierError> {
     }
     let object = Object::new(meta, data);
     if !object.verify() {
-        return Err(TierError::corrupt("s3", format!("object {key:?}: bytes do not match the recorded checksum")));
+        return Err(
+            TierError::corrupt("s3", format!("object {key:?}: bytes do not match the recorded checksum")).into()
+        );
     }
     Ok(object)
 }

@@ -25,10 +25,14 @@
 //!   behind.
 //! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
-//!   verified stream; a range with one ranged GetObject.
+//!   verified stream; a body that breaks off is asked for again (a
+//!   stream goes on from where it broke, if the object is unchanged); a
+//!   range with one ranged GetObject.
 //! - `listing`: lazy ListObjectsV2 paging, one page of the store's listing from the
 //!   bucket's ordered listing, and DeleteObjects batches of ≤ 1000.
 //! - `requests`: the HTTP requests sent, counted by kind.
+//! - `backoff`: the pause before the tier asks again on its own (per-key
+//!   delete errors, broken bodies), outside the SDK's retry.
 //!
 //! Memory: through `get`/`put` a value is held whole in memory once
 //! (`Bytes`); multipart parts are zero-copy slices of it, and a download is
@@ -38,6 +42,7 @@
 //!
 //! Access statistics are never written to S3: reads only read.
 
+mod backoff;
 pub mod client;
 mod download;
 mod errors;
@@ -107,8 +112,10 @@ pub struct S3Config {
     /// [`multipart_threshold`]: S3Config::multipart_threshold
     pub attempt_timeout_ms: u64,
     /// Attempts per request (the SDK's retry of throttling, 5xx and no
-    /// answer), and per DeleteObjects batch for the keys S3 answers with a
-    /// transient error of their own.
+    /// answer); per DeleteObjects batch for the keys S3 answers with a
+    /// transient error of their own; and GetObject requests per read whose
+    /// body breaks off (asked for again whole, or the rest of a streamed
+    /// one from where it broke).
     pub max_attempts: u32,
 }
 

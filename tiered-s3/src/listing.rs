@@ -5,6 +5,7 @@
 
 use futures::StreamExt;
 
+use crate::backoff::backoff;
 use crate::client::ListRequest;
 use crate::{S3Tier, errors};
 use tiered::error::{TierError, TierErrorKind};
@@ -161,13 +162,4 @@ async fn delete_batch(tier: &S3Tier, keys: &[String]) -> Result<u64, TierError> 
         pending = reply.failed.into_iter().map(|f| f.key).collect();
         tokio::time::sleep(backoff(attempt)).await;
     }
-}
-
-/// The pause before attempt `attempt + 1`: 100 ms doubled per attempt, at
-/// most 2 s, with jitter (between half and all of it) so that stores
-/// deleting at once do not ask again in step.
-fn backoff(attempt: u32) -> std::time::Duration {
-    let step = (100u64 << (attempt - 1).min(5)).min(2_000);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
-    std::time::Duration::from_millis(step / 2 + u64::from(nanos) % (step / 2 + 1))
 }

@@ -193,6 +193,8 @@ impl ObjectClient for MockClient {
     }
 
     async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
+        // Counted as a `get_object` too.
+        self.count("get_object_range");
         let reply = self.get_object(key, None).await?;
         let size = reply.head.content_length.unwrap_or(0);
         let invalid = || ClientError::status(416, "InvalidRange", "The requested range is not satisfiable");

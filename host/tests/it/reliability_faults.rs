@@ -192,6 +192,50 @@ async fn a_multipart_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// A GET whose connection is cut half-way through the body goes on from
+/// where it broke: a streamed one with a ranged GET of the rest (the bytes
+/// already passed on are kept), one read whole with the whole object again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_body_cut_half_way_is_read_on_from_where_it_broke() -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use tiered::store::{Fetched, Tier};
+    let (tier, proxy) = s3_behind_proxy("faults-body").await?;
+    let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 251) as u8).collect();
+    tier.put(crate::support::object("big", &data, 1)).await?;
+    let cut = || async {
+        proxy.set(Mode::Drop);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        proxy.set(Mode::Pass);
+    };
+
+    // Streamed: cut once the first bytes are in hand. 64 KiB every 10 ms
+    // through the proxy: 4 MiB would take more than half a second.
+    proxy.set(Mode::Delay(10));
+    let before = tier.requests();
+    let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1 << 20).await? else { panic!("streamed above 1 MiB") };
+    let mut chunks = stream.chunks;
+    let mut got = chunks.next().await.expect("a first chunk")?.to_vec();
+    cut().await;
+    while let Some(chunk) = chunks.next().await {
+        got.extend_from_slice(&chunk?);
+    }
+    assert!(got == data, "all 4 MiB in order, {} bytes read", got.len());
+    let sent = tier.requests().since(&before);
+    assert_eq!((sent.get, sent.retried), (2, 0), "a GET, then a ranged GET of the rest: {sent:?}");
+
+    // Read whole: cut while the body comes through, the whole object again.
+    proxy.set(Mode::Delay(10));
+    let before = tier.requests();
+    let (read, ()) = tokio::join!(tier.get("big"), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cut().await;
+    });
+    assert!(read?.is_some_and(|object| object.data == data), "all 4 MiB");
+    assert_eq!(tier.requests().since(&before).get, 2);
+    Ok(())
+}
+
 /// warm on `warm_dir`, local cold elsewhere, no hot tier.
 fn disk_rig(warm_dir: &std::path::Path, cold_dir: &std::path::Path, budget: u64) -> anyhow::Result<TieredStore> {
     Ok(TieredStore::builder()

@@ -1,4 +1,5 @@
-use futures::TryStreamExt;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use tiered::TierErrorKind;
 use tiered::store::{Conditional, Fetched, SourceTier, Tier};
 use tiered_s3::failure::{Failure, Op};
@@ -98,35 +99,63 @@ pub async fn an_object_written_by_another_tool_is_served_as_it_is() -> anyhow::R
 pub async fn a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
     client.inner().put_foreign("store/foreign", vec![7u8; 100_000], None);
-    client.fail_once(Op::GetObject, Failure::BodyEndsShort(40_000));
-    let err = tier.get("foreign").await.expect_err("40 000 of 100 000 bytes");
+    // Every attempt (3, the default `max_attempts`) ends short.
+    client.fail(Op::GetObject, 0, 3, Failure::BodyEndsShort(40_000));
+    let err = tier.get("foreign").await.expect_err("40 000 of 100 000 bytes, three times");
     assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
     assert!(err.to_string().contains("40000 of 100000"), "{err}");
+    assert_eq!(client.inner().requests("get_object"), 3);
     assert_eq!(tier.get("foreign").await?.map(|o| o.data.len()), Some(100_000), "the next read is whole");
     Ok(())
 }
 
-pub async fn a_body_that_breaks_off_fails_the_read_whole_or_streamed() -> anyhow::Result<()> {
+pub async fn a_body_that_breaks_off_is_asked_for_again_whole_or_from_where_it_broke() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
-    tier.put(object("big", vec![1u8; 300_000])).await?;
-    client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
-    let err = tier.get("big").await.expect_err("the connection broke");
-    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    tier.put(object("big", data.clone())).await?;
+    let mock = client.inner();
 
+    // Read whole: the whole object again.
     client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
+    assert_eq!(tier.get("big").await?.map(|o| o.data.to_vec()), Some(data.clone()), "the second answer is whole");
+    assert_eq!(mock.requests("get_object"), 2);
+
+    // Streamed: the rest, from byte 70 000, once in the middle and once
+    // again in the rest.
+    client.fail_once(Op::GetObject, Failure::BodyBreaks(70_000));
+    client.fail_once(Op::GetObject, Failure::BodyEndsShort(100_000));
+    let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };
+    let got: Vec<Bytes> = stream.chunks.try_collect().await?;
+    assert_eq!(got.concat(), data, "70 000 + 100 000 + 130 000 bytes, verified");
+    assert_eq!((mock.requests("get_object"), mock.requests("get_object_range")), (5, 2));
+
+    // One break too many (`max_attempts` 3): an error, not a shorter object.
+    client.fail(Op::GetObject, 0, 3, Failure::BodyBreaks(70_000));
     let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };
     let err = stream.chunks.try_collect::<Vec<_>>().await.expect_err("the stream ends in an error");
+    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().contains("connection reset") && err.to_string().contains("after 3 requests"), "{err}");
+    client.fail(Op::GetObject, 0, 3, Failure::BodyBreaks(70_000));
+    let err = tier.get("big").await.expect_err("three breaks");
     assert!(err.to_string().contains("connection reset"), "{err}");
     Ok(())
 }
 
-pub async fn a_stream_cut_short_fails_its_verification() -> anyhow::Result<()> {
+pub async fn a_stream_is_never_spliced_from_two_versions() -> anyhow::Result<()> {
     let (tier, client) = rig(config());
-    tier.put(object("big", vec![3u8; 300_000])).await?;
-    client.fail_once(Op::GetObject, Failure::BodyEndsShort(200_000));
+    // Written by another tool, so no checksum holds a chunk back: the first
+    // chunk is passed on before the body breaks.
+    client.inner().put_foreign("store/big", vec![3u8; 300_000], None);
+    client.fail_once(Op::GetObject, Failure::BodyBreaks(64 << 10));
     let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };
-    let err = stream.chunks.try_collect::<Vec<_>>().await.expect_err("200 000 of 300 000 bytes");
-    assert_eq!(err.kind(), TierErrorKind::Corrupt, "{err}");
+    let mut chunks = stream.chunks;
+    assert_eq!(chunks.next().await.transpose()?.map(|c| c.len()), Some(64 << 10));
+    // A writer replaces the object before the rest is asked for.
+    client.inner().put_foreign("store/big", vec![4u8; 300_000], None);
+    let err = chunks.next().await.expect("an answer").expect_err("the rest is another version");
+    assert_eq!(err.kind(), TierErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().contains("the object changed"), "{err}");
+    assert!(chunks.next().await.is_none(), "and nothing after");
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 //!   `TIERED_S3_REQUIRED=1`).
 //!
 //! - `answers`: what 404 and 304 mean, objects written by other tools,
-//!   truncated bodies, the size limit.
+//!   bodies that break off or end short (asked for again), the size limit.
 //! - `errors`: S3's errors as tier errors (throttling, access denied,
 //!   timeouts), with S3's code in the message.
 //! - `multipart`: uploads in parts, aborted when a step fails or the
@@ -136,8 +136,8 @@ fn main() {
         test!(answers::a_304_to_an_unconditional_get_is_an_error_not_a_panic),
         test!(answers::an_object_written_by_another_tool_is_served_as_it_is),
         test!(answers::a_body_ending_short_of_its_length_is_an_error_never_a_shorter_object),
-        test!(answers::a_body_that_breaks_off_fails_the_read_whole_or_streamed),
-        test!(answers::a_stream_cut_short_fails_its_verification),
+        test!(answers::a_body_that_breaks_off_is_asked_for_again_whole_or_from_where_it_broke),
+        test!(answers::a_stream_is_never_spliced_from_two_versions),
         test!(answers::an_object_over_the_size_limit_is_refused_before_its_body_is_read),
         test!(answers::an_expiry_rewrite_never_overwrites_a_concurrent_writers_version),
         test!(answers::bytes_that_do_not_match_their_checksum_are_corrupt_whole_or_streamed),
