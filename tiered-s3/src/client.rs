@@ -189,6 +189,12 @@ impl ClientError {
         self.status == Some(404) || self.code == "NoSuchKey" || self.code == "NotFound"
     }
 
+    /// The multipart upload named is not open (completed, aborted, or never
+    /// begun).
+    pub fn is_no_such_upload(&self) -> bool {
+        self.code == "NoSuchUpload"
+    }
+
     /// An `If-None-Match` condition held: the caller's version is current.
     pub fn is_not_modified(&self) -> bool {
         self.status == Some(304)

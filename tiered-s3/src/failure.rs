@@ -3,7 +3,8 @@
 //! operation (503 `SlowDown`, 403 `AccessDenied`, a timeout, ...), after a
 //! number of successful calls and for a number of calls, a GET whose body
 //! breaks off or ends short of its `Content-Length`, or a DeleteObjects that
-//! leaves some of its keys with an error each, or a request never answered.
+//! leaves some of its keys with an error each, a request never answered,
+//! or one carried out whose answer is lost.
 
 use std::fmt;
 
@@ -54,6 +55,10 @@ pub enum Failure {
     /// The request is never answered: its future stays pending until it is
     /// dropped (a server that stopped answering, with no timeout set).
     Hang,
+    /// The request is carried out, and then fails with this error: an
+    /// answer lost on the way, after which the SDK's retry meets what the
+    /// first attempt did (a completion sent again finds `NoSuchUpload`).
+    AnswerLost(ClientError),
 }
 
 impl Failure {
@@ -143,12 +148,18 @@ impl<C: ObjectClient> FailureClient<C> {
         Some(failure)
     }
 
-    async fn check(&self, op: Op) -> Result<(), ClientError> {
+    /// `call` (the wrapped client's request for `op`) under the failure
+    /// this call of `op` meets, if any.
+    async fn run<T>(&self, op: Op, call: impl Future<Output = Result<T, ClientError>>) -> Result<T, ClientError> {
         match self.take(op) {
             Some(Failure::Error(err)) => Err(err),
             Some(Failure::Hang) => futures::future::pending().await,
+            Some(Failure::AnswerLost(err)) => {
+                call.await?;
+                Err(err)
+            }
             // Body and key failures apply to their own operation only.
-            Some(_) | None => Ok(()),
+            Some(Failure::BodyBreaks(_) | Failure::BodyEndsShort(_) | Failure::KeysFail { .. }) | None => call.await,
         }
     }
 }
@@ -180,20 +191,18 @@ fn with_body_failure(failure: Option<Failure>, body: BodyStream) -> BodyStream {
     match failure {
         Some(Failure::BodyBreaks(at)) => cut(body, at, Some(ClientError::dispatch("connection reset by peer"))),
         Some(Failure::BodyEndsShort(at)) => cut(body, at, None),
-        Some(Failure::Error(_) | Failure::KeysFail { .. } | Failure::Hang) | None => body,
+        Some(Failure::Error(_) | Failure::KeysFail { .. } | Failure::Hang | Failure::AnswerLost(_)) | None => body,
     }
 }
 
 #[async_trait]
 impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     async fn head_bucket(&self) -> Result<(), ClientError> {
-        self.check(Op::HeadBucket).await?;
-        self.inner.head_bucket().await
+        self.run(Op::HeadBucket, self.inner.head_bucket()).await
     }
 
     async fn head_object(&self, key: &str) -> Result<ObjectHead, ClientError> {
-        self.check(Op::HeadObject).await?;
-        self.inner.head_object(key).await
+        self.run(Op::HeadObject, self.inner.head_object(key)).await
     }
 
     async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError> {
@@ -201,6 +210,10 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         match failure {
             Some(Failure::Error(err)) => return Err(err),
             Some(Failure::Hang) => futures::future::pending().await,
+            Some(Failure::AnswerLost(err)) => {
+                self.inner.get_object(key, if_none_match).await?;
+                return Err(err);
+            }
             _ => {}
         }
         let mut reply = self.inner.get_object(key, if_none_match).await?;
@@ -213,6 +226,10 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         match failure {
             Some(Failure::Error(err)) => return Err(err),
             Some(Failure::Hang) => futures::future::pending().await,
+            Some(Failure::AnswerLost(err)) => {
+                self.inner.get_object_range(key, range).await?;
+                return Err(err);
+            }
             _ => {}
         }
         let mut reply = self.inner.get_object_range(key, range).await?;
@@ -221,13 +238,11 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     }
 
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {
-        self.check(Op::PutObject).await?;
-        self.inner.put_object(key, head, body).await
+        self.run(Op::PutObject, self.inner.put_object(key, head, body)).await
     }
 
     async fn create_multipart_upload(&self, key: &str, head: PutHead) -> Result<String, ClientError> {
-        self.check(Op::CreateMultipartUpload).await?;
-        self.inner.create_multipart_upload(key, head).await
+        self.run(Op::CreateMultipartUpload, self.inner.create_multipart_upload(key, head)).await
     }
 
     async fn upload_part(
@@ -237,8 +252,7 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         number: i32,
         body: Bytes,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::UploadPart).await?;
-        self.inner.upload_part(key, upload_id, number, body).await
+        self.run(Op::UploadPart, self.inner.upload_part(key, upload_id, number, body)).await
     }
 
     async fn complete_multipart_upload(
@@ -247,13 +261,11 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         upload_id: &str,
         parts: Vec<(i32, Option<String>)>,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::CompleteMultipartUpload).await?;
-        self.inner.complete_multipart_upload(key, upload_id, parts).await
+        self.run(Op::CompleteMultipartUpload, self.inner.complete_multipart_upload(key, upload_id, parts)).await
     }
 
     async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), ClientError> {
-        self.check(Op::AbortMultipartUpload).await?;
-        self.inner.abort_multipart_upload(key, upload_id).await
+        self.run(Op::AbortMultipartUpload, self.inner.abort_multipart_upload(key, upload_id)).await
     }
 
     async fn replace_metadata(
@@ -262,18 +274,15 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
         head: PutHead,
         if_match: Option<&str>,
     ) -> Result<Option<String>, ClientError> {
-        self.check(Op::ReplaceMetadata).await?;
-        self.inner.replace_metadata(key, head, if_match).await
+        self.run(Op::ReplaceMetadata, self.inner.replace_metadata(key, head, if_match)).await
     }
 
     async fn delete_object(&self, key: &str) -> Result<(), ClientError> {
-        self.check(Op::DeleteObject).await?;
-        self.inner.delete_object(key).await
+        self.run(Op::DeleteObject, self.inner.delete_object(key)).await
     }
 
     async fn list_page(&self, request: ListRequest<'_>) -> Result<ListPage, ClientError> {
-        self.check(Op::ListPage).await?;
-        self.inner.list_page(request).await
+        self.run(Op::ListPage, self.inner.list_page(request)).await
     }
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {
@@ -290,6 +299,10 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
                 });
                 reply.failed.splice(0..0, failed);
                 Ok(reply)
+            }
+            Some(Failure::AnswerLost(err)) => {
+                self.inner.delete_objects(keys).await?;
+                Err(err)
             }
             Some(_) | None => self.inner.delete_objects(keys).await,
         }

@@ -109,7 +109,7 @@ async fn multipart(
         .await
         .map_err(|e| errors::convert("CreateMultipartUpload", key, e))?;
     let mut open = OpenUpload { client: &tier.client, key, s3_key: &s3_key, upload_id: &upload_id, open: true };
-    let result = upload_parts(tier, key, object.size, parts, &s3_key, &upload_id).await;
+    let result = upload_parts(tier, object, parts, &s3_key, &upload_id).await;
     if result.is_err() {
         abort(&*tier.client, key, &s3_key, &upload_id).await;
     }
@@ -159,12 +159,12 @@ impl Drop for OpenUpload<'_> {
 
 async fn upload_parts(
     tier: &S3Tier,
-    key: &str,
-    size: u64,
+    object: &ObjectMeta,
     source: Parts<'_>,
     s3_key: &str,
     upload_id: &str,
 ) -> Result<Option<String>, TierError> {
+    let (key, size) = (object.key.as_str(), object.size);
     let part_size = tier.config.multipart_threshold.max(MIN_PART_BYTES);
     let mut parts = Vec::new();
     for (i, start) in (0..size).step_by(part_size as usize).enumerate() {
@@ -177,8 +177,36 @@ async fn upload_parts(
             .map_err(|e| errors::convert("UploadPart", key, e))?;
         parts.push((number, etag));
     }
-    let done = tier.client.complete_multipart_upload(s3_key, upload_id, parts).await;
-    done.map_err(|e| errors::convert("CompleteMultipartUpload", key, e))
+    match tier.client.complete_multipart_upload(s3_key, upload_id, parts).await {
+        Ok(etag) => Ok(etag),
+        // The SDK sends a completion again when its answer was lost (a
+        // connection cut, a timeout); if the first one went through, the
+        // second finds the upload gone. The object then tells.
+        Err(err) if err.is_no_such_upload() => match completed_before(tier, object).await {
+            Some(etag) => {
+                tracing::info!(
+                    key,
+                    upload_id,
+                    "CompleteMultipartUpload: the upload was completed by an earlier attempt"
+                );
+                Ok(etag)
+            }
+            None => Err(errors::convert("CompleteMultipartUpload", key, err)),
+        },
+        Err(err) => Err(errors::convert("CompleteMultipartUpload", key, err)),
+    }
+}
+
+/// The ETag of `object` as this write stored it, if S3 holds it: the same
+/// sha256, size and write time in the metadata record a HEAD returns. Not
+/// found (or the HEAD failing): `None`.
+async fn completed_before(tier: &S3Tier, object: &ObjectMeta) -> Option<Option<String>> {
+    let stored = tiered::store::Tier::head(tier, &object.key).await.ok().flatten()?;
+    let same = !object.checksum.is_empty()
+        && stored.checksum == object.checksum
+        && stored.size == object.size
+        && stored.created_ms == object.created_ms;
+    same.then(|| stored.etag.clone())
 }
 
 /// Rewrite an object's expiry with a server-side copy onto itself

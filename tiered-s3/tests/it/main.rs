@@ -157,6 +157,7 @@ fn main() {
         test!(multipart::a_failed_part_aborts_the_upload_and_stores_nothing),
         test!(multipart::a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_error),
         test!(multipart::an_upload_dropped_half_way_is_aborted),
+        test!(multipart::a_completion_whose_answer_was_lost_is_confirmed_from_the_object),
         test!(multipart::a_spooled_file_goes_up_one_part_at_a_time),
     ];
     trials.extend(contract_trials(&live_config()));

@@ -7,6 +7,10 @@ use tiered_s3::failure::{Failure, Op};
 
 use super::{config, object, rig};
 
+fn no_such_upload() -> tiered_s3::ClientError {
+    tiered_s3::ClientError::status(404, "NoSuchUpload", "The specified upload does not exist.")
+}
+
 /// Parts of the smallest size S3 accepts.
 fn multipart_config() -> S3Config {
     S3Config { multipart_threshold: 5 << 20, ..config() }
@@ -86,6 +90,28 @@ pub async fn an_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
     tokio::task::yield_now().await;
     assert_eq!(mock.requests("abort_multipart_upload"), 2, "one for the dropped put, one for the failed");
     assert_eq!(mock.open_uploads(), 0);
+    Ok(())
+}
+
+pub async fn a_completion_whose_answer_was_lost_is_confirmed_from_the_object() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    // The completion goes through, its answer is lost, and the SDK's retry
+    // of it finds the upload gone: the write is stored all the same.
+    client.fail_once(Op::CompleteMultipartUpload, Failure::AnswerLost(no_such_upload()));
+    let data = value(11 << 20);
+    let stored = tier.put(object("big", data.clone())).await?;
+    let mock = client.inner();
+    let head = tier.head("big").await?.expect("stored");
+    assert_eq!(stored.etag, head.etag, "the stored object's ETag");
+    assert_eq!(mock.requests("abort_multipart_upload"), 0);
+    assert_eq!(tier.get("big").await?.map(|o| o.data == data), Some(true));
+
+    // The same answer for an upload that did not go through (aborted by a
+    // lifecycle rule, say): the object is another write's, so an error.
+    client.fail_once(Op::CompleteMultipartUpload, Failure::Error(no_such_upload()));
+    let err = tier.put(object("big", value(10 << 20))).await.expect_err("not stored");
+    assert!(err.to_string().contains("NoSuchUpload"), "{err}");
+    assert_eq!(tier.get("big").await?.map(|o| o.data == data), Some(true), "the earlier write stays");
     Ok(())
 }
 
