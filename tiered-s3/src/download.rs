@@ -14,27 +14,28 @@
 //! A body that breaks off or ends short of its `Content-Length` (a connection
 //! reset half-way) is read again: the SDK retries a request until its
 //! answer's headers, never a body that fails after them. A body read whole is
-//! asked for again whole ([`again_if_broken`]); a streamed one, whose first
-//! bytes are already on their way, goes on from the first byte missing with
-//! a ranged GetObject, as long as the object keeps the ETag it began with
-//! ([`Resumed`]). Either way at most [`S3Config::max_attempts`] requests,
-//! with backoff; past them the read fails with `Unavailable`, as it did at
-//! once before.
+//! asked for again whole ([`again_if_broken`]); a streamed one or a range,
+//! whose first bytes are already on their way, goes on from the first byte
+//! missing with a ranged GetObject, as long as the object keeps the ETag it
+//! began with ([`Resumed`]). Either way at most [`S3Config::max_attempts`]
+//! GetObject operations (each with the SDK's own retry), with backoff; past
+//! them the read fails with `Unavailable`, as it did at once before.
 //!
-//! A range is one GetObject with `Range`, its bytes forwarded as they arrive
-//! and their count checked: they cannot be checked against the sha256 of the
-//! whole object, so a range from S3 is what S3 sends (over TLS in production);
-//! the cache tiers check theirs chunk by chunk.
+//! A range's bytes are forwarded as they arrive and their count checked:
+//! they cannot be checked against the sha256 of the whole object, so a range
+//! from S3 is what S3 sends (over TLS in production); the cache tiers check
+//! theirs chunk by chunk.
 //!
 //! [`S3Config::max_attempts`]: crate::S3Config::max_attempts
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::backoff::backoff;
-use crate::client::{BodyStream, GetReply, ObjectClient, RangeReply};
+use crate::client::{BodyStream, GetReply, ObjectClient, ObjectHead, RangeReply};
 use crate::{S3Tier, errors, meta};
 use tiered::error::{TierError, TierErrorKind};
 use tiered::object::Object;
@@ -124,7 +125,7 @@ pub(super) async fn get_if_changed(
 /// no byte of it (a 416) is answered from a HeadObject, for its size.
 pub(super) async fn get_range(tier: &S3Tier, key: &str, range: ByteRange) -> Result<Option<RangeRead>, TierError> {
     match tier.client.get_object_range(&tier.object_key(key), &range.header_value()).await {
-        Ok(reply) => ranged(key, range, reply).map(Some),
+        Ok(reply) => ranged(tier, key, range, reply).map(Some),
         Err(err) if err.is_not_found() => Ok(None),
         Err(err) if err.is_unsatisfiable_range() => Ok(tier.head(key).await?.map(RangeRead::unsatisfiable)),
         Err(err) => Err(errors::convert("GetObject", key, err)),
@@ -133,54 +134,48 @@ pub(super) async fn get_range(tier: &S3Tier, key: &str, range: ByteRange) -> Res
 
 /// A ranged reply as the bytes `range` names, resolved against the object's
 /// size as the reply gives it (a server that sent more is cut to it).
-fn ranged(key: &str, range: ByteRange, reply: RangeReply) -> Result<RangeRead, TierError> {
+fn ranged(tier: &S3Tier, key: &str, range: ByteRange, reply: RangeReply) -> Result<RangeRead, TierError> {
     let meta = Arc::new(
         meta::describe(key, &reply.head).map_err(|m| TierError::corrupt("s3", format!("object {key:?}: {m}")))?,
     );
     let Some(span) = range.resolve(meta.size) else { return Ok(RangeRead::unsatisfiable(meta)) };
-    let sent = reply.range;
+    let sent = reply.range.clone();
     if span.start < sent.start || sent.end < span.end {
         let message =
             format!("GetObject {key:?} ({}): the reply holds bytes {sent:?}, not {span:?}", range.header_value());
         return Err(TierError::new(TierErrorKind::Unavailable, "s3", message));
     }
-    let chunks = exact_length(key, sent.end - sent.start, reply.body);
+    let body = Resumed::new(tier, key, &reply.head, sent.clone(), reply.body).stream();
+    let chunks = no_more_than(key, sent.end - sent.start, body);
     let chunks = if sent == span { chunks } else { cut(chunks, span.start - sent.start..span.end - sent.start) };
     Ok(RangeRead { meta, range: Some(span), chunks })
 }
 
-/// A body of `len` bytes, as a chunk stream: a body that ends short or
-/// breaks ends the stream with `Unavailable`.
-fn exact_length(key: &str, len: u64, body: BodyStream) -> ChunkStream {
+/// `chunks`, ended with `Unavailable` once they hold more than the `len`
+/// bytes announced (one that ends short ends with its own error:
+/// [`Resumed`]).
+fn no_more_than(key: &str, len: u64, chunks: ChunkStream) -> ChunkStream {
     let key = key.to_string();
-    futures::stream::unfold((body, 0u64, false), move |(mut body, got, done)| {
-        let key = key.clone();
-        async move {
-            if done {
-                return None;
-            }
-            let unavailable =
-                |m: String| TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: body: {m}"));
-            match body.next().await {
-                Some(Ok(chunk)) => {
-                    let got = got + chunk.len() as u64;
-                    if got > len {
-                        return Some((
-                            Err(unavailable(format!("more than the {len} bytes announced"))),
-                            (body, got, true),
-                        ));
+    // Bytes so far; `None` once over, which ends the stream.
+    chunks
+        .scan(Some(0u64), move |got, chunk| {
+            let item = match (got.as_mut(), chunk) {
+                (None, _) => None,
+                (Some(_), Err(err)) => Some(Err(err)),
+                (Some(so_far), Ok(chunk)) => {
+                    *so_far += chunk.len() as u64;
+                    if *so_far > len {
+                        *got = None;
+                        let message = format!("GetObject {key:?}: body: more than the {len} bytes announced");
+                        Some(Err(TierError::new(TierErrorKind::Unavailable, "s3", message)))
+                    } else {
+                        Some(Ok(chunk))
                     }
-                    Some((Ok(chunk), (body, got, false)))
                 }
-                Some(Err(e)) => Some((Err(unavailable(e.to_string())), (body, got, true))),
-                None if got < len => {
-                    Some((Err(unavailable(format!("{got} of {len} bytes arrived"))), (body, got, true)))
-                }
-                None => None,
-            }
-        }
-    })
-    .boxed()
+            };
+            futures::future::ready(item)
+        })
+        .boxed()
 }
 
 /// [`read_whole`], refusing an object larger than the tier reads whole.
@@ -202,17 +197,8 @@ async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> 
         return read_whole_bounded(tier, key, reply).await.map(Fetched::Whole);
     }
     let meta = describe(key, &reply)?;
-    let resumed = Resumed {
-        client: Arc::clone(&tier.client),
-        key: key.to_string(),
-        s3_key: tier.object_key(key),
-        etag: reply.head.etag.clone(),
-        size: reply.head.content_length,
-        got: 0,
-        attempt: 1,
-        attempts: tier.config.max_attempts.max(1),
-        body: Some(reply.body),
-    };
+    let span = reply.head.content_length.map_or(0..u64::MAX, |len| 0..len);
+    let resumed = Resumed::new(tier, key, &reply.head, span, reply.body);
     let chunks = resumed.stream();
     let chunks = if meta.checksum.is_empty() {
         // Written by another tool: nothing to verify against.
@@ -227,22 +213,24 @@ async fn fetched(tier: &S3Tier, key: &str, reply: GetReply, buffer_max: u64) -> 
     Ok(Fetched::Stream(ObjectStream { meta: Arc::new(meta), chunks }))
 }
 
-/// A streamed GetObject body that goes on from where it broke off: when it
-/// breaks, or ends short of its `Content-Length`, the rest is asked for with
-/// a ranged GetObject from the first byte missing. The bytes already passed
-/// on are the object's only while it keeps its ETag: an answer with another
-/// ETag (a writer replaced the object meanwhile) ends the stream with an
-/// error, never a body spliced from two versions. A body with no length or
-/// no ETag is not resumed.
+/// A streamed GetObject body (a whole object's, or a range's) that goes on
+/// from where it broke off: when it breaks, or ends short of the bytes its
+/// answer announced, the rest is asked for with a ranged GetObject from the
+/// first byte missing. The bytes already passed on are the object's only
+/// while it keeps its ETag: an answer with another ETag (a writer replaced
+/// the object meanwhile) ends the stream with an error, never a body spliced
+/// from two versions. A body of unknown length or with no ETag is not
+/// resumed, nor is one that fails after its last byte.
 struct Resumed {
     client: Arc<dyn ObjectClient>,
     key: String,
     s3_key: String,
     etag: Option<String>,
-    size: Option<u64>,
+    /// The bytes of the object the body holds (end `u64::MAX`: unknown).
+    span: Range<u64>,
     /// Bytes passed on.
     got: u64,
-    /// Requests sent so far (the first GetObject included).
+    /// GetObject operations so far (the first included).
     attempt: u32,
     attempts: u32,
     /// `None` once ended.
@@ -250,6 +238,25 @@ struct Resumed {
 }
 
 impl Resumed {
+    fn new(tier: &S3Tier, key: &str, head: &ObjectHead, span: Range<u64>, body: BodyStream) -> Resumed {
+        Resumed {
+            client: Arc::clone(&tier.client),
+            key: key.to_string(),
+            s3_key: tier.object_key(key),
+            etag: head.etag.clone(),
+            span,
+            got: 0,
+            attempt: 1,
+            attempts: tier.config.max_attempts.max(1),
+            body: Some(body),
+        }
+    }
+
+    /// Bytes the answer announced.
+    fn len(&self) -> Option<u64> {
+        (self.span.end != u64::MAX).then(|| self.span.end - self.span.start)
+    }
+
     fn stream(self) -> ChunkStream {
         futures::stream::unfold(self, |mut state| async move {
             loop {
@@ -260,8 +267,8 @@ impl Resumed {
                         return Some((Ok(chunk), state));
                     }
                     Some(Err(err)) => err.to_string(),
-                    None => match state.size {
-                        Some(size) if state.got < size => format!("{} of {size} bytes arrived", state.got),
+                    None => match state.len() {
+                        Some(len) if state.got < len => format!("{} of {len} bytes arrived", state.got),
                         _ => return None,
                     },
                 };
@@ -279,32 +286,37 @@ impl Resumed {
 
     /// The rest of the body after it broke off with `broke`.
     async fn resume(&mut self, broke: &str) -> Result<BodyStream, TierError> {
-        let (key, got) = (&self.key, self.got);
+        let key = &self.key;
         let unavailable =
             |m: String| TierError::new(TierErrorKind::Unavailable, "s3", format!("GetObject {key:?}: {m}"));
-        let (Some(etag), Some(_)) = (&self.etag, self.size) else {
+        let (Some(etag), Some(len)) = (&self.etag, self.len()) else {
             return Err(unavailable(format!("body: {broke}")));
         };
+        if self.got >= len {
+            // Every byte is in: nothing to ask for.
+            return Err(unavailable(format!("body: {broke}")));
+        }
         if self.attempt >= self.attempts {
             let attempts = self.attempts;
             return Err(unavailable(format!("body: {broke} (after {attempts} requests)")));
         }
-        tracing::debug!(key, got, attempt = self.attempt, broke, "GetObject: the body broke off, reading on");
+        let from = self.span.start + self.got;
+        tracing::debug!(key, from, attempt = self.attempt, broke, "GetObject: the body broke off, reading on");
         tokio::time::sleep(backoff(self.attempt)).await;
         self.attempt += 1;
-        let range = format!("bytes={got}-");
+        let range = format!("bytes={from}-{}", self.span.end - 1);
         let reply = self
             .client
             .get_object_range(&self.s3_key, &range)
             .await
-            .map_err(|e| unavailable(format!("body: {broke}; reading on from byte {got}: {e}")))?;
+            .map_err(|e| unavailable(format!("body: {broke}; reading on from byte {from}: {e}")))?;
         if reply.head.etag.as_ref() != Some(etag) {
             let now = reply.head.etag.as_deref().unwrap_or("none");
             return Err(unavailable(format!(
                 "body: {broke}; the object changed before the rest could be read (ETag {etag} became {now})"
             )));
         }
-        if reply.range.start != got || Some(reply.range.end) != self.size {
+        if reply.range != (from..self.span.end) {
             let sent = reply.range;
             return Err(unavailable(format!("body: {broke}; asked for {range}, the reply holds bytes {sent:?}")));
         }

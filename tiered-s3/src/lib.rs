@@ -25,9 +25,9 @@
 //!   behind.
 //! - `download`: GetObject, read whole (conditionally, for revalidation)
 //!   or, for objects larger than the caller buffers, forwarded as a
-//!   verified stream; a body that breaks off is asked for again (a
-//!   stream goes on from where it broke, if the object is unchanged); a
-//!   range with one ranged GetObject.
+//!   verified stream; a range with one ranged GetObject; a body that
+//!   breaks off is asked for again (a stream or a range goes on from where
+//!   it broke, if the object is unchanged).
 //! - `listing`: lazy ListObjectsV2 paging, one page of the store's listing from the
 //!   bucket's ordered listing, and DeleteObjects batches of ≤ 1000.
 //! - `requests`: the HTTP requests sent, counted by kind.
@@ -113,9 +113,10 @@ pub struct S3Config {
     pub attempt_timeout_ms: u64,
     /// Attempts per request (the SDK's retry of throttling, 5xx and no
     /// answer); per DeleteObjects batch for the keys S3 answers with a
-    /// transient error of their own; and GetObject requests per read whose
-    /// body breaks off (asked for again whole, or the rest of a streamed
-    /// one from where it broke).
+    /// transient error of their own; and GetObject operations per read whose
+    /// body breaks off (asked for again whole, or the rest of a streamed one
+    /// or a range from where it broke). Those are operations, each with the
+    /// SDK's retry: up to `max_attempts²` requests in the worst case.
     pub max_attempts: u32,
 }
 

@@ -95,6 +95,10 @@ pub async fn put_file(tier: &S3Tier, meta: Arc<ObjectMeta>, file: &Spooled) -> R
 /// incomplete uploads is then the only cleanup). A caller that drops the
 /// upload half-way (a client that hung up, a `select!` that took another
 /// branch) leaves an [`OpenUpload`] behind, which aborts it on its own.
+///
+/// What an abort cannot reach, the lifecycle rule must: an upload dropped
+/// while S3 was creating it (its id never arrived), and a part S3 was still
+/// receiving when the abort came (S3 may keep it; AWS says so).
 async fn multipart(
     tier: &S3Tier,
     object: &ObjectMeta,
@@ -117,18 +121,32 @@ async fn multipart(
     result
 }
 
-/// Aborts `upload_id`, logging a failure (nothing else can be done about it).
-async fn abort(client: &dyn ObjectClient, key: &str, s3_key: &str, upload_id: &str) {
+/// Aborts `upload_id`; whether it did. A failure is logged (nothing else can
+/// be done about it); an upload already gone (completed, or aborted before)
+/// is not a failure.
+async fn abort(client: &dyn ObjectClient, key: &str, s3_key: &str, upload_id: &str) -> bool {
     match client.abort_multipart_upload(s3_key, upload_id).await {
-        Ok(()) => tracing::debug!(key, upload_id, "aborted a multipart upload"),
-        Err(err) => tracing::error!(key, upload_id, %err, "could not abort a multipart upload"),
+        Ok(()) => {
+            tracing::debug!(key, upload_id, "aborted a multipart upload");
+            true
+        }
+        Err(err) if err.is_no_such_upload() => {
+            tracing::debug!(key, upload_id, "a multipart upload to abort was already completed or aborted");
+            false
+        }
+        Err(err) => {
+            tracing::error!(key, upload_id, %err, "could not abort a multipart upload");
+            false
+        }
     }
 }
 
 /// A multipart upload begun and not yet completed or aborted: dropped while
 /// still `open` (its future dropped half-way), it aborts the upload on a task
 /// of its own, on the runtime it was dropped on. Dropped outside a runtime,
-/// it can only log the upload it leaves behind.
+/// it can only log the upload it leaves behind; dropped while its runtime
+/// shuts down, the task may never run (the log says an abort was scheduled,
+/// and only the task logs that it was done).
 struct OpenUpload<'a> {
     client: &'a Arc<dyn ObjectClient>,
     key: &'a str,
@@ -145,10 +163,14 @@ impl Drop for OpenUpload<'_> {
         let (key, upload_id) = (self.key, self.upload_id);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                tracing::info!(key, upload_id, "a multipart upload was abandoned half-way: aborting it");
+                tracing::info!(key, upload_id, "a multipart upload was abandoned half-way: abort scheduled");
                 let client = Arc::clone(self.client);
                 let (key, s3_key, upload_id) = (key.to_string(), self.s3_key.to_string(), upload_id.to_string());
-                runtime.spawn(async move { abort(&*client, &key, &s3_key, &upload_id).await });
+                runtime.spawn(async move {
+                    if abort(&*client, &key, &s3_key, &upload_id).await {
+                        tracing::info!(key, upload_id, "aborted an abandoned multipart upload");
+                    }
+                });
             }
             Err(_) => {
                 tracing::error!(key, upload_id, "a multipart upload was abandoned outside a runtime: left behind")

@@ -129,6 +129,14 @@ pub async fn a_body_that_breaks_off_is_asked_for_again_whole_or_from_where_it_br
     assert_eq!(got.concat(), data, "70 000 + 100 000 + 130 000 bytes, verified");
     assert_eq!((mock.requests("get_object"), mock.requests("get_object_range")), (5, 2));
 
+    // A range: the rest of the range.
+    client.fail_once(Op::GetObject, Failure::BodyBreaks(50_000));
+    let range = tiered::range::ByteRange::FromTo { first: 1_000, last: 200_999 };
+    let read = tier.get_range("big", range).await?.expect("stored");
+    let got: Vec<Bytes> = read.chunks.try_collect().await?;
+    assert_eq!(got.concat(), data[1_000..201_000], "50 000 + 150 000 bytes");
+    assert_eq!((mock.requests("get_object"), mock.requests("get_object_range")), (7, 4));
+
     // One break too many (`max_attempts` 3): an error, not a shorter object.
     client.fail(Op::GetObject, 0, 3, Failure::BodyBreaks(70_000));
     let Some(Fetched::Stream(stream)) = tier.get_stream("big", 1_000).await? else { panic!("streamed above 1000 B") };

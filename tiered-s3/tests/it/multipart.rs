@@ -62,33 +62,42 @@ pub async fn a_failed_completion_aborts_too_and_a_failed_abort_keeps_the_first_e
     Ok(())
 }
 
-pub async fn an_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
-    let (tier, client) = rig(multipart_config());
-    // Part 2 is never answered: the caller gives up on the put (a client
-    // that hung up drops it the same way) while the upload is open.
-    client.fail(Op::UploadPart, 1, 1, Failure::Hang);
-    let put = tier.put(object("big", value(12 << 20)));
-    let gave_up = tokio::time::timeout(Duration::from_millis(50), put).await;
-    assert!(gave_up.is_err(), "the put waits on part 2 until it is dropped");
-    let mock = client.inner();
-    assert_eq!(mock.requests("upload_part"), 1, "part 1 went up");
-    // The abort runs on a task of its own, after the drop.
+/// Polls `done` for up to a second (a task spawned on drop has to run).
+async fn eventually(done: impl Fn() -> bool) -> bool {
     for _ in 0..100 {
-        if mock.open_uploads() == 0 {
-            break;
+        if done() {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(mock.requests("abort_multipart_upload"), 1);
-    assert_eq!(mock.open_uploads(), 0, "no parts left behind");
-    assert!(tier.get("big").await?.is_none());
+    done()
+}
+
+pub async fn an_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
+    let (tier, client) = rig(multipart_config());
+    let mock = client.inner();
+    // Part 2, then (second round) the completion, is never answered: the
+    // caller gives up on the put (a client that hung up drops it the same
+    // way) while the upload is open.
+    for (op, skip, parts) in [(Op::UploadPart, 1, 1), (Op::CompleteMultipartUpload, 0, 3)] {
+        let aborts = mock.requests("abort_multipart_upload");
+        let parts_before = mock.requests("upload_part");
+        client.fail(op, skip, 1, Failure::Hang);
+        let put = tier.put(object("big", value(12 << 20)));
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), put).await;
+        assert!(gave_up.is_err(), "the put waits on {op:?} until it is dropped");
+        assert_eq!(mock.requests("upload_part") - parts_before, parts, "parts answered before {op:?}");
+        assert!(eventually(|| mock.open_uploads() == 0).await, "no parts left behind ({op:?})");
+        assert_eq!(mock.requests("abort_multipart_upload") - aborts, 1);
+        assert!(tier.get("big").await?.is_none());
+    }
 
     // A put that completes, or fails and aborts, leaves nothing to abort.
     tier.put(object("done", value(11 << 20))).await?;
     client.fail_once(Op::UploadPart, Failure::slow_down());
     tier.put(object("failed", value(11 << 20))).await.expect_err("a part fails");
-    tokio::task::yield_now().await;
-    assert_eq!(mock.requests("abort_multipart_upload"), 2, "one for the dropped put, one for the failed");
+    assert!(!eventually(|| mock.requests("abort_multipart_upload") > 3).await, "one abort, for the failed put");
+    assert_eq!(mock.requests("abort_multipart_upload"), 3);
     assert_eq!(mock.open_uploads(), 0);
     Ok(())
 }
