@@ -111,6 +111,68 @@ async fn a_read_racing_a_write_never_caches_the_older_value() -> anyhow::Result<
     Ok(())
 }
 
+/// A change to cold that lands and then fails (an answer lost: a timeout
+/// after the server stored the object) or is abandoned half-way (its future
+/// dropped: a client that hung up) is treated as done for ordering: a read
+/// that found the old value while it ran never copies it into a cache, so no
+/// cache holds a value cold no longer has. For a write and a delete; a
+/// prefix invalidation, which also bumps the store-wide epoch before its
+/// cold delete (so this read, begun before, is refused either way), is
+/// checked alike.
+#[tokio::test(start_paused = true)]
+async fn a_change_that_fails_or_is_dropped_after_landing_leaves_no_stale_copy() -> anyhow::Result<()> {
+    for change in ["set", "delete", "invalidate"] {
+        for fault in [Fault::WritesLandThenFail, Fault::WritesLandThenHang] {
+            let r = rig();
+            r.store.set("k", "old", SetOptions { skip: TierSet::ALL, ..Default::default() }).await?;
+            // A read finds the old value at once; its answer comes 5 s later.
+            r.cold.set_late_answer(Some(Duration::from_secs(5)));
+            let read = tokio::spawn({
+                let s = r.store.clone();
+                async move { s.get_with_metadata("k").await }
+            });
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            r.cold.set_late_answer(None);
+            // The change lands in cold, then fails or hangs.
+            r.cold.set_fault(fault);
+            let store = r.store.clone();
+            let changed = tokio::spawn(async move {
+                match change {
+                    "set" => store.set("k", "new", SetOptions::default()).await.map(drop),
+                    "delete" => store.delete("k").await.map(drop),
+                    _ => store.invalidate("k").await.map(drop),
+                }
+            });
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if fault == Fault::WritesLandThenHang {
+                assert!(!changed.is_finished(), "{change}: waits for the lost answer");
+                changed.abort();
+                assert!(changed.await.is_err_and(|e| e.is_cancelled()), "{change}: dropped half-way");
+            } else {
+                assert!(changed.await?.is_err(), "{change}: the answer was lost");
+            }
+            r.cold.set_fault(Fault::None);
+            let expected = (change == "set").then_some(&b"new"[..]);
+            assert_eq!(r.cold.get("k").await?.map(|o| o.data).as_deref(), expected, "{change}: landed");
+
+            let raced = read.await??.expect("the read began before the change");
+            assert_eq!((&raced.data[..], raced.source), (&b"old"[..], TierId::Cold), "{change} ({fault:?})");
+            for tier in [r.hot.as_ref() as &dyn Tier, r.warm.as_ref()] {
+                let held = tier.get("k").await?.map(|o| o.data);
+                assert!(
+                    held.is_none() || held.as_deref() == expected,
+                    "{change} ({fault:?}): {} holds {held:?}",
+                    tier.name()
+                );
+            }
+            for _ in 0..3 {
+                assert_eq!(r.store.get("k").await?.as_deref(), expected, "{change} ({fault:?})");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_corrupt_cached_copy_is_dropped_and_refetched() -> anyhow::Result<()> {
     let r = rig();

@@ -44,8 +44,9 @@ impl TieredStore {
             }
         }
         inner.stripes.bump_all();
+        let change = inner.stripes.changing_all();
         let deleted = inner.cold.delete_prefix(prefix).await.map_err(Error::ColdUnavailable);
-        inner.stripes.bump_all();
+        drop(change);
         inner.inflight.forget_all();
         let deleted = deleted?;
         tracing::info!(prefix, deleted, "invalidated prefix");
@@ -65,11 +66,12 @@ impl TieredStore {
         let Some(t) = self.tier(tier) else { return Ok(()) };
         let _exclusive = self.inner.stripes.exclusive().await;
         self.inner.inflight.forget_all();
+        let change = self.inner.stripes.changing_all();
         let result = t.clear().await;
         if let Some(residency) = self.residency(tier) {
             residency.clear();
         }
-        self.inner.stripes.bump_all();
+        drop(change);
         result.map_err(|e: TierError| if tier == TierId::Cold { Error::ColdUnavailable(e) } else { Error::Tier(e) })
     }
 

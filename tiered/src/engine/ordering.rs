@@ -2,7 +2,9 @@
 //!
 //! Keys hash onto a fixed set of stripes. Each stripe has a lock, held by a
 //! writer for its whole cascade (invalidate caches → write cold → fill caches),
-//! and a generation, bumped by the writer right after cold has the new value.
+//! and a generation, bumped by the writer right after cold has the new value,
+//! or its cold write failed, or its future was dropped during it (a
+//! [`Changing`] guard: a write that failed or was abandoned may have landed).
 //! A reader takes a [`Ticket`] (the generation, plus the store-wide epoch that
 //! prefix invalidation bumps) *before* it reads a lower tier, and may copy what
 //! it read into a cache only if, under the stripe lock, the ticket still holds.
@@ -84,12 +86,24 @@ impl KeyStripes {
         self.stripes[self.index(key)].lock.lock().await
     }
 
-    /// Called by a writer, holding the lock, once cold has the new value.
-    pub(crate) fn bump(&self, key: &str) {
-        self.stripes[self.index(key)].generation.fetch_add(1, Ordering::AcqRel);
+    /// Called by a writer, holding the lock, as it begins to change `key` in
+    /// cold: the key's generation is bumped when the guard drops, once cold
+    /// has the new value, or the change failed, or its future was dropped
+    /// half-way. A change that failed or was abandoned may have landed all
+    /// the same (a request the server carried out and whose answer was lost
+    /// or never awaited), so a reader that began before it may not cache
+    /// what it read, whatever the writer saw.
+    pub(crate) fn changing(&self, key: &str) -> Changing<'_> {
+        Changing { generation: &self.stripes[self.index(key)].generation }
     }
 
-    /// Called after an operation that changed many keys at once.
+    /// [`changing`](Self::changing) for an operation that changes many keys
+    /// at once: the store-wide epoch is bumped when the guard drops.
+    pub(crate) fn changing_all(&self) -> Changing<'_> {
+        Changing { generation: &self.epoch }
+    }
+
+    /// Bumps the store-wide epoch now (before an operation on many keys).
     pub(crate) fn bump_all(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
     }
@@ -139,6 +153,21 @@ impl KeyStripes {
     /// fills in progress, and keeps new ones out until dropped.
     pub(crate) async fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
         self.fills.write().await
+    }
+}
+
+/// A change to cold under way ([`KeyStripes::changing`]): bumps its
+/// generation (a key's stripe, or the store-wide epoch) when dropped, however
+/// the change ended.
+#[derive(Debug)]
+#[must_use = "the generation is bumped when the guard drops: hold it across the change"]
+pub(crate) struct Changing<'a> {
+    generation: &'a AtomicU64,
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 

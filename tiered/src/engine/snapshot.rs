@@ -73,8 +73,9 @@ impl TieredStore {
                 for tier in [TierId::Hot, TierId::Warm] {
                     self.drop_copy(tier, key).await;
                 }
+                let change = inner.stripes.changing(key);
                 inner.cold.set_expiry(key, entry.meta.expires_ms).await.map_err(Error::ColdUnavailable)?;
-                inner.stripes.bump(key);
+                drop(change);
                 inner.inflight.forget(key);
             }
             for _ in 0..entry.frequency.min(16) {

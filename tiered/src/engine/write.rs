@@ -121,8 +121,9 @@ impl TieredStore {
         self.drop_copy(TierId::Hot, key).await;
         self.drop_copy(TierId::Warm, key).await;
         let before_cold = inner.stripes.ticket(key);
+        let change = inner.stripes.changing(key);
         let stored_meta = payload.put(inner.cold.as_ref()).await.map_err(Error::ColdUnavailable)?;
-        inner.stripes.bump(key);
+        drop(change);
         // Readers arriving from now on must not join a flight that began
         // before cold had the new value (it may return the old one).
         inner.inflight.forget(key);
@@ -156,8 +157,9 @@ impl TieredStore {
         inner.inflight.forget(key);
         self.drop_copy(TierId::Hot, key).await;
         self.drop_copy(TierId::Warm, key).await;
+        let change = inner.stripes.changing(key);
         let existed = inner.cold.delete(key).await.map_err(Error::ColdUnavailable)?;
-        inner.stripes.bump(key);
+        drop(change);
         inner.inflight.forget(key);
         Ok(existed)
     }
@@ -185,8 +187,9 @@ impl TieredStore {
                 self.drop_copy(tier, key).await;
             }
         }
+        let change = inner.stripes.changing(key);
         let updated = inner.cold.set_expiry(key, expires).await.map_err(Error::ColdUnavailable)?;
-        inner.stripes.bump(key);
+        drop(change);
         inner.inflight.forget(key);
         Ok(updated.is_some())
     }

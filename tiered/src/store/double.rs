@@ -3,7 +3,8 @@
 //! It wraps a real tier (by default an unbounded [`MemoryTier`]) so it stores
 //! and serves objects faithfully, counts every call by operation, and can be
 //! told to fail reads, writes or everything, to delay reads (so concurrent
-//! callers pile up), or to serve corrupted bytes.
+//! callers pile up), to answer reads late with the value they found at once,
+//! to carry out writes and lose their answers, or to serve corrupted bytes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,12 @@ pub enum Fault {
     /// `get` (and `get_stream` of a small object) returns the object with its
     /// bytes flipped (checksum no longer matches).
     CorruptReads,
+    /// `put`, `delete`, `set_expiry` and `delete_prefix` are carried out,
+    /// then fail as unavailable: an answer lost after the server did it.
+    WritesLandThenFail,
+    /// The same writes are carried out, then never answered: the caller
+    /// waits until it gives up and drops the call.
+    WritesLandThenHang,
 }
 
 /// Call counts by operation.
@@ -53,6 +60,7 @@ pub struct TierDouble<T = MemoryTier> {
     inner: Arc<T>,
     fault: Mutex<Fault>,
     read_delay: Mutex<Option<Duration>>,
+    late_answer: Mutex<Option<Duration>>,
     pub calls: Calls,
 }
 
@@ -66,7 +74,13 @@ impl TierDouble {
 impl<T: Tier> TierDouble<T> {
     /// A double over any tier.
     pub fn wrapping(inner: Arc<T>) -> Self {
-        TierDouble { inner, fault: Mutex::new(Fault::None), read_delay: Mutex::new(None), calls: Calls::default() }
+        TierDouble {
+            inner,
+            fault: Mutex::new(Fault::None),
+            read_delay: Mutex::new(None),
+            late_answer: Mutex::new(None),
+            calls: Calls::default(),
+        }
     }
 
     pub fn set_fault(&self, fault: Fault) {
@@ -76,6 +90,13 @@ impl<T: Tier> TierDouble<T> {
     /// Delay every `get` by `delay` (use with paused tokio time).
     pub fn set_read_delay(&self, delay: Option<Duration>) {
         *self.read_delay.lock() = delay;
+    }
+
+    /// Answer every read (`get`, `get_stream`) `delay` after it found the
+    /// value: the value is the one held when the call came (a slow answer on its way while a writer
+    /// changes the object).
+    pub fn set_late_answer(&self, delay: Option<Duration>) {
+        *self.late_answer.lock() = delay;
     }
 
     /// Reads of an object: `get` and `get_stream` calls.
@@ -94,6 +115,14 @@ impl<T: Tier> TierDouble<T> {
             tokio::time::sleep(delay).await;
         }
         self.check(false)
+    }
+
+    /// The configured late answer's wait, after a read found its value.
+    async fn answer_late(&self) {
+        let late = *self.late_answer.lock();
+        if let Some(delay) = late {
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// `object` as the double serves it. Under `CorruptReads` its bytes are
@@ -121,12 +150,28 @@ impl<T: Tier> TierDouble<T> {
             Fault::FailAll => true,
             Fault::FailReads => !write,
             Fault::FailWrites => write,
-            Fault::None | Fault::CorruptReads => false,
+            Fault::None | Fault::CorruptReads | Fault::WritesLandThenFail | Fault::WritesLandThenHang => false,
         };
         if fail {
             return Err(TierError::new(TierErrorKind::Unavailable, "double", "injected fault"));
         }
         Ok(())
+    }
+}
+
+impl<T> TierDouble<T> {
+    /// The answer of a write carried out, as the configured fault lets it
+    /// arrive.
+    async fn after_write<R>(&self, done: Result<R, TierError>) -> Result<R, TierError> {
+        let fault = *self.fault.lock();
+        match fault {
+            Fault::WritesLandThenFail => {
+                done?;
+                Err(TierError::new(TierErrorKind::Unavailable, "double", "injected fault: the answer was lost"))
+            }
+            Fault::WritesLandThenHang => futures::future::pending().await,
+            _ => done,
+        }
     }
 }
 
@@ -150,6 +195,7 @@ impl<T: Tier> Tier for TierDouble<T> {
         count(&self.calls.get);
         self.before_read().await?;
         let object = self.inner.get(key).await?;
+        self.answer_late().await;
         object.map(|o| self.as_read(o)).transpose()
     }
 
@@ -157,7 +203,9 @@ impl<T: Tier> Tier for TierDouble<T> {
     async fn get_stream(&self, key: &str, buffer_max: u64) -> Result<Option<Fetched>, TierError> {
         count(&self.calls.get_stream);
         self.before_read().await?;
-        Ok(match self.inner.get_stream(key, buffer_max).await? {
+        let found = self.inner.get_stream(key, buffer_max).await?;
+        self.answer_late().await;
+        Ok(match found {
             Some(Fetched::Whole(o)) => Some(Fetched::Whole(self.as_read(o)?)),
             other => other,
         })
@@ -174,19 +222,22 @@ impl<T: Tier> Tier for TierDouble<T> {
         self.check(true)?;
         let mut meta = (*object.meta).clone();
         meta.etag = Some(format!("double-{}", &meta.checksum[..16]));
-        self.inner.put(Object::new(meta, object.data)).await
+        let stored = self.inner.put(Object::new(meta, object.data)).await;
+        self.after_write(stored).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
         count(&self.calls.delete);
         self.check(true)?;
-        self.inner.delete(key).await
+        let deleted = self.inner.delete(key).await;
+        self.after_write(deleted).await
     }
 
     async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
         count(&self.calls.set_expiry);
         self.check(true)?;
-        self.inner.set_expiry(key, expires_ms).await
+        let updated = self.inner.set_expiry(key, expires_ms).await;
+        self.after_write(updated).await
     }
 
     fn list(&self, prefix: &str) -> KeyStream {
@@ -200,7 +251,8 @@ impl<T: Tier> Tier for TierDouble<T> {
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
         count(&self.calls.delete_prefix);
         self.check(true)?;
-        self.inner.delete_prefix(prefix).await
+        let deleted = self.inner.delete_prefix(prefix).await;
+        self.after_write(deleted).await
     }
 }
 

@@ -478,10 +478,11 @@ impl TieredStore {
         for tier in [TierId::Hot, TierId::Warm] {
             self.drop_copy(tier, key).await;
         }
+        let change = self.inner.stripes.changing(key);
         if let Err(err) = self.inner.cold.delete(key).await {
             tracing::warn!(key, ?err, "could not remove an expired object from cold");
         }
-        self.inner.stripes.bump(key);
+        drop(change);
     }
 }
 
