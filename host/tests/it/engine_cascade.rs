@@ -173,6 +173,85 @@ async fn a_change_that_fails_or_is_dropped_after_landing_leaves_no_stale_copy() 
     Ok(())
 }
 
+/// A file tier's change keeps its turn until its file work ends, even when
+/// its caller stops waiting (a client that hung up during a promotion to
+/// warm): the change to the key asked for next runs after it. Without that,
+/// an abandoned write to warm could land after the delete that followed it
+/// and bring the object back, and an abandoned older write to a local cold
+/// directory could land over the newer version written after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_change_whose_caller_left_still_runs_before_the_next() -> anyhow::Result<()> {
+    use tiered::store::LocalColdTier;
+    let dir = tempfile::tempdir()?;
+    let warm = DiskTier::open(dir.path().join("warm"), 1 << 30)?;
+    let cold = LocalColdTier::open(dir.path().join("cold"))?;
+    let object = |byte, len| tiered::store::contract::object("k", &vec![byte; len], 1);
+    // The abandoned write (its 32 MiB hashed, written and synced) has no
+    // caller to say when it ends: watch for 2 s whether it lands late.
+    async fn stays<F: std::future::Future<Output = bool>>(mut holds: impl FnMut() -> F) -> bool {
+        for _ in 0..40 {
+            if !holds().await {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
+    }
+
+    // Polled once: its file work starts on the blocking pool, and its
+    // caller is gone.
+    assert!(futures::FutureExt::now_or_never(warm.put(object(1, 32 << 20))).is_none(), "abandoned");
+    warm.delete("k").await?;
+    assert!(stays(|| async { warm.get("k").await.is_ok_and(|o| o.is_none()) }).await, "the write came back");
+    assert_eq!(tiered::store::CacheTier::usage(&warm).bytes, 0);
+
+    assert!(futures::FutureExt::now_or_never(cold.put(object(1, 32 << 20))).is_none(), "abandoned");
+    cold.put(object(2, 1000)).await?;
+    let newer = || async { cold.get("k").await.ok().flatten().is_some_and(|o| o.data.len() == 1000 && o.data[0] == 2) };
+    assert!(stays(newer).await, "the older write landed over the newer");
+    Ok(())
+}
+
+/// An eviction round dropped half-way (the write that needed the room
+/// dropped while a victim is being demoted to a slow warm tier) still removes
+/// the rest of its victims: each was taken out of the eviction order already,
+/// and one left in the tier would count in its usage without ever being
+/// chosen again. The same round run to its end is the reference.
+#[tokio::test(start_paused = true)]
+async fn an_eviction_round_dropped_half_way_still_removes_its_victims() -> anyhow::Result<()> {
+    use tiered::store::CacheTier;
+    let hot_only = || SetOptions { skip: TierSet { hot: false, warm: true }, ..Default::default() };
+    let mut held = Vec::new();
+    for dropped in [false, true] {
+        // Objects of up to 128 KiB (1/16 of it) go to a 2 MiB hot tier.
+        let hot = Arc::new(MemoryTier::new(2 << 20));
+        let warm = Arc::new(TierDouble::wrapping(Arc::new(MemoryTier::new(1 << 30))));
+        let store =
+            TieredStore::builder().hot(hot.clone()).warm(warm.clone()).cold(Arc::new(TierDouble::new())).build()?;
+        for i in 0..100u32 {
+            store.set(&format!("k{i}"), vec![i as u8; 20_000], hot_only()).await?;
+        }
+        assert_eq!(hot.usage().objects, 100);
+        // 128 KiB more: several victims, each demoted to warm first, at
+        // 100 ms a write.
+        warm.set_write_delay(Some(Duration::from_millis(100)));
+        let write = store.set("big", vec![9u8; 128 << 10], hot_only());
+        if dropped {
+            // Polled once: it runs until the first demotion, and is dropped
+            // there.
+            assert!(futures::FutureExt::now_or_never(write).is_none(), "dropped during the round");
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            held.push(hot.usage().objects + 1);
+        } else {
+            assert!(write.await?.tiers.contains(&TierId::Hot));
+            held.push(hot.usage().objects);
+        }
+    }
+    assert!(held[0] < 100, "the round had victims: {held:?}");
+    assert_eq!(held[1], held[0], "hot after the dropped round (+ the write it dropped) vs the round run to its end");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_corrupt_cached_copy_is_dropped_and_refetched() -> anyhow::Result<()> {
     let r = rig();
