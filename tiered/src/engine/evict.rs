@@ -337,13 +337,10 @@ impl TieredStore {
     }
 
     /// Deletes victims taken out of `tier`'s table; hot ones warm does not
-    /// hold are offered to warm first. Dropped half-way (its caller's future
-    /// dropped, during a demotion's disk write), it leaves the rest to a task
-    /// of their own ([`Unremoved`]).
+    /// hold are offered to warm first.
     async fn remove_victims(&self, tier: TierId, cache: &dyn CacheTier, victims: Vec<Victim>) {
         let counters = self.inner.counters.tier(tier);
-        let mut left = Unremoved { store: self, tier, victims, done: 0 };
-        while let Some(victim) = left.victims.get(left.done) {
+        for victim in victims {
             if tier == TierId::Hot {
                 self.demote(&victim.key).await;
             }
@@ -355,7 +352,6 @@ impl TieredStore {
                     tracing::warn!(key = %victim.key, tier = cache.name(), %err, "eviction failed");
                 }
             }
-            left.done += 1;
         }
     }
 
@@ -382,38 +378,5 @@ impl TieredStore {
         {
             bump(&inner.counters.hot.demotions);
         }
-    }
-}
-
-/// Victims of an eviction round taken out of their tier's table, the first
-/// `done` of them removed from the tier. Dropped before all are (the round's
-/// future dropped), it removes the rest on a task of its own: a victim left
-/// in the tier but not in the table would count in the tier's usage and
-/// never be chosen again, so the tier would stay over its budget.
-struct Unremoved<'a> {
-    store: &'a TieredStore,
-    tier: TierId,
-    victims: Vec<Victim>,
-    done: usize,
-}
-
-impl Drop for Unremoved<'_> {
-    fn drop(&mut self) {
-        if self.done >= self.victims.len() {
-            return;
-        }
-        let rest = self.victims.split_off(self.done);
-        let (tier, count) = (self.tier, rest.len());
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(tier = %tier, count, "an eviction round was dropped outside a runtime: victims left in the tier");
-            return;
-        };
-        tracing::debug!(tier = %tier, count, "an eviction round was dropped: removing its victims on a task");
-        let store = self.store.clone();
-        runtime.spawn(async move {
-            if let Some(cache) = store.cache(tier) {
-                Box::pin(store.remove_victims(tier, cache.as_ref(), rest)).await;
-            }
-        });
     }
 }

@@ -3,7 +3,7 @@
 //! It wraps a real tier (by default an unbounded [`MemoryTier`]) so it stores
 //! and serves objects faithfully, counts every call by operation, and can be
 //! told to fail reads, writes or everything, to delay reads (so concurrent
-//! callers pile up) or writes, to answer reads late with the value they found at once,
+//! callers pile up), to answer reads late with the value they found at once,
 //! to carry out writes and lose their answers, or to serve corrupted bytes.
 
 use std::sync::Arc;
@@ -61,7 +61,6 @@ pub struct TierDouble<T = MemoryTier> {
     fault: Mutex<Fault>,
     read_delay: Mutex<Option<Duration>>,
     late_answer: Mutex<Option<Duration>>,
-    write_delay: Mutex<Option<Duration>>,
     pub calls: Calls,
 }
 
@@ -80,7 +79,6 @@ impl<T: Tier> TierDouble<T> {
             fault: Mutex::new(Fault::None),
             read_delay: Mutex::new(None),
             late_answer: Mutex::new(None),
-            write_delay: Mutex::new(None),
             calls: Calls::default(),
         }
     }
@@ -99,11 +97,6 @@ impl<T: Tier> TierDouble<T> {
     /// changes the object).
     pub fn set_late_answer(&self, delay: Option<Duration>) {
         *self.late_answer.lock() = delay;
-    }
-
-    /// Delay every `put` by `delay` before it writes (a slow disk).
-    pub fn set_write_delay(&self, delay: Option<Duration>) {
-        *self.write_delay.lock() = delay;
     }
 
     /// Reads of an object: `get` and `get_stream` calls.
@@ -226,10 +219,6 @@ impl<T: Tier> Tier for TierDouble<T> {
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
         count(&self.calls.put);
-        let delay = *self.write_delay.lock();
-        if let Some(delay) = delay {
-            tokio::time::sleep(delay).await;
-        }
         self.check(true)?;
         let mut meta = (*object.meta).clone();
         meta.etag = Some(format!("double-{}", &meta.checksum[..16]));

@@ -16,10 +16,7 @@
 //! hash (and a header of file format 3 against its own). Reads of objects up
 //! to [`INLINE_READ_MAX`] bytes run on the calling task: from the page cache
 //! they cost less than a hop to the blocking pool. Larger reads and all
-//! writes run on the blocking pool; a change to a key (write, delete, expiry
-//! rewrite) runs after the changes to it asked for before, and holds its
-//! turn until its file work ends, even if its caller stopped waiting
-//! (`change_order`).
+//! writes run on the blocking pool.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +24,6 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::change_order::ChangeOrder;
 use super::files::FileStore;
 use super::listing::{Page, PageRequest};
 use super::{CacheTier, Fetched, KeyStream, RangeRead, Resident, SourceTier, Spooled, Tier, Usage};
@@ -108,7 +104,6 @@ impl FileRole for Source {
 pub struct FileTier<R> {
     files: Arc<FileStore>,
     role: R,
-    order: ChangeOrder,
 }
 
 /// The on-disk warm tier.
@@ -125,7 +120,7 @@ impl FileTier<Cache> {
 
     pub fn open_with_clock(dir: impl AsRef<Path>, capacity: u64, clock: Arc<dyn Clock>) -> Result<Self, TierError> {
         let files = FileStore::open(dir.as_ref(), Cache::NAME, Cache::DURABLE, clock)?;
-        Ok(FileTier { files: Arc::new(files), role: Cache { capacity }, order: ChangeOrder::new() })
+        Ok(FileTier { files: Arc::new(files), role: Cache { capacity } })
     }
 }
 
@@ -133,7 +128,7 @@ impl FileTier<Source> {
     /// Open (or create) the cold directory.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, TierError> {
         let files = FileStore::open(dir.as_ref(), Source::NAME, Source::DURABLE, Arc::new(SystemClock))?;
-        Ok(FileTier { files: Arc::new(files), role: Source, order: ChangeOrder::new() })
+        Ok(FileTier { files: Arc::new(files), role: Source })
     }
 }
 
@@ -144,21 +139,6 @@ impl<R: FileRole> FileTier<R> {
         let seconds = started.elapsed().as_secs_f64();
         metrics::histogram!(crate::metrics::DISK_OPERATION_SECONDS, "kind" => R::NAME, "operation" => operation)
             .record(seconds);
-    }
-
-    /// Runs blocking file work that changes `key` on the blocking pool, in
-    /// its turn ([`ChangeOrder`]).
-    async fn change<T: Send + 'static>(
-        &self,
-        key: &str,
-        work: impl FnOnce(&FileStore) -> Result<T, TierError> + Send + 'static,
-    ) -> Result<T, TierError> {
-        let turn = self.order.key(key).await;
-        self.blocking(move |files| {
-            let _turn = turn;
-            work(files)
-        })
-        .await
     }
 
     /// Runs blocking file work on the blocking pool.
@@ -204,8 +184,7 @@ impl<R: FileRole> Tier for FileTier<R> {
             None => object,
         };
         let (stored, started) = (object.meta.clone(), Instant::now());
-        let key = stored.key.clone();
-        self.change(&key, move |files| files.write(&object)).await?;
+        self.blocking(move |files| files.write(&object)).await?;
         self.timed("write", started);
         Ok(stored)
     }
@@ -218,8 +197,7 @@ impl<R: FileRole> Tier for FileTier<R> {
         let (written, path, hash) = (stored.clone(), file.path().to_path_buf(), file.data_hash);
         let table = file.chunk_table.clone();
         let started = Instant::now();
-        let key = stored.key.clone();
-        self.change(&key, move |files| files.write_from_file(&written, &path, hash, &table)).await?;
+        self.blocking(move |files| files.write_from_file(&written, &path, hash, &table)).await?;
         self.timed("write", started);
         Ok(stored)
     }
@@ -264,14 +242,14 @@ impl<R: FileRole> Tier for FileTier<R> {
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
         let owned = key.to_string();
-        self.change(key, move |files| files.remove(&owned)).await
+        self.blocking(move |files| files.remove(&owned)).await
     }
 
     /// Rewrites the file atomically (the data copied through one chunk at a
     /// time, verified on the way).
     async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
         let owned = key.to_string();
-        Ok(self.change(key, move |files| files.rewrite_expiry(&owned, expires_ms)).await?.map(Arc::new))
+        Ok(self.blocking(move |files| files.rewrite_expiry(&owned, expires_ms)).await?.map(Arc::new))
     }
 
     fn list(&self, prefix: &str) -> KeyStream {
@@ -280,9 +258,7 @@ impl<R: FileRole> Tier for FileTier<R> {
 
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
         let prefix = prefix.to_string();
-        let turns = self.order.all().await;
         self.blocking(move |files| {
-            let _turns = turns;
             let mut removed = 0;
             for key in files.keys(&prefix) {
                 if files.remove(&key)? {

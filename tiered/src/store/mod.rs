@@ -16,9 +16,7 @@
 //! [`files`] and [`format`] are the on-disk object directory and file format
 //! under the file tiers; [`file_copy`] writes their large objects without
 //! holding them in memory, and `file_read` reads them back as verified
-//! streams, whole or a range (checking only the chunks that cover it);
-//! `change_order` runs a file tier's changes to one key in the order they
-//! were asked for, each to its end, even when its caller stopped waiting.
+//! streams, whole or a range (checking only the chunks that cover it).
 //!
 //! Large objects: [`spool`] holds a body in a temporary file while its
 //! checksums are computed, [`Tier::put_file`] stores from such a file, and
@@ -33,7 +31,6 @@
 //! A miss is `Ok(None)`, never an error. Cache tiers keep volatile access
 //! statistics ([`Access`]) in memory; nothing about reads is ever written back.
 
-mod change_order;
 #[cfg(any(test, feature = "test-util"))]
 pub mod contract;
 #[cfg(any(test, feature = "test-util"))]
