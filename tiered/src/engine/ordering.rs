@@ -12,7 +12,11 @@
 //! Why that is enough: if the ticket holds, no write to the key finished its
 //! cold write after the ticket was taken, so the value read is not older than
 //! any acknowledged write; and while the fill holds the stripe lock no write can
-//! interleave.
+//! interleave. One window is left: a change whose future is dropped bumps the
+//! generation at once, but the request it abandoned may land later (a file
+//! write still running on the blocking pool, an S3 request already sent). A
+//! reader that takes its ticket in between and reads the old value can cache
+//! it.
 //!
 //! Operations on many keys at once (prefix invalidation, clearing a tier) do
 //! not take stripe locks. Instead they hold the store-wide fill gate
