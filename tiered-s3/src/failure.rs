@@ -151,16 +151,40 @@ impl<C: ObjectClient> FailureClient<C> {
     /// `call` (the wrapped client's request for `op`) under the failure
     /// this call of `op` meets, if any.
     async fn run<T>(&self, op: Op, call: impl Future<Output = Result<T, ClientError>>) -> Result<T, ClientError> {
-        match self.take(op) {
-            Some(Failure::Error(err)) => Err(err),
-            Some(Failure::Hang) => futures::future::pending().await,
-            Some(Failure::AnswerLost(err)) => {
-                call.await?;
-                Err(err)
-            }
-            // Body and key failures apply to their own operation only.
-            Some(Failure::BodyBreaks(_) | Failure::BodyEndsShort(_) | Failure::KeysFail { .. }) | None => call.await,
+        answer(self.take(op), call).await
+    }
+
+    /// A GetObject, whole or ranged (`call`), under the failure drawn for
+    /// it: a request failure as [`run`](Self::run) applies it, a body
+    /// failure to the answer's `body`.
+    async fn get<R>(
+        &self,
+        call: impl Future<Output = Result<R, ClientError>>,
+        body: fn(&mut R) -> &mut BodyStream,
+    ) -> Result<R, ClientError> {
+        let failure = self.take(Op::GetObject);
+        let mut reply = answer(failure.clone(), call).await?;
+        let stream = body(&mut reply);
+        *stream = with_body_failure(failure, std::mem::replace(stream, futures::stream::empty().boxed()));
+        Ok(reply)
+    }
+}
+
+/// `call`'s answer under `failure`: an error instead, no answer ever, or the
+/// request carried out and its answer lost; body and key failures are the
+/// caller's to apply.
+async fn answer<T>(
+    failure: Option<Failure>,
+    call: impl Future<Output = Result<T, ClientError>>,
+) -> Result<T, ClientError> {
+    match failure {
+        Some(Failure::Error(err)) => Err(err),
+        Some(Failure::Hang) => futures::future::pending().await,
+        Some(Failure::AnswerLost(err)) => {
+            call.await?;
+            Err(err)
         }
+        Some(Failure::BodyBreaks(_) | Failure::BodyEndsShort(_) | Failure::KeysFail { .. }) | None => call.await,
     }
 }
 
@@ -206,35 +230,11 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
     }
 
     async fn get_object(&self, key: &str, if_none_match: Option<&str>) -> Result<GetReply, ClientError> {
-        let failure = self.take(Op::GetObject);
-        match failure {
-            Some(Failure::Error(err)) => return Err(err),
-            Some(Failure::Hang) => futures::future::pending().await,
-            Some(Failure::AnswerLost(err)) => {
-                self.inner.get_object(key, if_none_match).await?;
-                return Err(err);
-            }
-            _ => {}
-        }
-        let mut reply = self.inner.get_object(key, if_none_match).await?;
-        reply.body = with_body_failure(failure, reply.body);
-        Ok(reply)
+        self.get(self.inner.get_object(key, if_none_match), |reply: &mut GetReply| &mut reply.body).await
     }
 
     async fn get_object_range(&self, key: &str, range: &str) -> Result<RangeReply, ClientError> {
-        let failure = self.take(Op::GetObject);
-        match failure {
-            Some(Failure::Error(err)) => return Err(err),
-            Some(Failure::Hang) => futures::future::pending().await,
-            Some(Failure::AnswerLost(err)) => {
-                self.inner.get_object_range(key, range).await?;
-                return Err(err);
-            }
-            _ => {}
-        }
-        let mut reply = self.inner.get_object_range(key, range).await?;
-        reply.body = with_body_failure(failure, reply.body);
-        Ok(reply)
+        self.get(self.inner.get_object_range(key, range), |reply: &mut RangeReply| &mut reply.body).await
     }
 
     async fn put_object(&self, key: &str, head: PutHead, body: Bytes) -> Result<Option<String>, ClientError> {
@@ -287,8 +287,6 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
 
     async fn delete_objects(&self, keys: &[String]) -> Result<DeleteReply, ClientError> {
         match self.take(Op::DeleteObjects) {
-            Some(Failure::Error(err)) => Err(err),
-            Some(Failure::Hang) => futures::future::pending().await,
             Some(Failure::KeysFail { count, code, message }) => {
                 let count = count.min(keys.len());
                 let mut reply = self.inner.delete_objects(&keys[count..]).await?;
@@ -300,11 +298,7 @@ impl<C: ObjectClient> ObjectClient for FailureClient<C> {
                 reply.failed.splice(0..0, failed);
                 Ok(reply)
             }
-            Some(Failure::AnswerLost(err)) => {
-                self.inner.delete_objects(keys).await?;
-                Err(err)
-            }
-            Some(_) | None => self.inner.delete_objects(keys).await,
+            failure => answer(failure, self.inner.delete_objects(keys)).await,
         }
     }
 }
