@@ -4,6 +4,9 @@
 //! [`History`]; a write is acknowledged when the service answered 200/201,
 //! and one that got no answer may or may not have happened.
 //!
+//! A request left unanswered for [`ANSWER_TIMEOUT`] fails the run, with what
+//! a fresh connection to the same server then sees, instead of hanging it.
+//!
 //! Checked at the end: every read during the run and a final read of every
 //! key after one more kill obey the history rule (nothing acknowledged lost,
 //! nothing stale, no bytes that were never written for the key), and the disk
@@ -56,6 +59,11 @@ pub struct Outcome {
 
 const SIZES: [usize; 6] = [20, 700, 4_000, 25_000, 90_000, 300_000];
 
+/// How long a request may wait for its answer. A killed server's requests
+/// fail at once (the connection is reset), so only a server that stopped
+/// answering, or a client that lost its request, waits this long.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Run `plan` against `tiered serve` on `data_dir` with `config`.
 pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Result<Outcome> {
     let mut server = Server::start(data_dir, config).await?;
@@ -74,7 +82,7 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
                 let key = format!("crash/{}", rng.below(plan.keys));
                 let ok = if writer {
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    put(&client, &history, &key, id, *rng.pick(&SIZES), &unacked).await
+                    put(&client, &history, &key, id, *rng.pick(&SIZES), &unacked).await?
                 } else {
                     get(&client, &history, &key).await?
                 };
@@ -108,7 +116,8 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
 
     outcome.violations = history.violations();
     for key in history.keys() {
-        let reply = server.http.get(&format!("/v1/objects/{key}")).await?;
+        let path = format!("/v1/objects/{key}");
+        let reply = answered(&server.http, &format!("GET {path} (final read)"), server.http.get(&path)).await??;
         let id = match reply.status.as_u16() {
             200 => Some(id_of(&key, &reply.body).with_context(|| format!("{key}: bytes nobody wrote"))?),
             404 => None,
@@ -126,21 +135,24 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
     Ok(outcome)
 }
 
-async fn put(http: &Http, history: &History, key: &str, id: u64, len: usize, unacked: &AtomicU64) -> bool {
+/// A write; `Ok(false)` when it was not acknowledged.
+async fn put(http: &Http, history: &History, key: &str, id: u64, len: usize, unacked: &AtomicU64) -> Result<bool> {
     let start = history.now();
-    let reply = http.put(&format!("/v1/objects/{key}"), value_for(key, id, len)).await;
+    let path = format!("/v1/objects/{key}");
+    let reply = answered(http, &format!("PUT {path} ({len} bytes)"), http.put(&path, value_for(key, id, len))).await?;
     let acked = reply.as_ref().is_ok_and(|r| r.status.is_success());
     if !acked {
         unacked.fetch_add(1, Ordering::Relaxed);
     }
     history.write(key, Write { id: Some(id), start, end: history.now(), acked });
-    acked
+    Ok(acked)
 }
 
 /// A read; `Ok(false)` when the service was down. Bytes nobody wrote fail.
 async fn get(http: &Http, history: &History, key: &str) -> Result<bool> {
     let start = history.now();
-    let Ok(reply) = http.get(&format!("/v1/objects/{key}")).await else { return Ok(false) };
+    let path = format!("/v1/objects/{key}");
+    let Ok(reply) = answered(http, &format!("GET {path}"), http.get(&path)).await? else { return Ok(false) };
     let id = match reply.status.as_u16() {
         200 => Some(id_of(key, &reply.body).with_context(|| format!("{key}: read bytes nobody wrote"))?),
         404 => None,
@@ -148,6 +160,41 @@ async fn get(http: &Http, history: &History, key: &str) -> Result<bool> {
     };
     history.read(Read { key: key.to_string(), id, start, end: history.now() });
     Ok(true)
+}
+
+/// `request`'s outcome, or an error if it waited [`ANSWER_TIMEOUT`] for an
+/// answer; the error says what a fresh connection to the same server then
+/// gets (a health check, the same key's read, the stats), which tells a
+/// server that stopped answering from a client that lost its request.
+async fn answered(
+    http: &Http,
+    what: &str,
+    request: impl std::future::Future<Output = Result<super::server::Reply>>,
+) -> Result<Result<super::server::Reply>> {
+    let Ok(outcome) = tokio::time::timeout(ANSWER_TIMEOUT, request).await else {
+        let fresh = Http::new(http.addr());
+        let probe = |path: String| {
+            let fresh = fresh.clone();
+            async move {
+                match tokio::time::timeout(Duration::from_secs(5), fresh.get(&path)).await {
+                    Ok(Ok(reply)) if path.starts_with("/v1/objects/") => {
+                        format!("{path}: {}, {} bytes", reply.status, reply.body.len())
+                    }
+                    Ok(Ok(reply)) => format!("{path}: {} {}", reply.status, String::from_utf8_lossy(&reply.body)),
+                    Ok(Err(err)) => format!("{path}: {err:#}"),
+                    Err(_) => format!("{path}: no answer in 5 s either"),
+                }
+            }
+        };
+        let same = what.split_whitespace().nth(1).unwrap_or("/healthz").to_string();
+        let seen = [probe("/healthz".into()).await, probe(same).await, probe("/v1/stats".into()).await];
+        anyhow::bail!(
+            "{what} to {}: no answer in {ANSWER_TIMEOUT:?}; a fresh connection then got:\n{}",
+            http.addr(),
+            seen.join("\n")
+        );
+    };
+    Ok(outcome)
 }
 
 /// `GET /v1/stats` for warm agrees with the files under `warm/objects`, and

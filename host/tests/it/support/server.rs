@@ -125,6 +125,11 @@ impl Http {
     pub async fn put(&self, path: &str, body: impl Into<Bytes>) -> Result<Reply> {
         self.send(Method::PUT, path, &[], body).await
     }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 /// A running `tiered serve`.
