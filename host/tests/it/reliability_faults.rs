@@ -6,7 +6,6 @@
 //! holds the object; recovery needs no restart. Cold stopped outright is
 //! `s3_outage.rs` (its own test binary: it halts the shared S3 server).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ fn tier_stats(store: &TieredStore, tier: TierId) -> tiered::engine::TierStats {
 
 /// The S3 tier, reached through a fault proxy.
 async fn s3_behind_proxy(test: &str) -> anyhow::Result<(S3Tier, Proxy)> {
-    let (mut config, proxy) = proxied_config(test).await?;
+    let (mut config, proxy) = Proxy::before_s3(test).await?;
     // Timeouts a busy machine's S3 server still answers within in pass mode
     // (the set-up and recovery requests take this road too).
     config.operation_timeout_ms = 3_000;
@@ -31,19 +30,6 @@ async fn s3_behind_proxy(test: &str) -> anyhow::Result<(S3Tier, Proxy)> {
     let tier = S3Tier::connect(config).await?;
     tier.check().await?;
     Ok((tier, proxy))
-}
-
-/// The live settings, with the endpoint of a fault proxy in front of them.
-async fn proxied_config(test: &str) -> anyhow::Result<(tiered_s3::S3Config, Proxy)> {
-    let mut config = crate::support::s3::config(test);
-    let endpoint = config.endpoint.clone().ok_or_else(|| anyhow::anyhow!("the proxy needs an S3 endpoint URL"))?;
-    let target: SocketAddr = tokio::net::lookup_host(endpoint.trim_start_matches("http://").trim_end_matches('/'))
-        .await?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
-    let proxy = Proxy::start(target).await?;
-    config.endpoint = Some(proxy.url());
-    Ok((config, proxy))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,7 +89,7 @@ async fn slow_or_cut_cold_fails_writes_cleanly_and_recovers() -> anyhow::Result<
 #[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn a_request_left_unanswered_is_cut_and_sent_again() -> anyhow::Result<()> {
     use tiered::store::Tier;
-    let (config, proxy) = proxied_config("faults-hang").await?;
+    let (config, proxy) = Proxy::before_s3("faults-hang").await?;
     let config = tiered_s3::S3Config { operation_timeout_ms: 30_000, max_attempts: 2, ..config };
 
     let bounded = S3Tier::connect(tiered_s3::S3Config { attempt_timeout_ms: 1_000, ..config.clone() }).await?;
@@ -151,7 +137,7 @@ async fn a_retried_attempt_is_counted_apart_from_the_operation() -> anyhow::Resu
 #[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn a_multipart_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> {
     use tiered::store::Tier;
-    let (config, proxy) = proxied_config("faults-abandon").await?;
+    let (config, proxy) = Proxy::before_s3("faults-abandon").await?;
     let tier = S3Tier::connect(tiered_s3::S3Config { multipart_threshold: 5 << 20, ..config }).await?;
     tier.check().await?;
     // The bucket's uploads, seen past the proxy.
@@ -168,9 +154,12 @@ async fn a_multipart_upload_dropped_half_way_is_aborted() -> anyhow::Result<()> 
 
     // 64 KiB every 10 ms: a 5 MiB part takes about a second to go through.
     proxy.set(Mode::Delay(10));
+    let before = tier.requests();
     let mut put = Box::pin(tier.put(crate::support::object("big", &vec![7u8; 12 << 20], 1)));
+    // Open in the bucket, and its id known to the tier: a part was sent (the
+    // bucket lists an upload before its creator has the answer).
     let opened = async {
-        while open_uploads().await? == 0 {
+        while open_uploads().await? == 0 || tier.requests().put == before.put {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         anyhow::Ok(())

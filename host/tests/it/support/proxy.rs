@@ -97,6 +97,20 @@ impl Proxy {
         *self.mode.lock() = mode;
     }
 
+    /// The live S3 settings of `test` (see `support::s3::config`), with this
+    /// proxy's endpoint in front of the server's.
+    pub async fn before_s3(test: &str) -> anyhow::Result<(tiered_s3::S3Config, Proxy)> {
+        let mut config = super::s3::config(test);
+        let endpoint = config.endpoint.clone().ok_or_else(|| anyhow::anyhow!("the proxy needs an S3 endpoint URL"))?;
+        let target: SocketAddr = tokio::net::lookup_host(endpoint.trim_start_matches("http://").trim_end_matches('/'))
+            .await?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("cannot resolve {endpoint}"))?;
+        let proxy = Proxy::start(target).await?;
+        config.endpoint = Some(proxy.url());
+        Ok((config, proxy))
+    }
+
     /// `http://addr`, for an S3 endpoint setting.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
