@@ -60,6 +60,8 @@ pub struct Exporter {
     http: Box<[OnceLock<metrics::Histogram>]>,
     /// Handles of `tiered_http_responses_total`, by status class.
     responses: [OnceLock<metrics::Counter>; STATUSES.len()],
+    /// Handles of `tiered_http_requests_abandoned_total`, by route.
+    abandoned: [OnceLock<metrics::Counter>; ROUTES.len()],
 }
 
 static EXPORTER: OnceLock<Exporter> = OnceLock::new();
@@ -109,6 +111,7 @@ impl Exporter {
             deciding: Mutex::new(None),
             http: (0..series).map(|_| OnceLock::new()).collect(),
             responses: Default::default(),
+            abandoned: Default::default(),
         }))
     }
 
@@ -238,6 +241,10 @@ fn describe(histograms: bool) {
         ("tiered_policy_log_dropped_total", "Policy messages dropped because the policy was over its log budget."),
         ("tiered_http_responses_total", "HTTP responses sent, by status class."),
         (
+            "tiered_http_requests_abandoned_total",
+            "HTTP requests whose client left before the response was ready, by route.",
+        ),
+        (
             "tiered_s3_api_responses_total",
             "S3 endpoint responses, by status class and path (direct: a plain read answered without s3s; s3s).",
         ),
@@ -299,13 +306,16 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
 
 /// One request as [`observe`] sees it, for a caller that runs the request
 /// itself ([`super::front`]): begun before the request is handled, ended
-/// with its response.
+/// with its response. Dropped without an end (the client hung up and the
+/// request's future was dropped), it counts the request as abandoned.
 #[derive(Debug)]
 pub struct Observation {
     started: Option<Instant>,
     route: usize,
     method: usize,
     span: tracing::Span,
+    metrics: &'static Exporter,
+    ended: bool,
 }
 
 impl Observation {
@@ -313,7 +323,7 @@ impl Observation {
         let started = state.metrics.histograms.then(Instant::now);
         let (route, method) = (route_of(path), method_of(method));
         let span = request_span(ROUTES[route], METHODS[method], path);
-        Observation { started, route, method, span }
+        Observation { started, route, method, span, metrics: state.metrics, ended: false }
     }
 
     /// The request's span: what handling it does is recorded inside.
@@ -322,8 +332,9 @@ impl Observation {
     }
 
     /// Counts and times `response`, and passes it on.
-    pub fn end(self, state: &AppState, response: Response) -> Response {
-        let Observation { started, route, method, span } = self;
+    pub fn end(mut self, state: &AppState, response: Response) -> Response {
+        self.ended = true;
+        let (started, route, method, span) = (self.started, self.route, self.method, &self.span);
         let metrics = state.metrics;
         let status = status_class(response.status());
         let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
@@ -351,6 +362,22 @@ impl Observation {
             series.record(started.elapsed().as_secs_f64());
         }
         response
+    }
+}
+
+impl Drop for Observation {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let route = ROUTES[self.route];
+        self.metrics.abandoned[self.route]
+            .get_or_init(|| counter!("tiered_http_requests_abandoned_total", "route" => route))
+            .increment(1);
+        if !self.span.is_disabled() {
+            let _in = self.span.enter();
+            tracing::debug!("the client left before the response was ready");
+        }
     }
 }
 

@@ -126,6 +126,45 @@ async fn histograms_can_be_turned_off_keeping_the_counters() -> Result<()> {
 /// Each request runs in a `request` span (debug level) carrying its route,
 /// method, the key's hash (never the key), status class and serving tier:
 /// what happens inside, here the request's own log line, is attributed to it.
+/// A client that hangs up before its answer is ready (a read waiting for a
+/// cold tier that does not answer) is counted as abandoned, by route; a
+/// request answered is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
+async fn a_request_whose_client_left_is_counted_as_abandoned() -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let (config, proxy) = crate::support::proxy::Proxy::before_s3("abandoned").await?;
+    let cold = tiered_s3::S3Tier::connect(config.clone()).await?;
+    tiered::store::Tier::put(&cold, tiered::store::contract::object("cold-only", b"cold value", 1)).await?;
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(dir.path(), &format!("{CONFIG}{}", crate::support::s3::cold_table(&config))).await?;
+    assert_eq!(s.http.put("/v1/objects/cached", "cached value").await?.status, StatusCode::CREATED);
+    assert_eq!(s.http.get("/v1/objects/cached").await?.status, StatusCode::OK);
+    let abandoned = |scrape: &prometheus_parse::Scrape| {
+        value(scrape, "tiered_http_requests_abandoned_total", &[("route", "/v1/objects/:key")])
+    };
+    let (before, _) = scrape(&s).await?;
+    assert_eq!(abandoned(&before), None, "answered requests are not abandoned");
+
+    proxy.set(crate::support::proxy::Mode::Delay(30_000));
+    let mut client = tokio::net::TcpStream::connect(s.addr).await?;
+    client.write_all(b"GET /v1/objects/cold-only HTTP/1.1\r\nhost: tiered\r\n\r\n").await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    drop(client);
+    let mut counted = None;
+    for _ in 0..100 {
+        let (after, _) = scrape(&s).await?;
+        counted = abandoned(&after);
+        if counted.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(counted, Some(1.0), "the read whose client left is counted once");
+    proxy.set(crate::support::proxy::Mode::Pass);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_span_carries_the_key_hash_never_the_key() -> Result<()> {
     let dir = tempfile::tempdir()?;
