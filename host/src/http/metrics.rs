@@ -248,6 +248,10 @@ fn describe(histograms: bool) {
             "tiered_s3_api_responses_total",
             "S3 endpoint responses, by status class and path (direct: a plain read answered without s3s; s3s).",
         ),
+        (
+            "tiered_s3_api_requests_abandoned_total",
+            "S3 endpoint requests whose client left before the response was ready.",
+        ),
         ("tiered_shadow_ended_by_faults_total", "Shadow policies ended because their policy trapped or overran."),
         ("tiered_shadow_reads_total", "Reads the live and the shadow policy were both counted on."),
         ("tiered_shadow_dropped_total", "Requests left out of the comparison because the shadow's queue was full."),

@@ -334,22 +334,29 @@ fn count(via: Via, status: StatusCode) {
         .increment(1);
 }
 
-/// What [`log_request`] needs of a request to log its answer.
+/// `tiered_s3_api_requests_abandoned_total`.
+static ABANDONED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
+
+/// What [`log_request`] needs of a request to log its answer. Dropped
+/// without logging one (the client hung up and the request's future was
+/// dropped), it counts the request as abandoned.
 struct Asked {
     method: axum::http::Method,
     uri: axum::http::Uri,
     started: Instant,
+    logged: bool,
 }
 
 impl Asked {
     fn of<B>(request: &axum::http::Request<B>) -> Asked {
-        Asked { method: request.method().clone(), uri: request.uri().clone(), started: Instant::now() }
+        Asked { method: request.method().clone(), uri: request.uri().clone(), started: Instant::now(), logged: false }
     }
 
-    fn log(self, response: Response, via: Via) -> Response {
+    fn log(mut self, response: Response, via: Via) -> Response {
         count(via, response.status());
-        let Asked { method, uri, started } = self;
-        let (path, status) = (uri.path(), response.status().as_u16());
+        self.logged = true;
+        let (method, started) = (&self.method, self.started);
+        let (path, status) = (self.uri.path(), response.status().as_u16());
         let micros = started.elapsed().as_micros() as u64;
         if response.status().is_server_error() {
             tracing::warn!(%method, path, status, micros, "S3 API request");
@@ -357,5 +364,16 @@ impl Asked {
             tracing::debug!(%method, path, status, micros, "S3 API request");
         }
         response
+    }
+}
+
+impl Drop for Asked {
+    fn drop(&mut self) {
+        if self.logged {
+            return;
+        }
+        ABANDONED.get_or_init(|| metrics::counter!("tiered_s3_api_requests_abandoned_total")).increment(1);
+        let micros = self.started.elapsed().as_micros() as u64;
+        tracing::debug!(method = %self.method, path = self.uri.path(), micros, "S3 API request abandoned by its client");
     }
 }

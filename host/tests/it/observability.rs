@@ -123,48 +123,56 @@ async fn histograms_can_be_turned_off_keeping_the_counters() -> Result<()> {
     Ok(())
 }
 
-/// Each request runs in a `request` span (debug level) carrying its route,
-/// method, the key's hash (never the key), status class and serving tier:
-/// what happens inside, here the request's own log line, is attributed to it.
 /// A client that hangs up before its answer is ready (a read waiting for a
-/// cold tier that does not answer) is counted as abandoned, by route; a
-/// request answered is not.
+/// cold tier that does not answer) is counted as abandoned, through `/v1` by
+/// route and through the S3 endpoint; a request answered is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "live S3: needs TIERED_S3_BUCKET (tests/run-all starts a server and runs it)"]
 async fn a_request_whose_client_left_is_counted_as_abandoned() -> Result<()> {
+    use crate::support::proxy::{Mode, Proxy};
+    use crate::support::s3_api::{Auth, BUCKET, Endpoint};
     use tokio::io::AsyncWriteExt;
-    let (config, proxy) = crate::support::proxy::Proxy::before_s3("abandoned").await?;
+    let (config, proxy) = Proxy::before_s3("abandoned").await?;
     let cold = tiered_s3::S3Tier::connect(config.clone()).await?;
     tiered::store::Tier::put(&cold, tiered::store::contract::object("cold-only", b"cold value", 1)).await?;
     let dir = tempfile::tempdir()?;
-    let s = Server::start(dir.path(), &format!("{CONFIG}{}", crate::support::s3::cold_table(&config))).await?;
+    let cold_table = crate::support::s3::cold_table(&config);
+    let e = Endpoint::start(dir.path(), &format!("{CONFIG}{cold_table}"), Auth::Open).await?;
+    let s = &e.server;
     assert_eq!(s.http.put("/v1/objects/cached", "cached value").await?.status, StatusCode::CREATED);
     assert_eq!(s.http.get("/v1/objects/cached").await?.status, StatusCode::OK);
+    assert_eq!(e.raw.get(&format!("/{BUCKET}/cached")).await?.status, StatusCode::OK);
     let abandoned = |scrape: &prometheus_parse::Scrape| {
-        value(scrape, "tiered_http_requests_abandoned_total", &[("route", "/v1/objects/:key")])
+        let v1 = value(scrape, "tiered_http_requests_abandoned_total", &[("route", "/v1/objects/:key")]);
+        (v1, value(scrape, "tiered_s3_api_requests_abandoned_total", &[]))
     };
-    let (before, _) = scrape(&s).await?;
-    assert_eq!(abandoned(&before), None, "answered requests are not abandoned");
+    let (before, _) = scrape(s).await?;
+    assert_eq!(abandoned(&before), (None, None), "answered requests are not abandoned");
 
-    proxy.set(crate::support::proxy::Mode::Delay(30_000));
-    let mut client = tokio::net::TcpStream::connect(s.addr).await?;
-    client.write_all(b"GET /v1/objects/cold-only HTTP/1.1\r\nhost: tiered\r\n\r\n").await?;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    drop(client);
-    let mut counted = None;
+    proxy.set(Mode::Delay(30_000));
+    for (addr, path) in [(s.addr, "/v1/objects/cold-only".to_string()), (e.addr, format!("/{BUCKET}/cold-only"))] {
+        let mut client = tokio::net::TcpStream::connect(addr).await?;
+        client.write_all(format!("GET {path} HTTP/1.1\r\nhost: tiered\r\n\r\n").as_bytes()).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        drop(client);
+    }
+    let mut counted = (None, None);
     for _ in 0..100 {
-        let (after, _) = scrape(&s).await?;
+        let (after, _) = scrape(s).await?;
         counted = abandoned(&after);
-        if counted.is_some() {
+        if counted.0.is_some() && counted.1.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(counted, Some(1.0), "the read whose client left is counted once");
-    proxy.set(crate::support::proxy::Mode::Pass);
+    assert_eq!(counted, (Some(1.0), Some(1.0)), "each read whose client left is counted once");
+    proxy.set(Mode::Pass);
     Ok(())
 }
 
+/// Each request runs in a `request` span (debug level) carrying its route,
+/// method, the key's hash (never the key), status class and serving tier:
+/// what happens inside, here the request's own log line, is attributed to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_span_carries_the_key_hash_never_the_key() -> Result<()> {
     let dir = tempfile::tempdir()?;
