@@ -63,7 +63,7 @@ impl Service<Request> for Front {
             let observation = metrics::Observation::begin(&state, &parts.method, parts.uri.path());
             let read = objects::read(&state, parts.method, &parts.uri, &parts.headers);
             let response = read.instrument(observation.span().clone()).await;
-            Ok(observation.end(&state, response))
+            Ok(observation.end(response))
         }))
     }
 }

@@ -12,6 +12,10 @@
 //! those of the hand-written exposition this replaces. `docs/http.md` lists
 //! every metric.
 //!
+//! A request's [`Observation`] counts its response, or, dropped before one
+//! was ready (the client hung up), counts it as abandoned; the S3 endpoint
+//! does the same with its own counters (`s3api`).
+//!
 //! Histograms have buckets chosen for what they time: HTTP requests from
 //! 50 µs to 10 s, S3 requests from 1 ms to 30 s, policy calls from 100 ns to
 //! 10 ms, disk-tier operations and eviction rounds from 10 µs to 1 s.
@@ -305,14 +309,13 @@ fn describe(histograms: bool) {
 pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let observation = Observation::begin(&state, request.method(), request.uri().path());
     let response = next.run(request).instrument(observation.span.clone()).await;
-    observation.end(&state, response)
+    observation.end(response)
 }
 
 /// One request as [`observe`] sees it, for a caller that runs the request
 /// itself ([`super::front`]): begun before the request is handled, ended
 /// with its response. Dropped without an end (the client hung up and the
 /// request's future was dropped), it counts the request as abandoned.
-#[derive(Debug)]
 pub struct Observation {
     started: Option<Instant>,
     route: usize,
@@ -320,6 +323,16 @@ pub struct Observation {
     span: tracing::Span,
     metrics: &'static Exporter,
     ended: bool,
+}
+
+impl std::fmt::Debug for Observation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observation")
+            .field("route", &ROUTES[self.route])
+            .field("method", &METHODS[self.method])
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Observation {
@@ -336,10 +349,10 @@ impl Observation {
     }
 
     /// Counts and times `response`, and passes it on.
-    pub fn end(mut self, state: &AppState, response: Response) -> Response {
+    pub fn end(mut self, response: Response) -> Response {
         self.ended = true;
         let (started, route, method, span) = (self.started, self.route, self.method, &self.span);
-        let metrics = state.metrics;
+        let metrics = self.metrics;
         let status = status_class(response.status());
         let tier = match response.headers().get("x-tiered-source").map(|v| v.as_bytes()) {
             Some(b"hot") => 0,
@@ -371,7 +384,8 @@ impl Observation {
 
 impl Drop for Observation {
     fn drop(&mut self) {
-        if self.ended {
+        // A handler that panicked did not lose its client.
+        if self.ended || std::thread::panicking() {
             return;
         }
         let route = ROUTES[self.route];

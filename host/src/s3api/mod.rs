@@ -369,7 +369,8 @@ impl Asked {
 
 impl Drop for Asked {
     fn drop(&mut self) {
-        if self.logged {
+        // A handler that panicked did not lose its client.
+        if self.logged || std::thread::panicking() {
             return;
         }
         ABANDONED.get_or_init(|| metrics::counter!("tiered_s3_api_requests_abandoned_total")).increment(1);

@@ -136,6 +136,7 @@ async fn a_request_whose_client_left_is_counted_as_abandoned() -> Result<()> {
     let cold = tiered_s3::S3Tier::connect(config.clone()).await?;
     tiered::store::Tier::put(&cold, tiered::store::contract::object("cold-only", b"cold value", 1)).await?;
     let dir = tempfile::tempdir()?;
+    // Cold is S3 behind the proxy here, not CONFIG's local directory.
     let cold_table = crate::support::s3::cold_table(&config);
     let e = Endpoint::start(dir.path(), &format!("{CONFIG}{cold_table}"), Auth::Open).await?;
     let s = &e.server;
