@@ -5,7 +5,7 @@
 //! and one that got no answer may or may not have happened.
 //!
 //! A request left unanswered for [`ANSWER_TIMEOUT`] fails the run, with what
-//! a fresh connection to the same server then sees, instead of hanging it.
+//! a fresh connection to the server then sees, instead of hanging it.
 //!
 //! Checked at the end: every read during the run and a final read of every
 //! key after one more kill obey the history rule (nothing acknowledged lost,
@@ -59,10 +59,11 @@ pub struct Outcome {
 
 const SIZES: [usize; 6] = [20, 700, 4_000, 25_000, 90_000, 300_000];
 
-/// How long a request may wait for its answer. A killed server's requests
-/// fail at once (the connection is reset), so only a server that stopped
-/// answering, or a client that lost its request, waits this long.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request may wait for its answer: above the 60 s a cold
+/// operation may take with the S3 tier's default bounds. A killed server's
+/// requests fail at once (the connection is reset), so only a server that
+/// stopped answering, or a client that lost its request, waits this long.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Run `plan` against `tiered serve` on `data_dir` with `config`.
 pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Result<Outcome> {
@@ -82,9 +83,9 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
                 let key = format!("crash/{}", rng.below(plan.keys));
                 let ok = if writer {
                     let id = ids.fetch_add(1, Ordering::Relaxed);
-                    put(&client, &history, &key, id, *rng.pick(&SIZES), &unacked).await?
+                    put(&client, &http, &history, &key, id, *rng.pick(&SIZES), &unacked).await?
                 } else {
-                    get(&client, &history, &key).await?
+                    get(&client, &http, &history, &key).await?
                 };
                 if !ok {
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -117,7 +118,7 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
     outcome.violations = history.violations();
     for key in history.keys() {
         let path = format!("/v1/objects/{key}");
-        let reply = answered(&server.http, &format!("GET {path} (final read)"), server.http.get(&path)).await??;
+        let reply = answered(&server.http, None, &format!("GET {path} (final read)"), server.http.get(&path)).await??;
         let id = match reply.status.as_u16() {
             200 => Some(id_of(&key, &reply.body).with_context(|| format!("{key}: bytes nobody wrote"))?),
             404 => None,
@@ -135,11 +136,21 @@ pub async fn run(data_dir: &Path, config: &str, plan: Plan, rng: &mut Rng) -> Re
     Ok(outcome)
 }
 
-/// A write; `Ok(false)` when it was not acknowledged.
-async fn put(http: &Http, history: &History, key: &str, id: u64, len: usize, unacked: &AtomicU64) -> Result<bool> {
+/// A write; `Ok(false)` when it was not acknowledged. `current` is the
+/// server of the moment (`http`'s unless it was killed since).
+async fn put(
+    http: &Http,
+    current: &RwLock<Http>,
+    history: &History,
+    key: &str,
+    id: u64,
+    len: usize,
+    unacked: &AtomicU64,
+) -> Result<bool> {
     let start = history.now();
     let path = format!("/v1/objects/{key}");
-    let reply = answered(http, &format!("PUT {path} ({len} bytes)"), http.put(&path, value_for(key, id, len))).await?;
+    let what = format!("PUT {path} ({len} bytes)");
+    let reply = answered(http, Some(current), &what, http.put(&path, value_for(key, id, len))).await?;
     let acked = reply.as_ref().is_ok_and(|r| r.status.is_success());
     if !acked {
         unacked.fetch_add(1, Ordering::Relaxed);
@@ -149,10 +160,12 @@ async fn put(http: &Http, history: &History, key: &str, id: u64, len: usize, una
 }
 
 /// A read; `Ok(false)` when the service was down. Bytes nobody wrote fail.
-async fn get(http: &Http, history: &History, key: &str) -> Result<bool> {
+async fn get(http: &Http, current: &RwLock<Http>, history: &History, key: &str) -> Result<bool> {
     let start = history.now();
     let path = format!("/v1/objects/{key}");
-    let Ok(reply) = answered(http, &format!("GET {path}"), http.get(&path)).await? else { return Ok(false) };
+    let Ok(reply) = answered(http, Some(current), &format!("GET {path}"), http.get(&path)).await? else {
+        return Ok(false);
+    };
     let id = match reply.status.as_u16() {
         200 => Some(id_of(key, &reply.body).with_context(|| format!("{key}: read bytes nobody wrote"))?),
         404 => None,
@@ -162,17 +175,26 @@ async fn get(http: &Http, history: &History, key: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// `request`'s outcome, or an error if it waited [`ANSWER_TIMEOUT`] for an
-/// answer; the error says what a fresh connection to the same server then
-/// gets (a health check, the same key's read, the stats), which tells a
-/// server that stopped answering from a client that lost its request.
+/// `request`'s outcome (sent with `http`), or an error if it waited
+/// [`ANSWER_TIMEOUT`] for an answer. The error says whether the server was
+/// killed and replaced meanwhile (`current`: then the client lost its
+/// request) and what a fresh connection to the server of the moment gets
+/// (a health check, the same key's read, the stats), which tells a server
+/// that stopped answering from a client that lost its request.
 async fn answered(
     http: &Http,
+    current: Option<&RwLock<Http>>,
     what: &str,
     request: impl std::future::Future<Output = Result<super::server::Reply>>,
 ) -> Result<Result<super::server::Reply>> {
     let Ok(outcome) = tokio::time::timeout(ANSWER_TIMEOUT, request).await else {
-        let fresh = Http::new(http.addr());
+        let now = current.map_or(http.addr(), |c| c.read().addr());
+        let replaced = if now == http.addr() {
+            String::new()
+        } else {
+            format!(" (that server was killed since; the one now is {now})")
+        };
+        let fresh = Http::new(now);
         let probe = |path: String| {
             let fresh = fresh.clone();
             async move {
@@ -189,7 +211,7 @@ async fn answered(
         let same = what.split_whitespace().nth(1).unwrap_or("/healthz").to_string();
         let seen = [probe("/healthz".into()).await, probe(same).await, probe("/v1/stats".into()).await];
         anyhow::bail!(
-            "{what} to {}: no answer in {ANSWER_TIMEOUT:?}; a fresh connection then got:\n{}",
+            "{what} to {}: no answer in {ANSWER_TIMEOUT:?}{replaced}; a fresh connection then got:\n{}",
             http.addr(),
             seen.join("\n")
         );
@@ -200,7 +222,10 @@ async fn answered(
 /// `GET /v1/stats` for warm agrees with the files under `warm/objects`, and
 /// no temporary file is left in `warm/tmp`.
 pub async fn accounting_matches(server: &Server, data_dir: &Path) -> Result<()> {
-    let stats = server.http.get("/v1/stats").await?.json()?;
+    let stats = tokio::time::timeout(ANSWER_TIMEOUT, server.http.get("/v1/stats"))
+        .await
+        .context("GET /v1/stats: no answer")??
+        .json()?;
     let warm = stats["tiers"].as_array().context("tiers")?.iter().find(|t| t["tier"] == "warm").context("warm")?;
     let files = super::files_under(&data_dir.join("warm").join("objects"));
     let bytes: u64 = files.iter().map(|f| f.metadata().map(|m| m.len()).unwrap_or(0)).sum();

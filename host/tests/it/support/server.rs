@@ -222,7 +222,7 @@ impl Server {
     /// Polls `/healthz` (bounded) until it answers 200.
     async fn wait_healthy(&self) -> Result<()> {
         for _ in 0..600 {
-            if let Ok(reply) = self.http.get("/healthz").await
+            if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(5), self.http.get("/healthz")).await
                 && reply.status == StatusCode::OK
             {
                 return Ok(());
