@@ -255,11 +255,12 @@ impl TieredStore {
         if !self.records_hot_reads() {
             return;
         }
-        let residency = &self.inner.residency[0];
-        hot.take_reads(|ids| {
-            self.inner.sketch.record_ids(ids);
-            // The caller delivers next: a stripe filled here waits for it.
-            residency.hits(ids);
+        // The caller delivers next.
+        self.inner.residency[0].absorb(|apply| {
+            hot.take_reads(|ids| {
+                self.inner.sketch.record_ids(ids);
+                apply(ids);
+            })
         });
     }
 

@@ -236,6 +236,17 @@ impl Residency {
         filled
     }
 
+    /// Hits gathered for a delivery about to be made (the hot shards' read
+    /// buffers, [`TieredStore::gather_reads`](super::TieredStore)), applied
+    /// after the stripes' without passing through them: a stripe already
+    /// near full would drop them.
+    pub(crate) fn absorb(&self, gather: impl FnOnce(&mut dyn FnMut(&[ObjectId]))) {
+        let listening = self.listening();
+        let mut table = self.table.lock();
+        self.drain_hits(&mut table, listening);
+        gather(&mut |ids| ids.iter().for_each(|&id| apply_hit(&mut table, id, listening)));
+    }
+
     /// The events since the last call, hits first (in exact mode: in order).
     /// Give the batch back with [`recycle`](Self::recycle) once delivered.
     pub(crate) fn take_events(&self) -> Events {
