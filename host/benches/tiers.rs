@@ -1,9 +1,11 @@
 //! Hot-tier and disk-tier reads against named baselines, in one run:
-//! - `hot_get_1KiB/{tiered,moka,quick_cache}/threads={1,2}`: a
-//!   `TieredStore::get` served by the hot tier (the default policy keeping
-//!   the order: the hit is buffered as an event) vs `moka::sync::Cache::get`
-//!   and `quick_cache::sync::Cache::get`, same keys, room for all of them:
-//!   10,000 keys, more than a core's L2 holds, so memory latency counts;
+//! - `hot_get_1KiB/{tiered,tiered_inline,moka,quick_cache}/threads={1,2}`:
+//!   a `TieredStore::get` served by the hot tier (the default policy keeping
+//!   the order: the hit is buffered as an event, full buffers delivered by
+//!   the store's thread; `tiered_inline`: by the read that fills one) vs
+//!   `moka::sync::Cache::get` and `quick_cache::sync::Cache::get`, same keys
+//!   and the same values, room for all of them: 10,000 keys, more than a
+//!   core's L2 holds, so memory latency counts;
 //! - `hot_get_1KiB_1000_keys/…`: the same with 1,000 keys, which stay in
 //!   cache: the work of a hit without most of its memory misses (steadier
 //!   on a shared machine);
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use futures::FutureExt;
 use tiered::store::{DiskTier, LocalColdTier, Tier};
-use tiered::{SetOptions, TieredStore};
+use tiered::{HitDelivery, SetOptions, StoreConfig, TieredStore};
 
 fn keys(count: usize) -> Vec<String> {
     (0..count).map(|i| format!("bench/object/{i:08}")).collect()
@@ -74,21 +76,38 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
     let dir = tempfile::tempdir().unwrap();
     let value = vec![42u8; 1024];
     let capacity = 64 << 20;
-    let store = TieredStore::builder()
-        .hot_bytes(capacity)
-        .cold(Arc::new(LocalColdTier::open(dir.path()).unwrap()))
-        .build()
-        .unwrap();
+    let store_delivering = |delivery, cold: &str| {
+        TieredStore::builder()
+            .config(StoreConfig { hit_delivery: delivery, ..StoreConfig::default() })
+            .hot_bytes(capacity)
+            .cold(Arc::new(LocalColdTier::open(dir.path().join(cold)).unwrap()))
+            .build()
+            .unwrap()
+    };
+    let store = store_delivering(HitDelivery::Background, "background");
+    let inline = store_delivering(HitDelivery::Inline, "inline");
     let moka: moka::sync::Cache<String, bytes::Bytes> = moka::sync::Cache::builder()
         .max_capacity(capacity)
         .weigher(|k: &String, v: &bytes::Bytes| (k.len() + v.len()) as u32)
         .build();
     let quick: quick_cache::sync::Cache<String, bytes::Bytes> = quick_cache::sync::Cache::new(2 * count);
     let keys = keys(count);
-    for k in &keys {
-        rt.block_on(store.set(k, value.clone(), SetOptions::default())).unwrap();
-        moka.insert(k.clone(), bytes::Bytes::from(value.clone()));
-        quick.insert(k.clone(), bytes::Bytes::from(value.clone()));
+    // Every contender holds the same values: one `Bytes` per key, its
+    // shared header made before any is inserted. Built per contender, the
+    // headers landed wherever each one's inserts left them (the store's
+    // among the allocations of its write path, the others' packed together
+    // by their first reads), and a hit's reference-count increment, a
+    // memory access of its own, cost each a different number of cache
+    // misses.
+    let values: Vec<bytes::Bytes> = keys.iter().map(|_| bytes::Bytes::from(value.clone())).collect();
+    for v in &values {
+        drop(v.clone());
+    }
+    for (k, v) in keys.iter().zip(&values) {
+        rt.block_on(store.set(k, v.clone(), SetOptions::default())).unwrap();
+        rt.block_on(inline.set(k, v.clone(), SetOptions::default())).unwrap();
+        moka.insert(k.clone(), v.clone());
+        quick.insert(k.clone(), v.clone());
     }
     let order = order(count);
     let mut group = c.benchmark_group(name);
@@ -97,6 +116,14 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
             b.iter_custom(|iters| {
                 per_op(threads, iters, |i| {
                     let hit = store.get(&keys[order[i % order.len()]]).now_or_never().expect("hot hits never wait");
+                    black_box(hit.unwrap().unwrap());
+                })
+            })
+        });
+        group.bench_function(BenchmarkId::new("tiered_inline", format!("threads={threads}")), |b| {
+            b.iter_custom(|iters| {
+                per_op(threads, iters, |i| {
+                    let hit = inline.get(&keys[order[i % order.len()]]).now_or_never().expect("hot hits never wait");
                     black_box(hit.unwrap().unwrap());
                 })
             })

@@ -68,7 +68,7 @@ pub mod store;
 pub use tiered_format::{key, object, range};
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Hit, SetOptions, SetOutcome, StoreBuilder, StoreConfig, StoreStats, TieredStore};
+pub use engine::{Hit, HitDelivery, SetOptions, SetOutcome, StoreBuilder, StoreConfig, StoreStats, TieredStore};
 pub use error::{Error, KeyError, Result, TierError, TierErrorKind};
 pub use object::{Codec, Object, ObjectMeta};
 pub use policy::{Policy, TierId, TierSet};

@@ -120,6 +120,9 @@ pub fn replay(trace: &Trace, tiers: Tiers, policy: Arc<dyn Policy>, progress: bo
     let config = StoreConfig {
         exact_events: tiers.mode == Mode::Exact,
         hit_buffer: tiers.hit_buffer,
+        // The replay's thread delivers full buffers itself: a batched run
+        // then repeats exactly.
+        hit_delivery: tiered::HitDelivery::Inline,
         drop_hits: tiers.drop_hits,
         ..StoreConfig::default()
     };

@@ -221,13 +221,27 @@ async fn a_failing_warm_tier_is_a_miss_and_a_failing_cold_spares_cached_reads() 
 #[derive(Debug)]
 struct Counting {
     calls: AtomicU64,
+    /// The thread of each `observe` call that carried hits, and how many.
+    hits_observed: std::sync::Mutex<Vec<(Option<String>, usize)>>,
     inner: BuiltinPolicy,
 }
 
 impl Counting {
     fn new() -> Counting {
         let capacities = Capacities { hot_bytes: 1 << 20, warm_bytes: 1 << 20 };
-        Counting { calls: AtomicU64::new(0), inner: BuiltinPolicy::new(&[], capacities).expect("defaults") }
+        Counting {
+            calls: AtomicU64::new(0),
+            hits_observed: Default::default(),
+            inner: BuiltinPolicy::new(&[], capacities).expect("defaults"),
+        }
+    }
+
+    /// Hit events observed so far, and the threads that delivered them.
+    fn observed_hits(&self) -> (usize, Vec<Option<String>>) {
+        let calls = self.hits_observed.lock().unwrap();
+        let mut threads: Vec<_> = calls.iter().map(|(t, _)| t.clone()).collect();
+        threads.dedup();
+        (calls.iter().map(|(_, n)| n).sum(), threads)
     }
 
     fn count(&self) {
@@ -252,6 +266,11 @@ impl Policy for Counting {
     }
     fn observe(&self, events: &Events) {
         self.count();
+        let hits = events.kind.iter().filter(|&&k| k == tiered::policy::order::HIT).count();
+        if hits > 0 {
+            let thread = std::thread::current().name().map(str::to_owned);
+            self.hits_observed.lock().unwrap().push((thread, hits));
+        }
         self.inner.observe(events)
     }
     fn admit(&self, events: &Events, arrival: Arrival, need_bytes: u64) -> Admission {
@@ -278,6 +297,56 @@ async fn a_hot_hit_never_consults_the_policy() -> anyhow::Result<()> {
     // The hits reach the order as events with the next decision about hot.
     r.store.set("k2", "v", SetOptions::default()).await?;
     assert!(policy.calls.load(Ordering::SeqCst) > before);
+    Ok(())
+}
+
+/// A store whose hot tier holds `keys` objects, read `reads` times in turn
+/// under a [`Counting`] policy, delivered as `delivery` says.
+async fn read_often(
+    delivery: tiered::HitDelivery,
+    keys: usize,
+    reads: usize,
+) -> anyhow::Result<(Arc<Counting>, TieredStore)> {
+    let dir = tempfile::tempdir()?;
+    let policy = Arc::new(Counting::new());
+    let store = TieredStore::builder()
+        .config(tiered::StoreConfig { hit_delivery: delivery, ..Default::default() })
+        .hot_bytes(1 << 20)
+        .cold(Arc::new(tiered::store::LocalColdTier::open(dir.path())?))
+        .policy(policy.clone())
+        .build()?;
+    for i in 0..keys {
+        store.set(&format!("k{i}"), "v", SetOptions::default()).await?;
+    }
+    for i in 0..reads {
+        assert_eq!(store.get(&format!("k{}", i % keys)).await?.as_deref(), Some(&b"v"[..]));
+    }
+    Ok((policy, store))
+}
+
+#[tokio::test]
+async fn full_hit_buffers_reach_the_policy_from_the_stores_thread_not_the_read() -> anyhow::Result<()> {
+    // 20,000 hits fill the hot tier's 16 stripes of 256 several times over;
+    // no write follows, so no deciding call takes them along.
+    let (policy, _store) = read_often(tiered::HitDelivery::Background, 64, 20_000).await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while policy.observed_hits().0 < 4_096 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (hits, threads) = policy.observed_hits();
+    assert!(hits >= 4_096, "full stripes delivered without a write: {hits} hits observed");
+    assert_eq!(threads, vec![Some("tiered-hits".to_owned())], "no read delivered them");
+
+    // Inline (replays), the read that fills a stripe delivers, at once.
+    let (policy, store) = read_often(tiered::HitDelivery::Inline, 64, 20_000).await?;
+    let (hits, threads) = policy.observed_hits();
+    assert!(hits >= 4_096, "{hits} hits observed");
+    assert_eq!(threads, vec![std::thread::current().name().map(str::to_owned)], "the reading thread delivered");
+    // One thread delivering as it reads loses none: the hot shards' read
+    // buffers gathered for a delivery go to the order, not to the stripes
+    // it is about to empty (where a near-full one dropped them).
+    let hot = store.stats().tier(TierId::Hot).cloned().expect("a hot tier");
+    assert_eq!(hot.hits_dropped, 0, "{hot:?}");
     Ok(())
 }
 

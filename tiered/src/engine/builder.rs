@@ -21,6 +21,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use super::delivery::HitDelivery;
 use super::read::flight::Inflight;
 use super::residency::{Residency, object_id};
 use super::{Inner, TieredStore, ordering, sketch, stats};
@@ -42,6 +43,11 @@ pub struct StoreConfig {
     /// hits first wait in their shard's read buffer, 32 at a time, which
     /// drops nothing.)
     pub hit_buffer: usize,
+    /// Who hands a full hit buffer to an ordered policy: the store's
+    /// delivery thread (`background`, the default: a read never runs the
+    /// policy's code) or the read that filled it (`inline`: replays, whose
+    /// batched runs then repeat exactly).
+    pub hit_delivery: HitDelivery,
     /// Deliver every event to the policy in the order it happened, from one
     /// list (no stripes, nothing dropped): for single-threaded replays
     /// (`simulate`), where it makes a run exact and deterministic.
@@ -69,6 +75,7 @@ impl Default for StoreConfig {
             compression: false,
             compress_min_bytes: 1024,
             hit_buffer: 256,
+            hit_delivery: HitDelivery::Background,
             exact_events: false,
             order_check_calls: 1024,
             drop_hits: 0.0,
@@ -169,7 +176,14 @@ impl StoreBuilder {
             None => Arc::new(BuiltinPolicy::new(&[], capacities).map_err(Error::InvalidArgument)?),
         };
         let residency = [TierId::Hot, TierId::Warm].map(|tier| {
-            Residency::new(tier, self.config.exact_events, self.config.hit_buffer).dropping(self.config.drop_hits)
+            let residency = Residency::new(tier, self.config.exact_events, self.config.hit_buffer);
+            let residency = match self.config.hit_delivery {
+                // Half full: the other half takes the hits that come
+                // before the delivery thread does.
+                HitDelivery::Background => residency.delivering_at(self.config.hit_buffer / 2),
+                HitDelivery::Inline => residency,
+            };
+            residency.dropping(self.config.drop_hits)
         });
         // Tiers handed in holding objects: a disk tier reopened with the
         // objects of a previous run, tiers filled before the store (a shadow
@@ -196,6 +210,7 @@ impl StoreBuilder {
             counters: stats::Counters::default(),
             evicting: Default::default(),
             residency,
+            courier: Default::default(),
             policy_epoch: Default::default(),
             config: self.config,
             spool_dir: self.spool_dir,

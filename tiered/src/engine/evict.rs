@@ -34,6 +34,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::TieredStore;
+use super::delivery::HitDelivery;
 use super::residency::{OrderSync, Residency, Slot, Victim, object_id};
 use super::stats::{add, bump};
 use crate::metrics::EVICTION_ROUND_SECONDS;
@@ -273,10 +274,26 @@ impl TieredStore {
         if !residency.hits(ids) {
             return;
         }
+        let background = self.inner.config.hit_delivery == HitDelivery::Background;
+        if background && self.policy().keeps_order() && self.inner.courier.wake(&self.inner, tier) {
+            return;
+        }
+        // Another thread delivering takes these hits along.
+        self.deliver_buffered(tier, residency, false);
+    }
+
+    /// Hands `tier`'s buffered events to the policy's order, waiting for
+    /// the order lock (the delivery thread's call).
+    pub(crate) fn deliver_hits(&self, tier: TierId) {
+        if let Some(residency) = self.residency(tier) {
+            self.deliver_buffered(tier, residency, true);
+        }
+    }
+
+    fn deliver_buffered(&self, tier: TierId, residency: &Residency, wait: bool) {
         let (policy, epoch) = self.policy_and_epoch();
         if policy.keeps_order() {
-            // Another thread delivering takes these hits along.
-            self.with_order(policy.as_ref(), epoch, tier, residency, false, |events| {
+            self.with_order(policy.as_ref(), epoch, tier, residency, wait, |events| {
                 if !events.is_empty() {
                     policy.observe(events);
                 }

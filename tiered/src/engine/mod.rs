@@ -10,6 +10,8 @@
 //! - `lookup`: `head` and `exists`, metadata without reading a value.
 //! - [`evict`]: admission against the victims, named victims checked, the
 //!   host's order making up the rest, demotion to warm, hand-overs.
+//! - [`delivery`]: who hands a full buffer of hit events to the policy (a
+//!   thread of the store's, so a read never runs the policy's code).
 //! - `residency`: what each cache tier holds as the eviction order sees it
 //!   (object ids, buffered events, the host's CLOCK).
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.
@@ -24,6 +26,7 @@ pub mod admin;
 pub mod bootstrap;
 pub mod builder;
 pub mod codec;
+pub mod delivery;
 pub mod evict;
 mod lookup;
 pub(crate) mod ordering;
@@ -41,6 +44,7 @@ use parking_lot::RwLock;
 
 pub use crate::key_id::object_id;
 pub use builder::{StoreBuilder, StoreConfig};
+pub use delivery::HitDelivery;
 pub use read::Hit;
 pub use read::{RangeHit, Served, StreamHit};
 pub use snapshot::{ImportReport, Snapshot, SnapshotEntry, SnapshotError};
@@ -77,6 +81,8 @@ struct Inner {
     evicting: [tokio::sync::Mutex<()>; 2],
     /// What hot and warm hold, as the eviction order sees it.
     residency: [residency::Residency; 2],
+    /// Delivers full hit buffers off the read path.
+    courier: delivery::Courier,
     /// Bumped on every policy swap: the new policy is handed the residents.
     policy_epoch: std::sync::atomic::AtomicU64,
     /// Where streamed cold reads are teed for promotion; `None`: not promoted.

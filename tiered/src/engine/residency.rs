@@ -134,6 +134,9 @@ pub(crate) struct Residency {
     table: Mutex<Table>,
     hits: Box<[HitStripe]>,
     hit_capacity: usize,
+    /// Hits in a stripe at which it is due for delivery (`hit_capacity`
+    /// unless delivered by another thread, which needs room meanwhile).
+    deliver_at: usize,
     /// Hits dropped on purpose, out of 2^32 (`StoreConfig::drop_hits`).
     drop_share: u64,
     /// Whether the policy keeps an order (events are recorded for it).
@@ -160,6 +163,7 @@ impl Residency {
             }),
             hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
+            deliver_at: hit_capacity,
             drop_share: 0,
             listening: AtomicBool::new(false),
             order: Mutex::new(OrderSync::default()),
@@ -170,6 +174,14 @@ impl Residency {
     /// as a full stripe would (counted as dropped; never in exact mode).
     pub(crate) fn dropping(mut self, share: f64) -> Residency {
         self.drop_share = (share.clamp(0.0, 1.0) * (1u64 << 32) as f64) as u64;
+        self
+    }
+
+    /// This table, asking for delivery when a stripe holds `hits` (at most
+    /// its capacity): a stripe another thread delivers keeps taking hits
+    /// while that thread comes.
+    pub(crate) fn delivering_at(mut self, hits: usize) -> Residency {
+        self.deliver_at = hits.clamp(1, self.hit_capacity);
         self
     }
 
@@ -204,8 +216,8 @@ impl Residency {
 
     /// Reads served by this tier of the objects of ids `ids`, in order: in
     /// exact mode applied at once; otherwise pushed onto one stripe (the
-    /// first id's) under one lock. `true` when they filled the stripe (the
-    /// hits should be delivered).
+    /// first id's) under one lock. `true` when they brought the stripe to
+    /// its delivery mark (the hits should be delivered).
     pub(crate) fn hits(&self, ids: &[ObjectId]) -> bool {
         let Some(&first) = ids.first() else { return false };
         if self.exact {
@@ -228,7 +240,7 @@ impl Residency {
             }
             if stripe.ids.len() < self.hit_capacity {
                 stripe.ids.push(id);
-                filled |= stripe.ids.len() == self.hit_capacity;
+                filled |= stripe.ids.len() == self.deliver_at;
             } else {
                 stripe.dropped += 1;
             }
