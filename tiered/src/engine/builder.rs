@@ -44,7 +44,7 @@ pub struct StoreConfig {
     /// drops nothing.)
     pub hit_buffer: usize,
     /// Who hands a full hit buffer to an ordered policy: the store's
-    /// delivery thread (`background`, the default: a read never runs the
+    /// delivery thread (`background`, the default: a hot hit never runs the
     /// policy's code) or the read that filled it (`inline`: replays, whose
     /// batched runs then repeat exactly).
     pub hit_delivery: HitDelivery,

@@ -13,17 +13,19 @@
 //!   brings it there wakes the store's delivery thread ([`Courier`]) and
 //!   goes on. The thread takes the tier's order lock and delivers
 //!   everything buffered, as the read would have.
-//!   A read never runs the policy's code; a policy that cannot keep up
+//!   A hot hit never runs the policy's code; a policy that cannot keep up
 //!   costs hit events dropped by full stripes (counted, `hits_dropped`), not
 //!   slower reads. Calls that decide (admission, eviction) still deliver
 //!   every buffered event first, so no decision misses a hit that was kept.
 //! - [`HitDelivery::Inline`]: the read that fills a stripe delivers. Replays
 //!   (`simulate`) use it: one thread, so a batched run repeats exactly.
 //!
-//! The thread is started by the first stripe that fills, named
+//! The thread is started by the first stripe that comes due, named
 //! `tiered-hits`, holds the store only while it delivers, and ends when the
-//! store is dropped. If it cannot be started, reads deliver inline (logged
-//! once).
+//! store is dropped. If it cannot be started, or a policy panicked on it,
+//! reads deliver inline again (logged). A store whose last handle is
+//! dropped while the thread delivers is torn down on that thread, right
+//! after the delivery.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -64,6 +66,8 @@ struct Signal {
     awake: AtomicBool,
     /// Set when the store is dropped.
     closed: Mutex<bool>,
+    /// The thread ended by a panic (a policy's `observe`): reads deliver.
+    dead: AtomicBool,
     wake: Condvar,
 }
 
@@ -78,7 +82,8 @@ impl Courier {
     /// Asks the thread to deliver `tier`'s buffered hits; `false` if there
     /// is no thread, and the caller must deliver them itself.
     pub(super) fn wake(&self, store: &Arc<Inner>, tier: TierId) -> bool {
-        if !*self.started.get_or_init(|| self.start(Arc::downgrade(store))) {
+        if !*self.started.get_or_init(|| self.start(Arc::downgrade(store))) || self.signal.dead.load(Ordering::Acquire)
+        {
             return false;
         }
         let bit = bit(tier);
@@ -122,8 +127,21 @@ impl Drop for Courier {
 /// within it, and no read pays for a wake-up (a system call).
 const NAP: Duration = Duration::from_micros(50);
 
+/// Marks the thread dead if it unwinds, so reads deliver again.
+struct Unwinding<'a>(&'a Signal);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.dead.store(true, Ordering::Release);
+            tracing::error!("the hit delivery thread stopped: the policy panicked on hit events; reads deliver them");
+        }
+    }
+}
+
 /// The thread's loop: wait for a tier to be due, deliver, until closed.
 fn deliver_until_closed(signal: &Signal, store: &Weak<Inner>) {
+    let _unwinding = Unwinding(signal);
     loop {
         let due = {
             let mut closed = signal.closed.lock();

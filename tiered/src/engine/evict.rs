@@ -256,13 +256,11 @@ impl TieredStore {
         if !self.records_hot_reads() {
             return;
         }
+        let mut gathered = Vec::new();
+        hot.take_reads(|ids| gathered.extend_from_slice(ids));
+        self.inner.sketch.record_ids(&gathered);
         // The caller delivers next.
-        self.inner.residency[0].absorb(|apply| {
-            hot.take_reads(|ids| {
-                self.inner.sketch.record_ids(ids);
-                apply(ids);
-            })
-        });
+        self.inner.residency[0].absorb(&gathered);
     }
 
     /// Reads served by `tier` of the objects of ids `ids`, for the eviction

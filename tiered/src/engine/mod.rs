@@ -11,7 +11,7 @@
 //! - [`evict`]: admission against the victims, named victims checked, the
 //!   host's order making up the rest, demotion to warm, hand-overs.
 //! - [`delivery`]: who hands a full buffer of hit events to the policy (a
-//!   thread of the store's, so a read never runs the policy's code).
+//!   thread of the store's, so a hot hit never runs the policy's code).
 //! - `residency`: what each cache tier holds as the eviction order sees it
 //!   (object ids, buffered events, the host's CLOCK).
 //! - [`admin`]: list, invalidate by prefix, clear, stats, policy swap.

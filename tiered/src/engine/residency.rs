@@ -76,6 +76,17 @@ struct Table {
     /// The buffers of a delivered batch, given back ([`Residency::recycle`])
     /// for the next one, so a call does not allocate its columns afresh.
     spare: Events,
+    /// Gathered hits seen and dropped on purpose (`drop_share`), as a
+    /// stripe counts its own.
+    seen: u64,
+    dropped: u64,
+}
+
+/// Whether the `seen`-th hit, of `id`, is one of the share dropped on
+/// purpose: a fixed pseudo-random draw per (id, hit), so runs repeat.
+fn drawn(share: u64, id: ObjectId, seen: u64) -> bool {
+    let draw = (id ^ seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    draw < share
 }
 
 /// One stripe of buffered hits, on cache lines of its own.
@@ -160,6 +171,8 @@ impl Residency {
                 next_stamp: 0,
                 pending: Events::new(tier),
                 spare: Events::new(tier),
+                seen: 0,
+                dropped: 0,
             }),
             hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
@@ -198,7 +211,7 @@ impl Residency {
 
     /// Hit events dropped so far.
     pub(crate) fn dropped(&self) -> u64 {
-        self.hits.iter().map(|s| s.0.lock().dropped).sum()
+        self.hits.iter().map(|s| s.0.lock().dropped).sum::<u64>() + self.table.lock().dropped
     }
 
     /// Objects resident.
@@ -207,8 +220,8 @@ impl Residency {
         self.table.lock().entries.len()
     }
 
-    /// A read of `key` served by this tier; `true` when it filled its
-    /// stripe (the hits should be delivered).
+    /// A read of `key` served by this tier; `true` when its stripe is due
+    /// (the hits should be delivered).
     #[cfg(test)]
     pub(crate) fn hit(&self, key: &str) -> bool {
         self.hits(&[object_id(key)])
@@ -216,7 +229,7 @@ impl Residency {
 
     /// Reads served by this tier of the objects of ids `ids`, in order: in
     /// exact mode applied at once; otherwise pushed onto one stripe (the
-    /// first id's) under one lock. `true` when they brought the stripe to
+    /// first id's) under one lock. `true` when the stripe is at or past
     /// its delivery mark (the hits should be delivered).
     pub(crate) fn hits(&self, ids: &[ObjectId]) -> bool {
         let Some(&first) = ids.first() else { return false };
@@ -227,36 +240,43 @@ impl Residency {
             return false;
         }
         let mut stripe = self.hits[(first as usize) % STRIPES].0.lock();
-        let mut filled = false;
         for &id in ids {
             if self.drop_share > 0 {
                 stripe.seen += 1;
-                // A fixed pseudo-random draw per (id, hit), so runs repeat.
-                let draw = (id ^ stripe.seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-                if draw < self.drop_share {
+                if drawn(self.drop_share, id, stripe.seen) {
                     stripe.dropped += 1;
                     continue;
                 }
             }
             if stripe.ids.len() < self.hit_capacity {
                 stripe.ids.push(id);
-                filled |= stripe.ids.len() == self.deliver_at;
             } else {
                 stripe.dropped += 1;
             }
         }
-        filled
+        // At or past the mark, not only on reaching it: a delivery that
+        // could not start then (its order lock busy) is asked for again.
+        stripe.ids.len() >= self.deliver_at
     }
 
     /// Hits gathered for a delivery about to be made (the hot shards' read
     /// buffers, [`TieredStore::gather_reads`](super::TieredStore)), applied
     /// after the stripes' without passing through them: a stripe already
     /// near full would drop them.
-    pub(crate) fn absorb(&self, gather: impl FnOnce(&mut dyn FnMut(&[ObjectId]))) {
+    pub(crate) fn absorb(&self, ids: &[ObjectId]) {
         let listening = self.listening();
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
-        gather(&mut |ids| ids.iter().for_each(|&id| apply_hit(&mut table, id, listening)));
+        for &id in ids {
+            if self.drop_share > 0 {
+                table.seen += 1;
+                if drawn(self.drop_share, id, table.seen) {
+                    table.dropped += 1;
+                    continue;
+                }
+            }
+            apply_hit(&mut table, id, listening);
+        }
     }
 
     /// The events since the last call, hits first (in exact mode: in order).
@@ -557,8 +577,8 @@ mod tests {
         let r = table(false);
         r.insert(object_id("a"), "a", 1, 0, false);
         let filled: Vec<bool> = (0..10).map(|_| r.hit("a")).collect();
-        assert_eq!(filled.iter().filter(|&&f| f).count(), 1, "the fourth hit fills the stripe: {filled:?}");
-        assert!(filled[3]);
+        // Due from the fourth hit on: each later one asks again.
+        assert_eq!(filled, [false, false, false, true, true, true, true, true, true, true]);
         assert_eq!(r.dropped(), 6);
         assert_eq!(r.take_events().len(), 4);
     }
