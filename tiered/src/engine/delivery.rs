@@ -37,11 +37,12 @@ use serde::{Deserialize, Serialize};
 use super::{Inner, TieredStore};
 use crate::policy::TierId;
 
-/// Who delivers a full stripe of hit events to the policy.
+/// Who delivers a stripe of hit events to the policy once it is due.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HitDelivery {
-    /// The store's delivery thread, woken by the read that fills a stripe.
+    /// The store's delivery thread, woken by the read that brings a stripe
+    /// to half full.
     #[default]
     Background,
     /// The read that fills a stripe (replays: deterministic on one thread).
@@ -59,7 +60,7 @@ pub(super) struct Courier {
 /// What the reads and the thread share.
 #[derive(Debug, Default)]
 struct Signal {
-    /// Tiers with a full stripe to deliver: bit 0 hot, bit 1 warm.
+    /// Tiers with a stripe due for delivery: bit 0 hot, bit 1 warm.
     due: AtomicU8,
     /// The thread is delivering or napping (it looks at `due` again before
     /// it sleeps): a read need not wake it.
