@@ -273,7 +273,9 @@ impl TieredStore {
             return;
         }
         let background = self.inner.config.hit_delivery == HitDelivery::Background;
-        if background && self.policy().keeps_order() && self.inner.courier.wake(&self.inner, tier) {
+        // `listening`: the policy keeps an order (one load, where the
+        // policy itself would take its lock and a reference).
+        if background && residency.listening() && self.inner.courier.wake(&self.inner, tier) {
             return;
         }
         // Another thread delivering takes these hits along.

@@ -76,17 +76,33 @@ struct Table {
     /// The buffers of a delivered batch, given back ([`Residency::recycle`])
     /// for the next one, so a call does not allocate its columns afresh.
     spare: Events,
-    /// Gathered hits seen and dropped on purpose (`drop_share`), as a
-    /// stripe counts its own.
+    /// Drops of the gathered hits ([`Residency::absorb`]), as a stripe
+    /// counts its own.
+    drops: Drops,
+}
+
+/// Hit events dropped: on purpose ([`Residency::dropping`]) and, in a
+/// stripe, because its buffer was full.
+#[derive(Debug, Default)]
+struct Drops {
+    /// Hits seen while dropping on purpose, for the draw.
     seen: u64,
     dropped: u64,
 }
 
-/// Whether the `seen`-th hit, of `id`, is one of the share dropped on
-/// purpose: a fixed pseudo-random draw per (id, hit), so runs repeat.
-fn drawn(share: u64, id: ObjectId, seen: u64) -> bool {
-    let draw = (id ^ seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-    draw < share
+impl Drops {
+    /// Whether this hit, of `id`, is one of the `share` (out of 2^32)
+    /// dropped on purpose (counted): a fixed pseudo-random draw per (id,
+    /// hit), so runs repeat.
+    fn on_purpose(&mut self, share: u64, id: ObjectId) -> bool {
+        if share == 0 {
+            return false;
+        }
+        self.seen += 1;
+        let drop = (id ^ self.seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32 < share;
+        self.dropped += u64::from(drop);
+        drop
+    }
 }
 
 /// One stripe of buffered hits, on cache lines of its own.
@@ -97,16 +113,14 @@ struct HitStripe(Mutex<Hits>);
 #[derive(Debug)]
 struct Hits {
     ids: Vec<ObjectId>,
-    /// Hits seen, for the deliberate drops of [`Residency::dropping`].
-    seen: u64,
-    /// Hits dropped because the buffer was full (counted under the stripe's
-    /// lock: the hit path touches no shared counter).
-    dropped: u64,
+    /// Counted under the stripe's lock: the hit path touches no shared
+    /// counter.
+    drops: Drops,
 }
 
 impl HitStripe {
     fn new(capacity: usize) -> HitStripe {
-        HitStripe(Mutex::new(Hits { ids: Vec::with_capacity(capacity), seen: 0, dropped: 0 }))
+        HitStripe(Mutex::new(Hits { ids: Vec::with_capacity(capacity), drops: Drops::default() }))
     }
 }
 
@@ -171,8 +185,7 @@ impl Residency {
                 next_stamp: 0,
                 pending: Events::new(tier),
                 spare: Events::new(tier),
-                seen: 0,
-                dropped: 0,
+                drops: Drops::default(),
             }),
             hits: (0..stripes).map(|_| HitStripe::new(hit_capacity)).collect(),
             hit_capacity,
@@ -205,13 +218,14 @@ impl Residency {
         }
     }
 
-    fn listening(&self) -> bool {
+    /// Whether events are recorded: the policy keeps an order.
+    pub(crate) fn listening(&self) -> bool {
         self.listening.load(Ordering::Relaxed)
     }
 
     /// Hit events dropped so far.
     pub(crate) fn dropped(&self) -> u64 {
-        self.hits.iter().map(|s| s.0.lock().dropped).sum::<u64>() + self.table.lock().dropped
+        self.hits.iter().map(|s| s.0.lock().drops.dropped).sum::<u64>() + self.table.lock().drops.dropped
     }
 
     /// Objects resident.
@@ -241,17 +255,13 @@ impl Residency {
         }
         let mut stripe = self.hits[(first as usize) % STRIPES].0.lock();
         for &id in ids {
-            if self.drop_share > 0 {
-                stripe.seen += 1;
-                if drawn(self.drop_share, id, stripe.seen) {
-                    stripe.dropped += 1;
-                    continue;
-                }
+            if stripe.drops.on_purpose(self.drop_share, id) {
+                continue;
             }
             if stripe.ids.len() < self.hit_capacity {
                 stripe.ids.push(id);
             } else {
-                stripe.dropped += 1;
+                stripe.drops.dropped += 1;
             }
         }
         // At or past the mark, not only on reaching it: a delivery that
@@ -268,14 +278,9 @@ impl Residency {
         let mut table = self.table.lock();
         self.drain_hits(&mut table, listening);
         for &id in ids {
-            if self.drop_share > 0 {
-                table.seen += 1;
-                if drawn(self.drop_share, id, table.seen) {
-                    table.dropped += 1;
-                    continue;
-                }
+            if !table.drops.on_purpose(self.drop_share, id) {
+                apply_hit(&mut table, id, listening);
             }
-            apply_hit(&mut table, id, listening);
         }
     }
 
