@@ -21,6 +21,10 @@
 //!   2,048 plain files of the same 64 KiB in one directory, and of the
 //!   objects' own files (spread over 256 directories), in turn.
 //!
+//! The tiered contenders print, after each, the share of hit events their
+//! buffers dropped (a hit made faster by losing the policy its events would
+//! not be a result).
+//!
 //! Run: `cargo bench -p tiered-host --bench tiers` (`-- disk_get` for the disk
 //! tier alone).
 
@@ -112,6 +116,7 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
     let order = order(count);
     let mut group = c.benchmark_group(name);
     for threads in [1usize, 2] {
+        let before = hot_hits(&store);
         group.bench_function(BenchmarkId::new("tiered", format!("threads={threads}")), |b| {
             b.iter_custom(|iters| {
                 per_op(threads, iters, |i| {
@@ -120,6 +125,8 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
                 })
             })
         });
+        report_dropped(&format!("{name}/tiered/threads={threads}"), before, hot_hits(&store));
+        let before = hot_hits(&inline);
         group.bench_function(BenchmarkId::new("tiered_inline", format!("threads={threads}")), |b| {
             b.iter_custom(|iters| {
                 per_op(threads, iters, |i| {
@@ -128,6 +135,7 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
                 })
             })
         });
+        report_dropped(&format!("{name}/tiered_inline/threads={threads}"), before, hot_hits(&inline));
         group.bench_function(BenchmarkId::new("moka", format!("threads={threads}")), |b| {
             b.iter_custom(|iters| {
                 per_op(threads, iters, |i| {
@@ -144,6 +152,26 @@ fn hot_get_of(c: &mut Criterion, name: &str, count: usize) {
         });
     }
     group.finish();
+}
+
+/// The hot tier's hits and the hit events its buffers dropped so far.
+fn hot_hits(store: &TieredStore) -> (u64, u64) {
+    let stats = store.stats();
+    let hot = stats.tier(tiered::TierId::Hot).expect("the store has a hot tier");
+    (hot.hits, hot.hits_dropped)
+}
+
+/// Prints the share of hit events a contender's buffers dropped while it
+/// ran: a faster hit that loses the policy its events is not a result.
+#[allow(clippy::print_stderr)] // a bench's report, beside criterion's
+fn report_dropped(what: &str, (hits_before, dropped_before): (u64, u64), (hits, dropped): (u64, u64)) {
+    let (hits, dropped) = (hits - hits_before, dropped - dropped_before);
+    if hits == 0 {
+        // Filtered out of this run.
+        return;
+    }
+    let share = 100.0 * dropped as f64 / hits as f64;
+    eprintln!("{what}: {dropped} of {hits} hit events dropped ({share:.1} %)");
 }
 
 fn disk_get(c: &mut Criterion) {
