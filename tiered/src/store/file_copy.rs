@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use super::files::FileStore;
+use super::files::{Change, FileStore};
 use super::format::{self, ChunkHasher, Header, table_len};
 use super::stream::STREAM_CHUNK;
 use crate::error::TierError;
@@ -35,10 +35,23 @@ impl FileStore {
         data_hash: u64,
         chunk_table: &[u8],
     ) -> Result<(), TierError> {
+        self.write_from_file_as(&self.change(&meta.key), meta, source, data_hash, chunk_table)
+    }
+
+    /// [`write_from_file`](Self::write_from_file) as `change`: nothing is
+    /// written if a later change of the key has landed already.
+    pub fn write_from_file_as(
+        &self,
+        change: &Change,
+        meta: &ObjectMeta,
+        source: &Path,
+        data_hash: u64,
+        chunk_table: &[u8],
+    ) -> Result<(), TierError> {
         let key = meta.key.as_str();
         let header = format::encode_header(meta, data_hash, 0).map_err(|e| self.unencodable("store", key, e))?;
         let file_len = header.len() as u64 + meta.size + chunk_table.len() as u64;
-        self.write_via_tmp("write", meta, file_len, |out| {
+        self.write_via_tmp(change, "write", meta, file_len, |out| {
             copy_all(out, &header, source, meta.size)
                 .and_then(|()| out.write_all(chunk_table))
                 .map_err(|e| self.io_failed("write", key, e))
@@ -48,6 +61,17 @@ impl FileStore {
     /// Rewrite an object's expiry, copying its data through one chunk at a
     /// time; `Ok(None)` if the index does not have it.
     pub fn rewrite_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<ObjectMeta>, TierError> {
+        self.rewrite_expiry_as(&self.change(key), key, expires_ms)
+    }
+
+    /// [`rewrite_expiry`](Self::rewrite_expiry) as `change`: the file is
+    /// left as it is if a later change of the key has landed already.
+    pub fn rewrite_expiry_as(
+        &self,
+        change: &Change,
+        key: &str,
+        expires_ms: Option<u64>,
+    ) -> Result<Option<ObjectMeta>, TierError> {
         let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
             return Ok(None);
         };
@@ -55,7 +79,7 @@ impl FileStore {
         meta.expires_ms = expires_ms;
         let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
         let file_len = header.len() as u64 + meta.size + table_len(meta.size);
-        self.write_via_tmp("rewrite", &meta, file_len, |out| {
+        self.write_via_tmp(change, "rewrite", &meta, file_len, |out| {
             match copy_verified(&mut old, out, &header, meta.size, data_hash) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(self.corrupt(key, format::FormatError::HashMismatch)),

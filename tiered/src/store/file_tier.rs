@@ -16,7 +16,10 @@
 //! hash (and a header of file format 3 against its own). Reads of objects up
 //! to [`INLINE_READ_MAX`] bytes run on the calling task: from the page cache
 //! they cost less than a hop to the blocking pool. Larger reads and all
-//! writes run on the blocking pool.
+//! writes run on the blocking pool; each change takes its place in the
+//! store's order when it is called, before its work leaves for the pool, so
+//! work whose caller left cannot land over a later change
+//! ([`FileStore::change`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -179,17 +182,19 @@ impl<R: FileRole> Tier for FileTier<R> {
     }
 
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
+        let change = self.files.change(&object.meta.key);
         let object = match self.role.admit(&object.meta, object.footprint())? {
             Some(meta) => Object::new(meta, object.data),
             None => object,
         };
         let (stored, started) = (object.meta.clone(), Instant::now());
-        self.blocking(move |files| files.write(&object)).await?;
+        self.blocking(move |files| files.write_as(&change, &object)).await?;
         self.timed("write", started);
         Ok(stored)
     }
 
     async fn put_file(&self, meta: Arc<ObjectMeta>, file: &Spooled) -> Result<Arc<ObjectMeta>, TierError> {
+        let change = self.files.change(&meta.key);
         let stored = match self.role.admit(&meta, meta.size + meta.footprint())? {
             Some(meta) => Arc::new(meta),
             None => meta,
@@ -197,7 +202,7 @@ impl<R: FileRole> Tier for FileTier<R> {
         let (written, path, hash) = (stored.clone(), file.path().to_path_buf(), file.data_hash);
         let table = file.chunk_table.clone();
         let started = Instant::now();
-        self.blocking(move |files| files.write_from_file(&written, &path, hash, &table)).await?;
+        self.blocking(move |files| files.write_from_file_as(&change, &written, &path, hash, &table)).await?;
         self.timed("write", started);
         Ok(stored)
     }
@@ -241,15 +246,15 @@ impl<R: FileRole> Tier for FileTier<R> {
     }
 
     async fn delete(&self, key: &str) -> Result<bool, TierError> {
-        let owned = key.to_string();
-        self.blocking(move |files| files.remove(&owned)).await
+        let (change, owned) = (self.files.change(key), key.to_string());
+        self.blocking(move |files| files.remove_as(&change, &owned)).await
     }
 
     /// Rewrites the file atomically (the data copied through one chunk at a
     /// time, verified on the way).
     async fn set_expiry(&self, key: &str, expires_ms: Option<u64>) -> Result<Option<Arc<ObjectMeta>>, TierError> {
-        let owned = key.to_string();
-        Ok(self.blocking(move |files| files.rewrite_expiry(&owned, expires_ms)).await?.map(Arc::new))
+        let (change, owned) = (self.files.change(key), key.to_string());
+        Ok(self.blocking(move |files| files.rewrite_expiry_as(&change, &owned, expires_ms)).await?.map(Arc::new))
     }
 
     fn list(&self, prefix: &str) -> KeyStream {
@@ -257,11 +262,11 @@ impl<R: FileRole> Tier for FileTier<R> {
     }
 
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, TierError> {
-        let prefix = prefix.to_string();
+        let (change, prefix) = (self.files.prefix_change(prefix), prefix.to_string());
         self.blocking(move |files| {
             let mut removed = 0;
             for key in files.keys(&prefix) {
-                if files.remove(&key)? {
+                if files.remove_as(&change, &key)? {
                     removed += 1;
                 }
             }
@@ -292,5 +297,37 @@ impl SourceTier for FileTier<Source> {
     async fn list_page(&self, request: &PageRequest) -> Result<Page, TierError> {
         let request = request.clone();
         self.blocking(move |files| Ok(files.page(&request))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+    use crate::store::contract::object;
+
+    /// A change takes its place in the order when it is asked for, not when
+    /// its file work gets a thread: a write asked for first whose work runs
+    /// after a later write has landed gives way to it.
+    #[test]
+    fn a_change_takes_its_place_when_asked_for_not_when_its_file_work_runs() -> Result<(), Box<dyn std::error::Error>> {
+        let runtime = tokio::runtime::Builder::new_current_thread().max_blocking_threads(1).build()?;
+        let dir = tempfile::tempdir()?;
+        let tier = LocalColdTier::open(dir.path())?;
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        runtime.block_on(async {
+            // The one blocking thread is busy until released.
+            let blocker = tokio::task::spawn_blocking(move || wait.recv());
+            let mut older = Box::pin(tier.put(object("k", b"older", 1)));
+            assert!((&mut older).now_or_never().is_none(), "its file work waits for the blocking thread");
+            tier.files.write(&object("k", b"newer", 2))?;
+            release.send(())?;
+            blocker.await??;
+            older.await?;
+            let stored = tier.get("k").await?.ok_or("present")?;
+            assert_eq!(&stored.data[..], b"newer");
+            Ok(())
+        })
     }
 }

@@ -13,12 +13,18 @@
 //! the disk after the next successful write ([`Undeleted`]).
 //! All methods block: callers run them off the async executor.
 //!
+//! A change (write, removal, expiry rewrite) takes its place in the store's
+//! order when it is asked for ([`FileStore::change`]) and gives way at its
+//! commit to a later change of the same key that landed first: file work
+//! whose caller left cannot put an older version back (`changes.rs`).
+//!
 //! Opening the directory and rebuilding the index: `open.rs`; writing a
 //! file (tmp → fsync → rename → index): `write.rs`; reading one whole and
 //! verified (one `open`, one `read`, no copy): `read.rs`; the open files
 //! kept for the objects read last, so a read again skips the `open`:
 //! `handles.rs`.
 
+mod changes;
 mod handles;
 mod open;
 mod read;
@@ -41,6 +47,8 @@ use crate::clock::Clock;
 use crate::error::TierError;
 use crate::key::key_hash;
 use crate::object::ObjectMeta;
+pub use changes::Change;
+use changes::ChangeOrder;
 use handles::Handles;
 
 /// An object directory and its index.
@@ -60,6 +68,8 @@ pub struct FileStore {
     undeleted: Undeleted,
     /// Distinguishes concurrent temporary files.
     tmp_seq: AtomicU64,
+    /// The order changes were asked for in.
+    changes: Arc<ChangeOrder>,
     clock: Arc<dyn Clock>,
 }
 
@@ -74,6 +84,20 @@ struct IndexEntry {
 }
 
 impl FileStore {
+    /// A change of `key` asked for now, to pass to the `_as` methods: it
+    /// takes effect after every change asked for before it, or not at all
+    /// if a change of the key asked for after it has landed first. Ask for
+    /// it when the change is asked for, before any work is handed to
+    /// another thread.
+    pub fn change(&self, key: &str) -> Change {
+        self.changes.ask(key)
+    }
+
+    /// [`change`](Self::change) for the removal of every key under `prefix`.
+    pub fn prefix_change(&self, prefix: &str) -> Change {
+        self.changes.ask_prefix(prefix)
+    }
+
     pub(super) fn path(&self, key: &str) -> PathBuf {
         let hash = key_hash(key);
         let mut path = PathBuf::with_capacity(self.root.as_os_str().len() + "/objects/xx/".len() + hash.len());
@@ -130,8 +154,19 @@ impl FileStore {
     /// stale or unwanted, and a copy it could not delete must not be served.
     /// The file is deleted after the next successful write ([`Undeleted`]).
     pub fn remove(&self, key: &str) -> Result<bool, TierError> {
+        self.remove_as(&self.change(key), key)
+    }
+
+    /// [`remove`](Self::remove) as `change`: nothing is removed (`false`)
+    /// if a later change of `key` has landed already.
+    pub fn remove_as(&self, change: &Change, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
+        if change.gives_way(key) {
+            tracing::debug!(tier = self.tier, key, "removal gives way to a later change that landed first");
+            return Ok(false);
+        }
         let removed = index.pop(key);
+        change.committed(key);
         let mut released = None;
         if let Some(entry) = &removed {
             self.bytes.fetch_sub(entry.file_len, Ordering::Relaxed);

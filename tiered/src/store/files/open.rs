@@ -43,6 +43,7 @@ impl FileStore {
             bytes: AtomicU64::new(0),
             undeleted: Undeleted::default(),
             tmp_seq: AtomicU64::new(0),
+            changes: Default::default(),
             clock,
         };
         store.rebuild_index().map_err(|e| io("cannot scan", e))?;

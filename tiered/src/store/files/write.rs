@@ -2,7 +2,8 @@
 //! renamed into `objects/` while the index lock is held (and, with
 //! `durable`, the directory entry fsync'd). A failure at any step removes
 //! the temporary file: a reader never sees a torn file and no stray file is
-//! left behind. [`FileStore::write`] stores an object held in memory;
+//! left behind. A write that gives way at the rename (a later change of
+//! the key landed first, `changes.rs`) removes its temporary file too. [`FileStore::write`] stores an object held in memory;
 //! `file_copy.rs` writes large objects and rewrites expiries through
 //! [`FileStore::write_via_tmp`] too.
 
@@ -11,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use super::{FileStore, IndexEntry};
+use super::{Change, FileStore, IndexEntry};
 use crate::error::{TierError, TierErrorKind};
 use crate::key::key_hash;
 use crate::object::{Object, ObjectMeta};
@@ -21,9 +22,15 @@ use crate::store::resident::Access;
 impl FileStore {
     /// Write an object durably and atomically, replacing any previous version.
     pub fn write(&self, object: &Object) -> Result<(), TierError> {
+        self.write_as(&self.change(&object.meta.key), object)
+    }
+
+    /// [`write`](Self::write) as `change`: nothing is written if a later
+    /// change of the key has landed already.
+    pub fn write_as(&self, change: &Change, object: &Object) -> Result<(), TierError> {
         let key = object.meta.key.as_str();
         let encoded = format::encode(object).map_err(|e| self.unencodable("store", key, e))?;
-        self.write_via_tmp("write", &object.meta, encoded.len() as u64, |file| {
+        self.write_via_tmp(change, "write", &object.meta, encoded.len() as u64, |file| {
             file.write_all(&encoded).map_err(|e| self.io_failed("write", key, e))
         })
     }
@@ -34,6 +41,7 @@ impl FileStore {
     /// an I/O failure here is reported as "cannot `what` object".
     pub(in crate::store) fn write_via_tmp(
         &self,
+        change: &Change,
         what: &str,
         meta: &ObjectMeta,
         file_len: u64,
@@ -49,7 +57,7 @@ impl FileStore {
             let _ = fs::remove_file(&tmp);
             return Err(err);
         }
-        self.install(&tmp, meta, file_len)
+        self.install(change, &tmp, meta, file_len)
     }
 
     /// "cannot `what` object `key`", an I/O failure.
@@ -70,19 +78,27 @@ impl FileStore {
     }
 
     /// Rename a complete, fsync'd `tmp` file of `file_len` bytes into place
-    /// and index it (the temporary file is removed on failure).
-    pub(in crate::store) fn install(&self, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
+    /// and index it as `change` (the temporary file is removed on failure,
+    /// or when the change gives way to a later one that landed first).
+    fn install(&self, change: &Change, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
         let key = meta.key.as_str();
         let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
         let dest = self.path(key);
         let parent = dest.parent().expect("object paths have a parent");
         let mut index = self.index.lock();
+        if change.gives_way(key) {
+            drop(index);
+            let _ = fs::remove_file(tmp);
+            tracing::debug!(tier = self.tier, key, "write gives way to a later change that landed first");
+            return Ok(());
+        }
         let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(tmp, &dest));
         if let Err(e) = renamed {
             drop(index);
             let _ = fs::remove_file(tmp);
             return Err(io("cannot store", e));
         }
+        change.committed(key);
         let entry = IndexEntry {
             generation: self.generations.fetch_add(1, Ordering::Relaxed),
             file_len,
@@ -102,6 +118,83 @@ impl FileStore {
         if self.durable {
             File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::store::contract::object;
+
+    fn store(dir: &Path) -> Result<FileStore, TierError> {
+        FileStore::open(dir, "local", true, Arc::new(SystemClock))
+    }
+
+    fn tmp_files(dir: &Path) -> std::io::Result<usize> {
+        Ok(fs::read_dir(dir.join("tmp"))?.count())
+    }
+
+    /// The hazard: a write whose caller left lands after a later write was
+    /// acknowledged. The later one stays, on disk as in the index.
+    #[test]
+    fn an_older_write_that_lands_late_leaves_the_newer_version() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        let (older, newer) = (files.change("k"), files.change("k"));
+        files.write_as(&newer, &object("k", b"newer", 2))?;
+        files.write_as(&older, &object("k", b"older", 1))?;
+        assert_eq!(files.read("k")?.ok_or("present")?.data, &b"newer"[..]);
+        assert_eq!(tmp_files(dir.path())?, 0, "the older write's temporary file is removed");
+        drop(files);
+        let reopened = store(dir.path())?;
+        assert_eq!(reopened.read("k")?.ok_or("present after a restart")?.data, &b"newer"[..]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_write_that_lands_after_a_later_removal_does_not_bring_the_object_back()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("k", b"first", 1))?;
+        let (write, removal) = (files.change("k"), files.change("k"));
+        assert!(files.remove_as(&removal, "k")?);
+        files.write_as(&write, &object("k", b"second", 2))?;
+        assert_eq!(files.read("k")?, None);
+        assert_eq!((files.objects(), files.bytes()), (0, 0));
+        drop(files);
+        assert_eq!(store(dir.path())?.read("k")?, None, "no file left to find at a restart");
+        Ok(())
+    }
+
+    #[test]
+    fn a_removal_or_rewrite_that_lands_after_a_later_write_leaves_it() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("k", b"first", 1))?;
+        let (removal, rewrite, write) = (files.change("k"), files.change("k"), files.change("k"));
+        files.write_as(&write, &object("k", b"second", 2))?;
+        assert!(!files.remove_as(&removal, "k")?, "nothing removed");
+        files.rewrite_expiry_as(&rewrite, "k", Some(42))?;
+        let kept = files.read("k")?.ok_or("present")?;
+        assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"second"[..], None));
+        Ok(())
+    }
+
+    #[test]
+    fn changes_that_land_in_order_all_take_effect() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        let (first, removal, last) = (files.change("k"), files.change("k"), files.change("k"));
+        files.write_as(&first, &object("k", b"first", 1))?;
+        assert!(files.remove_as(&removal, "k")?);
+        files.write_as(&last, &object("k", b"last", 2))?;
+        assert_eq!(files.read("k")?.ok_or("present")?.data, &b"last"[..]);
         Ok(())
     }
 }
