@@ -171,6 +171,44 @@ async fn a_change_that_fails_or_is_dropped_after_landing_leaves_no_stale_copy() 
     Ok(())
 }
 
+/// An eviction round whose caller leaves while a victim is being demoted
+/// (warm never answers the copy's put) still deletes its victims from
+/// hot: they have left the engine's table, and left in the tier they would
+/// hold its bytes out of every order's sight.
+#[tokio::test(start_paused = true)]
+async fn a_dropped_eviction_round_still_deletes_its_victims() -> anyhow::Result<()> {
+    use tiered::store::CacheTier;
+    let hot = Arc::new(MemoryTier::new(1 << 20));
+    let warm = Arc::new(TierDouble::wrapping(Arc::new(MemoryTier::new(8 << 20))));
+    let store = TieredStore::builder()
+        .hot(hot.clone())
+        .warm(warm.clone())
+        .cold(Arc::new(TierDouble::new()))
+        .policy(Arc::new(crate::support::Everywhere))
+        .build()?;
+    let hot_only = SetOptions { skip: TierSet { hot: false, warm: true }, ..Default::default() };
+    for i in 0..9 {
+        store.set(&format!("k{i}"), vec![1u8; 100 << 10], hot_only.clone()).await?;
+    }
+    assert_eq!(hot.usage().objects, 9, "1 MiB holds nine objects of 100 KiB");
+    warm.set_fault(Fault::PutsHang);
+    let writer = store.clone();
+    let big = tokio::spawn(async move { writer.set("big", vec![2u8; 500 << 10], hot_only).await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!big.is_finished(), "the round waits for the first victim's demotion");
+    big.abort();
+    assert!(big.await.is_err_and(|e| e.is_cancelled()));
+    warm.set_fault(Fault::None);
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+    let evicted = store.stats().tier(TierId::Hot).map_or(0, |t| t.evictions);
+    let held = hot.usage().objects;
+    assert!(evicted >= 4, "making room for 500 KiB took four victims or more: {evicted} evicted");
+    assert_eq!(held + evicted, 9, "every victim left hot: {held} held, {evicted} evicted");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_corrupt_cached_copy_is_dropped_and_refetched() -> anyhow::Result<()> {
     let r = rig();

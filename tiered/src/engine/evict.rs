@@ -17,6 +17,10 @@
 //!   tier exceeds its budget only by the fills in flight.
 //! - **Demotion**: a hot victim that warm does not hold is offered to warm
 //!   (an arrival the policy may refuse) before it leaves memory.
+//! - **A dropped round** (its caller left during a demotion or a slow
+//!   delete) hands the victims it has not deleted to a task of their own:
+//!   they have left the table, and would otherwise hold the tier's bytes
+//!   out of every order's sight ([`Round`]).
 //! - **Hand-over**: a policy that is new or lost its order (a rebuilt
 //!   instance) first receives every resident as an arrival, in batches.
 //! - **Count check**: every `order_check_calls` calls about a tier (1024),
@@ -59,6 +63,41 @@ impl Drop for Filling<'_> {
     fn drop(&mut self) {
         if let Some((residency, id)) = self.entry {
             residency.written(id, self.key);
+        }
+    }
+}
+
+/// The victims of one round while they are deleted. Dropped before the end
+/// (its caller left, say during a slow demotion), it hands the victims not
+/// yet deleted to a task of their own ([`TieredStore::remove_abandoned`]).
+struct Round<'a> {
+    store: &'a TieredStore,
+    tier: TierId,
+    victims: Vec<Victim>,
+    /// Victims deleted so far.
+    done: usize,
+}
+
+impl Drop for Round<'_> {
+    fn drop(&mut self) {
+        if self.done >= self.victims.len() {
+            return;
+        }
+        let rest = self.victims.split_off(self.done);
+        let (store, tier) = (self.store.clone(), self.tier);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                tracing::debug!(tier = %tier, victims = rest.len(), "eviction round dropped; its victims are deleted apart");
+                drop(runtime.spawn(async move { store.remove_abandoned(tier, rest).await }));
+            }
+            Err(_) => {
+                tracing::warn!(
+                    tier = %tier,
+                    victims = rest.len(),
+                    "eviction round dropped outside a runtime; its victims stay in the tier until overwritten, \
+                     deleted or the tier is re-read"
+                );
+            }
         }
     }
 }
@@ -357,18 +396,38 @@ impl TieredStore {
     /// Deletes victims taken out of `tier`'s table; hot ones warm does not
     /// hold are offered to warm first.
     async fn remove_victims(&self, tier: TierId, cache: &dyn CacheTier, victims: Vec<Victim>) {
-        let counters = self.inner.counters.tier(tier);
-        for victim in victims {
+        let mut round = Round { store: self, tier, victims, done: 0 };
+        while let Some(victim) = round.victims.get(round.done) {
             if tier == TierId::Hot {
                 self.demote(&victim.key).await;
             }
-            match cache.delete(&victim.key).await {
-                Ok(true) => bump(&counters.evictions),
-                Ok(false) => {}
-                Err(err) => {
-                    bump(&counters.errors);
-                    tracing::warn!(key = %victim.key, tier = cache.name(), %err, "eviction failed");
-                }
+            self.delete_victim(tier, cache, &victim.key).await;
+            round.done += 1;
+        }
+    }
+
+    /// Deletes an evicted copy from the tier, counted.
+    async fn delete_victim(&self, tier: TierId, cache: &dyn CacheTier, key: &str) {
+        let counters = self.inner.counters.tier(tier);
+        match cache.delete(key).await {
+            Ok(true) => bump(&counters.evictions),
+            Ok(false) => {}
+            Err(err) => {
+                bump(&counters.errors);
+                tracing::warn!(key, tier = cache.name(), %err, "eviction failed");
+            }
+        }
+    }
+
+    /// The victims of a round that was dropped before deleting them: they
+    /// have left the tier's table already, so left in the tier they would
+    /// hold its bytes for good, out of every order's sight. Deleted without
+    /// demotion (cold has them), unless a fill has put the key back since.
+    async fn remove_abandoned(&self, tier: TierId, victims: Vec<Victim>) {
+        let (Some(cache), Some(residency)) = (self.cache(tier), self.residency(tier)) else { return };
+        for victim in victims {
+            if residency.slot(object_id(&victim.key), &victim.key) == Slot::Free {
+                self.delete_victim(tier, cache.as_ref(), &victim.key).await;
             }
         }
     }

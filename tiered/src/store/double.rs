@@ -4,7 +4,8 @@
 //! and serves objects faithfully, counts every call by operation, and can be
 //! told to fail reads, writes or everything, to delay reads (so concurrent
 //! callers pile up), to answer reads late with the value they found at once,
-//! to carry out writes and lose their answers, or to serve corrupted bytes.
+//! to carry out writes and lose their answers, to leave puts unanswered, or
+//! to serve corrupted bytes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +39,9 @@ pub enum Fault {
     /// The same writes are carried out, then never answered: the caller
     /// waits until it gives up and drops the call.
     WritesLandThenHang,
+    /// `put` stores nothing and is never answered (a stalled disk); every
+    /// other call behaves.
+    PutsHang,
 }
 
 /// Call counts by operation.
@@ -150,7 +154,11 @@ impl<T: Tier> TierDouble<T> {
             Fault::FailAll => true,
             Fault::FailReads => !write,
             Fault::FailWrites => write,
-            Fault::None | Fault::CorruptReads | Fault::WritesLandThenFail | Fault::WritesLandThenHang => false,
+            Fault::None
+            | Fault::CorruptReads
+            | Fault::WritesLandThenFail
+            | Fault::WritesLandThenHang
+            | Fault::PutsHang => false,
         };
         if fail {
             return Err(TierError::new(TierErrorKind::Unavailable, "double", "injected fault"));
@@ -220,6 +228,9 @@ impl<T: Tier> Tier for TierDouble<T> {
     async fn put(&self, object: Object) -> Result<Arc<ObjectMeta>, TierError> {
         count(&self.calls.put);
         self.check(true)?;
+        if *self.fault.lock() == Fault::PutsHang {
+            return futures::future::pending().await;
+        }
         let mut meta = (*object.meta).clone();
         meta.etag = Some(format!("double-{}", &meta.checksum[..16]));
         let stored = self.inner.put(Object::new(meta, object.data)).await;
