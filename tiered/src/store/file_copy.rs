@@ -10,7 +10,10 @@
 //!   old file in [`STREAM_CHUNK`]s and verified against its hash on the way
 //!   (a damaged file is reported as corrupt, not rewritten), its chunk table
 //!   computed on the way (so an older file becomes the current version), tmp →
-//!   fsync → rename: `touch` on a large object holds one chunk.
+//!   fsync → rename: `touch` on a large object holds one chunk. The copy is
+//!   installed only in place of the file it was made from: if an older
+//!   change of the key landed meanwhile, it is made again from what that
+//!   change left (nothing, for a removal).
 //!
 //! All methods block: callers run them off the async executor.
 
@@ -18,11 +21,15 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use super::files::{Change, FileStore};
+use super::files::{Change, FileStore, Installed};
 use super::format::{self, ChunkHasher, Header, table_len};
 use super::stream::STREAM_CHUNK;
-use crate::error::TierError;
+use crate::error::{TierError, TierErrorKind};
 use crate::object::ObjectMeta;
+
+/// Copies an expiry rewrite makes before it gives up on an object that
+/// other changes keep replacing under it.
+const REWRITE_ATTEMPTS: usize = 8;
 
 impl FileStore {
     /// Store `meta`'s object from `source` (a [`Spooled`](super::Spooled)
@@ -51,11 +58,12 @@ impl FileStore {
         let key = meta.key.as_str();
         let header = format::encode_header(meta, data_hash, 0).map_err(|e| self.unencodable("store", key, e))?;
         let file_len = header.len() as u64 + meta.size + chunk_table.len() as u64;
-        self.write_via_tmp(change, "write", meta, file_len, |out| {
+        self.write_via_tmp(change, "write", meta, file_len, None, |out| {
             copy_all(out, &header, source, meta.size)
                 .and_then(|()| out.write_all(chunk_table))
                 .map_err(|e| self.io_failed("write", key, e))
         })
+        .map(drop)
     }
 
     /// Rewrite an object's expiry, copying its data through one chunk at a
@@ -72,21 +80,33 @@ impl FileStore {
         key: &str,
         expires_ms: Option<u64>,
     ) -> Result<Option<ObjectMeta>, TierError> {
-        let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
-            return Ok(None);
-        };
-        let io = |e| self.io_failed("rewrite", key, e);
-        meta.expires_ms = expires_ms;
-        let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
-        let file_len = header.len() as u64 + meta.size + table_len(meta.size);
-        self.write_via_tmp(change, "rewrite", &meta, file_len, |out| {
-            match copy_verified(&mut old, out, &header, meta.size, data_hash) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(self.corrupt(key, format::FormatError::HashMismatch)),
-                Err(e) => Err(io(e)),
+        // A change older than this one that lands while the copy is made
+        // comes first: the copy is made again from what it left.
+        for _ in 0..REWRITE_ATTEMPTS {
+            let Some((_, generation)) = self.indexed(key) else { return Ok(None) };
+            let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
+                return Ok(None);
+            };
+            let io = |e| self.io_failed("rewrite", key, e);
+            meta.expires_ms = expires_ms;
+            let header = format::encode_header(&meta, data_hash, 0).map_err(|e| self.unencodable("rewrite", key, e))?;
+            let file_len = header.len() as u64 + meta.size + table_len(meta.size);
+            let installed = self.write_via_tmp(change, "rewrite", &meta, file_len, Some(generation), |out| {
+                match copy_verified(&mut old, out, &header, meta.size, data_hash) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(self.corrupt(key, format::FormatError::HashMismatch)),
+                    Err(e) => Err(io(e)),
+                }
+            })?;
+            if installed != Installed::Moved {
+                return Ok(Some(meta));
             }
-        })?;
-        Ok(Some(meta))
+        }
+        Err(TierError::new(
+            TierErrorKind::Unavailable,
+            self.tier,
+            format!("object {key:?} kept changing while its expiry was rewritten ({REWRITE_ATTEMPTS} attempts)"),
+        ))
     }
 }
 

@@ -17,8 +17,8 @@
 //! to [`INLINE_READ_MAX`] bytes run on the calling task: from the page cache
 //! they cost less than a hop to the blocking pool. Larger reads and all
 //! writes run on the blocking pool; each change takes its place in the
-//! store's order when it is called, before its work leaves for the pool, so
-//! work whose caller left cannot land over a later change
+//! store's order when it is first polled, before its work leaves for the
+//! pool, so work whose caller left cannot land over a later change
 //! ([`FileStore::change`]).
 
 use std::path::Path;
@@ -265,7 +265,7 @@ impl<R: FileRole> Tier for FileTier<R> {
         let (change, prefix) = (self.files.prefix_change(prefix), prefix.to_string());
         self.blocking(move |files| {
             let mut removed = 0;
-            for key in files.keys(&prefix) {
+            for key in files.keys_as(&change, &prefix) {
                 if files.remove_as(&change, &key)? {
                     removed += 1;
                 }

@@ -12,10 +12,17 @@
 //! order a caller sees: the later change was asked for after the earlier
 //! one, so the earlier one is taken to have happened first.
 //!
+//! A prefix removal lists its keys under the index lock and removes them
+//! one by one; taking the list counts as a commit for every key under the
+//! prefix, so an older write of a key it did not list (not stored yet)
+//! gives way too.
+//!
 //! Nothing waits here: a change never waits for an earlier one, it only
 //! gives way at its commit. What is kept is bounded by the changes under
-//! way: a key's changes outstanding, and its last commit only while an
-//! older change of it (or a prefix removal covering it) is outstanding.
+//! way: a key's changes outstanding, its last commit only while an older
+//! change of it (or an older prefix removal covering it) is outstanding,
+//! and a prefix removal's list only while an older change of a key under
+//! it is.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -36,6 +43,10 @@ struct State {
     keys: HashMap<String, KeyChanges>,
     /// Prefix removals outstanding, by place.
     prefixes: BTreeMap<u64, String>,
+    /// Prefix removals that took their list of keys, by place, kept while an
+    /// older change of a key under the prefix is outstanding: such a change
+    /// (a write of a key not listed yet) gives way when it lands.
+    swept: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +109,30 @@ impl State {
         self.keys.get(key).is_some_and(|k| k.outstanding.iter().any(|&p| p < place))
             || self.prefixes.range(..place).any(|(_, prefix)| key.starts_with(prefix.as_str()))
     }
+
+    /// Whether a change of a key under `prefix` older than `place` is
+    /// outstanding.
+    fn older_under(&self, prefix: &str, place: u64) -> bool {
+        self.keys.iter().any(|(key, k)| key.starts_with(prefix) && k.outstanding.iter().any(|&p| p < place))
+    }
+
+    /// Whether `key`'s entry must stay: a change of it is outstanding, or
+    /// its last commit is newer than an outstanding prefix removal that
+    /// covers it.
+    fn keeps(&self, key: &str, changes: &KeyChanges) -> bool {
+        !changes.outstanding.is_empty()
+            || changes
+                .committed
+                .is_some_and(|last| self.prefixes.range(..last).any(|(_, prefix)| key.starts_with(prefix.as_str())))
+    }
+
+    /// Forgets what no outstanding change can need any more.
+    fn tidy(&mut self) {
+        if !self.swept.is_empty() {
+            let swept = std::mem::take(&mut self.swept);
+            self.swept = swept.into_iter().filter(|(place, prefix)| self.older_under(prefix, *place)).collect();
+        }
+    }
 }
 
 impl Change {
@@ -109,6 +144,7 @@ impl Change {
         debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
         let state = self.order.state.lock();
         state.keys.get(key).and_then(|k| k.committed).is_some_and(|last| last > self.place)
+            || state.swept.iter().any(|(place, prefix)| *place > self.place && key.starts_with(prefix.as_str()))
     }
 
     /// Records this change's commit to `key`, for any older change of it
@@ -117,6 +153,20 @@ impl Change {
         let mut state = self.order.state.lock();
         if state.older_outstanding(key, self.place) {
             state.keys.entry(key.to_string()).or_default().committed = Some(self.place);
+        }
+    }
+
+    /// Records that this prefix removal has taken its list of keys (under
+    /// the index lock, as a commit): an older change of a key under the
+    /// prefix that lands after it, a key it did not list, gives way.
+    pub(crate) fn swept(&self) {
+        let Scope::Prefix(prefix) = &self.scope else {
+            debug_assert!(false, "only a prefix removal sweeps");
+            return;
+        };
+        let mut state = self.order.state.lock();
+        if state.older_under(prefix, self.place) {
+            state.swept.push((self.place, prefix.clone()));
         }
     }
 
@@ -140,24 +190,23 @@ impl Change {
 
 impl Drop for Change {
     fn drop(&mut self) {
-        let mut state = self.order.state.lock();
+        let mut guard = self.order.state.lock();
+        let state = &mut *guard;
         match &self.scope {
             Scope::Key(key) => {
-                let Some(changes) = state.keys.get_mut(key) else { return };
+                let Some(mut changes) = state.keys.remove(key) else { return };
                 changes.outstanding.retain(|&p| p != self.place);
-                // Its last commit matters only to an older change of it: of
-                // the key (none is left) or a prefix removal.
-                if changes.outstanding.is_empty() && state.prefixes.is_empty() {
-                    state.keys.remove(key);
+                if state.keeps(key, &changes) {
+                    state.keys.insert(key.clone(), changes);
                 }
             }
             Scope::Prefix(_) => {
                 state.prefixes.remove(&self.place);
-                if state.prefixes.is_empty() {
-                    state.keys.retain(|_, k| !k.outstanding.is_empty());
-                }
+                let keys = std::mem::take(&mut state.keys);
+                state.keys = keys.into_iter().filter(|(key, changes)| state.keeps(key, changes)).collect();
             }
         }
+        state.tidy();
     }
 }
 
@@ -229,6 +278,33 @@ mod tests {
         assert!(!stale.may_commit("p/a"), "the write asked for before the removal lands after it");
         drop(removal);
         drop(stale);
+        assert_eq!(order.remembered(), 0);
+    }
+
+    #[test]
+    fn an_older_write_of_a_key_a_prefix_removal_did_not_list_gives_way() {
+        let order = Arc::new(ChangeOrder::default());
+        let write = order.ask("p/new");
+        let removal = order.ask_prefix("p/");
+        removal.swept();
+        assert!(!write.may_commit("p/new"), "asked for before the removal, landing after its list was taken");
+        let other = order.ask("q/x");
+        drop(removal);
+        assert!(other.may_commit("q/x"), "outside the prefix");
+        drop(write);
+        assert_eq!(order.state.lock().swept.len(), 0, "forgotten with the last older change under it");
+    }
+
+    #[test]
+    fn a_prefix_removal_keeps_no_commit_of_a_key_it_does_not_cover_or_that_is_older() {
+        let order = Arc::new(ChangeOrder::default());
+        let removal = order.ask_prefix("p/");
+        for key in ["q/a", "q/b", "p/a"] {
+            let change = order.ask(key);
+            assert!(change.may_commit(key));
+        }
+        assert_eq!(order.remembered(), 1, "only p/a, whose commit the removal must give way to");
+        drop(removal);
         assert_eq!(order.remembered(), 0);
     }
 }

@@ -50,6 +50,7 @@ use crate::object::ObjectMeta;
 pub use changes::Change;
 use changes::ChangeOrder;
 use handles::Handles;
+pub(super) use write::Installed;
 
 /// An object directory and its index.
 #[derive(Debug)]
@@ -242,13 +243,24 @@ impl FileStore {
         self.index.lock().iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
     }
 
+    /// [`keys`](Self::keys) for the prefix removal `change`
+    /// ([`prefix_change`](Self::prefix_change)), which then removes each
+    /// with [`remove_as`](Self::remove_as): the list is taken as a commit,
+    /// so a write asked for before the removal, of a key not listed, gives
+    /// way when it lands.
+    pub fn keys_as(&self, change: &Change, prefix: &str) -> Vec<String> {
+        let index = self.index.lock();
+        change.swept();
+        index.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
+    }
+
     /// Size of an object's file, if indexed.
     pub fn file_len(&self, key: &str) -> Option<u64> {
         self.index.lock().peek(key).map(|e| e.file_len)
     }
 
     /// The file's length and generation, as indexed.
-    fn indexed(&self, key: &str) -> Option<(u64, u64)> {
+    pub(in crate::store) fn indexed(&self, key: &str) -> Option<(u64, u64)> {
         self.index.lock().peek(key).map(|e| (e.file_len, e.generation))
     }
 

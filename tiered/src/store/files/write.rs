@@ -19,6 +19,18 @@ use crate::object::{Object, ObjectMeta};
 use crate::store::format::{self, FormatError};
 use crate::store::resident::Access;
 
+/// What [`FileStore::install`] did with a new file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::store) enum Installed {
+    /// Renamed into place and indexed.
+    Done,
+    /// Dropped: a later change of the key landed first.
+    GaveWay,
+    /// Dropped: the file it was made from is no longer the key's (an older
+    /// change landed meanwhile); the rewrite is made again.
+    Moved,
+}
+
 impl FileStore {
     /// Write an object durably and atomically, replacing any previous version.
     pub fn write(&self, object: &Object) -> Result<(), TierError> {
@@ -30,23 +42,27 @@ impl FileStore {
     pub fn write_as(&self, change: &Change, object: &Object) -> Result<(), TierError> {
         let key = object.meta.key.as_str();
         let encoded = format::encode(object).map_err(|e| self.unencodable("store", key, e))?;
-        self.write_via_tmp(change, "write", &object.meta, encoded.len() as u64, |file| {
+        self.write_via_tmp(change, "write", &object.meta, encoded.len() as u64, None, |file| {
             file.write_all(&encoded).map_err(|e| self.io_failed("write", key, e))
         })
+        .map(drop)
     }
 
     /// Writes a new file for `meta` into `tmp/` with `fill`, fsyncs it and
-    /// installs it ([`FileStore::install`]) as `file_len` bytes. The
-    /// temporary file is removed when `fill`, the fsync or the install fails;
-    /// an I/O failure here is reported as "cannot `what` object".
+    /// installs it ([`FileStore::install`]) as `file_len` bytes, in place
+    /// of the file of generation `over` only, if given (a rewrite made from
+    /// that file). The temporary file is removed when `fill`, the fsync or
+    /// the install fails, or when nothing is installed; an I/O failure here
+    /// is reported as "cannot `what` object".
     pub(in crate::store) fn write_via_tmp(
         &self,
         change: &Change,
         what: &str,
         meta: &ObjectMeta,
         file_len: u64,
+        over: Option<u64>,
         fill: impl FnOnce(&mut File) -> Result<(), TierError>,
-    ) -> Result<(), TierError> {
+    ) -> Result<Installed, TierError> {
         let key = meta.key.as_str();
         let tmp = self.tmp_path(key);
         let written = File::create(&tmp).map_err(|e| self.io_failed(what, key, e)).and_then(|mut file| {
@@ -57,7 +73,7 @@ impl FileStore {
             let _ = fs::remove_file(&tmp);
             return Err(err);
         }
-        self.install(change, &tmp, meta, file_len)
+        self.install(change, &tmp, meta, file_len, over)
     }
 
     /// "cannot `what` object `key`", an I/O failure.
@@ -78,9 +94,18 @@ impl FileStore {
     }
 
     /// Rename a complete, fsync'd `tmp` file of `file_len` bytes into place
-    /// and index it as `change` (the temporary file is removed on failure,
-    /// or when the change gives way to a later one that landed first).
-    fn install(&self, change: &Change, tmp: &Path, meta: &ObjectMeta, file_len: u64) -> Result<(), TierError> {
+    /// and index it as `change`, in place of the file of generation `over`
+    /// only, if given. The temporary file is removed on failure, when the
+    /// change gives way to a later one that landed first, and when the file
+    /// `over` names is no longer the key's.
+    fn install(
+        &self,
+        change: &Change,
+        tmp: &Path,
+        meta: &ObjectMeta,
+        file_len: u64,
+        over: Option<u64>,
+    ) -> Result<Installed, TierError> {
         let key = meta.key.as_str();
         let io = |what: &str, e| TierError::io(self.tier, format!("{what} object {key:?}"), e);
         let dest = self.path(key);
@@ -90,7 +115,14 @@ impl FileStore {
             drop(index);
             let _ = fs::remove_file(tmp);
             tracing::debug!(tier = self.tier, key, "write gives way to a later change that landed first");
-            return Ok(());
+            return Ok(Installed::GaveWay);
+        }
+        if let Some(generation) = over
+            && index.peek(key).map(|e| e.generation) != Some(generation)
+        {
+            drop(index);
+            let _ = fs::remove_file(tmp);
+            return Ok(Installed::Moved);
         }
         let renamed = fs::create_dir_all(parent).and_then(|()| fs::rename(tmp, &dest));
         if let Err(e) = renamed {
@@ -118,7 +150,7 @@ impl FileStore {
         if self.durable {
             File::open(parent).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync directory of", e))?;
         }
-        Ok(())
+        Ok(Installed::Done)
     }
 }
 
@@ -180,7 +212,8 @@ mod tests {
         let (removal, rewrite, write) = (files.change("k"), files.change("k"), files.change("k"));
         files.write_as(&write, &object("k", b"second", 2))?;
         assert!(!files.remove_as(&removal, "k")?, "nothing removed");
-        files.rewrite_expiry_as(&rewrite, "k", Some(42))?;
+        let rewritten = files.rewrite_expiry_as(&rewrite, "k", Some(42))?;
+        assert_eq!(rewritten.map(|m| m.expires_ms), Some(Some(42)), "taken to have happened before the write");
         let kept = files.read("k")?.ok_or("present")?;
         assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"second"[..], None));
         Ok(())
@@ -195,6 +228,67 @@ mod tests {
         assert!(files.remove_as(&removal, "k")?);
         files.write_as(&last, &object("k", b"last", 2))?;
         assert_eq!(files.read("k")?.ok_or("present")?.data, &b"last"[..]);
+        Ok(())
+    }
+
+    /// A prefix removal that has listed its keys is a commit for every key
+    /// under the prefix: a write asked for before it, of a key it could not
+    /// list (not stored yet), gives way when it lands.
+    #[test]
+    fn a_write_landing_after_a_prefix_removal_listed_its_keys_gives_way() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("p/old", b"old", 1))?;
+        let write = files.change("p/new");
+        let removal = files.prefix_change("p/");
+        let later = files.change("p/later");
+        let listed = files.keys_as(&removal, "p/");
+        assert_eq!(listed, vec!["p/old".to_string()]);
+        files.write_as(&later, &object("p/later", b"later", 3))?;
+        for key in &listed {
+            assert!(files.remove_as(&removal, key)?);
+        }
+        files.write_as(&write, &object("p/new", b"new", 2))?;
+        assert_eq!(files.keys(""), vec!["p/later".to_string()], "the late write gave way; the later one stays");
+        assert_eq!(tmp_files(dir.path())?, 0);
+        Ok(())
+    }
+
+    /// An expiry rewrite is made from one file; if that file is no longer
+    /// the key's when the copy is done (an older change landed meanwhile),
+    /// nothing is installed and the rewrite is made again from what is there.
+    #[test]
+    fn a_copy_made_from_a_file_since_replaced_or_removed_is_not_installed() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        let first = object("k", b"first", 1);
+        let encoded = format::encode(&first)?;
+        let copy = |files: &FileStore, generation| {
+            files.write_via_tmp(
+                &files.change("k"),
+                "rewrite",
+                &first.meta,
+                encoded.len() as u64,
+                Some(generation),
+                |f| f.write_all(&encoded).map_err(|e| files.io_failed("write", "k", e)),
+            )
+        };
+        files.write(&first)?;
+        let (_, generation) = files.indexed("k").ok_or("indexed")?;
+        files.write(&object("k", b"second", 2))?;
+        assert_eq!(copy(&files, generation)?, Installed::Moved);
+        assert_eq!(files.read("k")?.ok_or("present")?.data, &b"second"[..], "the newer file stays");
+
+        let (_, generation) = files.indexed("k").ok_or("indexed")?;
+        assert!(files.remove("k")?);
+        assert_eq!(copy(&files, generation)?, Installed::Moved);
+        assert_eq!(files.read("k")?, None, "the removed object does not come back");
+        assert_eq!(files.rewrite_expiry("k", Some(42))?, None, "made again: nothing to rewrite");
+
+        files.write(&first)?;
+        let (_, generation) = files.indexed("k").ok_or("indexed")?;
+        assert_eq!(copy(&files, generation)?, Installed::Done, "the file it was made from is still the key's");
+        assert_eq!(tmp_files(dir.path())?, 0);
         Ok(())
     }
 }
