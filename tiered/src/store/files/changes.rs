@@ -12,17 +12,26 @@
 //! order a caller sees: the later change was asked for after the earlier
 //! one, so the earlier one is taken to have happened first.
 //!
+//! An expiry rewrite changes no value: an older write or removal that
+//! lands after it still takes effect (a removal leaves no file in either
+//! order; a write's value is newer than the one the rewrite copied). Only
+//! an older rewrite gives way to it. A rewrite itself is installed only
+//! over the file it copied (see `file_copy`).
+//!
 //! A prefix removal lists its keys under the index lock and removes them
-//! one by one; taking the list counts as a commit for every key under the
-//! prefix, so an older write of a key it did not list (not stored yet)
-//! gives way too.
+//! one by one, each removal a commit of that key. A key under the prefix
+//! that the list does not hold (not stored when it was taken) is not
+//! removed, so for such a key taking the list is the commit: an older write
+//! of it that lands afterwards gives way. A key the list holds is not: its
+//! old file is still there until the removal reaches it, and an older
+//! change landing meanwhile takes effect (the removal then removes what it
+//! left), so no reader sees a state older than an acknowledged change.
 //!
 //! Nothing waits here: a change never waits for an earlier one, it only
 //! gives way at its commit. What is kept is bounded by the changes under
-//! way: a key's changes outstanding, its last commit only while an older
-//! change of it (or an older prefix removal covering it) is outstanding,
-//! and a prefix removal's list only while an older change of a key under
-//! it is.
+//! way: a key's changes outstanding, and its last commit only while an
+//! older change of it (or an older prefix removal covering it) is
+//! outstanding.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -43,10 +52,6 @@ struct State {
     keys: HashMap<String, KeyChanges>,
     /// Prefix removals outstanding, by place.
     prefixes: BTreeMap<u64, String>,
-    /// Prefix removals that took their list of keys, by place, kept while an
-    /// older change of a key under the prefix is outstanding: such a change
-    /// (a write of a key not listed yet) gives way when it lands.
-    swept: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -54,8 +59,12 @@ struct KeyChanges {
     /// Places of the key's changes asked for and not yet done (committed,
     /// given way or failed).
     outstanding: Vec<u64>,
-    /// The key's last commit, while an older change may still land.
+    /// The key's last commit of a value (a write or a removal), while an
+    /// older change may still land.
     committed: Option<u64>,
+    /// The key's last expiry rewrite, while an older change may still land:
+    /// only an older rewrite gives way to it.
+    rewritten: Option<u64>,
 }
 
 /// What a change covers.
@@ -110,12 +119,6 @@ impl State {
             || self.prefixes.range(..place).any(|(_, prefix)| key.starts_with(prefix.as_str()))
     }
 
-    /// Whether a change of a key under `prefix` older than `place` is
-    /// outstanding.
-    fn older_under(&self, prefix: &str, place: u64) -> bool {
-        self.keys.iter().any(|(key, k)| key.starts_with(prefix) && k.outstanding.iter().any(|&p| p < place))
-    }
-
     /// Whether `key`'s entry must stay: a change of it is outstanding, or
     /// its last commit is newer than an outstanding prefix removal that
     /// covers it.
@@ -124,14 +127,6 @@ impl State {
             || changes
                 .committed
                 .is_some_and(|last| self.prefixes.range(..last).any(|(_, prefix)| key.starts_with(prefix.as_str())))
-    }
-
-    /// Forgets what no outstanding change can need any more.
-    fn tidy(&mut self) {
-        if !self.swept.is_empty() {
-            let swept = std::mem::take(&mut self.swept);
-            self.swept = swept.into_iter().filter(|(place, prefix)| self.older_under(prefix, *place)).collect();
-        }
     }
 }
 
@@ -144,7 +139,26 @@ impl Change {
         debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
         let state = self.order.state.lock();
         state.keys.get(key).and_then(|k| k.committed).is_some_and(|last| last > self.place)
-            || state.swept.iter().any(|(place, prefix)| *place > self.place && key.starts_with(prefix.as_str()))
+    }
+
+    /// [`gives_way`](Self::gives_way) for an expiry rewrite: to a later
+    /// commit of a value, or a later rewrite.
+    pub(crate) fn rewrite_gives_way(&self, key: &str) -> bool {
+        debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
+        let state = self.order.state.lock();
+        state.keys.get(key).is_some_and(|k| k.committed.max(k.rewritten).is_some_and(|last| last > self.place))
+    }
+
+    /// Records this expiry rewrite's commit to `key`, for an older rewrite
+    /// still outstanding (which will give way). An older write or removal
+    /// landing after it takes effect: a removal leaves no file in either
+    /// order, and a write's value is newer than the one the rewrite copied
+    /// (it keeps its own expiry).
+    pub(crate) fn rewrote(&self, key: &str) {
+        let mut state = self.order.state.lock();
+        if state.older_outstanding(key, self.place) {
+            state.keys.entry(key.to_string()).or_default().rewritten = Some(self.place);
+        }
     }
 
     /// Records this change's commit to `key`, for any older change of it
@@ -156,17 +170,22 @@ impl Change {
         }
     }
 
-    /// Records that this prefix removal has taken its list of keys (under
-    /// the index lock, as a commit): an older change of a key under the
-    /// prefix that lands after it, a key it did not list, gives way.
-    pub(crate) fn swept(&self) {
+    /// Records that this prefix removal has taken its list of keys, under
+    /// the index lock, `stored` telling which keys the index holds: for a
+    /// key under the prefix with an older change outstanding that is not
+    /// stored (so not listed, and not to be removed), taking the list is
+    /// this removal's commit, and that change gives way when it lands. A
+    /// listed key gets its commit when it is removed.
+    pub(crate) fn listed(&self, stored: impl Fn(&str) -> bool) {
         let Scope::Prefix(prefix) = &self.scope else {
-            debug_assert!(false, "only a prefix removal sweeps");
+            debug_assert!(false, "only a prefix removal lists keys");
             return;
         };
         let mut state = self.order.state.lock();
-        if state.older_under(prefix, self.place) {
-            state.swept.push((self.place, prefix.clone()));
+        for (key, changes) in &mut state.keys {
+            if key.starts_with(prefix.as_str()) && changes.outstanding.iter().any(|&p| p < self.place) && !stored(key) {
+                changes.committed = Some(changes.committed.map_or(self.place, |last| last.max(self.place)));
+            }
         }
     }
 
@@ -206,7 +225,6 @@ impl Drop for Change {
                 state.keys = keys.into_iter().filter(|(key, changes)| state.keeps(key, changes)).collect();
             }
         }
-        state.tidy();
     }
 }
 
@@ -282,17 +300,23 @@ mod tests {
     }
 
     #[test]
-    fn an_older_write_of_a_key_a_prefix_removal_did_not_list_gives_way() {
+    fn an_older_change_gives_way_to_a_prefix_removal_s_list_only_for_a_key_it_did_not_list() {
         let order = Arc::new(ChangeOrder::default());
         let write = order.ask("p/new");
+        let delete = order.ask("p/old");
         let removal = order.ask_prefix("p/");
-        removal.swept();
-        assert!(!write.may_commit("p/new"), "asked for before the removal, landing after its list was taken");
+        removal.listed(|key| key == "p/old");
+        assert!(!write.may_commit("p/new"), "not stored when the list was taken: the list was its commit");
+        assert!(
+            delete.may_commit("p/old"),
+            "listed, not removed yet: the older delete takes effect now, not when the removal reaches the key"
+        );
+        assert!(removal.may_commit("p/old"), "the removal then removes what the delete left");
         let other = order.ask("q/x");
-        drop(removal);
         assert!(other.may_commit("q/x"), "outside the prefix");
-        drop(write);
-        assert_eq!(order.state.lock().swept.len(), 0, "forgotten with the last older change under it");
+        drop((write, delete, other));
+        drop(removal);
+        assert_eq!(order.remembered(), 0);
     }
 
     #[test]

@@ -245,12 +245,12 @@ impl FileStore {
 
     /// [`keys`](Self::keys) for the prefix removal `change`
     /// ([`prefix_change`](Self::prefix_change)), which then removes each
-    /// with [`remove_as`](Self::remove_as): the list is taken as a commit,
-    /// so a write asked for before the removal, of a key not listed, gives
-    /// way when it lands.
+    /// with [`remove_as`](Self::remove_as): for a key not listed (not
+    /// stored), the list is taken as the removal's commit, so a write asked
+    /// for before the removal gives way when it lands.
     pub fn keys_as(&self, change: &Change, prefix: &str) -> Vec<String> {
         let index = self.index.lock();
-        change.swept();
+        change.listed(|key| index.peek(key).is_some());
         index.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect()
     }
 

@@ -97,7 +97,9 @@ impl FileStore {
     /// and index it as `change`, in place of the file of generation `over`
     /// only, if given. The temporary file is removed on failure, when the
     /// change gives way to a later one that landed first, and when the file
-    /// `over` names is no longer the key's.
+    /// `over` names is no longer the key's. An install `over` a file is an
+    /// expiry rewrite: it changes no value, so only an older rewrite gives
+    /// way to it ([`Change::rewrote`]).
     fn install(
         &self,
         change: &Change,
@@ -111,7 +113,8 @@ impl FileStore {
         let dest = self.path(key);
         let parent = dest.parent().expect("object paths have a parent");
         let mut index = self.index.lock();
-        if change.gives_way(key) {
+        let rewrite = over.is_some();
+        if if rewrite { change.rewrite_gives_way(key) } else { change.gives_way(key) } {
             drop(index);
             let _ = fs::remove_file(tmp);
             tracing::debug!(tier = self.tier, key, "write gives way to a later change that landed first");
@@ -130,7 +133,11 @@ impl FileStore {
             let _ = fs::remove_file(tmp);
             return Err(io("cannot store", e));
         }
-        change.committed(key);
+        if rewrite {
+            change.rewrote(key);
+        } else {
+            change.committed(key);
+        }
         let entry = IndexEntry {
             generation: self.generations.fetch_add(1, Ordering::Relaxed),
             file_len,
@@ -219,6 +226,37 @@ mod tests {
         Ok(())
     }
 
+    /// An expiry rewrite changes no value: an older removal or write that
+    /// lands after it takes effect (no copy left outside the table, no old
+    /// value kept); an older rewrite gives way to it.
+    #[test]
+    fn an_older_change_landing_after_a_later_rewrite_takes_effect_unless_it_is_a_rewrite()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        for key in ["a", "b", "c"] {
+            files.write(&object(key, b"first", 1))?;
+        }
+        let (removal, rewrite) = (files.change("a"), files.change("a"));
+        assert!(files.rewrite_expiry_as(&rewrite, "a", Some(42))?.is_some());
+        assert!(files.remove_as(&removal, "a")?, "the older removal still removes");
+        assert_eq!(files.read("a")?, None);
+
+        let (write, rewrite) = (files.change("b"), files.change("b"));
+        assert!(files.rewrite_expiry_as(&rewrite, "b", Some(42))?.is_some());
+        files.write_as(&write, &object("b", b"second", 2))?;
+        let kept = files.read("b")?.ok_or("present")?;
+        assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"second"[..], None), "the older write's value");
+
+        let (older, later) = (files.change("c"), files.change("c"));
+        assert!(files.rewrite_expiry_as(&later, "c", Some(7))?.is_some());
+        assert!(files.rewrite_expiry_as(&older, "c", Some(5))?.is_some());
+        let kept = files.read("c")?.ok_or("present")?;
+        assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"first"[..], Some(7)), "the later rewrite's expiry");
+        assert_eq!(tmp_files(dir.path())?, 0);
+        Ok(())
+    }
+
     #[test]
     fn changes_that_land_in_order_all_take_effect() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
@@ -251,6 +289,34 @@ mod tests {
         files.write_as(&write, &object("p/new", b"new", 2))?;
         assert_eq!(files.keys(""), vec!["p/later".to_string()], "the late write gave way; the later one stays");
         assert_eq!(tmp_files(dir.path())?, 0);
+        Ok(())
+    }
+
+    /// A key the prefix removal listed still holds its old file until the
+    /// removal reaches it: an older delete or write of it landing meanwhile
+    /// takes effect at once (giving way would leave the old value readable
+    /// after the change was acknowledged), and the removal then removes
+    /// what it left.
+    #[test]
+    fn an_older_change_of_a_listed_key_takes_effect_before_the_removal_reaches_it()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let files = store(dir.path())?;
+        files.write(&object("p/a", b"old a", 1))?;
+        files.write(&object("p/b", b"old b", 1))?;
+        let (delete, write) = (files.change("p/a"), files.change("p/b"));
+        let removal = files.prefix_change("p/");
+        let mut listed = files.keys_as(&removal, "p/");
+        listed.sort();
+        assert_eq!(listed, vec!["p/a".to_string(), "p/b".to_string()]);
+        assert!(files.remove_as(&delete, "p/a")?, "the delete removed the old value");
+        assert_eq!(files.read("p/a")?, None);
+        files.write_as(&write, &object("p/b", b"new b", 2))?;
+        assert_eq!(files.read("p/b")?.ok_or("present")?.data, &b"new b"[..], "the write took effect");
+        for key in &listed {
+            files.remove_as(&removal, key)?;
+        }
+        assert_eq!(files.keys(""), Vec::<String>::new(), "the removal removed what they left");
         Ok(())
     }
 
