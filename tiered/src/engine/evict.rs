@@ -20,7 +20,9 @@
 //! - **A dropped round** (its caller left during a demotion or a slow
 //!   delete) hands the victims it has not deleted to a task of their own:
 //!   they have left the table, and would otherwise hold the tier's bytes
-//!   out of every order's sight ([`Round`]).
+//!   out of every order's sight ([`Round`]). That task's deletes run
+//!   outside the serialized rounds: a round meanwhile still counts their
+//!   bytes, and may evict a little more than it needed.
 //! - **Hand-over**: a policy that is new or lost its order (a rebuilt
 //!   instance) first receives every resident as an arrival, in batches.
 //! - **Count check**: every `order_check_calls` calls about a tier (1024),
@@ -422,10 +424,14 @@ impl TieredStore {
     /// The victims of a round that was dropped before deleting them: they
     /// have left the tier's table already, so left in the tier they would
     /// hold its bytes for good, out of every order's sight. Deleted without
-    /// demotion (cold has them), unless a fill has put the key back since.
+    /// demotion (cold has them), unless a fill has put the key back since:
+    /// the check and the delete are made under the key's stripe lock, which
+    /// every fill holds, so a fill cannot land between them. This task holds
+    /// no other stripe lock, so waiting for it cannot deadlock.
     async fn remove_abandoned(&self, tier: TierId, victims: Vec<Victim>) {
         let (Some(cache), Some(residency)) = (self.cache(tier), self.residency(tier)) else { return };
         for victim in victims {
+            let _stripe = self.inner.stripes.lock(&victim.key).await;
             if residency.slot(object_id(&victim.key), &victim.key) == Slot::Free {
                 self.delete_victim(tier, cache.as_ref(), &victim.key).await;
             }

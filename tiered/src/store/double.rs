@@ -21,6 +21,7 @@ use crate::object::{Object, ObjectMeta};
 
 /// What the double should do wrong.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     #[default]
     None,
