@@ -83,7 +83,7 @@ impl FileStore {
         // A change older than this one that lands while the copy is made
         // comes first: the copy is made again from what it left.
         for _ in 0..REWRITE_ATTEMPTS {
-            let Some((_, generation)) = self.indexed(key) else { return Ok(None) };
+            let Some(generation) = self.rewrite_source(change, key) else { return Ok(None) };
             let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
                 return Ok(None);
             };

@@ -12,11 +12,15 @@
 //! order a caller sees: the later change was asked for after the earlier
 //! one, so the earlier one is taken to have happened first.
 //!
-//! An expiry rewrite changes no value: an older write or removal that
-//! lands after it still takes effect (a removal leaves no file in either
-//! order; a write's value is newer than the one the rewrite copied). Only
-//! an older rewrite gives way to it. A rewrite itself is installed only
-//! over the file it copied (see `file_copy`).
+//! An expiry rewrite changes no value, but sets the expiry a caller was
+//! told of: an older write or rewrite that lands after it gives way (a
+//! cache fill of a value read before it would bring the old expiry back),
+//! as it does to a later write; an older removal still takes effect (it
+//! leaves no file in either order). A rewrite that finds no file counts
+//! as one too. A rewrite itself is installed only over the file it copied
+//! (see `file_copy`). A change that lands after a later one was abandoned
+//! by its caller (an acknowledged change has landed), so giving way is
+//! the outcome of a request that did not happen.
 //!
 //! A prefix removal lists its keys under the index lock and removes them
 //! one by one, each removal a commit of that key. A key under the prefix
@@ -131,33 +135,35 @@ impl State {
 }
 
 impl Change {
-    /// Whether this change must give way at its commit to `key`: a change
-    /// asked for later has committed already. Asked under the store's index
-    /// lock, with [`committed`](Self::committed) after a commit under the
-    /// same hold, so the commits of one key are not interleaved.
+    /// Whether this write or expiry rewrite must give way at its commit to
+    /// `key`: a change asked for later has committed already (a value, or
+    /// an expiry rewrite). Asked under the store's index lock, with
+    /// [`committed`](Self::committed) or [`rewrote`](Self::rewrote) after a
+    /// commit under the same hold, so the commits of one key are not
+    /// interleaved.
     pub(crate) fn gives_way(&self, key: &str) -> bool {
-        debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
-        let state = self.order.state.lock();
-        state.keys.get(key).and_then(|k| k.committed).is_some_and(|last| last > self.place)
-    }
-
-    /// [`gives_way`](Self::gives_way) for an expiry rewrite: to a later
-    /// commit of a value, or a later rewrite.
-    pub(crate) fn rewrite_gives_way(&self, key: &str) -> bool {
         debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
         let state = self.order.state.lock();
         state.keys.get(key).is_some_and(|k| k.committed.max(k.rewritten).is_some_and(|last| last > self.place))
     }
 
-    /// Records this expiry rewrite's commit to `key`, for an older rewrite
-    /// still outstanding (which will give way). An older write or removal
-    /// landing after it takes effect: a removal leaves no file in either
-    /// order, and a write's value is newer than the one the rewrite copied
-    /// (it keeps its own expiry).
+    /// [`gives_way`](Self::gives_way) for a removal: only to a later commit
+    /// of a value. A later expiry rewrite does not hold it back: a removal
+    /// leaves no file in either order.
+    pub(crate) fn removal_gives_way(&self, key: &str) -> bool {
+        debug_assert!(self.covers(key), "a change of {:?} used for {key:?}", self.scope);
+        let state = self.order.state.lock();
+        state.keys.get(key).and_then(|k| k.committed).is_some_and(|last| last > self.place)
+    }
+
+    /// Records this expiry rewrite's commit to `key` (its copy installed, or
+    /// nothing to rewrite), for an older write or rewrite still outstanding,
+    /// which will give way.
     pub(crate) fn rewrote(&self, key: &str) {
         let mut state = self.order.state.lock();
         if state.older_outstanding(key, self.place) {
-            state.keys.entry(key.to_string()).or_default().rewritten = Some(self.place);
+            let rewritten = &mut state.keys.entry(key.to_string()).or_default().rewritten;
+            *rewritten = Some(rewritten.map_or(self.place, |last| last.max(self.place)));
         }
     }
 

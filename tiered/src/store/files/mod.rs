@@ -162,7 +162,7 @@ impl FileStore {
     /// if a later change of `key` has landed already.
     pub fn remove_as(&self, change: &Change, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
-        if change.gives_way(key) {
+        if change.removal_gives_way(key) {
             tracing::debug!(tier = self.tier, key, "removal gives way to a later change that landed first");
             return Ok(false);
         }
@@ -259,8 +259,21 @@ impl FileStore {
         self.index.lock().peek(key).map(|e| e.file_len)
     }
 
+    /// The generation of `key`'s file, for the expiry rewrite `change`
+    /// about to copy it. With no file there is nothing to rewrite, and that
+    /// is the rewrite's commit (under the index lock): an older write
+    /// landing later gives way to it, as to a copy installed.
+    pub(in crate::store) fn rewrite_source(&self, change: &Change, key: &str) -> Option<u64> {
+        let index = self.index.lock();
+        let generation = index.peek(key).map(|e| e.generation);
+        if generation.is_none() && !change.gives_way(key) {
+            change.rewrote(key);
+        }
+        generation
+    }
+
     /// The file's length and generation, as indexed.
-    pub(in crate::store) fn indexed(&self, key: &str) -> Option<(u64, u64)> {
+    fn indexed(&self, key: &str) -> Option<(u64, u64)> {
         self.index.lock().peek(key).map(|e| (e.file_len, e.generation))
     }
 

@@ -98,8 +98,8 @@ impl FileStore {
     /// only, if given. The temporary file is removed on failure, when the
     /// change gives way to a later one that landed first, and when the file
     /// `over` names is no longer the key's. An install `over` a file is an
-    /// expiry rewrite: it changes no value, so only an older rewrite gives
-    /// way to it ([`Change::rewrote`]).
+    /// expiry rewrite: its commit holds back older writes and rewrites, not
+    /// older removals ([`Change::rewrote`]).
     fn install(
         &self,
         change: &Change,
@@ -114,7 +114,7 @@ impl FileStore {
         let parent = dest.parent().expect("object paths have a parent");
         let mut index = self.index.lock();
         let rewrite = over.is_some();
-        if if rewrite { change.rewrite_gives_way(key) } else { change.gives_way(key) } {
+        if change.gives_way(key) {
             drop(index);
             let _ = fs::remove_file(tmp);
             tracing::debug!(tier = self.tier, key, "write gives way to a later change that landed first");
@@ -226,11 +226,12 @@ mod tests {
         Ok(())
     }
 
-    /// An expiry rewrite changes no value: an older removal or write that
-    /// lands after it takes effect (no copy left outside the table, no old
-    /// value kept); an older rewrite gives way to it.
+    /// An expiry rewrite holds back an older write or rewrite that lands
+    /// after it (a late cache fill would bring the old expiry back), also
+    /// when it found nothing to rewrite; an older removal still takes
+    /// effect (no copy left outside the table).
     #[test]
-    fn an_older_change_landing_after_a_later_rewrite_takes_effect_unless_it_is_a_rewrite()
+    fn a_later_rewrite_holds_back_an_older_write_or_rewrite_not_an_older_removal()
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let files = store(dir.path())?;
@@ -242,17 +243,22 @@ mod tests {
         assert!(files.remove_as(&removal, "a")?, "the older removal still removes");
         assert_eq!(files.read("a")?, None);
 
-        let (write, rewrite) = (files.change("b"), files.change("b"));
+        let (fill, rewrite) = (files.change("b"), files.change("b"));
         assert!(files.rewrite_expiry_as(&rewrite, "b", Some(42))?.is_some());
-        files.write_as(&write, &object("b", b"second", 2))?;
+        files.write_as(&fill, &object("b", b"first", 1))?;
         let kept = files.read("b")?.ok_or("present")?;
-        assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"second"[..], None), "the older write's value");
+        assert_eq!(kept.meta.expires_ms, Some(42), "the late write did not bring the old expiry back");
 
         let (older, later) = (files.change("c"), files.change("c"));
         assert!(files.rewrite_expiry_as(&later, "c", Some(7))?.is_some());
         assert!(files.rewrite_expiry_as(&older, "c", Some(5))?.is_some());
         let kept = files.read("c")?.ok_or("present")?;
         assert_eq!((&kept.data[..], kept.meta.expires_ms), (&b"first"[..], Some(7)), "the later rewrite's expiry");
+
+        let (fill, rewrite) = (files.change("d"), files.change("d"));
+        assert_eq!(files.rewrite_expiry_as(&rewrite, "d", Some(42))?, None, "nothing to rewrite");
+        files.write_as(&fill, &object("d", b"first", 1))?;
+        assert_eq!(files.read("d")?, None, "a rewrite that found nothing holds back an older write too");
         assert_eq!(tmp_files(dir.path())?, 0);
         Ok(())
     }
@@ -269,9 +275,9 @@ mod tests {
         Ok(())
     }
 
-    /// A prefix removal that has listed its keys is a commit for every key
-    /// under the prefix: a write asked for before it, of a key it could not
-    /// list (not stored yet), gives way when it lands.
+    /// A prefix removal's list is its commit for a key under the prefix it
+    /// could not list (not stored yet): a write of it asked for before the
+    /// removal gives way when it lands.
     #[test]
     fn a_write_landing_after_a_prefix_removal_listed_its_keys_gives_way() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
