@@ -85,7 +85,14 @@ impl FileStore {
         for _ in 0..REWRITE_ATTEMPTS {
             let Some(generation) = self.rewrite_source(change, key) else { return Ok(None) };
             let Some((mut old, Header { mut meta, data_hash, .. })) = self.open_object("rewrite", key)? else {
-                return Ok(None);
+                // Gone since: an older removal landed (looking again finds
+                // nothing and records that as this rewrite's commit, or a
+                // newer file to copy), or the file vanished behind the
+                // index's back (nothing to rewrite).
+                match self.rewrite_source(change, key) {
+                    Some(now) if now != generation => continue,
+                    _ => return Ok(None),
+                }
             };
             let io = |e| self.io_failed("rewrite", key, e);
             meta.expires_ms = expires_ms;

@@ -67,7 +67,7 @@ struct KeyChanges {
     /// older change may still land.
     committed: Option<u64>,
     /// The key's last expiry rewrite, while an older change may still land:
-    /// only an older rewrite gives way to it.
+    /// an older write or rewrite gives way to it, an older removal does not.
     rewritten: Option<u64>,
 }
 
@@ -202,7 +202,8 @@ impl Change {
         }
     }
 
-    /// Both, for the tests: gives way, or commits.
+    /// Both, for the tests: gives way, or commits a value (a write or a
+    /// removal: with no rewrite in these tests, their two rules agree).
     #[cfg(test)]
     fn may_commit(&self, key: &str) -> bool {
         if self.gives_way(key) {

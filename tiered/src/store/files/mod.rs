@@ -159,7 +159,8 @@ impl FileStore {
     }
 
     /// [`remove`](Self::remove) as `change`: nothing is removed (`false`)
-    /// if a later change of `key` has landed already.
+    /// if a later write or removal of `key` has landed already (a later
+    /// expiry rewrite does not hold it back).
     pub fn remove_as(&self, change: &Change, key: &str) -> Result<bool, TierError> {
         let mut index = self.index.lock();
         if change.removal_gives_way(key) {
